@@ -1,0 +1,123 @@
+/* pimedia: spatial focus for TV remotes. ES5 only: webOS 3 runs Chromium 38
+   and one newer token would stop the whole script. */
+(function () {
+  'use strict';
+  var KEYS = { 37: 'left', 38: 'up', 39: 'right', 40: 'down' };
+  var BACK_KEYS = { 461: true, 10009: true, 8: true };
+  var SELECTOR = 'a[href], button, input, select, textarea, video, [tabindex]';
+
+  function visible(el) {
+    if (el.disabled || el.getAttribute('tabindex') === '-1' || el.type === 'hidden') {
+      return false;
+    }
+    var r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0;
+  }
+
+  function focusables() {
+    var all = document.querySelectorAll(SELECTOR);
+    var out = [];
+    for (var i = 0; i < all.length; i++) {
+      if (visible(all[i])) {
+        out.push(all[i]);
+      }
+    }
+    return out;
+  }
+
+  /* Distance from rect a to rect b going in dir, or -1 when b is not that way. */
+  function score(a, b, dir) {
+    var ax = (a.left + a.right) / 2;
+    var ay = (a.top + a.bottom) / 2;
+    var bx = (b.left + b.right) / 2;
+    var by = (b.top + b.bottom) / 2;
+    var main;
+    var cross;
+    if (dir === 'left') {
+      main = a.left - b.right;
+      cross = by - ay;
+      if (bx >= ax) { return -1; }
+    } else if (dir === 'right') {
+      main = b.left - a.right;
+      cross = by - ay;
+      if (bx <= ax) { return -1; }
+    } else if (dir === 'up') {
+      main = a.top - b.bottom;
+      cross = bx - ax;
+      if (by >= ay) { return -1; }
+    } else {
+      main = b.top - a.bottom;
+      cross = bx - ax;
+      if (by <= ay) { return -1; }
+    }
+    if (main < 0) { main = 0; }
+    /* Staying in the same row or column matters more than raw distance. */
+    return main + Math.abs(cross) * 2;
+  }
+
+  function move(dir) {
+    var cur = document.activeElement;
+    var list = focusables();
+    if (!list.length) { return false; }
+    if (!cur || cur === document.body || list.indexOf(cur) < 0) {
+      focusFirst();
+      return true;
+    }
+    var from = cur.getBoundingClientRect();
+    var best = null;
+    var bestScore = Infinity;
+    for (var i = 0; i < list.length; i++) {
+      if (list[i] === cur) { continue; }
+      var s = score(from, list[i].getBoundingClientRect(), dir);
+      if (s >= 0 && s < bestScore) {
+        bestScore = s;
+        best = list[i];
+      }
+    }
+    if (best) {
+      best.focus();
+      if (best.scrollIntoView) {
+        var r = best.getBoundingClientRect();
+        if (r.top < 0 || r.bottom > window.innerHeight) {
+          best.scrollIntoView(r.top < 0);
+        }
+      }
+    }
+    return true;
+  }
+
+  function focusFirst() {
+    var first = document.querySelector('[autofocus]') || document.querySelector('.tile') ||
+      document.querySelector('main a[href], main button, main video');
+    if (first) { first.focus(); }
+  }
+
+  function isTextField(el) {
+    return el && (el.tagName === 'TEXTAREA' ||
+      (el.tagName === 'INPUT' && /^(text|search|password|number)$/.test(el.type)));
+  }
+
+  document.addEventListener('keydown', function (e) {
+    var el = document.activeElement;
+    var dir = KEYS[e.keyCode];
+    if (BACK_KEYS[e.keyCode] && !isTextField(el)) {
+      if (e.keyCode !== 8 || !isTextField(el)) {
+        var back = document.getElementById('back');
+        if (back) { window.location.href = back.href; } else { window.history.back(); }
+        e.preventDefault();
+      }
+      return;
+    }
+    if (!dir || e.altKey || e.ctrlKey || e.metaKey) { return; }
+    /* Text fields keep left/right for the caret; the player seeks with them. */
+    if ((isTextField(el) || (el && el.tagName === 'VIDEO')) && (dir === 'left' || dir === 'right')) {
+      return;
+    }
+    if (move(dir)) { e.preventDefault(); }
+  });
+
+  window.pimedia = { move: move, focusFirst: focusFirst };
+  if (!document.activeElement || document.activeElement === document.body) {
+    focusFirst();
+  }
+})();

@@ -1,0 +1,248 @@
+//! Command line and environment: raw clap arguments, then a validated [`Config`].
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// Raw command-line arguments. Every option also reads `PIMEDIA_<NAME>`.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "pimedia",
+    version,
+    about = "Home-LAN media server for a Raspberry Pi: uploads, MKV-to-MP4 remux, TV-friendly pages"
+)]
+pub struct Args {
+    /// The library root; uploads land here. Created when missing.
+    #[arg(long, env = "PIMEDIA_MEDIA_DIR", value_name = "DIR", default_value = "./media")]
+    pub media_dir: PathBuf,
+
+    /// Where the job queue, metadata cache, thumbnails and positions live.
+    /// Defaults to <media-dir>/.pimedia.
+    #[arg(long, env = "PIMEDIA_STATE_DIR", value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+
+    /// HTTP listen address.
+    #[arg(long, env = "PIMEDIA_LISTEN", value_name = "ADDR", default_value = "0.0.0.0:8080")]
+    pub listen: String,
+
+    /// Number of remux jobs run at the same time (1 to 64).
+    #[arg(long, env = "PIMEDIA_WORKERS", value_name = "N", default_value = "1")]
+    pub workers: String,
+
+    /// The ffmpeg binary. Found on PATH when not given.
+    #[arg(long, env = "PIMEDIA_FFMPEG", value_name = "PATH")]
+    pub ffmpeg: Option<PathBuf>,
+
+    /// The ffprobe binary. Found on PATH when not given.
+    #[arg(long, env = "PIMEDIA_FFPROBE", value_name = "PATH")]
+    pub ffprobe: Option<PathBuf>,
+
+    /// Largest file one upload may carry, e.g. 4G or 500M. Unlimited when not given.
+    #[arg(long, env = "PIMEDIA_MAX_UPLOAD", value_name = "SIZE")]
+    pub max_upload: Option<String>,
+
+    /// When set, uploads, deletes and job cancels need this password; browsing stays open.
+    #[arg(long, env = "PIMEDIA_UPLOAD_PASSWORD", value_name = "SECRET", hide_env_values = true)]
+    pub upload_password: Option<String>,
+
+    /// Remove a source file after its MP4 has been written and verified.
+    #[arg(long, env = "PIMEDIA_DELETE_ORIGINALS")]
+    pub delete_originals: bool,
+
+    /// Where pages point <video src>. nginx serves this prefix in production.
+    #[arg(long, env = "PIMEDIA_VIDEOS_URL", value_name = "PREFIX", default_value = "/videos/")]
+    pub videos_url: String,
+}
+
+/// Validated settings the rest of the program runs on.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub media_dir: PathBuf,
+    pub state_dir: PathBuf,
+    pub listen: SocketAddr,
+    pub workers: usize,
+    pub ffmpeg: Option<PathBuf>,
+    pub ffprobe: Option<PathBuf>,
+    pub max_upload: Option<u64>,
+    pub upload_password: Option<String>,
+    pub delete_originals: bool,
+    pub videos_url: String,
+}
+
+/// A setting that can't be used, said in one sentence naming the option.
+#[derive(Debug, thiserror::Error)]
+#[error("{option}: {reason}")]
+pub struct ConfigError {
+    pub option: &'static str,
+    pub reason: String,
+}
+
+fn bad(option: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError {
+        option,
+        reason: reason.into(),
+    }
+}
+
+impl Config {
+    /// Checks every value; nothing on disk is touched here.
+    pub fn try_from_args(args: Args) -> Result<Config, ConfigError> {
+        let listen: SocketAddr = args.listen.parse().map_err(|_| {
+            bad(
+                "--listen",
+                format!("'{}' is not an address like 0.0.0.0:8080", args.listen),
+            )
+        })?;
+        let workers: usize = match args.workers.parse() {
+            Ok(n) if (1..=64).contains(&n) => n,
+            _ => {
+                return Err(bad(
+                    "--workers",
+                    format!("'{}' is not a number from 1 to 64", args.workers),
+                ))
+            }
+        };
+        let max_upload = match &args.max_upload {
+            None => None,
+            Some(s) => Some(parse_size(s).ok_or_else(|| {
+                bad(
+                    "--max-upload",
+                    format!("'{s}' is not a size like 4G, 500M or 1048576"),
+                )
+            })?),
+        };
+        if args.media_dir.as_os_str().is_empty() {
+            return Err(bad("--media-dir", "the path is empty"));
+        }
+        if args.media_dir.exists() && !args.media_dir.is_dir() {
+            return Err(bad(
+                "--media-dir",
+                format!("'{}' exists and is not a folder", args.media_dir.display()),
+            ));
+        }
+        for (option, path) in [("--ffmpeg", &args.ffmpeg), ("--ffprobe", &args.ffprobe)] {
+            if let Some(p) = path {
+                if !p.is_file() {
+                    return Err(bad(option, format!("'{}' is not a file", p.display())));
+                }
+            }
+        }
+        if let Some(p) = &args.upload_password {
+            if p.is_empty() {
+                return Err(bad("--upload-password", "the password is empty"));
+            }
+        }
+        let videos_url = normalize_prefix(&args.videos_url).ok_or_else(|| {
+            bad(
+                "--videos-url",
+                format!(
+                    "'{}' must start with / or http:// or https://",
+                    args.videos_url
+                ),
+            )
+        })?;
+        let state_dir = args
+            .state_dir
+            .clone()
+            .unwrap_or_else(|| args.media_dir.join(".pimedia"));
+        Ok(Config {
+            media_dir: args.media_dir,
+            state_dir,
+            listen,
+            workers,
+            ffmpeg: args.ffmpeg,
+            ffprobe: args.ffprobe,
+            max_upload,
+            upload_password: args.upload_password,
+            delete_originals: args.delete_originals,
+            videos_url,
+        })
+    }
+}
+
+/// `4G`, `500M`, `512k`, `1GiB`, `1048576` -> bytes (binary units).
+pub fn parse_size(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let num: f64 = num.parse().ok()?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        "t" | "tb" | "tib" => 1 << 40,
+        _ => return None,
+    };
+    let bytes = num * mult as f64;
+    (bytes.is_finite() && bytes >= 1.0 && bytes < u64::MAX as f64).then_some(bytes as u64)
+}
+
+fn normalize_prefix(p: &str) -> Option<String> {
+    let ok = p.starts_with('/') || p.starts_with("http://") || p.starts_with("https://");
+    if !ok {
+        return None;
+    }
+    Some(if p.ends_with('/') {
+        p.to_string()
+    } else {
+        format!("{p}/")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("4G"), Some(4 << 30));
+        assert_eq!(parse_size("500M"), Some(500 << 20));
+        assert_eq!(parse_size("1.5k"), Some(1536));
+        assert_eq!(parse_size("1048576"), Some(1 << 20));
+        assert_eq!(parse_size("12X"), None);
+        assert_eq!(parse_size("G"), None);
+        assert_eq!(parse_size("0"), None);
+    }
+
+    #[test]
+    fn every_option_reads_a_pimedia_env_var() {
+        let cmd = Args::command();
+        for arg in cmd.get_arguments() {
+            let id = arg.get_id().as_str();
+            if id == "help" || id == "version" {
+                continue;
+            }
+            let env = arg.get_env().unwrap_or_else(|| panic!("{id} has no env"));
+            let want = format!("PIMEDIA_{}", id.to_ascii_uppercase());
+            assert_eq!(env.to_str().unwrap(), want, "option {id}");
+        }
+    }
+
+    #[test]
+    fn bad_values_name_their_option() {
+        let args = Args::parse_from(["pimedia", "--workers", "zero"]);
+        let e = Config::try_from_args(args).unwrap_err();
+        assert!(e.to_string().starts_with("--workers:"), "{e}");
+        let args = Args::parse_from(["pimedia", "--listen", "nowhere"]);
+        assert!(Config::try_from_args(args)
+            .unwrap_err()
+            .to_string()
+            .starts_with("--listen:"));
+        let args = Args::parse_from(["pimedia", "--videos-url", "videos"]);
+        assert!(Config::try_from_args(args).is_err());
+    }
+
+    #[test]
+    fn defaults() {
+        let c = Config::try_from_args(Args::parse_from(["pimedia"])).unwrap();
+        assert_eq!(c.state_dir, PathBuf::from("./media/.pimedia"));
+        assert_eq!(c.workers, 1);
+        assert_eq!(c.videos_url, "/videos/");
+        assert_eq!(c.listen.port(), 8080);
+    }
+}

@@ -1,0 +1,43 @@
+//! The one error type users can meet; `web` maps each variant to a status.
+
+use std::io;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("Nothing here: the file or folder does not exist, or it moved.")]
+    NotFound,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("A password is needed for this: enter the upload password and try again.")]
+    Unauthorized,
+    #[error("{0}")]
+    UnsupportedType(String),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    InsufficientStorage(String),
+    #[error("The request body was cut off before it ended; nothing was kept. Try again.")]
+    Aborted,
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("Something went wrong on the server ({0}). The log has details.")]
+    Internal(String),
+}
+
+impl From<io::Error> for Error {
+    fn from(e: io::Error) -> Self {
+        match e.kind() {
+            io::ErrorKind::NotFound => Error::NotFound,
+            io::ErrorKind::StorageFull => Error::InsufficientStorage(
+                "The disk is full: nothing was kept. Free some space and try again.".into(),
+            ),
+            _ => Error::Internal(e.to_string()),
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

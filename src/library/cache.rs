@@ -1,0 +1,89 @@
+//! The metadata cache: ffprobe results keyed by path + size + mtime, kept in
+//! the state dir so a restart probes nothing that has not changed.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::media::Meta;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Cached {
+    pub size: u64,
+    pub modified: i64,
+    /// `None` when ffprobe could not read the file; `error` says why.
+    pub meta: Option<Meta>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+pub struct MetaCache {
+    file: PathBuf,
+    entries: HashMap<String, Cached>,
+    dirty: bool,
+}
+
+impl MetaCache {
+    /// Loads the cache; a missing file is empty, a corrupt one is moved
+    /// aside with a warning (it is only a cache).
+    pub fn load(state_dir: &Path) -> MetaCache {
+        let file = state_dir.join("metadata.json");
+        let entries = match std::fs::read(&file) {
+            Ok(bytes) => match serde_json::from_slice(&bytes) {
+                Ok(map) => map,
+                Err(e) => {
+                    let aside = file.with_extension("json.corrupt");
+                    tracing::warn!(
+                        "metadata cache {} is unreadable ({e}); moved to {} and starting afresh",
+                        file.display(),
+                        aside.display()
+                    );
+                    let _ = std::fs::rename(&file, &aside);
+                    HashMap::new()
+                }
+            },
+            Err(_) => HashMap::new(),
+        };
+        MetaCache {
+            file,
+            entries,
+            dirty: false,
+        }
+    }
+
+    /// The cached entry, only if the file has not changed since.
+    pub fn get(&self, path: &str, size: u64, modified: i64) -> Option<&Cached> {
+        self.entries
+            .get(path)
+            .filter(|c| c.size == size && c.modified == modified)
+    }
+
+    pub fn put(&mut self, path: String, cached: Cached) {
+        self.entries.insert(path, cached);
+        self.dirty = true;
+    }
+
+    pub fn remove(&mut self, path: &str) {
+        if self.entries.remove(path).is_some() {
+            self.dirty = true;
+        }
+    }
+
+    /// Drops entries for files that no longer exist.
+    pub fn retain(&mut self, keep: impl Fn(&str) -> bool) {
+        let before = self.entries.len();
+        self.entries.retain(|k, _| keep(k));
+        self.dirty |= self.entries.len() != before;
+    }
+
+    /// The bytes to write when something changed since the last save.
+    pub fn take_snapshot(&mut self) -> Option<(PathBuf, Vec<u8>)> {
+        if !self.dirty {
+            return None;
+        }
+        self.dirty = false;
+        let bytes = serde_json::to_vec(&self.entries).ok()?;
+        Some((self.file.clone(), bytes))
+    }
+}

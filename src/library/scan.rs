@@ -1,0 +1,90 @@
+//! The start-up walk of the media dir. Blocking: run it off the async workers.
+
+use std::path::Path;
+use std::time::UNIX_EPOCH;
+
+use crate::media::{kind_of, Kind};
+use crate::paths::is_hidden;
+
+/// A video file found on disk, before any probing.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub path: String,
+    pub size: u64,
+    pub modified: i64,
+    pub kind: Kind,
+}
+
+#[derive(Debug, Default)]
+pub struct ScanResult {
+    pub videos: Vec<Found>,
+    pub folders: Vec<String>,
+}
+
+/// Walks `root` recursively, skipping dot entries, symlinks and `skip`
+/// (the state dir when it lives inside the media dir).
+pub fn scan(root: &Path, skip: &Path) -> ScanResult {
+    let mut out = ScanResult::default();
+    let mut stack = vec![String::new()];
+    while let Some(rel) = stack.pop() {
+        let dir = if rel.is_empty() {
+            root.to_path_buf()
+        } else {
+            root.join(&rel)
+        };
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::warn!("cannot read folder {}: {e}", dir.display());
+                continue;
+            }
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            if is_hidden(&name) {
+                continue;
+            }
+            let Some(name) = name.to_str() else {
+                tracing::warn!("skipping a name that is not UTF-8 in {}", dir.display());
+                continue;
+            };
+            let child_rel = if rel.is_empty() {
+                name.to_string()
+            } else {
+                format!("{rel}/{name}")
+            };
+            let Ok(ft) = entry.file_type() else { continue };
+            if ft.is_dir() {
+                if entry.path() != skip {
+                    out.folders.push(child_rel.clone());
+                    stack.push(child_rel);
+                }
+            } else if ft.is_file() {
+                if let Some(found) = found_file(&entry.path(), child_rel) {
+                    out.videos.push(found);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Stats one file; `None` unless it is a video pimedia lists.
+pub fn found_file(path: &Path, rel: String) -> Option<Found> {
+    let kind = kind_of(path)?;
+    let md = std::fs::metadata(path).ok()?;
+    if !md.is_file() {
+        return None;
+    }
+    Some(Found {
+        path: rel,
+        size: md.len(),
+        modified: md
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0),
+        kind,
+    })
+}

@@ -1,0 +1,61 @@
+//! Start-up and shutdown only; everything else is in the library.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use pimedia::config::{Args, Config};
+use pimedia::server::{self, Timeouts};
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let config = match Config::try_from_args(args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("pimedia: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,hyper=warn,warp=warn".into()),
+        )
+        .compact()
+        // journald adds its own timestamps and colour makes no sense there.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
+        .init();
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    runtime.block_on(run(config))
+}
+
+async fn run(config: Config) -> ExitCode {
+    let listen = config.listen;
+    let running = match pimedia::start(config).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("pimedia: cannot prepare the media or state folder: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("pimedia: cannot listen on {listen}: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    tracing::info!(
+        "serving {} on http://{listen}/",
+        running.app.library.root().display()
+    );
+    let routes = pimedia::web::routes(running.app.clone());
+    server::serve(listener, routes, Timeouts::default(), server::shutdown_signal()).await;
+    running.shutdown().await;
+    tracing::info!("stopped");
+    ExitCode::SUCCESS
+}

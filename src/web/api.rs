@@ -1,0 +1,73 @@
+//! JSON endpoints: health and the library.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use warp::Rejection;
+
+use crate::library::Video;
+use crate::App;
+
+#[derive(Serialize)]
+struct Health {
+    version: &'static str,
+    ffmpeg: bool,
+    ffprobe: bool,
+    free_disk_bytes: Option<u64>,
+    queue_depth: usize,
+    videos: usize,
+}
+
+pub async fn healthz(app: Arc<App>) -> Result<warp::reply::Json, Rejection> {
+    let root = app.library.root().to_path_buf();
+    let free = tokio::task::spawn_blocking(move || crate::fsutil::free_space(&root))
+        .await
+        .ok()
+        .flatten();
+    Ok(warp::reply::json(&Health {
+        version: env!("CARGO_PKG_VERSION"),
+        ffmpeg: app.tools.ffmpeg.is_some(),
+        ffprobe: app.tools.ffprobe.is_some(),
+        free_disk_bytes: free,
+        queue_depth: app.queue_depth(),
+        videos: app.library.len(),
+    }))
+}
+
+#[derive(Serialize)]
+struct ApiVideo<'a> {
+    path: &'a str,
+    title: &'a str,
+    url: String,
+    duration: Option<f64>,
+    width: Option<u32>,
+    height: Option<u32>,
+    codecs: &'a [String],
+    size: u64,
+    modified: i64,
+    state: &'static str,
+    thumb: Option<String>,
+    error: Option<&'a str>,
+}
+
+pub async fn videos(app: Arc<App>) -> Result<warp::reply::Json, Rejection> {
+    let all: Vec<Video> = app.library.all();
+    let out: Vec<ApiVideo> = all
+        .iter()
+        .map(|v| ApiVideo {
+            path: &v.path,
+            title: &v.title,
+            url: app.video_url(&v.path),
+            duration: v.meta.as_ref().and_then(|m| m.duration),
+            width: v.meta.as_ref().and_then(|m| m.width),
+            height: v.meta.as_ref().and_then(|m| m.height),
+            codecs: v.meta.as_ref().map(|m| m.codecs.as_slice()).unwrap_or(&[]),
+            size: v.size,
+            modified: v.modified,
+            state: app.state_of(v),
+            thumb: None,
+            error: v.error.as_deref(),
+        })
+        .collect();
+    Ok(warp::reply::json(&out))
+}

@@ -1,0 +1,140 @@
+//! warp filters: routes, request parsing and the one error-to-status map.
+//! No business logic lives here.
+
+mod api;
+mod assets;
+mod files;
+mod pages;
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use warp::http::StatusCode;
+use warp::{Filter, Rejection, Reply};
+
+use crate::error::Error;
+use crate::App;
+
+pub use files::{parse_range, ByteRange};
+
+impl warp::reject::Reject for Error {}
+
+/// Every route pimedia answers, with errors turned into clear replies.
+pub fn routes(
+    app: Arc<App>,
+) -> impl Filter<Extract = (impl Reply,), Error = Infallible> + Clone + Send + Sync + 'static {
+    let with_app = warp::any().map(move || app.clone());
+    let query = warp::query::<HashMap<String, String>>()
+        .or(warp::any().map(HashMap::new))
+        .unify();
+
+    let library = warp::path::end()
+        .and(warp::get())
+        .and(with_app.clone())
+        .and(query)
+        .and_then(pages::library);
+    let watch = warp::path("watch")
+        .and(warp::path::tail())
+        .and(warp::get())
+        .and(with_app.clone())
+        .and_then(pages::watch);
+    let videos = warp::path("videos")
+        .and(warp::path::tail())
+        .and(warp::get().or(warp::head()).unify())
+        .and(warp::method())
+        .and(warp::header::headers_cloned())
+        .and(with_app.clone())
+        .and_then(
+            |tail: warp::path::Tail, method, headers, app: Arc<App>| async move {
+                let file = app.resolve(tail.as_str()).ok_or(Error::NotFound)?;
+                files::serve_file(&file, &method, &headers)
+                    .await
+                    .map_err(warp::reject::custom)
+            },
+        );
+    let healthz = warp::path!("healthz")
+        .and(warp::get())
+        .and(with_app.clone())
+        .and_then(api::healthz);
+    let api_videos = warp::path!("api" / "videos")
+        .and(warp::get())
+        .and(with_app.clone())
+        .and_then(api::videos);
+    let statics = warp::path("static")
+        .and(warp::path::tail())
+        .and(warp::get().or(warp::head()).unify())
+        .and(warp::header::headers_cloned())
+        .and_then(assets::serve);
+
+    library
+        .or(watch)
+        .or(videos)
+        .or(healthz)
+        .or(api_videos)
+        .or(statics)
+        .recover(recover)
+        .with(warp::reply::with::header("x-content-type-options", "nosniff"))
+}
+
+/// Status and sentence for an error the user can meet.
+pub fn status_of(e: &Error) -> StatusCode {
+    match e {
+        Error::NotFound => StatusCode::NOT_FOUND,
+        Error::BadRequest(_) => StatusCode::BAD_REQUEST,
+        Error::Unauthorized => StatusCode::UNAUTHORIZED,
+        Error::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+        Error::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        Error::Conflict(_) => StatusCode::CONFLICT,
+        Error::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
+        Error::Aborted => StatusCode::BAD_REQUEST,
+        Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// Plain text for a status: what happened, in one sentence.
+fn text_reply(status: StatusCode, message: String) -> warp::reply::Response {
+    warp::reply::with_status(
+        warp::reply::with_header(message + "\n", "content-type", "text/plain; charset=utf-8"),
+        status,
+    )
+    .into_response()
+}
+
+async fn recover(r: Rejection) -> Result<warp::reply::Response, Infallible> {
+    if let Some(e) = r.find::<Error>() {
+        if let Error::Internal(detail) = e {
+            tracing::error!("internal error: {detail}");
+        }
+        return Ok(text_reply(status_of(e), e.to_string()));
+    }
+    let (status, msg) = if r.is_not_found() {
+        (StatusCode::NOT_FOUND, Error::NotFound.to_string())
+    } else if r.find::<warp::reject::MethodNotAllowed>().is_some() {
+        (
+            StatusCode::METHOD_NOT_ALLOWED,
+            "This address does not take that kind of request.".to_string(),
+        )
+    } else if let Some(e) = r.find::<warp::reject::PayloadTooLarge>() {
+        (StatusCode::PAYLOAD_TOO_LARGE, e.to_string())
+    } else if let Some(e) = r.find::<warp::reject::UnsupportedMediaType>() {
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, e.to_string())
+    } else if let Some(e) = r.find::<warp::reject::LengthRequired>() {
+        (StatusCode::LENGTH_REQUIRED, e.to_string())
+    } else if let Some(e) = r.find::<warp::reject::InvalidQuery>() {
+        (StatusCode::BAD_REQUEST, e.to_string())
+    } else if let Some(e) = r.find::<warp::reject::MissingHeader>() {
+        (StatusCode::BAD_REQUEST, e.to_string())
+    } else if let Some(e) = r.find::<warp::reject::InvalidHeader>() {
+        (StatusCode::BAD_REQUEST, e.to_string())
+    } else {
+        tracing::warn!("unhandled rejection: {r:?}");
+        (
+            StatusCode::BAD_REQUEST,
+            "The request could not be understood.".to_string(),
+        )
+    };
+    Ok(text_reply(status, msg))
+}

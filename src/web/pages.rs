@@ -1,0 +1,292 @@
+//! Server-rendered pages (askama). Each handler gathers a view and renders.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use askama::Template;
+use warp::Rejection;
+
+use crate::error::Error;
+use crate::library::{Query, Sort, Video};
+use crate::paths::{check_relative, decode_relative, encode_url_path};
+use crate::App;
+
+pub const PER_PAGE: usize = 60;
+const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+fn render(t: &impl Template) -> Result<warp::reply::Html<String>, Rejection> {
+    t.render()
+        .map(warp::reply::html)
+        .map_err(|e| warp::reject::custom(Error::Internal(format!("template: {e}"))))
+}
+
+/// Query-string value, percent-encoded for use inside an href.
+fn q(value: &str) -> String {
+    percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+pub fn format_duration(secs: f64) -> String {
+    let s = secs.round() as u64;
+    let (h, m, s) = (s / 3600, (s / 60) % 60, s % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
+    }
+}
+
+/// `1080p`, `720p`, `4K` from a frame height; the raw size otherwise.
+pub fn format_resolution(w: u32, h: u32) -> String {
+    match h {
+        2000.. => "4K".into(),
+        1000..=1999 if w >= 1280 => "1080p".into(),
+        700..=999 if w >= 960 => "720p".into(),
+        _ => format!("{w}×{h}"),
+    }
+}
+
+pub struct Crumb {
+    pub name: String,
+    pub href: String,
+}
+
+pub struct FolderTile {
+    pub name: String,
+    pub href: String,
+}
+
+pub struct VideoTile {
+    pub title: String,
+    pub href: String,
+    pub duration: String,
+    pub resolution: String,
+    /// A short state word shown on the tile, e.g. "needs conversion".
+    pub note: String,
+}
+
+#[derive(Template)]
+#[template(path = "library.html")]
+struct LibraryPage {
+    version: &'static str,
+    heading: String,
+    crumbs: Vec<Crumb>,
+    dir: String,
+    search: String,
+    sort_name_href: String,
+    sort_date_href: String,
+    by_date: bool,
+    folders: Vec<FolderTile>,
+    videos: Vec<VideoTile>,
+    total: usize,
+    page: usize,
+    pages: usize,
+    prev_href: Option<String>,
+    next_href: Option<String>,
+}
+
+fn list_href(dir: &str, search: &str, sort: Sort, page: usize) -> String {
+    let mut parts = Vec::new();
+    if !dir.is_empty() {
+        parts.push(format!("dir={}", q(dir)));
+    }
+    if !search.is_empty() {
+        parts.push(format!("q={}", q(search)));
+    }
+    if sort == Sort::Date {
+        parts.push("sort=date".into());
+    }
+    if page > 1 {
+        parts.push(format!("page={page}"));
+    }
+    if parts.is_empty() {
+        "/".into()
+    } else {
+        format!("/?{}", parts.join("&"))
+    }
+}
+
+fn crumbs(dir: &str) -> Vec<Crumb> {
+    let mut out = vec![Crumb {
+        name: "Library".into(),
+        href: "/".into(),
+    }];
+    let mut acc = String::new();
+    for part in dir.split('/').filter(|p| !p.is_empty()) {
+        if !acc.is_empty() {
+            acc.push('/');
+        }
+        acc.push_str(part);
+        out.push(Crumb {
+            name: part.into(),
+            href: list_href(&acc, "", Sort::Name, 1),
+        });
+    }
+    out
+}
+
+fn video_tile(app: &App, v: &Video) -> VideoTile {
+    let meta = v.meta.as_ref();
+    VideoTile {
+        title: v.title.clone(),
+        href: format!("/watch/{}", encode_url_path(&v.path)),
+        duration: meta
+            .and_then(|m| m.duration)
+            .map(format_duration)
+            .unwrap_or_default(),
+        resolution: meta
+            .and_then(|m| Some(format_resolution(m.width?, m.height?)))
+            .unwrap_or_default(),
+        note: match app.state_of(v) {
+            "ready" => String::new(),
+            "needs_remux" => "needs conversion".into(),
+            other => other.replace('_', " "),
+        },
+    }
+}
+
+pub async fn library(
+    app: Arc<App>,
+    params: HashMap<String, String>,
+) -> Result<warp::reply::Html<String>, Rejection> {
+    let raw_dir = params.get("dir").map(String::as_str).unwrap_or("");
+    let dir = check_relative(raw_dir).ok_or(Error::NotFound)?;
+    if !app.library.has_folder(&dir) {
+        return Err(Error::NotFound.into());
+    }
+    let search = params.get("q").cloned().unwrap_or_default();
+    let sort = match params.get("sort").map(String::as_str) {
+        Some("date") => Sort::Date,
+        _ => Sort::Name,
+    };
+    let page = params
+        .get("page")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1);
+    let listing = app.library.list(&Query {
+        dir: dir.clone(),
+        search: search.clone(),
+        sort,
+        page,
+        per_page: PER_PAGE,
+    });
+    let folders = listing
+        .folders
+        .iter()
+        .map(|f| FolderTile {
+            name: f.rsplit('/').next().unwrap_or(f).to_string(),
+            href: list_href(f, "", sort, 1),
+        })
+        .collect();
+    let videos = listing.videos.iter().map(|v| video_tile(&app, v)).collect();
+    let heading = if search.is_empty() {
+        dir.rsplit('/').next().filter(|s| !s.is_empty()).unwrap_or("Library").to_string()
+    } else {
+        format!("Search: {search}")
+    };
+    render(&LibraryPage {
+        version: ASSET_VERSION,
+        heading,
+        crumbs: crumbs(&dir),
+        sort_name_href: list_href(&dir, &search, Sort::Name, 1),
+        sort_date_href: list_href(&dir, &search, Sort::Date, 1),
+        by_date: sort == Sort::Date,
+        prev_href: (listing.page > 1).then(|| list_href(&dir, &search, sort, listing.page - 1)),
+        next_href: (listing.page < listing.pages)
+            .then(|| list_href(&dir, &search, sort, listing.page + 1)),
+        dir,
+        search,
+        folders,
+        videos,
+        total: listing.total,
+        page: listing.page,
+        pages: listing.pages,
+    })
+}
+
+pub struct Track {
+    pub src: String,
+    pub lang: String,
+    pub label: String,
+}
+
+#[derive(Template)]
+#[template(path = "watch.html")]
+struct WatchPage {
+    version: &'static str,
+    title: String,
+    src: String,
+    mime: &'static str,
+    back_href: String,
+    tracks: Vec<Track>,
+    details: String,
+    note: String,
+}
+
+pub async fn watch(
+    tail: warp::path::Tail,
+    app: Arc<App>,
+) -> Result<warp::reply::Html<String>, Rejection> {
+    let rel = decode_relative(tail.as_str()).ok_or(Error::NotFound)?;
+    app.resolve(tail.as_str()).ok_or(Error::NotFound)?;
+    let video = app.library.get(&rel).ok_or(Error::NotFound)?;
+    let app2 = app.clone();
+    let rel2 = rel.clone();
+    let subs = tokio::task::spawn_blocking(move || app2.library.subtitles_for(&rel2))
+        .await
+        .unwrap_or_default();
+    let tracks = subs
+        .into_iter()
+        .map(|(path, lang)| Track {
+            src: app.video_url(&path),
+            label: lang.clone().unwrap_or_else(|| "Subtitles".into()),
+            lang: lang.unwrap_or_else(|| "und".into()),
+        })
+        .collect();
+    let tile = video_tile(&app, &video);
+    let details = [tile.duration.as_str(), tile.resolution.as_str()]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" · ");
+    render(&WatchPage {
+        version: ASSET_VERSION,
+        title: video.title.clone(),
+        src: app.video_url(&rel),
+        mime: crate::media::content_type(std::path::Path::new(&rel)),
+        back_href: list_href(video.folder(), "", Sort::Name, 1),
+        tracks,
+        details,
+        note: if tile.note.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "This file {}: a TV may not play it until pimedia has converted it to MP4.",
+                tile.note
+            )
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_resolutions() {
+        assert_eq!(format_duration(5.4), "0:05");
+        assert_eq!(format_duration(3725.0), "1:02:05");
+        assert_eq!(format_resolution(1920, 1080), "1080p");
+        assert_eq!(format_resolution(1280, 720), "720p");
+        assert_eq!(format_resolution(320, 240), "320×240");
+    }
+
+    #[test]
+    fn list_links_keep_state() {
+        assert_eq!(list_href("", "", Sort::Name, 1), "/");
+        assert_eq!(
+            list_href("Kids & Co", "cat", Sort::Date, 2),
+            "/?dir=Kids%20%26%20Co&q=cat&sort=date&page=2"
+        );
+    }
+}
