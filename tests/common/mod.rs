@@ -1,0 +1,208 @@
+//! Test fixture: the real pimedia binary on a free port over a temp media
+//! dir, killed on drop; clips made by the real ffmpeg.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Server {
+    pub child: Child,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+    pub log: PathBuf,
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_pimedia")
+}
+
+impl Server {
+    /// A server over a fresh, empty media dir.
+    pub fn start(args: &[&str]) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("media")).unwrap();
+        Server::start_in(dir, args)
+    }
+
+    /// A server over `dir/media` as it is (restart, pre-filled folders).
+    pub fn start_in(dir: tempfile::TempDir, args: &[&str]) -> Server {
+        let port = free_port();
+        let log = dir.path().join("server.log");
+        let child = Command::new(bin())
+            .arg("--media-dir")
+            .arg(dir.path().join("media"))
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .args(args)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let mut s = Server {
+            child,
+            port,
+            dir,
+            log,
+        };
+        s.wait_healthy();
+        s
+    }
+
+    fn wait_healthy(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                panic!("pimedia exited with {st}: {}", self.log_text());
+            }
+            if let Ok(r) = self.client().get(self.url("/healthz")).send() {
+                if r.status() == 200 {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("pimedia did not become healthy: {}", self.log_text());
+    }
+
+    pub fn media(&self) -> PathBuf {
+        self.dir.path().join("media")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{}", self.port, path)
+    }
+
+    pub fn client(&self) -> reqwest::blocking::Client {
+        reqwest::blocking::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(60))
+            .build()
+            .unwrap()
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::blocking::Response {
+        self.client().get(self.url(path)).send().unwrap()
+    }
+
+    pub fn text(&self, path: &str) -> (u16, String) {
+        let r = self.get(path);
+        (r.status().as_u16(), r.text().unwrap())
+    }
+
+    pub fn json(&self, path: &str) -> serde_json::Value {
+        self.get(path).json().unwrap()
+    }
+
+    /// Sends raw bytes and returns the whole raw answer (for paths a
+    /// client library would normalise, like `/../`).
+    pub fn raw(&self, request: &str) -> String {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.write_all(request.as_bytes()).unwrap();
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Polls `f` until it returns true or `secs` pass.
+    pub fn wait_until(&self, secs: u64, what: &str, mut f: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while Instant::now() < deadline {
+            if f() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("timed out waiting for {what}; log:\n{}", self.log_text());
+    }
+
+    pub fn terminate(&mut self) -> (ExitStatus, Duration) {
+        let t = Instant::now();
+        nix_kill(self.child.id(), "TERM");
+        let st = self.child.wait().unwrap();
+        (st, t.elapsed())
+    }
+
+    /// Stops the server and hands back its folder, for a restart.
+    pub fn stop(mut self) -> tempfile::TempDir {
+        self.terminate();
+        let dir = tempfile::tempdir().unwrap();
+        let old = std::mem::replace(&mut self.dir, dir);
+        std::mem::forget(self);
+        old
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn nix_kill(pid: u32, sig: &str) {
+    Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
+}
+
+/// A tiny clip made by the real ffmpeg: `seconds` of testsrc2 + sine,
+/// with extra output options (codecs) given by `opts`.
+pub fn make_clip(path: &Path, seconds: u32, opts: &[&str]) {
+    if let Some(p) = path.parent() {
+        std::fs::create_dir_all(p).unwrap();
+    }
+    let t = seconds.to_string();
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+        .arg("testsrc2=size=320x240:rate=25")
+        .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"])
+        .args(["-t", &t])
+        .args(opts)
+        .arg(path)
+        .output()
+        .expect("ffmpeg must be installed to run the tests");
+    assert!(
+        out.status.success(),
+        "ffmpeg failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// An H.264 + AAC MP4, the file TVs play as it is.
+pub fn make_mp4(path: &Path, seconds: u32) {
+    make_clip(
+        path,
+        seconds,
+        &["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"],
+    );
+}
+
+/// One clip made once per test binary, copied wherever a test needs a video.
+pub fn sample_mp4() -> PathBuf {
+    static ONCE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    ONCE.get_or_init(|| {
+        let p = std::env::temp_dir().join(format!("pimedia-sample-{}.mp4", std::process::id()));
+        make_mp4(&p, 2);
+        p
+    })
+    .clone()
+}
