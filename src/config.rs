@@ -14,7 +14,12 @@ use clap::Parser;
 )]
 pub struct Args {
     /// The library root; uploads land here. Created when missing.
-    #[arg(long, env = "PIMEDIA_MEDIA_DIR", value_name = "DIR", default_value = "./media")]
+    #[arg(
+        long,
+        env = "PIMEDIA_MEDIA_DIR",
+        value_name = "DIR",
+        default_value = "./media"
+    )]
     pub media_dir: PathBuf,
 
     /// Where the job queue, metadata cache, thumbnails and positions live.
@@ -23,7 +28,12 @@ pub struct Args {
     pub state_dir: Option<PathBuf>,
 
     /// HTTP listen address.
-    #[arg(long, env = "PIMEDIA_LISTEN", value_name = "ADDR", default_value = "0.0.0.0:8080")]
+    #[arg(
+        long,
+        env = "PIMEDIA_LISTEN",
+        value_name = "ADDR",
+        default_value = "0.0.0.0:8080"
+    )]
     pub listen: String,
 
     /// Number of remux jobs run at the same time (1 to 64).
@@ -43,7 +53,12 @@ pub struct Args {
     pub max_upload: Option<String>,
 
     /// When set, uploads, deletes and job cancels need this password; browsing stays open.
-    #[arg(long, env = "PIMEDIA_UPLOAD_PASSWORD", value_name = "SECRET", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "PIMEDIA_UPLOAD_PASSWORD",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
     pub upload_password: Option<String>,
 
     /// Remove a source file after its MP4 has been written and verified.
@@ -51,7 +66,12 @@ pub struct Args {
     pub delete_originals: bool,
 
     /// Where pages point <video src>. nginx serves this prefix in production.
-    #[arg(long, env = "PIMEDIA_VIDEOS_URL", value_name = "PREFIX", default_value = "/videos/")]
+    #[arg(
+        long,
+        env = "PIMEDIA_VIDEOS_URL",
+        value_name = "PREFIX",
+        default_value = "/videos/"
+    )]
     pub videos_url: String,
 }
 

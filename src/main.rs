@@ -54,7 +54,13 @@ async fn run(config: Config) -> ExitCode {
         running.app.library.root().display()
     );
     let routes = pimedia::web::routes(running.app.clone());
-    server::serve(listener, routes, Timeouts::default(), server::shutdown_signal()).await;
+    server::serve(
+        listener,
+        routes,
+        Timeouts::default(),
+        server::shutdown_signal(),
+    )
+    .await;
     running.shutdown().await;
     tracing::info!("stopped");
     ExitCode::SUCCESS

@@ -75,7 +75,10 @@ pub async fn serve<F>(
         });
     }
     drop(listener);
-    tracing::info!("shutting down: waiting up to {:?} for open requests", timeouts.shutdown_grace);
+    tracing::info!(
+        "shutting down: waiting up to {:?} for open requests",
+        timeouts.shutdown_grace
+    );
     if tokio::time::timeout(timeouts.shutdown_grace, graceful.shutdown())
         .await
         .is_err()

@@ -33,7 +33,11 @@ fn nested_folders_are_tiles_and_open() {
     let dir = {
         let d = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(d.path().join("media/Kids & Co/Cartoons")).unwrap();
-        std::fs::copy(sample_mp4(), d.path().join("media/Kids & Co/Cartoons/Duck Tales.mp4")).unwrap();
+        std::fs::copy(
+            sample_mp4(),
+            d.path().join("media/Kids & Co/Cartoons/Duck Tales.mp4"),
+        )
+        .unwrap();
         std::fs::copy(sample_mp4(), d.path().join("media/Kids & Co/top.mp4")).unwrap();
         d
     };
@@ -43,11 +47,17 @@ fn nested_folders_are_tiles_and_open() {
     assert!(!root.contains("Duck Tales"));
     let (st, kids) = s.text("/?dir=Kids%20%26%20Co");
     assert_eq!(st, 200);
-    assert!(kids.contains(">Cartoons<") && kids.contains(">top<"), "{kids}");
+    assert!(
+        kids.contains(">Cartoons<") && kids.contains(">top<"),
+        "{kids}"
+    );
     assert!(!kids.contains("Duck Tales"));
     let (_, deep) = s.text("/?dir=Kids%20%26%20Co%2FCartoons");
     assert!(deep.contains("Duck Tales"));
-    assert!(deep.contains(r#"href="/watch/Kids%20%26%20Co/Cartoons/Duck%20Tales.mp4""#), "{deep}");
+    assert!(
+        deep.contains(r#"href="/watch/Kids%20%26%20Co/Cartoons/Duck%20Tales.mp4""#),
+        "{deep}"
+    );
     assert_eq!(s.get("/?dir=..%2F..").status(), 404);
     assert_eq!(s.get("/?dir=Nope").status(), 404);
 }
@@ -81,14 +91,19 @@ fn search_sort_and_pages_of_sixty() {
     // Newest first when sorted by date.
     let newest = s.media().join("episode 03.mp4");
     let f = std::fs::File::options().append(true).open(&newest).unwrap();
-    f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(60)).unwrap();
+    f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(60))
+        .unwrap();
     drop(f);
     let d = s.stop();
     let s = Server::start_in(d, &[]);
     let (_, by_date) = s.text("/?sort=date");
     let tile = by_date.find(r#"class="tile video""#).unwrap();
     let first = tile + by_date[tile..].find(r#"class="name""#).unwrap();
-    assert!(by_date[first..].starts_with(r#"class="name">episode 03<"#), "{}", &by_date[first..first + 60]);
+    assert!(
+        by_date[first..].starts_with(r#"class="name">episode 03<"#),
+        "{}",
+        &by_date[first..first + 60]
+    );
 }
 
 #[test]
@@ -97,14 +112,21 @@ fn watch_page_points_at_videos_url_with_tracks() {
     let m = d.path().join("media");
     std::fs::create_dir_all(&m).unwrap();
     std::fs::copy(sample_mp4(), m.join("My Film.mp4")).unwrap();
-    std::fs::write(m.join("My Film.en.vtt"), "WEBVTT\n\n00:00.000 --> 00:01.000\nHello\n").unwrap();
+    std::fs::write(
+        m.join("My Film.en.vtt"),
+        "WEBVTT\n\n00:00.000 --> 00:01.000\nHello\n",
+    )
+    .unwrap();
     std::fs::write(m.join("My Film.fr.vtt"), "WEBVTT\n").unwrap();
     std::fs::write(m.join("Other.en.vtt"), "WEBVTT\n").unwrap();
     let s = Server::start_in(d, &[]);
     let (st, page) = s.text("/watch/My%20Film.mp4");
     assert_eq!(st, 200);
     assert!(page.contains(r#"src="/videos/My%20Film.mp4""#), "{page}");
-    assert!(page.contains(r#"src="/videos/My%20Film.en.vtt" srclang="en""#), "{page}");
+    assert!(
+        page.contains(r#"src="/videos/My%20Film.en.vtt" srclang="en""#),
+        "{page}"
+    );
     assert!(page.contains(r#"srclang="fr""#));
     assert!(!page.contains("Other.en.vtt"));
     assert!(page.contains(r#"id="fullscreen""#) && page.contains(r#"id="back""#));
@@ -112,7 +134,10 @@ fn watch_page_points_at_videos_url_with_tracks() {
 
     let s = Server::start_in(d, &["--videos-url", "http://pi.local/media"]);
     let (_, page) = s.text("/watch/My%20Film.mp4");
-    assert!(page.contains(r#"src="http://pi.local/media/My%20Film.mp4""#), "{page}");
+    assert!(
+        page.contains(r#"src="http://pi.local/media/My%20Film.mp4""#),
+        "{page}"
+    );
     assert_eq!(s.get("/watch/missing.mp4").status(), 404);
     assert_eq!(s.get("/watch/..%2F..%2Fetc%2Fpasswd").status(), 404);
 }
@@ -145,7 +170,10 @@ fn works_without_ffprobe_and_says_how_to_install_it() {
     let health = health.expect("server up");
     assert_eq!(health["ffprobe"], false);
     assert_eq!(health["ffmpeg"], false);
-    let page = reqwest::blocking::get(format!("{url}/")).unwrap().text().unwrap();
+    let page = reqwest::blocking::get(format!("{url}/"))
+        .unwrap()
+        .text()
+        .unwrap();
     assert!(page.contains(">a<"), "listed without metadata");
     let _ = child.kill();
     let _ = child.wait();
@@ -164,10 +192,21 @@ fn healthz_and_static_assets() {
     assert_eq!(h["queue_depth"], 0);
     let r = s.get("/static/app.js");
     assert_eq!(r.status(), 200);
-    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("application/javascript"));
-    assert!(r.headers()["cache-control"].to_str().unwrap().contains("max-age"));
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/javascript"));
+    assert!(r.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .contains("max-age"));
     let etag = r.headers()["etag"].clone();
-    let r = s.client().get(s.url("/static/app.js")).header("If-None-Match", etag).send().unwrap();
+    let r = s
+        .client()
+        .get(s.url("/static/app.js"))
+        .header("If-None-Match", etag)
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 304);
     assert_eq!(s.get("/static/nope.js").status(), 404);
     assert_eq!(s.get("/static/../Cargo.toml").status(), 404);

@@ -36,8 +36,16 @@ fn help_documents_every_option_and_its_env() {
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
     for opt in [
-        "media-dir", "state-dir", "listen", "workers", "ffmpeg", "ffprobe",
-        "max-upload", "upload-password", "delete-originals", "videos-url",
+        "media-dir",
+        "state-dir",
+        "listen",
+        "workers",
+        "ffmpeg",
+        "ffprobe",
+        "max-upload",
+        "upload-password",
+        "delete-originals",
+        "videos-url",
     ] {
         assert!(help.contains(&format!("--{opt}")), "{opt}");
         let env = format!("PIMEDIA_{}", opt.to_uppercase().replace('-', "_"));
@@ -50,11 +58,15 @@ fn sigterm_exits_0_within_the_deadline_even_mid_download() {
     let d = tempfile::tempdir().unwrap();
     let m = d.path().join("media");
     std::fs::create_dir_all(&m).unwrap();
-    std::fs::File::create(m.join("big.mp4")).unwrap().set_len(256 << 20).unwrap();
+    std::fs::File::create(m.join("big.mp4"))
+        .unwrap()
+        .set_len(256 << 20)
+        .unwrap();
     let mut s = Server::start_in(d, &[]);
     // A client that reads slowly keeps a response in flight.
     let mut c = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
-    c.write_all(b"GET /videos/big.mp4 HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    c.write_all(b"GET /videos/big.mp4 HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
     let mut buf = [0u8; 1024];
     c.read_exact(&mut buf).unwrap();
     let (status, took) = s.terminate();
@@ -67,12 +79,17 @@ fn sigterm_exits_0_within_the_deadline_even_mid_download() {
 fn a_half_sent_header_is_disconnected() {
     let s = Server::start(&[]);
     let mut c = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
-    c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ").unwrap();
+    c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        .unwrap();
     c.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let t = Instant::now();
     let mut buf = Vec::new();
     let _ = c.read_to_end(&mut buf);
-    assert!(t.elapsed() < Duration::from_secs(25), "still open after {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(25),
+        "still open after {:?}",
+        t.elapsed()
+    );
     // The server stays healthy for everyone else.
     assert_eq!(s.get("/healthz").status(), 200);
 }

@@ -22,7 +22,11 @@ fn server_with_file() -> (Server, Vec<u8>) {
 const P: &str = "/videos/sub/clip%20file.mp4";
 
 fn get_range(s: &Server, range: &str) -> reqwest::blocking::Response {
-    s.client().get(s.url(P)).header("Range", range).send().unwrap()
+    s.client()
+        .get(s.url(P))
+        .header("Range", range)
+        .send()
+        .unwrap()
 }
 
 #[test]
@@ -39,7 +43,10 @@ fn whole_file_with_validators() {
 
     let head = s.client().head(s.url(P)).send().unwrap();
     assert_eq!(head.status(), 200);
-    assert_eq!(head.headers()["content-length"], bytes.len().to_string().as_str());
+    assert_eq!(
+        head.headers()["content-length"],
+        bytes.len().to_string().as_str()
+    );
     assert_eq!(head.headers()["etag"], h["etag"]);
 }
 
@@ -63,13 +70,19 @@ fn every_range_form() {
             format!("bytes {a}-{b}/{len}").as_str(),
             "{range}"
         );
-        assert_eq!(r.headers()["content-length"], (b - a + 1).to_string().as_str());
+        assert_eq!(
+            r.headers()["content-length"],
+            (b - a + 1).to_string().as_str()
+        );
         assert_eq!(r.bytes().unwrap().as_ref(), &bytes[*a..=*b], "{range}");
     }
     for range in ["bytes=1500000-", "bytes=9999999-10000000", "bytes=-0"] {
         let r = get_range(&s, range);
         assert_eq!(r.status(), 416, "{range}");
-        assert_eq!(r.headers()["content-range"], format!("bytes */{len}").as_str());
+        assert_eq!(
+            r.headers()["content-range"],
+            format!("bytes */{len}").as_str()
+        );
     }
     // Nonsense is ignored: the whole file.
     let r = get_range(&s, "pages=1-2");
@@ -82,14 +95,29 @@ fn conditional_requests() {
     let (s, bytes) = server_with_file();
     let first = s.get(P);
     let etag = first.headers()["etag"].to_str().unwrap().to_string();
-    let lm = first.headers()["last-modified"].to_str().unwrap().to_string();
+    let lm = first.headers()["last-modified"]
+        .to_str()
+        .unwrap()
+        .to_string();
     let c = s.client();
-    let r = c.get(s.url(P)).header("If-None-Match", &etag).send().unwrap();
+    let r = c
+        .get(s.url(P))
+        .header("If-None-Match", &etag)
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 304);
     assert!(r.bytes().unwrap().is_empty());
-    let r = c.get(s.url(P)).header("If-None-Match", "\"other\"").send().unwrap();
+    let r = c
+        .get(s.url(P))
+        .header("If-None-Match", "\"other\"")
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 200);
-    let r = c.get(s.url(P)).header("If-Modified-Since", &lm).send().unwrap();
+    let r = c
+        .get(s.url(P))
+        .header("If-Modified-Since", &lm)
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 304);
     let r = c
         .get(s.url(P))
@@ -98,9 +126,19 @@ fn conditional_requests() {
         .unwrap();
     assert_eq!(r.status(), 200);
     // If-Range: the range only while the file is unchanged.
-    let r = c.get(s.url(P)).header("Range", "bytes=0-9").header("If-Range", &etag).send().unwrap();
+    let r = c
+        .get(s.url(P))
+        .header("Range", "bytes=0-9")
+        .header("If-Range", &etag)
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 206);
-    let r = c.get(s.url(P)).header("Range", "bytes=0-9").header("If-Range", &lm).send().unwrap();
+    let r = c
+        .get(s.url(P))
+        .header("Range", "bytes=0-9")
+        .header("If-Range", &lm)
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 206);
     let r = c
         .get(s.url(P))
@@ -136,14 +174,19 @@ fn traversal_and_hidden_files_answer_404_and_leak_nothing() {
         "/watch/.hidden.mp4",
     ];
     for p in paths {
-        let answer = s.raw(&format!("GET {p} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+        let answer = s.raw(&format!(
+            "GET {p} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        ));
         assert!(answer.starts_with("HTTP/1.1 404"), "{p}: {answer}");
         assert!(!answer.contains("secret"), "{p} leaked");
     }
     let (_, page) = s.text("/");
     assert!(!page.contains(".hidden") && !page.contains("pimedia/x") && !page.contains("link.mp4"));
     let api = s.text("/api/videos").1;
-    assert!(!api.contains("hidden") && !api.contains("link.mp4"), "{api}");
+    assert!(
+        !api.contains("hidden") && !api.contains("link.mp4"),
+        "{api}"
+    );
 }
 
 #[test]

@@ -144,11 +144,7 @@ impl Library {
             index.folders = scanned.folders.into_iter().collect();
             cache.retain(|p| index.videos.contains_key(p));
         }
-        tracing::info!(
-            "library: {} videos, {} to probe",
-            lib.len(),
-            to_probe.len()
-        );
+        tracing::info!("library: {} videos, {} to probe", lib.len(), to_probe.len());
         for p in to_probe {
             let _ = lib.probe_tx.send(p);
         }
@@ -224,7 +220,8 @@ impl Library {
         };
         let needle = q.search.trim().to_lowercase();
         let searching = !needle.is_empty();
-        let under = |p: &str| p.starts_with(&prefix) && (searching || !p[prefix.len()..].contains('/'));
+        let under =
+            |p: &str| p.starts_with(&prefix) && (searching || !p[prefix.len()..].contains('/'));
 
         let folders: Vec<String> = if searching {
             Vec::new()
@@ -244,11 +241,17 @@ impl Library {
             .map(|(_, v)| v)
             .filter(|v| under(&v.path))
             .filter(|v| !is_superseded(&index.videos, v))
-            .filter(|v| !searching || v.title.to_lowercase().contains(&needle) || v.path.to_lowercase().contains(&needle))
+            .filter(|v| {
+                !searching
+                    || v.title.to_lowercase().contains(&needle)
+                    || v.path.to_lowercase().contains(&needle)
+            })
             .collect();
         match q.sort {
             Sort::Name => videos.sort_by_cached_key(|v| (v.title.to_lowercase(), v.path.clone())),
-            Sort::Date => videos.sort_by(|a, b| b.modified.cmp(&a.modified).then(a.path.cmp(&b.path))),
+            Sort::Date => {
+                videos.sort_by(|a, b| b.modified.cmp(&a.modified).then(a.path.cmp(&b.path)))
+            }
         }
         let per_page = q.per_page.max(1);
         let total = videos.len();
@@ -301,7 +304,11 @@ impl Library {
                     "" => None,
                     m => Some(m.strip_prefix('.')?.to_string()),
                 };
-                let path = if dir.is_empty() { n.clone() } else { format!("{dir}/{n}") };
+                let path = if dir.is_empty() {
+                    n.clone()
+                } else {
+                    format!("{dir}/{n}")
+                };
                 Some((path, lang))
             })
             .collect();
@@ -376,7 +383,9 @@ async fn prober(
         let rel = path.clone();
         let result = tokio::task::spawn_blocking(move || {
             let found = found_file(&file, rel)?;
-            let probed = media::probe(&ffprobe, &file).map(|p| p.meta()).map_err(|e| e.to_string());
+            let probed = media::probe(&ffprobe, &file)
+                .map(|p| p.meta())
+                .map_err(|e| e.to_string());
             Some((found, probed))
         })
         .await;

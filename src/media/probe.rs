@@ -71,7 +71,14 @@ struct RawStream {
 /// Runs ffprobe on one file. Blocking: call it from `spawn_blocking`.
 pub fn probe(ffprobe: &Path, file: &Path) -> Result<Probe, ProbeError> {
     let out = Command::new(ffprobe)
-        .args(["-v", "error", "-print_format", "json", "-show_format", "-show_streams"])
+        .args([
+            "-v",
+            "error",
+            "-print_format",
+            "json",
+            "-show_format",
+            "-show_streams",
+        ])
         .arg(file)
         .stdin(Stdio::null())
         .output()

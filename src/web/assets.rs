@@ -48,7 +48,9 @@ pub async fn serve(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
     let resp = if fresh {
-        builder.status(StatusCode::NOT_MODIFIED).body(Default::default())
+        builder
+            .status(StatusCode::NOT_MODIFIED)
+            .body(Default::default())
     } else {
         builder.body(asset.bytes.into())
     };

@@ -100,7 +100,12 @@ pub async fn serve_file(
     let modified = md.modified().unwrap_or(UNIX_EPOCH);
     // HTTP dates have whole seconds; compare at that precision.
     let modified_secs = UNIX_EPOCH
-        + Duration::from_secs(modified.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs());
+        + Duration::from_secs(
+            modified
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_secs(),
+        );
     let etag = etag_for(modified, len);
     let last_modified = httpdate::fmt_http_date(modified_secs);
 

@@ -74,7 +74,10 @@ pub fn routes(
         .or(api_videos)
         .or(statics)
         .recover(recover)
-        .with(warp::reply::with::header("x-content-type-options", "nosniff"))
+        .with(warp::reply::with::header(
+            "x-content-type-options",
+            "nosniff",
+        ))
 }
 
 /// Status and sentence for an error the user can meet.

@@ -158,10 +158,7 @@ pub async fn library(
         Some("date") => Sort::Date,
         _ => Sort::Name,
     };
-    let page = params
-        .get("page")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(1);
+    let page = params.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
     let listing = app.library.list(&Query {
         dir: dir.clone(),
         search: search.clone(),
@@ -179,7 +176,11 @@ pub async fn library(
         .collect();
     let videos = listing.videos.iter().map(|v| video_tile(&app, v)).collect();
     let heading = if search.is_empty() {
-        dir.rsplit('/').next().filter(|s| !s.is_empty()).unwrap_or("Library").to_string()
+        dir.rsplit('/')
+            .next()
+            .filter(|s| !s.is_empty())
+            .unwrap_or("Library")
+            .to_string()
     } else {
         format!("Search: {search}")
     };

@@ -192,7 +192,16 @@ pub fn make_mp4(path: &Path, seconds: u32) {
     make_clip(
         path,
         seconds,
-        &["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"],
+        &[
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+        ],
     );
 }
 
