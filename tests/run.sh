@@ -20,4 +20,4 @@ if ! command -v cargo >/dev/null 2>&1; then
     exit 1
 fi
 npm ci --prefix tests --no-audit --no-fund --silent
-cargo test --release "$@"
+cargo test "$@"
