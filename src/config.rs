@@ -73,6 +73,11 @@ pub struct Args {
         default_value = "/videos/"
     )]
     pub videos_url: String,
+
+    /// Free space uploads must leave on the disk, e.g. 2G.
+    /// Defaults to 1 GiB or 5% of the disk, whichever is less.
+    #[arg(long, env = "PIMEDIA_DISK_RESERVE", value_name = "SIZE")]
+    pub disk_reserve: Option<String>,
 }
 
 /// Validated settings the rest of the program runs on.
@@ -88,6 +93,8 @@ pub struct Config {
     pub upload_password: Option<String>,
     pub delete_originals: bool,
     pub videos_url: String,
+    /// `None`: the default, worked out from the disk at start-up.
+    pub disk_reserve: Option<u64>,
 }
 
 /// A setting that can't be used, said in one sentence naming the option.
@@ -153,6 +160,13 @@ impl Config {
                 return Err(bad("--upload-password", "the password is empty"));
             }
         }
+        let disk_reserve = match &args.disk_reserve {
+            None => None,
+            Some(s) if s.trim() == "0" => Some(0),
+            Some(s) => Some(parse_size(s).ok_or_else(|| {
+                bad("--disk-reserve", format!("'{s}' is not a size like 1G or 500M"))
+            })?),
+        };
         let videos_url = normalize_prefix(&args.videos_url).ok_or_else(|| {
             bad(
                 "--videos-url",
@@ -177,6 +191,7 @@ impl Config {
             upload_password: args.upload_password,
             delete_originals: args.delete_originals,
             videos_url,
+            disk_reserve,
         })
     }
 }

@@ -1,6 +1,6 @@
 //! pimedia: a home-LAN media server for a Raspberry Pi.
 //!
-//! Data flows one way: web -> library -> media -> ffprobe/ffmpeg.
+//! Data flows one way: web -> (upload | library) -> media -> ffprobe/ffmpeg.
 #![forbid(unsafe_code)]
 
 pub mod config;
@@ -10,22 +10,28 @@ pub mod library;
 pub mod media;
 pub mod paths;
 pub mod server;
+pub mod upload;
 pub mod web;
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::library::{Library, Video};
 use crate::media::{Kind, Tools};
+use crate::upload::{tus::Tus, Auth, Limits, Uploads};
 
 /// Everything a request handler can reach.
 pub struct App {
     pub config: Config,
     pub tools: Tools,
     pub library: Arc<Library>,
+    pub uploads: Uploads,
+    pub tus: Tus,
+    pub auth: Auth,
 }
 
 impl App {
@@ -64,7 +70,8 @@ pub struct Running {
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
-/// Prepares the folders, finds ffmpeg, scans the library.
+/// Prepares the folders, finds ffmpeg, scans the library, sweeps what a
+/// crash left behind.
 pub async fn start(config: Config) -> std::io::Result<Running> {
     std::fs::create_dir_all(&config.media_dir)?;
     std::fs::create_dir_all(&config.state_dir)?;
@@ -72,16 +79,56 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
     let state_dir = config.state_dir.canonicalize()?;
     let tools = Tools::locate(config.ffmpeg.clone(), config.ffprobe.clone());
     let stop = CancellationToken::new();
-    let (library, prober) = Library::open(root, state_dir, tools.clone(), stop.clone()).await;
+    let (library, prober) =
+        Library::open(root.clone(), state_dir.clone(), tools.clone(), stop.clone()).await;
+    let limits = Limits {
+        max_upload: config.max_upload,
+        reserve: config
+            .disk_reserve
+            .unwrap_or_else(|| upload::default_reserve(&root)),
+    };
+    let tus = Tus::load(&state_dir, &root)?;
+    sweep_leftovers(library.take_leftovers(), &tus);
+    let app = Arc::new(App {
+        uploads: Uploads::new(library.clone(), tools.clone(), limits),
+        auth: Auth::new(&state_dir, config.upload_password.clone())?,
+        tus,
+        config,
+        tools,
+        library,
+    });
+    let expiry = tokio::spawn(expire_uploads(app.clone(), stop.clone()));
     Ok(Running {
-        app: Arc::new(App {
-            config,
-            tools,
-            library,
-        }),
+        app,
         stop,
-        tasks: vec![prober],
+        tasks: vec![prober, expiry],
     })
+}
+
+/// Temp files are never worth keeping after a restart; resumable uploads'
+/// data files are, while their upload lives.
+fn sweep_leftovers(leftovers: Vec<PathBuf>, tus: &Tus) {
+    let live = tus.live_data_files();
+    for path in leftovers {
+        if live.contains(&path) {
+            continue;
+        }
+        match std::fs::remove_file(&path) {
+            Ok(()) => tracing::info!("removed leftover temp file {}", path.display()),
+            Err(e) => tracing::warn!("cannot remove leftover {}: {e}", path.display()),
+        }
+    }
+}
+
+async fn expire_uploads(app: Arc<App>, stop: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+        }
+        let app = app.clone();
+        let _ = tokio::task::spawn_blocking(move || app.tus.expire()).await;
+    }
 }
 
 impl Running {

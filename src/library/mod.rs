@@ -96,6 +96,7 @@ struct Index {
 
 pub struct Library {
     root: PathBuf,
+    leftovers: Mutex<Vec<PathBuf>>,
     index: RwLock<Index>,
     cache: Mutex<MetaCache>,
     probe_tx: mpsc::UnboundedSender<String>,
@@ -122,6 +123,7 @@ impl Library {
         };
         let lib = Arc::new(Library {
             root,
+            leftovers: Mutex::new(scanned.leftovers),
             index: RwLock::new(Index::default()),
             cache: Mutex::new(cache),
             probe_tx,
@@ -152,6 +154,11 @@ impl Library {
         (lib, worker)
     }
 
+    /// pimedia's own temp files the start-up scan found (taken once).
+    pub fn take_leftovers(&self) -> Vec<PathBuf> {
+        std::mem::take(&mut self.leftovers.lock().unwrap())
+    }
+
     pub fn root(&self) -> &Path {
         &self.root
     }
@@ -166,6 +173,11 @@ impl Library {
 
     pub fn get(&self, path: &str) -> Option<Video> {
         self.index.read().unwrap().videos.get(path).cloned()
+    }
+
+    /// Every folder, for the upload page's folder choice.
+    pub fn folders(&self) -> Vec<String> {
+        self.index.read().unwrap().folders.iter().cloned().collect()
     }
 
     pub fn has_folder(&self, dir: &str) -> bool {
@@ -414,6 +426,7 @@ mod tests {
         let dir = std::env::temp_dir();
         let lib = Library {
             root: dir.clone(),
+            leftovers: Mutex::new(Vec::new()),
             index: RwLock::new(Index::default()),
             cache: Mutex::new(MetaCache::load(&dir.join("pimedia-unit-none"))),
             probe_tx: tx,

@@ -19,6 +19,8 @@ pub struct Found {
 pub struct ScanResult {
     pub videos: Vec<Found>,
     pub folders: Vec<String>,
+    /// pimedia's own temp and partial files (`.pimedia-*`), for start-up to sweep.
+    pub leftovers: Vec<std::path::PathBuf>,
 }
 
 /// Walks `root` recursively, skipping dot entries, symlinks and `skip`
@@ -42,6 +44,9 @@ pub fn scan(root: &Path, skip: &Path) -> ScanResult {
         for entry in entries.flatten() {
             let name = entry.file_name();
             if is_hidden(&name) {
+                if name.as_encoded_bytes().starts_with(b".pimedia-") {
+                    out.leftovers.push(entry.path());
+                }
                 continue;
             }
             let Some(name) = name.to_str() else {

@@ -35,7 +35,7 @@ pub struct Meta {
 pub enum ProbeError {
     #[error("ffprobe could not be started: {0}")]
     Spawn(std::io::Error),
-    #[error("not a media file ffprobe can read: {0}")]
+    #[error("{0}")]
     Unreadable(String),
 }
 
@@ -84,7 +84,10 @@ pub fn probe(ffprobe: &Path, file: &Path) -> Result<Probe, ProbeError> {
         .output()
         .map_err(ProbeError::Spawn)?;
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let last_line = stderr.lines().last().unwrap_or("").trim().to_string();
+    let last_line = stderr.lines().last().unwrap_or("").trim();
+    // ffprobe starts its message with the path, which may be a temp name.
+    let prefix = format!("{}: ", file.display());
+    let last_line = last_line.strip_prefix(&prefix).unwrap_or(last_line).to_string();
     if !out.status.success() {
         return Err(ProbeError::Unreadable(if last_line.is_empty() {
             format!("ffprobe exited with {}", out.status)

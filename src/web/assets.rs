@@ -25,6 +25,7 @@ const ASSETS: &[Asset] = &[
     asset!("app.css", "text/css; charset=utf-8"),
     asset!("app.js", "application/javascript; charset=utf-8"),
     asset!("player.js", "application/javascript; charset=utf-8"),
+    asset!("upload.js", "application/javascript; charset=utf-8"),
     asset!("icon.svg", "image/svg+xml"),
 ];
 

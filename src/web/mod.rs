@@ -5,6 +5,8 @@ mod api;
 mod assets;
 mod files;
 mod pages;
+mod tus;
+mod upload;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -19,6 +21,18 @@ use crate::App;
 pub use files::{parse_range, ByteRange};
 
 impl warp::reject::Reject for Error {}
+
+/// Static assets are linked with this, so a release changes their URLs.
+pub const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Who is asking, as far as uploads care: their cookie, a password header,
+/// and whether they want JSON back.
+#[derive(Debug, Clone, Default)]
+pub struct Caller {
+    pub cookie: Option<String>,
+    pub password: Option<String>,
+    pub wants_json: bool,
+}
 
 /// Every route pimedia answers, with errors turned into clear replies.
 pub fn routes(
@@ -67,7 +81,65 @@ pub fn routes(
         .and(warp::header::headers_cloned())
         .and_then(assets::serve);
 
+    let caller = warp::header::headers_cloned().map(|h: warp::http::HeaderMap| Caller::from_headers(&h));
+    let upload_page = warp::path!("upload")
+        .and(warp::get())
+        .and(with_app.clone())
+        .and(caller)
+        .and_then(upload::get_page);
+    let upload_post = warp::path!("upload")
+        .and(warp::post())
+        .and(with_app.clone())
+        .and(caller)
+        .and(warp::multipart::form().max_length(None))
+        .and_then(upload::post_form);
+    let login = warp::path!("upload" / "login")
+        .and(warp::post())
+        .and(with_app.clone())
+        .and(caller)
+        .and(warp::body::content_length_limit(16 * 1024))
+        .and(warp::body::form())
+        .and_then(upload::login);
+
+    let headers = warp::header::headers_cloned();
+    let tus_root = warp::path("uploads").and(warp::path::end());
+    let tus_one = warp::path!("uploads" / String);
+    let tus_options = warp::path("uploads")
+        .and(warp::options())
+        .and(with_app.clone())
+        .and_then(tus::options);
+    let tus_create = tus_root
+        .and(warp::post())
+        .and(with_app.clone())
+        .and(headers)
+        .and_then(tus::create);
+    let tus_head = tus_one
+        .and(warp::head())
+        .and(with_app.clone())
+        .and(headers)
+        .and_then(tus::head);
+    let tus_patch = tus_one
+        .and(warp::patch())
+        .and(with_app.clone())
+        .and(headers)
+        .and(warp::body::stream())
+        .and_then(tus::patch);
+    let tus_delete = tus_one
+        .and(warp::delete())
+        .and(with_app.clone())
+        .and(headers)
+        .and_then(tus::delete);
+    let uploads = upload_page
+        .or(upload_post)
+        .or(login)
+        .or(tus_options)
+        .or(tus_create)
+        .or(tus_head)
+        .or(tus_patch)
+        .or(tus_delete);
+
     library
+        .or(uploads)
         .or(watch)
         .or(videos)
         .or(healthz)
@@ -93,6 +165,7 @@ pub fn status_of(e: &Error) -> StatusCode {
         Error::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
         Error::Aborted => StatusCode::BAD_REQUEST,
         Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        Error::ChecksumMismatch => StatusCode::from_u16(460).expect("valid status"),
         Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

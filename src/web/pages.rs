@@ -12,7 +12,7 @@ use crate::paths::{check_relative, decode_relative, encode_url_path};
 use crate::App;
 
 pub const PER_PAGE: usize = 60;
-const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
+use super::ASSET_VERSION;
 
 fn render(t: &impl Template) -> Result<warp::reply::Html<String>, Rejection> {
     t.render()
@@ -21,7 +21,7 @@ fn render(t: &impl Template) -> Result<warp::reply::Html<String>, Rejection> {
 }
 
 /// Query-string value, percent-encoded for use inside an href.
-fn q(value: &str) -> String {
+pub fn q(value: &str) -> String {
     percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
@@ -82,6 +82,7 @@ struct LibraryPage {
     pages: usize,
     prev_href: Option<String>,
     next_href: Option<String>,
+    notice: Option<String>,
 }
 
 fn list_href(dir: &str, search: &str, sort: Sort, page: usize) -> String {
@@ -184,8 +185,16 @@ pub async fn library(
     } else {
         format!("Search: {search}")
     };
+    let notice = params
+        .get("uploaded")
+        .and_then(|n| n.parse::<usize>().ok())
+        .map(|n| match n {
+            1 => "1 file uploaded.".to_string(),
+            n => format!("{n} files uploaded."),
+        });
     render(&LibraryPage {
         version: ASSET_VERSION,
+        notice,
         heading,
         crumbs: crumbs(&dir),
         sort_name_href: list_href(&dir, &search, Sort::Name, 1),

@@ -1,0 +1,218 @@
+//! Uploads: form posts and resumable (tus) uploads, streamed to dot-prefixed
+//! temp files, checked, then renamed to a safe name in the library.
+
+mod auth;
+mod names;
+mod sink;
+pub mod tus;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bytes::Buf;
+use futures_util::{Stream, StreamExt};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::library::{found_file, Library};
+use crate::media::{self, Tools};
+use crate::paths::check_relative;
+
+pub use auth::{Auth, COOKIE};
+pub use names::{accepted_types, file_type, numbered, safe_name, FileType};
+pub use sink::{human_size, Incoming, Limits, TempFile};
+
+/// A file that made it into the library.
+#[derive(Debug, Clone, Serialize)]
+pub struct Accepted {
+    pub name: String,
+    pub path: String,
+    pub size: u64,
+}
+
+/// Called with every accepted video (the remux queue listens here).
+pub type OnAccepted = Box<dyn Fn(&Accepted) + Send + Sync>;
+
+pub struct Uploads {
+    root: PathBuf,
+    library: Arc<Library>,
+    tools: Tools,
+    pub limits: Limits,
+    /// Picking a free name and renaming onto it happen under this lock, so
+    /// two uploads of `a.mp4` become `a.mp4` and `a (1).mp4`.
+    rename_lock: tokio::sync::Mutex<()>,
+    on_accepted: std::sync::RwLock<Option<OnAccepted>>,
+}
+
+/// The free space kept on the disk: 1 GiB or 5% of it, whichever is less.
+pub fn default_reserve(root: &Path) -> u64 {
+    let five_percent = crate::fsutil::disk_size(root).unwrap_or(0) / 20;
+    five_percent.min(1 << 30)
+}
+
+impl Uploads {
+    pub fn new(library: Arc<Library>, tools: Tools, limits: Limits) -> Uploads {
+        Uploads {
+            root: library.root().to_path_buf(),
+            library,
+            tools,
+            limits,
+            rename_lock: tokio::sync::Mutex::new(()),
+            on_accepted: std::sync::RwLock::new(None),
+        }
+    }
+
+    pub fn set_on_accepted(&self, f: OnAccepted) {
+        *self.on_accepted.write().unwrap() = Some(f);
+    }
+
+    /// The folder an upload goes to: a checked relative path inside the
+    /// media dir, created when new.
+    pub async fn target_dir(&self, folder: &str) -> Result<(String, PathBuf)> {
+        let rel = check_relative(folder.trim().trim_matches('/')).ok_or_else(|| {
+            Error::BadRequest(format!(
+                "'{folder}' is not a folder name pimedia can use: no '..', no leading dots."
+            ))
+        })?;
+        let dir = self.root.join(&rel);
+        tokio::fs::create_dir_all(&dir).await?;
+        let real = tokio::fs::canonicalize(&dir).await?;
+        if !real.starts_with(&self.root) {
+            return Err(Error::NotFound);
+        }
+        Ok((rel, real))
+    }
+
+    /// The safe name of an incoming file, or 415 before any byte is stored.
+    pub fn check_name(&self, raw: &str) -> Result<(String, FileType)> {
+        let name = safe_name(raw);
+        match file_type(&name) {
+            Some(t) => Ok((name, t)),
+            None => Err(Error::UnsupportedType(format!(
+                "'{}' is not a video or subtitle file: {}.",
+                raw.chars().filter(|c| !c.is_control()).collect::<String>(),
+                accepted_types()
+            ))),
+        }
+    }
+
+    /// Streams one file to a temp file in `dir` and accepts it.
+    pub async fn receive<S, B, E>(
+        &self,
+        folder: &str,
+        dir: &Path,
+        raw_name: &str,
+        mut body: S,
+    ) -> Result<Accepted>
+    where
+        S: Stream<Item = std::result::Result<B, E>> + Unpin,
+        B: Buf,
+        E: std::fmt::Display,
+    {
+        let (name, kind) = self.check_name(raw_name)?;
+        let mut incoming = Incoming::create(dir, &name, self.limits).await?;
+        while let Some(chunk) = body.next().await {
+            let mut chunk = chunk.map_err(|e| {
+                tracing::info!("upload of {name} cut off after {} bytes: {e}", incoming.written());
+                Error::Aborted
+            })?;
+            while chunk.has_remaining() {
+                let part = chunk.chunk();
+                let n = part.len();
+                incoming.write(part).await?;
+                chunk.advance(n);
+            }
+        }
+        let (temp, size) = incoming.finish().await?;
+        let temp = temp.expect("a form upload owns its temp file");
+        self.accept(temp, folder, dir, &name, kind, size).await
+    }
+
+    /// Checks a complete temp file, renames it to a free name beside it and
+    /// adds it to the library. Any failure removes the temp file.
+    pub async fn accept(
+        &self,
+        temp: TempFile,
+        folder: &str,
+        dir: &Path,
+        name: &str,
+        kind: FileType,
+        size: u64,
+    ) -> Result<Accepted> {
+        let meta = match (kind, &self.tools.ffprobe) {
+            (FileType::Video, Some(ffprobe)) => {
+                let (ffprobe, file) = (ffprobe.clone(), temp.path().to_path_buf());
+                let probed = tokio::task::spawn_blocking(move || media::probe(&ffprobe, &file))
+                    .await
+                    .map_err(|e| Error::Internal(e.to_string()))?;
+                match probed {
+                    Ok(p) if p.video().is_some() || p.streams.iter().any(|s| s.kind == "audio") => {
+                        Some(p.meta())
+                    }
+                    Ok(_) => return Err(unreadable(name, "it holds no audio or video")),
+                    Err(e) => return Err(unreadable(name, &e.to_string())),
+                }
+            }
+            _ => None,
+        };
+        let final_path = {
+            let _guard = self.rename_lock.lock().await;
+            let (tmp, dir, name) = (temp.path().to_path_buf(), dir.to_path_buf(), name.to_string());
+            let placed = tokio::task::spawn_blocking(move || place(&tmp, &dir, &name))
+                .await
+                .map_err(|e| Error::Internal(e.to_string()))??;
+            temp.keep();
+            placed
+        };
+        let file_name = final_path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or(name)
+            .to_string();
+        let rel = if folder.is_empty() {
+            file_name.clone()
+        } else {
+            format!("{folder}/{file_name}")
+        };
+        tracing::info!("upload accepted: {rel} ({})", human_size(size));
+        if kind == FileType::Video {
+            if let Some(found) = found_file(&final_path, rel.clone()) {
+                self.library.add(found, meta);
+            }
+        }
+        let accepted = Accepted {
+            name: file_name,
+            path: rel,
+            size,
+        };
+        if kind == FileType::Video {
+            if let Some(f) = self.on_accepted.read().unwrap().as_ref() {
+                f(&accepted);
+            }
+        }
+        Ok(accepted)
+    }
+}
+
+fn unreadable(name: &str, why: &str) -> Error {
+    Error::Unprocessable(format!(
+        "'{name}' is not a video ffprobe can read ({why}); it was not kept."
+    ))
+}
+
+/// Renames `tmp` to the first free `name`, `name (1)`, ... in `dir` and
+/// makes the rename durable. Blocking. Never overwrites.
+fn place(tmp: &Path, dir: &Path, name: &str) -> Result<PathBuf> {
+    for n in 0..10_000 {
+        let candidate = dir.join(numbered(name, n));
+        if candidate.symlink_metadata().is_ok() {
+            continue;
+        }
+        std::fs::rename(tmp, &candidate)?;
+        crate::fsutil::sync_dir(dir)?;
+        return Ok(candidate);
+    }
+    Err(Error::Conflict(format!(
+        "'{name}' and 10,000 numbered copies of it already exist."
+    )))
+}

@@ -1,0 +1,230 @@
+//! Writing an upload to disk: a dot-prefixed temp file beside its final
+//! place, byte counting against the limits, then fsync + rename.
+
+use std::path::{Path, PathBuf};
+
+use tokio::io::{AsyncWriteExt, BufWriter};
+
+use crate::error::{Error, Result};
+use crate::fsutil::free_space;
+
+/// How often (in bytes written) free space is checked again.
+const SPACE_CHECK_EVERY: u64 = 64 << 20;
+/// Bytes buffered before each write to disk.
+const WRITE_BUFFER: usize = 1 << 20;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_upload: Option<u64>,
+    /// Free bytes that must stay on the disk.
+    pub reserve: u64,
+}
+
+impl Limits {
+    pub fn too_large(&self) -> Error {
+        Error::TooLarge(format!(
+            "The file is larger than this server's upload limit of {} (--max-upload); nothing was kept.",
+            human_size(self.max_upload.unwrap_or(0))
+        ))
+    }
+
+    pub fn no_space(&self) -> Error {
+        Error::InsufficientStorage(format!(
+            "Not enough free disk space: the upload would leave less than {} free. Nothing was kept; free some space and try again.",
+            human_size(self.reserve)
+        ))
+    }
+
+    /// Fails when `more` bytes would cross the limit or the reserve of `dir`.
+    pub async fn check(&self, dir: &Path, total: u64, more: u64) -> Result<()> {
+        if self.max_upload.is_some_and(|m| total > m) {
+            return Err(self.too_large());
+        }
+        let dir = dir.to_path_buf();
+        let free = tokio::task::spawn_blocking(move || free_space(&dir))
+            .await
+            .ok()
+            .flatten();
+        match free {
+            Some(free) if free < more.saturating_add(self.reserve) => Err(self.no_space()),
+            _ => Ok(()),
+        }
+    }
+}
+
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = bytes as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{bytes} bytes")
+    } else if v.fract() < 0.05 {
+        format!("{v:.0} {}", UNITS[u])
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+/// A temp file removed on drop unless [`TempFile::keep`] was called: every
+/// error path, a client gone and a dropped request future clean up alike.
+#[derive(Debug)]
+pub struct TempFile {
+    path: PathBuf,
+    armed: bool,
+}
+
+impl TempFile {
+    pub fn new(path: PathBuf) -> TempFile {
+        TempFile { path, armed: true }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The file has been renamed away or must survive (a resumable upload).
+    pub fn keep(mut self) -> PathBuf {
+        self.armed = false;
+        std::mem::take(&mut self.path)
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if self.armed {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// One file being received: a new temp file (form uploads) or an existing
+/// resumable upload's data file, appended at its offset.
+pub struct Incoming {
+    /// Removes a form upload's file on drop; `None` for resumable data,
+    /// which must outlive a dropped connection.
+    temp: Option<TempFile>,
+    file: BufWriter<tokio::fs::File>,
+    dir: PathBuf,
+    /// Bytes in the file, counting any earlier ones.
+    written: u64,
+    next_check: u64,
+    limits: Limits,
+}
+
+impl Incoming {
+    /// Creates the temp file in `dir` (the upload's target folder).
+    pub async fn create(dir: &Path, name: &str, limits: Limits) -> Result<Incoming> {
+        limits.check(dir, 0, 0).await?;
+        let temp = TempFile::new(crate::fsutil::temp_path_for(&dir.join(name), "up"));
+        let file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(temp.path())
+            .await?;
+        Ok(Incoming::with(Some(temp), file, dir, 0, limits))
+    }
+
+    /// Opens a resumable upload's data file, cut back to `offset` (bytes
+    /// past the last recorded offset were never acknowledged).
+    pub async fn resume(path: &Path, offset: u64, limits: Limits) -> Result<Incoming> {
+        let dir = path.parent().unwrap_or(Path::new("/"));
+        limits.check(dir, offset, 0).await?;
+        let mut file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .await?;
+        file.set_len(offset).await?;
+        tokio::io::AsyncSeekExt::seek(&mut file, std::io::SeekFrom::Start(offset)).await?;
+        Ok(Incoming::with(None, file, dir, offset, limits))
+    }
+
+    fn with(
+        temp: Option<TempFile>,
+        file: tokio::fs::File,
+        dir: &Path,
+        written: u64,
+        limits: Limits,
+    ) -> Incoming {
+        Incoming {
+            temp,
+            file: BufWriter::with_capacity(WRITE_BUFFER, file),
+            dir: dir.to_path_buf(),
+            written,
+            next_check: written + SPACE_CHECK_EVERY,
+            limits,
+        }
+    }
+
+    /// Appends a chunk; fails as soon as a limit is crossed.
+    pub async fn write(&mut self, chunk: &[u8]) -> Result<()> {
+        self.written += chunk.len() as u64;
+        if self.limits.max_upload.is_some_and(|m| self.written > m) {
+            return Err(self.limits.too_large());
+        }
+        if self.written >= self.next_check {
+            self.next_check = self.written + SPACE_CHECK_EVERY;
+            self.file.flush().await.map_err(write_error)?;
+            self.limits
+                .check(&self.dir, self.written, SPACE_CHECK_EVERY)
+                .await?;
+        }
+        self.file.write_all(chunk).await.map_err(write_error)
+    }
+
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Flushes and fsyncs. A form upload's temp file still removes itself
+    /// when the returned guard is dropped.
+    pub async fn finish(mut self) -> Result<(Option<TempFile>, u64)> {
+        self.file.flush().await.map_err(write_error)?;
+        self.file.get_mut().sync_all().await.map_err(write_error)?;
+        Ok((self.temp.take(), self.written))
+    }
+}
+
+/// ENOSPC while writing is a full disk, said as such.
+pub fn write_error(e: std::io::Error) -> Error {
+    if e.raw_os_error() == Some(nix::libc::ENOSPC) {
+        Error::InsufficientStorage(
+            "The disk filled up during the upload; nothing was kept. Free some space and try again."
+                .into(),
+        )
+    } else {
+        Error::from(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_well() {
+        assert_eq!(human_size(500), "500 bytes");
+        assert_eq!(human_size(500 << 20), "500 MiB");
+        assert_eq!(human_size(1 << 30), "1 GiB");
+        assert_eq!(human_size(1536 << 20), "1.5 GiB");
+    }
+
+    #[tokio::test]
+    async fn a_dropped_upload_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = Limits {
+            max_upload: Some(10),
+            reserve: 0,
+        };
+        let mut inc = Incoming::create(dir.path(), "a.mp4", limits).await.unwrap();
+        inc.write(b"12345").await.unwrap();
+        assert!(matches!(inc.write(b"123456").await, Err(Error::TooLarge(_))));
+        drop(inc);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+}

@@ -1,0 +1,430 @@
+//! Resumable uploads, tus 1.0.0: core, creation, termination, checksum.
+//! Each upload's state is a small JSON file in `<state-dir>/uploads/`, its
+//! bytes a dot-prefixed file in the target folder, so an upload resumes
+//! after a restart and completes with a rename.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use bytes::Buf;
+use futures_util::{Stream, StreamExt};
+use serde::{Deserialize, Serialize};
+use sha1::Digest;
+
+use super::{Accepted, Incoming, TempFile, Uploads};
+use crate::error::{Error, Result};
+use crate::fsutil::write_atomic;
+
+pub const VERSION: &str = "1.0.0";
+pub const EXTENSIONS: &str = "creation,termination,checksum";
+pub const CHECKSUMS: &str = "sha1,sha256";
+/// Incomplete uploads (and the record of finished ones) live this long.
+pub const EXPIRY_SECS: u64 = 24 * 3600;
+/// Prefix of resumable data files; start-up keeps only live ones.
+pub const DATA_PREFIX: &str = ".pimedia-tus-";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TusUpload {
+    pub id: String,
+    /// Safe file name it will get.
+    pub name: String,
+    /// Target folder, relative to the media dir.
+    pub folder: String,
+    pub length: u64,
+    pub offset: u64,
+    /// Unix seconds.
+    pub created: u64,
+    /// Library path once complete.
+    #[serde(default)]
+    pub done: Option<String>,
+}
+
+impl TusUpload {
+    pub fn expires(&self) -> u64 {
+        self.created + EXPIRY_SECS
+    }
+}
+
+/// A chunk's claimed digest from `Upload-Checksum`.
+#[derive(Debug, Clone)]
+pub enum Checksum {
+    Sha1(Vec<u8>),
+    Sha256(Vec<u8>),
+}
+
+impl Checksum {
+    /// Parses `sha1 <base64>`; `None` for an unsupported algorithm or bad base64.
+    pub fn parse(header: &str) -> Option<Checksum> {
+        let (alg, b64) = header.trim().split_once(' ')?;
+        let digest = base64::engine::general_purpose::STANDARD
+            .decode(b64.trim())
+            .ok()?;
+        match alg {
+            "sha1" => Some(Checksum::Sha1(digest)),
+            "sha256" => Some(Checksum::Sha256(digest)),
+            _ => None,
+        }
+    }
+}
+
+enum Hasher {
+    None,
+    Sha1(sha1::Sha1),
+    Sha256(sha2::Sha256),
+}
+
+impl Hasher {
+    fn for_checksum(c: &Option<Checksum>) -> Hasher {
+        match c {
+            None => Hasher::None,
+            Some(Checksum::Sha1(_)) => Hasher::Sha1(sha1::Sha1::new()),
+            Some(Checksum::Sha256(_)) => Hasher::Sha256(sha2::Sha256::new()),
+        }
+    }
+    fn update(&mut self, b: &[u8]) {
+        match self {
+            Hasher::None => {}
+            Hasher::Sha1(h) => h.update(b),
+            Hasher::Sha256(h) => h.update(b),
+        }
+    }
+    fn matches(self, c: &Option<Checksum>) -> bool {
+        match (self, c) {
+            (Hasher::None, _) => true,
+            (Hasher::Sha1(h), Some(Checksum::Sha1(want))) => h.finalize().as_slice() == want,
+            (Hasher::Sha256(h), Some(Checksum::Sha256(want))) => h.finalize().as_slice() == want,
+            _ => false,
+        }
+    }
+}
+
+/// `Upload-Metadata`: comma-separated `key base64value` pairs.
+pub fn parse_metadata(header: &str) -> HashMap<String, String> {
+    header
+        .split(',')
+        .filter_map(|pair| {
+            let mut it = pair.trim().splitn(2, ' ');
+            let key = it.next()?.trim();
+            let value = it.next().unwrap_or("").trim();
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(value)
+                .ok()?;
+            Some((key.to_string(), String::from_utf8_lossy(&bytes).into_owned()))
+        })
+        .filter(|(k, _)| !k.is_empty())
+        .collect()
+}
+
+pub struct Tus {
+    state_dir: PathBuf,
+    root: PathBuf,
+    uploads: Mutex<HashMap<String, TusUpload>>,
+    /// Uploads with a PATCH in progress: a second one at once gets 409.
+    busy: Mutex<HashSet<String>>,
+}
+
+/// Releases an upload's busy mark however the PATCH ends.
+struct BusyGuard<'a> {
+    tus: &'a Tus,
+    id: String,
+}
+
+impl Drop for BusyGuard<'_> {
+    fn drop(&mut self) {
+        self.tus.busy.lock().unwrap().remove(&self.id);
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn new_id() -> std::io::Result<String> {
+    use std::io::Read;
+    let mut b = [0u8; 16];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut b)?;
+    Ok(super::auth::hex(&b))
+}
+
+impl Tus {
+    /// Loads every upload's state; unreadable state files are moved aside.
+    pub fn load(state_dir: &Path, root: &Path) -> std::io::Result<Tus> {
+        let dir = state_dir.join("uploads");
+        std::fs::create_dir_all(&dir)?;
+        let mut uploads = HashMap::new();
+        for entry in std::fs::read_dir(&dir)?.flatten() {
+            let path = entry.path();
+            if path.extension().and_then(|e| e.to_str()) != Some("json") {
+                continue;
+            }
+            match std::fs::read(&path)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<TusUpload>(&b).ok())
+            {
+                Some(u) => {
+                    uploads.insert(u.id.clone(), u);
+                }
+                None => {
+                    tracing::warn!("unreadable upload state {}; moved aside", path.display());
+                    let _ = std::fs::rename(&path, path.with_extension("corrupt"));
+                }
+            }
+        }
+        let tus = Tus {
+            state_dir: dir,
+            root: root.to_path_buf(),
+            uploads: Mutex::new(uploads),
+            busy: Mutex::new(HashSet::new()),
+        };
+        tus.expire();
+        Ok(tus)
+    }
+
+    fn data_path(&self, u: &TusUpload) -> PathBuf {
+        let dir = if u.folder.is_empty() {
+            self.root.clone()
+        } else {
+            self.root.join(&u.folder)
+        };
+        dir.join(format!("{DATA_PREFIX}{}", u.id))
+    }
+
+    fn save(&self, u: &TusUpload) -> Result<()> {
+        let bytes = serde_json::to_vec(u).map_err(|e| Error::Internal(e.to_string()))?;
+        write_atomic(&self.state_dir.join(format!("{}.json", u.id)), &bytes)?;
+        Ok(())
+    }
+
+    fn forget(&self, id: &str) {
+        self.uploads.lock().unwrap().remove(id);
+        let _ = std::fs::remove_file(self.state_dir.join(format!("{id}.json")));
+    }
+
+    /// Data files of uploads still in progress (start-up keeps these).
+    pub fn live_data_files(&self) -> HashSet<PathBuf> {
+        let uploads = self.uploads.lock().unwrap();
+        uploads
+            .values()
+            .filter(|u| u.done.is_none())
+            .map(|u| self.data_path(u))
+            .collect()
+    }
+
+    /// Removes uploads older than 24 h with their bytes.
+    pub fn expire(&self) {
+        let now = now();
+        let old: Vec<TusUpload> = self
+            .uploads
+            .lock()
+            .unwrap()
+            .values()
+            .filter(|u| u.expires() <= now)
+            .cloned()
+            .collect();
+        for u in old {
+            if self.busy.lock().unwrap().contains(&u.id) {
+                continue;
+            }
+            if u.done.is_none() {
+                tracing::info!("resumable upload of {} expired unfinished; removed", u.name);
+                let _ = std::fs::remove_file(self.data_path(&u));
+            }
+            self.forget(&u.id);
+        }
+    }
+
+    pub fn get(&self, id: &str) -> Option<TusUpload> {
+        self.uploads.lock().unwrap().get(id).cloned()
+    }
+
+    /// Creation: checks name, type, size and space before any byte arrives.
+    pub async fn create(
+        &self,
+        ups: &Uploads,
+        length: u64,
+        metadata: &HashMap<String, String>,
+    ) -> Result<TusUpload> {
+        let raw = metadata
+            .get("filename")
+            .or_else(|| metadata.get("name"))
+            .ok_or_else(|| {
+                Error::BadRequest("Upload-Metadata must carry the file's name as 'filename'.".into())
+            })?;
+        let (name, _) = ups.check_name(raw)?;
+        let (folder, dir) = ups
+            .target_dir(metadata.get("folder").map(String::as_str).unwrap_or(""))
+            .await?;
+        if ups.limits.max_upload.is_some_and(|m| length > m) {
+            return Err(ups.limits.too_large());
+        }
+        ups.limits.check(&dir, 0, length).await?;
+        let u = TusUpload {
+            id: new_id()?,
+            name,
+            folder,
+            length,
+            offset: 0,
+            created: now(),
+            done: None,
+        };
+        tokio::fs::File::create(self.data_path(&u)).await?;
+        self.save(&u)?;
+        self.uploads.lock().unwrap().insert(u.id.clone(), u.clone());
+        tracing::info!("resumable upload {} started: {} ({} bytes)", u.id, u.name, u.length);
+        Ok(u)
+    }
+
+    /// Appends one PATCH body at `offset`. Returns the new offset and, when
+    /// the upload is complete, the accepted file.
+    pub async fn patch<S, B, E>(
+        &self,
+        ups: &Uploads,
+        id: &str,
+        offset: u64,
+        checksum: Option<Checksum>,
+        mut body: S,
+    ) -> Result<(u64, Option<Accepted>)>
+    where
+        S: Stream<Item = std::result::Result<B, E>> + Unpin,
+        B: Buf,
+        E: std::fmt::Display,
+    {
+        let mut u = self.get(id).ok_or(Error::NotFound)?;
+        if u.done.is_some() {
+            return Err(Error::Conflict("This upload is already complete.".into()));
+        }
+        if !self.busy.lock().unwrap().insert(id.to_string()) {
+            return Err(Error::Conflict(
+                "Another request is writing to this upload right now.".into(),
+            ));
+        }
+        let _busy = BusyGuard {
+            tus: self,
+            id: id.to_string(),
+        };
+        if offset != u.offset {
+            return Err(Error::Conflict(format!(
+                "Upload-Offset {offset} does not match the upload's offset {}; ask with HEAD and resume from there.",
+                u.offset
+            )));
+        }
+        let path = self.data_path(&u);
+        let mut limits = ups.limits;
+        // The declared length is this upload's own limit.
+        limits.max_upload = Some(limits.max_upload.map_or(u.length, |m| m.min(u.length)));
+        let mut incoming = Incoming::resume(&path, u.offset, limits).await?;
+        let mut hasher = Hasher::for_checksum(&checksum);
+        let mut cut_off = false;
+        while let Some(chunk) = body.next().await {
+            let mut chunk = match chunk {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::info!("resumable upload {id}: connection lost: {e}");
+                    cut_off = true;
+                    break;
+                }
+            };
+            while chunk.has_remaining() {
+                let part = chunk.chunk();
+                let n = part.len();
+                hasher.update(part);
+                if let Err(e) = incoming.write(part).await {
+                    return Err(match e {
+                        Error::TooLarge(_) if ups.limits.max_upload.is_none_or(|m| m >= u.length) => {
+                            Error::BadRequest(format!(
+                                "The body goes past Upload-Length ({} bytes); the chunk was discarded.",
+                                u.length
+                            ))
+                        }
+                        other => other,
+                    });
+                }
+                chunk.advance(n);
+            }
+        }
+        let (_, written) = incoming.finish().await?;
+        // A chunk with a checksum counts only whole and correct.
+        if checksum.is_some() && (cut_off || !hasher.matches(&checksum)) {
+            tokio::fs::OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .await?
+                .set_len(u.offset)
+                .await?;
+            return Err(if cut_off {
+                Error::Aborted
+            } else {
+                Error::ChecksumMismatch
+            });
+        }
+        u.offset = written;
+        if u.offset < u.length {
+            self.save(&u)?;
+            self.uploads.lock().unwrap().insert(u.id.clone(), u.clone());
+            return if cut_off {
+                Err(Error::Aborted)
+            } else {
+                Ok((u.offset, None))
+            };
+        }
+        // Complete: the same checks as a form upload, then the library.
+        let dir = path.parent().unwrap_or(&self.root).to_path_buf();
+        let kind = super::file_type(&u.name).expect("checked at creation");
+        let accepted = ups
+            .accept(TempFile::new(path), &u.folder, &dir, &u.name, kind, u.length)
+            .await;
+        match accepted {
+            Ok(a) => {
+                u.done = Some(a.path.clone());
+                self.save(&u)?;
+                self.uploads.lock().unwrap().insert(u.id.clone(), u.clone());
+                Ok((u.offset, Some(a)))
+            }
+            Err(e) => {
+                self.forget(&u.id);
+                Err(e)
+            }
+        }
+    }
+
+    /// Termination: the bytes and the state go.
+    pub async fn delete(&self, id: &str) -> Result<()> {
+        let u = self.get(id).ok_or(Error::NotFound)?;
+        if self.busy.lock().unwrap().contains(id) {
+            return Err(Error::Conflict(
+                "This upload is being written right now; try again when it stops.".into(),
+            ));
+        }
+        if u.done.is_none() {
+            let _ = tokio::fs::remove_file(self.data_path(&u)).await;
+        }
+        self.forget(id);
+        tracing::info!("resumable upload {id} ({}) deleted", u.name);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_and_checksums_parse() {
+        let m = parse_metadata("filename ZmlsbS5ta3Y=,folder S2lkcw==, empty");
+        assert_eq!(m["filename"], "film.mkv");
+        assert_eq!(m["folder"], "Kids");
+        assert_eq!(m["empty"], "");
+        assert!(matches!(
+            Checksum::parse("sha1 Kq5sNclPz7QV2+lfQIuc6R7oRu0="),
+            Some(Checksum::Sha1(d)) if d.len() == 20
+        ));
+        assert!(Checksum::parse("md5 AAAA").is_none());
+        assert!(Checksum::parse("sha1 !!!").is_none());
+    }
+}

@@ -1,0 +1,190 @@
+//! `/upload`: the upload page, the form post and the password prompt.
+
+use std::sync::Arc;
+
+use askama::Template;
+use bytes::Buf;
+use futures_util::StreamExt;
+use warp::http::{header, HeaderMap, Response, StatusCode};
+use warp::multipart::FormData;
+use warp::Reply;
+
+use super::{status_of, Caller, ASSET_VERSION};
+use crate::error::Error;
+use crate::upload::{Accepted, COOKIE};
+use crate::App;
+
+#[derive(Template)]
+#[template(path = "upload.html")]
+struct UploadPage<'a> {
+    version: &'static str,
+    needs_password: bool,
+    error: Option<&'a str>,
+    folders: Vec<String>,
+    max_upload: String,
+    /// Files above this many bytes go through tus when the browser can.
+    tus_threshold: u64,
+}
+
+const TUS_THRESHOLD: u64 = 50 << 20;
+
+fn page(app: &App, caller: &Caller, status: StatusCode, error: Option<&str>) -> warp::reply::Response {
+    let needs_password = !caller.allowed(app);
+    let html = UploadPage {
+        version: ASSET_VERSION,
+        needs_password,
+        error,
+        folders: app.library.folders(),
+        max_upload: app
+            .config
+            .max_upload
+            .map(crate::upload::human_size)
+            .unwrap_or_default(),
+        tus_threshold: TUS_THRESHOLD,
+    }
+    .render()
+    .unwrap_or_else(|e| format!("template error: {e}"));
+    warp::reply::with_status(warp::reply::html(html), status).into_response()
+}
+
+pub async fn get_page(app: Arc<App>, caller: Caller) -> Result<warp::reply::Response, warp::Rejection> {
+    Ok(page(&app, &caller, StatusCode::OK, None))
+}
+
+/// An error as the caller wants it: JSON for scripts, the page for people.
+fn error_reply(app: &App, caller: &Caller, e: &Error) -> warp::reply::Response {
+    let status = status_of(e);
+    if caller.wants_json {
+        let body = serde_json::json!({ "error": e.to_string() });
+        warp::reply::with_status(warp::reply::json(&body), status).into_response()
+    } else {
+        page(app, caller, status, Some(&e.to_string()))
+    }
+}
+
+/// `POST /upload`: every `file` part streams to disk as it arrives.
+pub async fn post_form(
+    app: Arc<App>,
+    caller: Caller,
+    form: FormData,
+) -> Result<warp::reply::Response, warp::Rejection> {
+    if !caller.allowed(&app) {
+        return Ok(error_reply(&app, &caller, &Error::Unauthorized));
+    }
+    match receive_all(&app, form).await {
+        Ok((folder, accepted)) => Ok(if caller.wants_json {
+            warp::reply::with_status(warp::reply::json(&accepted), StatusCode::CREATED)
+                .into_response()
+        } else {
+            let mut to = format!("/?uploaded={}", accepted.len());
+            if !folder.is_empty() {
+                to.push_str("&dir=");
+                to.push_str(&super::pages::q(&folder));
+            }
+            Response::builder()
+                .status(StatusCode::SEE_OTHER)
+                .header(header::LOCATION, to)
+                .body(Default::default())
+                .expect("valid response")
+        }),
+        Err(e) => Ok(error_reply(&app, &caller, &e)),
+    }
+}
+
+async fn receive_all(app: &App, mut form: FormData) -> Result<(String, Vec<Accepted>), Error> {
+    let ups = &app.uploads;
+    let (mut folder, mut dir) = ups.target_dir("").await?;
+    let mut accepted = Vec::new();
+    while let Some(part) = form.next().await {
+        let part = part.map_err(|e| {
+            Error::BadRequest(format!("The upload form could not be read ({e}); nothing more was kept."))
+        })?;
+        match part.name() {
+            "folder" => {
+                let mut value = Vec::new();
+                let mut s = Box::pin(part.stream());
+                while let Some(chunk) = s.next().await {
+                    let chunk = chunk.map_err(|_| Error::Aborted)?;
+                    value.extend_from_slice(chunk.chunk());
+                    if value.len() > 4096 {
+                        return Err(Error::BadRequest("The folder name is too long.".into()));
+                    }
+                }
+                let value = String::from_utf8_lossy(&value).into_owned();
+                (folder, dir) = ups.target_dir(&value).await?;
+            }
+            "file" => {
+                let raw = part.filename().unwrap_or("").to_string();
+                if raw.is_empty() {
+                    // An empty file input still sends a part; skip it.
+                    continue;
+                }
+                let a = ups.receive(&folder, &dir, &raw, Box::pin(part.stream())).await?;
+                accepted.push(a);
+            }
+            _ => {}
+        }
+    }
+    if accepted.is_empty() {
+        return Err(Error::BadRequest(
+            "No file was sent: choose at least one video and press Upload.".into(),
+        ));
+    }
+    Ok((folder, accepted))
+}
+
+/// `POST /upload/login`: the password once, then a signed cookie.
+pub async fn login(
+    app: Arc<App>,
+    caller: Caller,
+    form: std::collections::HashMap<String, String>,
+) -> Result<warp::reply::Response, warp::Rejection> {
+    let given = form.get("password").map(String::as_str).unwrap_or("");
+    if !app.auth.check_password(given) {
+        return Ok(page(
+            &app,
+            &caller,
+            StatusCode::UNAUTHORIZED,
+            Some("That password is not right. Try again."),
+        ));
+    }
+    let cookie = format!(
+        "{COOKIE}={}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax",
+        app.auth.cookie_value()
+    );
+    Ok(Response::builder()
+        .status(StatusCode::SEE_OTHER)
+        .header(header::LOCATION, "/upload")
+        .header(header::SET_COOKIE, cookie)
+        .body(Default::default())
+        .expect("valid response"))
+}
+
+impl Caller {
+    pub fn from_headers(h: &HeaderMap) -> Caller {
+        let cookie = h
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|kv| kv.trim().split_once('='))
+            .find(|(k, _)| *k == COOKIE)
+            .map(|(_, v)| v.to_string());
+        Caller {
+            cookie,
+            password: h
+                .get("x-upload-password")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+            wants_json: h
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("application/json")),
+        }
+    }
+
+    pub fn allowed(&self, app: &App) -> bool {
+        app.auth
+            .allows(self.cookie.as_deref(), self.password.as_deref())
+    }
+}
