@@ -164,7 +164,10 @@ impl Config {
             None => None,
             Some(s) if s.trim() == "0" => Some(0),
             Some(s) => Some(parse_size(s).ok_or_else(|| {
-                bad("--disk-reserve", format!("'{s}' is not a size like 1G or 500M"))
+                bad(
+                    "--disk-reserve",
+                    format!("'{s}' is not a size like 1G or 500M"),
+                )
             })?),
         };
         let videos_url = normalize_prefix(&args.videos_url).ok_or_else(|| {

@@ -24,7 +24,9 @@ pub enum Error {
     Aborted,
     #[error("{0}")]
     Unavailable(String),
-    #[error("The chunk's checksum does not match its bytes; the chunk was discarded. Send it again.")]
+    #[error(
+        "The chunk's checksum does not match its bytes; the chunk was discarded. Send it again."
+    )]
     ChecksumMismatch,
     #[error("Something went wrong on the server ({0}). The log has details.")]
     Internal(String),

@@ -8,10 +8,16 @@ pub fn temp_path_for(target: &Path, tag: &str) -> PathBuf {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let name = target
+    let mut name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    // The target may already use all 255 bytes a name can have.
+    let mut keep = name.len().min(100);
+    while !name.is_char_boundary(keep) {
+        keep -= 1;
+    }
+    name.truncate(keep);
     let dir = target.parent().unwrap_or(Path::new("."));
     dir.join(format!(
         "{TEMP_PREFIX}{tag}-{}-{n}-{name}",

@@ -87,7 +87,10 @@ pub fn probe(ffprobe: &Path, file: &Path) -> Result<Probe, ProbeError> {
     let last_line = stderr.lines().last().unwrap_or("").trim();
     // ffprobe starts its message with the path, which may be a temp name.
     let prefix = format!("{}: ", file.display());
-    let last_line = last_line.strip_prefix(&prefix).unwrap_or(last_line).to_string();
+    let last_line = last_line
+        .strip_prefix(&prefix)
+        .unwrap_or(last_line)
+        .to_string();
     if !out.status.success() {
         return Err(ProbeError::Unreadable(if last_line.is_empty() {
             format!("ffprobe exited with {}", out.status)

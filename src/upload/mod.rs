@@ -113,7 +113,10 @@ impl Uploads {
         let mut incoming = Incoming::create(dir, &name, self.limits).await?;
         while let Some(chunk) = body.next().await {
             let mut chunk = chunk.map_err(|e| {
-                tracing::info!("upload of {name} cut off after {} bytes: {e}", incoming.written());
+                tracing::info!(
+                    "upload of {name} cut off after {} bytes: {e}",
+                    incoming.written()
+                );
                 Error::Aborted
             })?;
             while chunk.has_remaining() {
@@ -157,7 +160,11 @@ impl Uploads {
         };
         let final_path = {
             let _guard = self.rename_lock.lock().await;
-            let (tmp, dir, name) = (temp.path().to_path_buf(), dir.to_path_buf(), name.to_string());
+            let (tmp, dir, name) = (
+                temp.path().to_path_buf(),
+                dir.to_path_buf(),
+                name.to_string(),
+            );
             let placed = tokio::task::spawn_blocking(move || place(&tmp, &dir, &name))
                 .await
                 .map_err(|e| Error::Internal(e.to_string()))??;

@@ -223,7 +223,10 @@ mod tests {
         };
         let mut inc = Incoming::create(dir.path(), "a.mp4", limits).await.unwrap();
         inc.write(b"12345").await.unwrap();
-        assert!(matches!(inc.write(b"123456").await, Err(Error::TooLarge(_))));
+        assert!(matches!(
+            inc.write(b"123456").await,
+            Err(Error::TooLarge(_))
+        ));
         drop(inc);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }

@@ -112,7 +112,10 @@ pub fn parse_metadata(header: &str) -> HashMap<String, String> {
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(value)
                 .ok()?;
-            Some((key.to_string(), String::from_utf8_lossy(&bytes).into_owned()))
+            Some((
+                key.to_string(),
+                String::from_utf8_lossy(&bytes).into_owned(),
+            ))
         })
         .filter(|(k, _)| !k.is_empty())
         .collect()
@@ -254,7 +257,9 @@ impl Tus {
             .get("filename")
             .or_else(|| metadata.get("name"))
             .ok_or_else(|| {
-                Error::BadRequest("Upload-Metadata must carry the file's name as 'filename'.".into())
+                Error::BadRequest(
+                    "Upload-Metadata must carry the file's name as 'filename'.".into(),
+                )
             })?;
         let (name, _) = ups.check_name(raw)?;
         let (folder, dir) = ups
@@ -276,7 +281,12 @@ impl Tus {
         tokio::fs::File::create(self.data_path(&u)).await?;
         self.save(&u)?;
         self.uploads.lock().unwrap().insert(u.id.clone(), u.clone());
-        tracing::info!("resumable upload {} started: {} ({} bytes)", u.id, u.name, u.length);
+        tracing::info!(
+            "resumable upload {} started: {} ({} bytes)",
+            u.id,
+            u.name,
+            u.length
+        );
         Ok(u)
     }
 
@@ -377,7 +387,14 @@ impl Tus {
         let dir = path.parent().unwrap_or(&self.root).to_path_buf();
         let kind = super::file_type(&u.name).expect("checked at creation");
         let accepted = ups
-            .accept(TempFile::new(path), &u.folder, &dir, &u.name, kind, u.length)
+            .accept(
+                TempFile::new(path),
+                &u.folder,
+                &dir,
+                &u.name,
+                kind,
+                u.length,
+            )
             .await;
         match accepted {
             Ok(a) => {

@@ -81,7 +81,8 @@ pub fn routes(
         .and(warp::header::headers_cloned())
         .and_then(assets::serve);
 
-    let caller = warp::header::headers_cloned().map(|h: warp::http::HeaderMap| Caller::from_headers(&h));
+    let caller =
+        warp::header::headers_cloned().map(|h: warp::http::HeaderMap| Caller::from_headers(&h));
     let upload_page = warp::path!("upload")
         .and(warp::get())
         .and(with_app.clone())

@@ -78,9 +78,12 @@ pub async fn create(app: Arc<App>, h: HeaderMap) -> Reply_ {
         Ok(u) => Ok(base(StatusCode::CREATED)
             .header(header::LOCATION, format!("/uploads/{}", u.id))
             .header("Upload-Offset", "0")
-            .header("Upload-Expires", httpdate::fmt_http_date(
-                std::time::UNIX_EPOCH + std::time::Duration::from_secs(u.expires()),
-            ))
+            .header(
+                "Upload-Expires",
+                httpdate::fmt_http_date(
+                    std::time::UNIX_EPOCH + std::time::Duration::from_secs(u.expires()),
+                ),
+            )
             .body(Default::default())
             .expect("valid response")),
         Err(e) => Ok(error(&e)),

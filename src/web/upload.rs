@@ -28,7 +28,12 @@ struct UploadPage<'a> {
 
 const TUS_THRESHOLD: u64 = 50 << 20;
 
-fn page(app: &App, caller: &Caller, status: StatusCode, error: Option<&str>) -> warp::reply::Response {
+fn page(
+    app: &App,
+    caller: &Caller,
+    status: StatusCode,
+    error: Option<&str>,
+) -> warp::reply::Response {
     let needs_password = !caller.allowed(app);
     let html = UploadPage {
         version: ASSET_VERSION,
@@ -47,7 +52,10 @@ fn page(app: &App, caller: &Caller, status: StatusCode, error: Option<&str>) -> 
     warp::reply::with_status(warp::reply::html(html), status).into_response()
 }
 
-pub async fn get_page(app: Arc<App>, caller: Caller) -> Result<warp::reply::Response, warp::Rejection> {
+pub async fn get_page(
+    app: Arc<App>,
+    caller: Caller,
+) -> Result<warp::reply::Response, warp::Rejection> {
     Ok(page(&app, &caller, StatusCode::OK, None))
 }
 
@@ -69,9 +77,11 @@ pub async fn post_form(
     form: FormData,
 ) -> Result<warp::reply::Response, warp::Rejection> {
     if !caller.allowed(&app) {
+        drain(form).await;
         return Ok(error_reply(&app, &caller, &Error::Unauthorized));
     }
-    match receive_all(&app, form).await {
+    let mut form = form;
+    match receive_all(&app, &mut form).await {
         Ok((folder, accepted)) => Ok(if caller.wants_json {
             warp::reply::with_status(warp::reply::json(&accepted), StatusCode::CREATED)
                 .into_response()
@@ -87,17 +97,47 @@ pub async fn post_form(
                 .body(Default::default())
                 .expect("valid response")
         }),
-        Err(e) => Ok(error_reply(&app, &caller, &e)),
+        Err(e) => {
+            if !matches!(
+                e,
+                Error::TooLarge(_) | Error::InsufficientStorage(_) | Error::Aborted
+            ) {
+                drain(form).await;
+            }
+            Ok(error_reply(&app, &caller, &e))
+        }
     }
 }
 
-async fn receive_all(app: &App, mut form: FormData) -> Result<(String, Vec<Accepted>), Error> {
+/// Reads and drops what is left of a small request body, so that a client
+/// still sending sees the error instead of a reset connection. Large bodies
+/// are not waited for: the reply goes out and the connection closes.
+async fn drain(mut form: FormData) {
+    const MAX_DRAIN: usize = 8 << 20;
+    let mut seen = 0usize;
+    let work = async {
+        while let Some(Ok(part)) = form.next().await {
+            let mut s = Box::pin(part.stream());
+            while let Some(Ok(chunk)) = s.next().await {
+                seen += chunk.remaining();
+                if seen > MAX_DRAIN {
+                    return;
+                }
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), work).await;
+}
+
+async fn receive_all(app: &App, form: &mut FormData) -> Result<(String, Vec<Accepted>), Error> {
     let ups = &app.uploads;
     let (mut folder, mut dir) = ups.target_dir("").await?;
     let mut accepted = Vec::new();
     while let Some(part) = form.next().await {
         let part = part.map_err(|e| {
-            Error::BadRequest(format!("The upload form could not be read ({e}); nothing more was kept."))
+            Error::BadRequest(format!(
+                "The upload form could not be read ({e}); nothing more was kept."
+            ))
         })?;
         match part.name() {
             "folder" => {
@@ -119,7 +159,9 @@ async fn receive_all(app: &App, mut form: FormData) -> Result<(String, Vec<Accep
                     // An empty file input still sends a part; skip it.
                     continue;
                 }
-                let a = ups.receive(&folder, &dir, &raw, Box::pin(part.stream())).await?;
+                let a = ups
+                    .receive(&folder, &dir, &raw, Box::pin(part.stream()))
+                    .await?;
                 accepted.push(a);
             }
             _ => {}
