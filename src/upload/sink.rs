@@ -3,8 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use tokio::io::{AsyncWriteExt, BufWriter};
-
 use crate::error::{Error, Result};
 use crate::fsutil::free_space;
 
@@ -101,13 +99,92 @@ impl Drop for TempFile {
     }
 }
 
+/// Writes whole buffers on the blocking pool while the next one fills:
+/// receiving from the network and writing to disk overlap.
+struct DiskWriter {
+    file: Option<std::fs::File>,
+    buf: Vec<u8>,
+    pending: Option<tokio::task::JoinHandle<(std::fs::File, Vec<u8>, std::io::Result<()>)>>,
+}
+
+impl DiskWriter {
+    fn new(file: std::fs::File) -> DiskWriter {
+        DiskWriter {
+            file: Some(file),
+            buf: Vec::with_capacity(WRITE_BUFFER),
+            pending: None,
+        }
+    }
+
+    /// Waits for the write in flight, if any, and takes the file back.
+    async fn settle(&mut self) -> std::io::Result<()> {
+        if let Some(job) = self.pending.take() {
+            let (file, mut spare, result) = job.await.map_err(std::io::Error::other)?;
+            self.file = Some(file);
+            spare.clear();
+            // Reuse the written buffer if ours is still empty.
+            if self.buf.is_empty() {
+                self.buf = spare;
+            }
+            result?;
+        }
+        Ok(())
+    }
+
+    async fn write(&mut self, mut chunk: &[u8]) -> std::io::Result<()> {
+        while !chunk.is_empty() {
+            let room = WRITE_BUFFER - self.buf.len();
+            let n = room.min(chunk.len());
+            self.buf.extend_from_slice(&chunk[..n]);
+            chunk = &chunk[n..];
+            if self.buf.len() == WRITE_BUFFER {
+                self.send().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Hands the full buffer to the blocking pool.
+    async fn send(&mut self) -> std::io::Result<()> {
+        self.settle().await?;
+        let mut file = self.file.take().expect("file is back after settle");
+        let buf = std::mem::replace(&mut self.buf, Vec::with_capacity(WRITE_BUFFER));
+        self.pending = Some(tokio::task::spawn_blocking(move || {
+            use std::io::Write;
+            let r = file.write_all(&buf);
+            (file, buf, r)
+        }));
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> std::io::Result<()> {
+        if !self.buf.is_empty() {
+            self.send().await?;
+        }
+        self.settle().await
+    }
+
+    async fn sync(&mut self) -> std::io::Result<()> {
+        self.flush().await?;
+        let file = self.file.take().expect("file is back after flush");
+        let (file, r) = tokio::task::spawn_blocking(move || {
+            let r = file.sync_all();
+            (file, r)
+        })
+        .await
+        .map_err(std::io::Error::other)?;
+        self.file = Some(file);
+        r
+    }
+}
+
 /// One file being received: a new temp file (form uploads) or an existing
 /// resumable upload's data file, appended at its offset.
 pub struct Incoming {
     /// Removes a form upload's file on drop; `None` for resumable data,
     /// which must outlive a dropped connection.
     temp: Option<TempFile>,
-    file: BufWriter<tokio::fs::File>,
+    file: DiskWriter,
     dir: PathBuf,
     /// Bytes in the file, counting any earlier ones.
     written: u64,
@@ -125,7 +202,7 @@ impl Incoming {
             .create_new(true)
             .open(temp.path())
             .await?;
-        Ok(Incoming::with(Some(temp), file, dir, 0, limits))
+        Ok(Incoming::with(Some(temp), file, dir, 0, limits).await)
     }
 
     /// Opens a resumable upload's data file, cut back to `offset` (bytes
@@ -141,10 +218,10 @@ impl Incoming {
             .await?;
         file.set_len(offset).await?;
         tokio::io::AsyncSeekExt::seek(&mut file, std::io::SeekFrom::Start(offset)).await?;
-        Ok(Incoming::with(None, file, dir, offset, limits))
+        Ok(Incoming::with(None, file, dir, offset, limits).await)
     }
 
-    fn with(
+    async fn with(
         temp: Option<TempFile>,
         file: tokio::fs::File,
         dir: &Path,
@@ -153,7 +230,7 @@ impl Incoming {
     ) -> Incoming {
         Incoming {
             temp,
-            file: BufWriter::with_capacity(WRITE_BUFFER, file),
+            file: DiskWriter::new(file.into_std().await),
             dir: dir.to_path_buf(),
             written,
             next_check: written + SPACE_CHECK_EVERY,
@@ -169,12 +246,11 @@ impl Incoming {
         }
         if self.written >= self.next_check {
             self.next_check = self.written + SPACE_CHECK_EVERY;
-            self.file.flush().await.map_err(write_error)?;
             self.limits
                 .check(&self.dir, self.written, SPACE_CHECK_EVERY)
                 .await?;
         }
-        self.file.write_all(chunk).await.map_err(write_error)
+        self.file.write(chunk).await.map_err(write_error)
     }
 
     pub fn written(&self) -> u64 {
@@ -184,8 +260,7 @@ impl Incoming {
     /// Flushes and fsyncs. A form upload's temp file still removes itself
     /// when the returned guard is dropped.
     pub async fn finish(mut self) -> Result<(Option<TempFile>, u64)> {
-        self.file.flush().await.map_err(write_error)?;
-        self.file.get_mut().sync_all().await.map_err(write_error)?;
+        self.file.sync().await.map_err(write_error)?;
         Ok((self.temp.take(), self.written))
     }
 }
