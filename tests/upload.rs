@@ -306,12 +306,15 @@ fn crossing_the_disk_reserve_is_507_and_removes_the_temp() {
     std::fs::create_dir(d.path().join("media")).unwrap();
     let reserve = free_bytes(d.path()).saturating_sub(40 << 20);
     let s = Server::start_in(d, &["--disk-reserve", &reserve.to_string()]);
-    let big = vec![7u8; 150 << 20];
+    // Far more than the 40 MB left above the reserve, even if other tests
+    // free some space meanwhile; generated as it is sent.
+    let len: u64 = 3 << 30;
+    let body = Part::reader_with_length(std::io::repeat(7).take(len), len).file_name("huge.mp4");
     let r = s
         .client()
         .post(s.url("/upload"))
         .header("Accept", "application/json")
-        .multipart(Form::new().part("file", part(big, "huge.mp4")))
+        .multipart(Form::new().part("file", body))
         .send();
     // The server answers before reading all 150 MB; the client may see the
     // answer or a reset, but nothing may be kept either way.

@@ -99,12 +99,15 @@ impl Drop for TempFile {
     }
 }
 
+/// A buffer write on the blocking pool, giving back the file and the buffer.
+type WriteJob = tokio::task::JoinHandle<(std::fs::File, Vec<u8>, std::io::Result<()>)>;
+
 /// Writes whole buffers on the blocking pool while the next one fills:
 /// receiving from the network and writing to disk overlap.
 struct DiskWriter {
     file: Option<std::fs::File>,
     buf: Vec<u8>,
-    pending: Option<tokio::task::JoinHandle<(std::fs::File, Vec<u8>, std::io::Result<()>)>>,
+    pending: Option<WriteJob>,
 }
 
 impl DiskWriter {
