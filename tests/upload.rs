@@ -325,7 +325,7 @@ fn crossing_the_disk_reserve_is_507_and_removes_the_temp() {
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(files(&s.media()), Vec::<String>::new());
     // Through tus the size is known up front: refused before any byte.
-    let r = tus_post(&s, 150 << 20, &format!("filename {}", b64(b"huge.mp4")));
+    let r = tus_post(&s, 3 << 30, &format!("filename {}", b64(b"huge.mp4")));
     assert_eq!(r.status(), 507);
 }
 
