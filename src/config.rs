@@ -78,6 +78,11 @@ pub struct Args {
     /// Defaults to 1 GiB or 5% of the disk, whichever is less.
     #[arg(long, env = "PIMEDIA_DISK_RESERVE", value_name = "SIZE")]
     pub disk_reserve: Option<String>,
+
+    /// A command run when a remux job ends (no shell; split on spaces), with
+    /// PIMEDIA_JOB_ID, _SOURCE, _OUTPUT, _STATE and _ERROR in its environment.
+    #[arg(long, env = "PIMEDIA_ON_JOB_DONE", value_name = "COMMAND")]
+    pub on_job_done: Option<String>,
 }
 
 /// Validated settings the rest of the program runs on.
@@ -95,6 +100,7 @@ pub struct Config {
     pub videos_url: String,
     /// `None`: the default, worked out from the disk at start-up.
     pub disk_reserve: Option<u64>,
+    pub on_job_done: Option<Vec<String>>,
 }
 
 /// A setting that can't be used, said in one sentence naming the option.
@@ -195,6 +201,16 @@ impl Config {
             delete_originals: args.delete_originals,
             videos_url,
             disk_reserve,
+            on_job_done: match args.on_job_done.as_deref().map(str::split_whitespace) {
+                None => None,
+                Some(words) => {
+                    let words: Vec<String> = words.map(str::to_string).collect();
+                    if words.is_empty() {
+                        return Err(bad("--on-job-done", "the command is empty"));
+                    }
+                    Some(words)
+                }
+            },
         })
     }
 }

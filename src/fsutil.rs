@@ -62,6 +62,56 @@ pub fn disk_size(path: &Path) -> Option<u64> {
     Some(st.blocks() as u64 * st.fragment_size() as u64)
 }
 
+const MAX_NAME: usize = 255;
+
+/// `name.ext` with `suffix` before the extension, cut to 255 bytes on a
+/// character boundary without losing the extension.
+pub fn cap_name(name: &str, suffix: &str) -> String {
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((s, e)) if !s.is_empty() && e.len() <= 16 => (s, format!(".{e}")),
+        _ => (name, String::new()),
+    };
+    let room = MAX_NAME.saturating_sub(ext.len() + suffix.len());
+    let mut end = stem.len().min(room);
+    while !stem.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{suffix}{ext}", stem[..end].trim_end())
+}
+
+/// The n-th alternative for a taken name: `name (n).ext`.
+pub fn numbered(name: &str, n: u32) -> String {
+    if n == 0 {
+        name.to_string()
+    } else {
+        cap_name(name, &format!(" ({n})"))
+    }
+}
+
+/// Renames `tmp` to the first free `name`, `name (1)`, ... in `dir` and
+/// makes the rename durable. Blocking. Never overwrites; callers hold a
+/// lock so two of pimedia's own writers never race for a name.
+pub fn place_unique(tmp: &Path, dir: &Path, name: &str) -> std::io::Result<PathBuf> {
+    for n in 0..10_000 {
+        let candidate = dir.join(numbered(name, n));
+        if candidate.symlink_metadata().is_ok() {
+            continue;
+        }
+        std::fs::rename(tmp, &candidate)?;
+        sync_dir(dir)?;
+        return Ok(candidate);
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::AlreadyExists,
+        format!("'{name}' and 10,000 numbered copies of it already exist"),
+    ))
+}
+
+/// Flushes a finished file to disk. Blocking.
+pub fn sync_file(path: &Path) -> std::io::Result<()> {
+    std::fs::File::open(path)?.sync_all()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

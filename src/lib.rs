@@ -1,11 +1,12 @@
 //! pimedia: a home-LAN media server for a Raspberry Pi.
 //!
-//! Data flows one way: web -> (upload | library) -> media -> ffprobe/ffmpeg.
+//! Data flows one way: web -> (upload | jobs | library) -> media -> ffmpeg.
 #![forbid(unsafe_code)]
 
 pub mod config;
 pub mod error;
 pub mod fsutil;
+pub mod jobs;
 pub mod library;
 pub mod media;
 pub mod paths;
@@ -20,6 +21,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::jobs::{Jobs, State};
 use crate::library::{Library, Video};
 use crate::media::{Kind, Tools};
 use crate::upload::{tus::Tus, Auth, Limits, Uploads};
@@ -32,6 +34,33 @@ pub struct App {
     pub uploads: Uploads,
     pub tus: Tus,
     pub auth: Auth,
+    pub jobs: Arc<Jobs>,
+}
+
+/// Where a video stands, as pages and the API show it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum VideoState {
+    Ready,
+    NeedsRemux,
+    Queued,
+    Converting(f64),
+    NeedsTranscode,
+    ConversionFailed,
+    Unreadable,
+}
+
+impl VideoState {
+    pub fn name(self) -> &'static str {
+        match self {
+            VideoState::Ready => "ready",
+            VideoState::NeedsRemux => "needs_remux",
+            VideoState::Queued => "queued",
+            VideoState::Converting(_) => "converting",
+            VideoState::NeedsTranscode => "needs_transcode",
+            VideoState::ConversionFailed => "failed",
+            VideoState::Unreadable => "unreadable",
+        }
+    }
 }
 
 impl App {
@@ -46,20 +75,28 @@ impl App {
         format!("{}{}", self.config.videos_url, paths::encode_url_path(rel))
     }
 
-    /// `ready`, `needs_remux` or `unreadable`, as pages and the API show it.
-    pub fn state_of(&self, v: &Video) -> &'static str {
+    pub fn state_of(&self, v: &Video) -> VideoState {
         if v.error.is_some() {
-            "unreadable"
-        } else if v.kind == Kind::NeedsRemux {
-            "needs_remux"
-        } else {
-            "ready"
+            return VideoState::Unreadable;
+        }
+        if v.kind != Kind::NeedsRemux {
+            return VideoState::Ready;
+        }
+        match self.jobs.for_source(&v.path) {
+            Some(j) => match j.state {
+                State::Queued => VideoState::Queued,
+                State::Running => VideoState::Converting(j.progress),
+                State::Failed if j.needs_transcode => VideoState::NeedsTranscode,
+                State::Failed => VideoState::ConversionFailed,
+                State::Done | State::Cancelled => VideoState::NeedsRemux,
+            },
+            None => VideoState::NeedsRemux,
         }
     }
 
     /// Remux jobs waiting or running.
     pub fn queue_depth(&self) -> usize {
-        0
+        self.jobs.depth()
     }
 }
 
@@ -71,7 +108,7 @@ pub struct Running {
 }
 
 /// Prepares the folders, finds ffmpeg, scans the library, sweeps what a
-/// crash left behind.
+/// crash left behind, and starts the remux pool.
 pub async fn start(config: Config) -> std::io::Result<Running> {
     std::fs::create_dir_all(&config.media_dir)?;
     std::fs::create_dir_all(&config.state_dir)?;
@@ -89,20 +126,32 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
     };
     let tus = Tus::load(&state_dir, &root)?;
     sweep_leftovers(library.take_leftovers(), &tus);
+    let jobs = Jobs::load(
+        &state_dir,
+        library.clone(),
+        tools.clone(),
+        jobs::Settings {
+            workers: config.workers,
+            delete_originals: config.delete_originals,
+            on_job_done: config.on_job_done.clone(),
+        },
+    );
+    jobs.enqueue_unconverted().await;
     let app = Arc::new(App {
         uploads: Uploads::new(library.clone(), tools.clone(), limits),
         auth: Auth::new(&state_dir, config.upload_password.clone())?,
         tus,
+        jobs: jobs.clone(),
         config,
         tools,
         library,
     });
-    let expiry = tokio::spawn(expire_uploads(app.clone(), stop.clone()));
-    Ok(Running {
-        app,
-        stop,
-        tasks: vec![prober, expiry],
-    })
+    let mut tasks = vec![
+        prober,
+        tokio::spawn(expire_uploads(app.clone(), stop.clone())),
+    ];
+    tasks.extend(jobs.start(stop.clone()));
+    Ok(Running { app, stop, tasks })
 }
 
 /// Temp files are never worth keeping after a restart; resumable uploads'
@@ -132,11 +181,19 @@ async fn expire_uploads(app: Arc<App>, stop: CancellationToken) {
 }
 
 impl Running {
-    /// Stops background work and waits for it to save its state.
-    pub async fn shutdown(self) {
+    /// The first step of a shutdown, at the signal: no new jobs, every
+    /// ffmpeg stopped, while open requests finish.
+    pub fn begin_shutdown(&self) {
+        self.app.jobs.begin_shutdown();
         self.stop.cancel();
+    }
+
+    /// Waits for background work to stop and saves its state.
+    pub async fn shutdown(self) {
+        self.begin_shutdown();
         for t in self.tasks {
             let _ = t.await;
         }
+        self.app.jobs.finish_shutdown().await;
     }
 }

@@ -96,6 +96,8 @@ struct Index {
 
 pub struct Library {
     root: PathBuf,
+    /// Source -> the MP4 a remux made of it: they show as one entry.
+    remuxed: RwLock<std::collections::HashMap<String, String>>,
     leftovers: Mutex<Vec<PathBuf>>,
     index: RwLock<Index>,
     cache: Mutex<MetaCache>,
@@ -123,6 +125,7 @@ impl Library {
         };
         let lib = Arc::new(Library {
             root,
+            remuxed: RwLock::new(Default::default()),
             leftovers: Mutex::new(scanned.leftovers),
             index: RwLock::new(Index::default()),
             cache: Mutex::new(cache),
@@ -216,6 +219,14 @@ impl Library {
         }
     }
 
+    /// Records that `source` was remuxed to `output`.
+    pub fn set_remuxed(&self, source: &str, output: &str) {
+        self.remuxed
+            .write()
+            .unwrap()
+            .insert(source.to_string(), output.to_string());
+    }
+
     /// Forgets a file that is gone from disk.
     pub fn remove(&self, path: &str) {
         self.index.write().unwrap().videos.remove(path);
@@ -225,6 +236,7 @@ impl Library {
     /// One page of the library as the pages and the API show it.
     pub fn list(&self, q: &Query) -> Listing {
         let index = self.index.read().unwrap();
+        let remuxed = self.remuxed.read().unwrap();
         let prefix = if q.dir.is_empty() {
             String::new()
         } else {
@@ -252,7 +264,7 @@ impl Library {
             .take_while(|(p, _)| p.starts_with(&prefix))
             .map(|(_, v)| v)
             .filter(|v| under(&v.path))
-            .filter(|v| !is_superseded(&index.videos, v))
+            .filter(|v| !is_superseded(&index.videos, &remuxed, v))
             .filter(|v| {
                 !searching
                     || v.title.to_lowercase().contains(&needle)
@@ -287,10 +299,11 @@ impl Library {
     /// Every video, for the JSON API.
     pub fn all(&self) -> Vec<Video> {
         let index = self.index.read().unwrap();
+        let remuxed = self.remuxed.read().unwrap();
         index
             .videos
             .values()
-            .filter(|v| !is_superseded(&index.videos, v))
+            .filter(|v| !is_superseded(&index.videos, &remuxed, v))
             .cloned()
             .collect()
     }
@@ -365,10 +378,20 @@ impl Library {
     }
 }
 
-/// A remux source whose MP4 sits beside it is shown as that MP4 only.
-fn is_superseded(videos: &BTreeMap<String, Video>, v: &Video) -> bool {
+/// A remux source whose MP4 exists is shown as that MP4 only.
+fn is_superseded(
+    videos: &BTreeMap<String, Video>,
+    remuxed: &std::collections::HashMap<String, String>,
+    v: &Video,
+) -> bool {
     if v.kind != Kind::NeedsRemux {
         return false;
+    }
+    if remuxed
+        .get(&v.path)
+        .is_some_and(|out| videos.contains_key(out))
+    {
+        return true;
     }
     let stem = v.path.rsplit_once('.').map(|(s, _)| s).unwrap_or(&v.path);
     videos.contains_key(&format!("{stem}.mp4"))
@@ -426,6 +449,7 @@ mod tests {
         let dir = std::env::temp_dir();
         let lib = Library {
             root: dir.clone(),
+            remuxed: RwLock::new(Default::default()),
             leftovers: Mutex::new(Vec::new()),
             index: RwLock::new(Index::default()),
             cache: Mutex::new(MetaCache::load(&dir.join("pimedia-unit-none"))),

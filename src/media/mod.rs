@@ -1,10 +1,13 @@
 //! ffprobe and ffmpeg: finding them, reading what a file holds.
 
+pub mod ffmpeg;
+mod plan;
 mod probe;
 mod tools;
 
+pub use plan::{plan, AudioAction, NeedsTranscode, Plan};
 pub use probe::{probe, Meta, Probe, ProbeError, Stream};
-pub use tools::Tools;
+pub use tools::{Tools, INSTALL_HINT};
 
 /// Containers TV browsers play as they are.
 pub const PLAYABLE: &[&str] = &["mp4", "m4v", "webm", "mov"];

@@ -20,6 +20,7 @@ pub struct Stream {
     pub height: Option<u32>,
     pub language: Option<String>,
     pub attached_pic: bool,
+    pub channels: Option<u32>,
 }
 
 /// The facts the library shows and caches.
@@ -62,6 +63,7 @@ struct RawStream {
     codec_name: String,
     width: Option<u32>,
     height: Option<u32>,
+    channels: Option<u32>,
     #[serde(default)]
     tags: std::collections::HashMap<String, String>,
     #[serde(default)]
@@ -131,6 +133,7 @@ impl Probe {
                     .filter(|l| !l.is_empty() && l.as_str() != "und")
                     .cloned(),
                 attached_pic: s.disposition.get("attached_pic") == Some(&1),
+                channels: s.channels,
             })
             .filter(|s| !s.kind.is_empty())
             .collect();

@@ -5,6 +5,9 @@ use std::path::{Path, PathBuf};
 pub struct Tools {
     pub ffmpeg: Option<PathBuf>,
     pub ffprobe: Option<PathBuf>,
+    /// `nice` and `ionice` lower ffmpeg's CPU and disk priority when found.
+    pub nice: Option<PathBuf>,
+    pub ionice: Option<PathBuf>,
 }
 
 pub const INSTALL_HINT: &str = "install it with: sudo apt-get install ffmpeg";
@@ -16,6 +19,8 @@ impl Tools {
         let tools = Tools {
             ffmpeg: ffmpeg.or_else(|| find_on_path("ffmpeg")),
             ffprobe: ffprobe.or_else(|| find_on_path("ffprobe")),
+            nice: find_on_path("nice"),
+            ionice: find_on_path("ionice"),
         };
         for (name, found) in [("ffmpeg", &tools.ffmpeg), ("ffprobe", &tools.ffprobe)] {
             match found {

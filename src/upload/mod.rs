@@ -19,7 +19,15 @@ use crate::media::{self, Tools};
 use crate::paths::check_relative;
 
 pub use auth::{Auth, COOKIE};
-pub use names::{accepted_types, file_type, numbered, safe_name, FileType};
+
+/// 128 random bits in hex, for ids that must not be guessed.
+pub fn random_id() -> std::io::Result<String> {
+    use std::io::Read;
+    let mut b = [0u8; 16];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut b)?;
+    Ok(auth::hex(&b))
+}
+pub use names::{accepted_types, file_type, safe_name, FileType};
 pub use sink::{human_size, Incoming, Limits, TempFile};
 
 /// A file that made it into the library.
@@ -30,9 +38,6 @@ pub struct Accepted {
     pub size: u64,
 }
 
-/// Called with every accepted video (the remux queue listens here).
-pub type OnAccepted = Box<dyn Fn(&Accepted) + Send + Sync>;
-
 pub struct Uploads {
     root: PathBuf,
     library: Arc<Library>,
@@ -41,7 +46,6 @@ pub struct Uploads {
     /// Picking a free name and renaming onto it happen under this lock, so
     /// two uploads of `a.mp4` become `a.mp4` and `a (1).mp4`.
     rename_lock: tokio::sync::Mutex<()>,
-    on_accepted: std::sync::RwLock<Option<OnAccepted>>,
 }
 
 /// The free space kept on the disk: 1 GiB or 5% of it, whichever is less.
@@ -58,12 +62,7 @@ impl Uploads {
             tools,
             limits,
             rename_lock: tokio::sync::Mutex::new(()),
-            on_accepted: std::sync::RwLock::new(None),
         }
-    }
-
-    pub fn set_on_accepted(&self, f: OnAccepted) {
-        *self.on_accepted.write().unwrap() = Some(f);
     }
 
     /// The folder an upload goes to: a checked relative path inside the
@@ -165,9 +164,10 @@ impl Uploads {
                 dir.to_path_buf(),
                 name.to_string(),
             );
-            let placed = tokio::task::spawn_blocking(move || place(&tmp, &dir, &name))
-                .await
-                .map_err(|e| Error::Internal(e.to_string()))??;
+            let placed =
+                tokio::task::spawn_blocking(move || crate::fsutil::place_unique(&tmp, &dir, &name))
+                    .await
+                    .map_err(|e| Error::Internal(e.to_string()))??;
             temp.keep();
             placed
         };
@@ -187,17 +187,11 @@ impl Uploads {
                 self.library.add(found, meta);
             }
         }
-        let accepted = Accepted {
+        Ok(Accepted {
             name: file_name,
             path: rel,
             size,
-        };
-        if kind == FileType::Video {
-            if let Some(f) = self.on_accepted.read().unwrap().as_ref() {
-                f(&accepted);
-            }
-        }
-        Ok(accepted)
+        })
     }
 }
 
@@ -205,21 +199,4 @@ fn unreadable(name: &str, why: &str) -> Error {
     Error::Unprocessable(format!(
         "'{name}' is not a video ffprobe can read ({why}); it was not kept."
     ))
-}
-
-/// Renames `tmp` to the first free `name`, `name (1)`, ... in `dir` and
-/// makes the rename durable. Blocking. Never overwrites.
-fn place(tmp: &Path, dir: &Path, name: &str) -> Result<PathBuf> {
-    for n in 0..10_000 {
-        let candidate = dir.join(numbered(name, n));
-        if candidate.symlink_metadata().is_ok() {
-            continue;
-        }
-        std::fs::rename(tmp, &candidate)?;
-        crate::fsutil::sync_dir(dir)?;
-        return Ok(candidate);
-    }
-    Err(Error::Conflict(format!(
-        "'{name}' and 10,000 numbered copies of it already exist."
-    )))
 }

@@ -1,5 +1,6 @@
 //! Safe names and accepted types for uploaded files.
 
+use crate::fsutil::cap_name;
 use crate::media::{PLAYABLE, SOURCES, SUBTITLES};
 
 /// What an upload may be, judged by its (safe) name.
@@ -31,8 +32,6 @@ pub fn file_type(name: &str) -> Option<FileType> {
     }
 }
 
-const MAX_NAME: usize = 255;
-
 /// A file name safe to create in the media dir: no directory part (either
 /// slash), no control characters, no leading dots or spaces, at most 255
 /// bytes with the extension kept; `upload` when nothing is left.
@@ -45,36 +44,13 @@ pub fn safe_name(raw: &str) -> String {
     if trimmed.is_empty() {
         return "upload".into();
     }
-    cap(trimmed, "")
-}
-
-/// `name.ext` with `suffix` before the extension, cut to 255 bytes on a
-/// character boundary without losing the extension.
-fn cap(name: &str, suffix: &str) -> String {
-    let (stem, ext) = match name.rsplit_once('.') {
-        Some((s, e)) if !s.is_empty() && e.len() <= 16 => (s, format!(".{e}")),
-        _ => (name, String::new()),
-    };
-    let room = MAX_NAME.saturating_sub(ext.len() + suffix.len());
-    let mut end = stem.len().min(room);
-    while !stem.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}{suffix}{ext}", stem[..end].trim_end())
-}
-
-/// The n-th alternative for a taken name: `name (n).ext`.
-pub fn numbered(name: &str, n: u32) -> String {
-    if n == 0 {
-        name.to_string()
-    } else {
-        cap(name, &format!(" ({n})"))
-    }
+    cap_name(trimmed, "")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fsutil::numbered;
 
     #[test]
     fn hostile_names_become_safe() {

@@ -148,13 +148,6 @@ fn now() -> u64 {
         .unwrap_or(0)
 }
 
-fn new_id() -> std::io::Result<String> {
-    use std::io::Read;
-    let mut b = [0u8; 16];
-    std::fs::File::open("/dev/urandom")?.read_exact(&mut b)?;
-    Ok(super::auth::hex(&b))
-}
-
 impl Tus {
     /// Loads every upload's state; unreadable state files are moved aside.
     pub fn load(state_dir: &Path, root: &Path) -> std::io::Result<Tus> {
@@ -270,7 +263,7 @@ impl Tus {
         }
         ups.limits.check(&dir, 0, length).await?;
         let u = TusUpload {
-            id: new_id()?,
+            id: super::random_id()?,
             name,
             folder,
             length,

@@ -46,6 +46,8 @@ struct ApiVideo<'a> {
     size: u64,
     modified: i64,
     state: &'static str,
+    /// Percent converted, while converting.
+    progress: Option<f64>,
     thumb: Option<String>,
     error: Option<&'a str>,
 }
@@ -64,7 +66,11 @@ pub async fn videos(app: Arc<App>) -> Result<warp::reply::Json, Rejection> {
             codecs: v.meta.as_ref().map(|m| m.codecs.as_slice()).unwrap_or(&[]),
             size: v.size,
             modified: v.modified,
-            state: app.state_of(v),
+            state: app.state_of(v).name(),
+            progress: match app.state_of(v) {
+                crate::VideoState::Converting(p) => Some(p),
+                _ => None,
+            },
             thumb: None,
             error: v.error.as_deref(),
         })

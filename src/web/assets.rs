@@ -26,6 +26,7 @@ const ASSETS: &[Asset] = &[
     asset!("app.js", "application/javascript; charset=utf-8"),
     asset!("player.js", "application/javascript; charset=utf-8"),
     asset!("upload.js", "application/javascript; charset=utf-8"),
+    asset!("jobs.js", "application/javascript; charset=utf-8"),
     asset!("icon.svg", "image/svg+xml"),
 ];
 

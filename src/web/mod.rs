@@ -4,7 +4,9 @@
 mod api;
 mod assets;
 mod files;
-mod pages;
+mod jobs;
+mod listen;
+pub mod pages;
 mod tus;
 mod upload;
 
@@ -30,6 +32,8 @@ pub const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
 #[derive(Debug, Clone, Default)]
 pub struct Caller {
     pub cookie: Option<String>,
+    /// This browser's id (the `pimedia_viewer` cookie), for its notices.
+    pub viewer: Option<String>,
     pub password: Option<String>,
     pub wants_json: bool,
 }
@@ -43,10 +47,13 @@ pub fn routes(
         .or(warp::any().map(HashMap::new))
         .unify();
 
+    let caller =
+        warp::header::headers_cloned().map(|h: warp::http::HeaderMap| Caller::from_headers(&h));
     let library = warp::path::end()
         .and(warp::get())
         .and(with_app.clone())
         .and(query)
+        .and(caller)
         .and_then(pages::library);
     let watch = warp::path("watch")
         .and(warp::path::tail())
@@ -139,8 +146,29 @@ pub fn routes(
         .or(tus_patch)
         .or(tus_delete);
 
+    let jobs_page = warp::path!("jobs")
+        .and(warp::get())
+        .and(with_app.clone())
+        .and_then(jobs::page);
+    let jobs_api = warp::path!("api" / "jobs")
+        .and(warp::get())
+        .and(with_app.clone())
+        .and_then(jobs::api);
+    let job_action = warp::path!("api" / "jobs" / u64 / String)
+        .and(warp::post())
+        .and(with_app.clone())
+        .and(caller)
+        .and_then(jobs::action);
+    let listen = warp::path("listen")
+        .and(warp::path::tail())
+        .and(warp::get())
+        .and(with_app.clone())
+        .and_then(listen::listen);
+    let jobs = jobs_page.or(jobs_api).or(job_action).or(listen);
+
     library
         .or(uploads)
+        .or(jobs)
         .or(watch)
         .or(videos)
         .or(healthz)

@@ -9,7 +9,7 @@ use warp::Rejection;
 use crate::error::Error;
 use crate::library::{Query, Sort, Video};
 use crate::paths::{check_relative, decode_relative, encode_url_path};
-use crate::App;
+use crate::{App, VideoState};
 
 pub const PER_PAGE: usize = 60;
 use super::ASSET_VERSION;
@@ -83,6 +83,8 @@ struct LibraryPage {
     prev_href: Option<String>,
     next_href: Option<String>,
     notice: Option<String>,
+    /// "Ready to play" for conversions this browser started.
+    ready: Vec<super::jobs::Notice>,
 }
 
 fn list_href(dir: &str, search: &str, sort: Sort, page: usize) -> String {
@@ -138,9 +140,13 @@ fn video_tile(app: &App, v: &Video) -> VideoTile {
             .and_then(|m| Some(format_resolution(m.width?, m.height?)))
             .unwrap_or_default(),
         note: match app.state_of(v) {
-            "ready" => String::new(),
-            "needs_remux" => "needs conversion".into(),
-            other => other.replace('_', " "),
+            VideoState::Ready => String::new(),
+            VideoState::NeedsRemux => "needs conversion".into(),
+            VideoState::Queued => "waiting to convert".into(),
+            VideoState::Converting(p) => format!("converting {p:.0}%"),
+            VideoState::NeedsTranscode => "needs transcode".into(),
+            VideoState::ConversionFailed => "conversion failed".into(),
+            VideoState::Unreadable => "unreadable".into(),
         },
     }
 }
@@ -148,6 +154,7 @@ fn video_tile(app: &App, v: &Video) -> VideoTile {
 pub async fn library(
     app: Arc<App>,
     params: HashMap<String, String>,
+    caller: super::Caller,
 ) -> Result<warp::reply::Html<String>, Rejection> {
     let raw_dir = params.get("dir").map(String::as_str).unwrap_or("");
     let dir = check_relative(raw_dir).ok_or(Error::NotFound)?;
@@ -194,6 +201,7 @@ pub async fn library(
         });
     render(&LibraryPage {
         version: ASSET_VERSION,
+        ready: super::jobs::notices(&app, &caller),
         notice,
         heading,
         crumbs: crumbs(&dir),

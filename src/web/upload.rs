@@ -52,11 +52,34 @@ fn page(
     warp::reply::with_status(warp::reply::html(html), status).into_response()
 }
 
+pub const VIEWER_COOKIE: &str = "pimedia_viewer";
+
+/// The upload page gives each browser an id, so the conversions it starts
+/// can tell it (and only it) when they are ready to play.
 pub async fn get_page(
     app: Arc<App>,
     caller: Caller,
 ) -> Result<warp::reply::Response, warp::Rejection> {
-    Ok(page(&app, &caller, StatusCode::OK, None))
+    let mut resp = page(&app, &caller, StatusCode::OK, None);
+    if caller.viewer.is_none() {
+        if let Ok(id) = crate::upload::random_id() {
+            let cookie = format!("{VIEWER_COOKIE}={id}; Path=/; Max-Age=31536000; SameSite=Lax");
+            if let Ok(v) = header::HeaderValue::from_str(&cookie) {
+                resp.headers_mut().append(header::SET_COOKIE, v);
+            }
+        }
+    }
+    Ok(resp)
+}
+
+/// Hands each accepted video that TVs can't play to the remux queue.
+pub async fn queue_remuxes(app: &App, accepted: &[Accepted], viewer: Option<&String>) {
+    for a in accepted {
+        let kind = crate::media::kind_of(std::path::Path::new(&a.name));
+        if kind == Some(crate::media::Kind::NeedsRemux) {
+            app.jobs.enqueue(&a.path, viewer.cloned()).await;
+        }
+    }
 }
 
 /// An error as the caller wants it: JSON for scripts, the page for people.
@@ -82,20 +105,23 @@ pub async fn post_form(
     }
     let mut form = form;
     match receive_all(&app, &mut form).await {
-        Ok((folder, accepted)) => Ok(if caller.wants_json {
-            warp::reply::with_status(warp::reply::json(&accepted), StatusCode::CREATED)
-                .into_response()
-        } else {
-            let mut to = format!("/?uploaded={}", accepted.len());
-            if !folder.is_empty() {
-                to.push_str("&dir=");
-                to.push_str(&super::pages::q(&folder));
+        Ok((folder, accepted)) => Ok({
+            queue_remuxes(&app, &accepted, caller.viewer.as_ref()).await;
+            if caller.wants_json {
+                warp::reply::with_status(warp::reply::json(&accepted), StatusCode::CREATED)
+                    .into_response()
+            } else {
+                let mut to = format!("/?uploaded={}", accepted.len());
+                if !folder.is_empty() {
+                    to.push_str("&dir=");
+                    to.push_str(&super::pages::q(&folder));
+                }
+                Response::builder()
+                    .status(StatusCode::SEE_OTHER)
+                    .header(header::LOCATION, to)
+                    .body(Default::default())
+                    .expect("valid response")
             }
-            Response::builder()
-                .status(StatusCode::SEE_OTHER)
-                .header(header::LOCATION, to)
-                .body(Default::default())
-                .expect("valid response")
         }),
         Err(e) => {
             if !matches!(
@@ -212,8 +238,18 @@ impl Caller {
             .filter_map(|kv| kv.trim().split_once('='))
             .find(|(k, _)| *k == COOKIE)
             .map(|(_, v)| v.to_string());
+        let viewer = h
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|kv| kv.trim().split_once('='))
+            .find(|(k, _)| *k == VIEWER_COOKIE)
+            .map(|(_, v)| v.to_string())
+            .filter(|v| v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit()));
         Caller {
             cookie,
+            viewer,
             password: h
                 .get("x-upload-password")
                 .and_then(|v| v.to_str().ok())

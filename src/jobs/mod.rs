@@ -1,0 +1,448 @@
+//! The remux queue: persistent jobs, a pool of `--workers`, retries,
+//! progress, cancel and retry.
+
+mod hook;
+mod remux;
+mod store;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::error::{Error, Result};
+use crate::library::Library;
+use crate::media::ffmpeg::Control;
+use crate::media::{Kind, Tools};
+pub use store::{Job, State};
+use store::{Saved, Store};
+
+/// Attempts for a job that keeps failing for transient reasons.
+pub const MAX_ATTEMPTS: u32 = 3;
+
+pub struct Settings {
+    pub workers: usize,
+    pub delete_originals: bool,
+    pub on_job_done: Option<Vec<String>>,
+}
+
+pub struct Jobs {
+    saved: Mutex<Saved>,
+    store: Store,
+    wake: Notify,
+    controls: Mutex<HashMap<u64, Arc<Control>>>,
+    shutting_down: AtomicBool,
+    library: Arc<Library>,
+    tools: Tools,
+    settings: Settings,
+    /// One rename at a time, so two jobs never pick the same free name.
+    rename_lock: tokio::sync::Mutex<()>,
+    save_lock: tokio::sync::Mutex<()>,
+}
+
+pub fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+impl Jobs {
+    /// Loads the queue. Jobs that were running when the server died run
+    /// again (their temp files were swept at start-up).
+    pub fn load(
+        state_dir: &std::path::Path,
+        library: Arc<Library>,
+        tools: Tools,
+        settings: Settings,
+    ) -> Arc<Jobs> {
+        let store = Store::new(state_dir);
+        let mut saved = store.load();
+        for j in saved.jobs.iter_mut() {
+            if j.state == State::Running {
+                tracing::info!(
+                    "job {} ({}) was running when pimedia stopped; it runs again",
+                    j.id,
+                    j.source
+                );
+                j.state = State::Queued;
+                j.progress = 0.0;
+            }
+            if j.state == State::Done {
+                if let Some(out) = &j.output {
+                    library.set_remuxed(&j.source, out);
+                }
+            }
+        }
+        Arc::new(Jobs {
+            saved: Mutex::new(saved),
+            store,
+            wake: Notify::new(),
+            controls: Mutex::new(HashMap::new()),
+            shutting_down: AtomicBool::new(false),
+            library,
+            tools,
+            settings,
+            rename_lock: tokio::sync::Mutex::new(()),
+            save_lock: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// Writes the queue. Saves run one at a time so an older snapshot never
+    /// lands after a newer one.
+    async fn save(&self) {
+        let _order = self.save_lock.lock().await;
+        let snapshot = {
+            let s = self.saved.lock().unwrap();
+            Saved {
+                next_id: s.next_id,
+                jobs: s.jobs.clone(),
+            }
+        };
+        let store = self.store.clone();
+        let _ = tokio::task::spawn_blocking(move || store.save(&snapshot)).await;
+    }
+
+    /// Queues a remux of `source` unless it already has a live job. Returns
+    /// the job's id. `owner` is the browser to tell when it is ready.
+    pub async fn enqueue(&self, source: &str, owner: Option<String>) -> Option<u64> {
+        if self.tools.ffmpeg.is_none() {
+            return None;
+        }
+        let id = {
+            let mut s = self.saved.lock().unwrap();
+            if s.jobs
+                .iter()
+                .any(|j| j.source == source && j.state.is_live())
+            {
+                return None;
+            }
+            s.next_id += 1;
+            let id = s.next_id;
+            s.jobs.push(Job {
+                id,
+                source: source.to_string(),
+                output: None,
+                state: State::Queued,
+                progress: 0.0,
+                speed: None,
+                eta_secs: None,
+                error: None,
+                needs_transcode: false,
+                log: Vec::new(),
+                plan: Vec::new(),
+                attempts: 0,
+                not_before: 0,
+                created: now(),
+                finished: None,
+                owner,
+                dismissed: false,
+            });
+            store::trim_history(&mut s.jobs);
+            id
+        };
+        tracing::info!("job {id} queued: {source}");
+        self.save().await;
+        self.wake.notify_waiters();
+        Some(id)
+    }
+
+    /// Queues every remux source the library holds that has never had a
+    /// job and has no MP4 beside it (the start-up scan's findings).
+    pub async fn enqueue_unconverted(&self) {
+        let known: std::collections::HashSet<String> = self
+            .saved
+            .lock()
+            .unwrap()
+            .jobs
+            .iter()
+            .map(|j| j.source.clone())
+            .collect();
+        for v in self.library.all() {
+            if v.kind == Kind::NeedsRemux && !known.contains(&v.path) {
+                self.enqueue(&v.path, None).await;
+            }
+        }
+    }
+
+    pub fn list(&self) -> Vec<Job> {
+        let mut jobs = self.saved.lock().unwrap().jobs.clone();
+        jobs.reverse();
+        jobs
+    }
+
+    pub fn get(&self, id: u64) -> Option<Job> {
+        self.saved
+            .lock()
+            .unwrap()
+            .jobs
+            .iter()
+            .find(|j| j.id == id)
+            .cloned()
+    }
+
+    /// The newest job for a source.
+    pub fn for_source(&self, source: &str) -> Option<Job> {
+        self.saved
+            .lock()
+            .unwrap()
+            .jobs
+            .iter()
+            .rev()
+            .find(|j| j.source == source)
+            .cloned()
+    }
+
+    /// Jobs waiting or running.
+    pub fn depth(&self) -> usize {
+        self.saved
+            .lock()
+            .unwrap()
+            .jobs
+            .iter()
+            .filter(|j| j.state.is_live())
+            .count()
+    }
+
+    /// Finished jobs this browser started and has not dismissed.
+    pub fn notices_for(&self, owner: &str) -> Vec<Job> {
+        self.saved
+            .lock()
+            .unwrap()
+            .jobs
+            .iter()
+            .filter(|j| j.state == State::Done && !j.dismissed && j.owner.as_deref() == Some(owner))
+            .cloned()
+            .collect()
+    }
+
+    fn update<T>(&self, id: u64, f: impl FnOnce(&mut Job) -> T) -> Option<T> {
+        let mut s = self.saved.lock().unwrap();
+        s.jobs.iter_mut().find(|j| j.id == id).map(f)
+    }
+
+    pub async fn dismiss(&self, id: u64, owner: &str) -> Result<()> {
+        self.update(id, |j| {
+            if j.owner.as_deref() == Some(owner) {
+                j.dismissed = true;
+            }
+        })
+        .ok_or(Error::NotFound)?;
+        self.save().await;
+        Ok(())
+    }
+
+    /// Stops a queued or running job; ffmpeg is killed and its temp removed.
+    pub async fn cancel(&self, id: u64) -> Result<Job> {
+        let job = self
+            .update(id, |j| {
+                if j.state == State::Queued {
+                    j.state = State::Cancelled;
+                    j.finished = Some(now());
+                }
+                j.clone()
+            })
+            .ok_or(Error::NotFound)?;
+        match job.state {
+            State::Running => {
+                if let Some(c) = self.controls.lock().unwrap().get(&id) {
+                    c.cancel();
+                }
+            }
+            State::Cancelled => self.save().await,
+            _ => {
+                return Err(Error::Conflict(format!(
+                    "Job {id} has already ended; only queued or running jobs can be cancelled."
+                )))
+            }
+        }
+        tracing::info!("job {id} cancelled: {}", job.source);
+        Ok(self.get(id).unwrap_or(job))
+    }
+
+    /// Queues a failed or cancelled job again, with fresh attempts.
+    pub async fn retry(&self, id: u64) -> Result<Job> {
+        let job = self
+            .update(id, |j| {
+                if matches!(j.state, State::Failed | State::Cancelled) {
+                    j.state = State::Queued;
+                    j.attempts = 0;
+                    j.not_before = 0;
+                    j.error = None;
+                    j.log.clear();
+                    j.progress = 0.0;
+                    j.finished = None;
+                    Ok(j.clone())
+                } else {
+                    Err(Error::Conflict(format!(
+                        "Job {id} is not failed or cancelled, so there is nothing to retry."
+                    )))
+                }
+            })
+            .ok_or(Error::NotFound)??;
+        self.save().await;
+        self.wake.notify_waiters();
+        Ok(job)
+    }
+
+    /// Takes the next due queued job, marking it running.
+    fn claim(&self) -> Option<Job> {
+        if self.shutting_down.load(Ordering::SeqCst) {
+            return None;
+        }
+        let mut s = self.saved.lock().unwrap();
+        let t = now();
+        let j = s
+            .jobs
+            .iter_mut()
+            .find(|j| j.state == State::Queued && j.not_before <= t)?;
+        j.state = State::Running;
+        j.attempts += 1;
+        j.progress = 0.0;
+        Some(j.clone())
+    }
+
+    /// Starts the pool. Each worker takes one job at a time.
+    pub fn start(self: &Arc<Self>, stop: CancellationToken) -> Vec<tokio::task::JoinHandle<()>> {
+        (0..self.settings.workers)
+            .map(|_| {
+                let jobs = self.clone();
+                let stop = stop.clone();
+                tokio::spawn(async move { jobs.worker(stop).await })
+            })
+            .collect()
+    }
+
+    async fn worker(self: Arc<Self>, stop: CancellationToken) {
+        loop {
+            if stop.is_cancelled() {
+                break;
+            }
+            match self.claim() {
+                Some(job) => {
+                    self.save().await;
+                    self.run(job).await;
+                }
+                None => {
+                    tokio::select! {
+                        _ = stop.cancelled() => break,
+                        _ = self.wake.notified() => {}
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// On SIGTERM: take no more jobs, stop every ffmpeg; the interrupted
+    /// jobs are queued again and run at the next start.
+    pub fn begin_shutdown(&self) {
+        self.shutting_down.store(true, Ordering::SeqCst);
+        for c in self.controls.lock().unwrap().values() {
+            c.cancel();
+        }
+    }
+
+    /// Saves the queue; called once the workers have stopped.
+    pub async fn finish_shutdown(&self) {
+        self.save().await;
+    }
+
+    async fn run(self: &Arc<Self>, job: Job) {
+        let control = Arc::new(Control::default());
+        self.controls
+            .lock()
+            .unwrap()
+            .insert(job.id, control.clone());
+        tracing::info!(
+            "job {} running (attempt {}): {}",
+            job.id,
+            job.attempts,
+            job.source
+        );
+        let result = remux::run(self.clone(), &job, control.clone()).await;
+        self.controls.lock().unwrap().remove(&job.id);
+        let finished = self.update(job.id, |j| {
+            j.speed = None;
+            j.eta_secs = None;
+            match result {
+                remux::Ended::Done(output) => {
+                    j.state = State::Done;
+                    j.progress = 100.0;
+                    j.output = Some(output);
+                    j.error = None;
+                }
+                remux::Ended::Cancelled if self.shutting_down.load(Ordering::SeqCst) => {
+                    j.state = State::Queued;
+                    j.attempts = j.attempts.saturating_sub(1);
+                    j.progress = 0.0;
+                }
+                remux::Ended::Cancelled => j.state = State::Cancelled,
+                remux::Ended::Failed {
+                    reason,
+                    transient,
+                    log,
+                    needs_transcode,
+                } => {
+                    j.error = Some(reason);
+                    j.log = log;
+                    j.needs_transcode = needs_transcode;
+                    if transient && j.attempts < MAX_ATTEMPTS {
+                        let wait = 5u64 * 4u64.pow(j.attempts - 1);
+                        tracing::warn!(
+                            "job {} failed ({}); retrying in {wait} s",
+                            j.id,
+                            j.error.as_deref().unwrap_or("")
+                        );
+                        j.state = State::Queued;
+                        j.not_before = now() + wait;
+                    } else {
+                        j.state = State::Failed;
+                    }
+                }
+            }
+            if !j.state.is_live() {
+                j.finished = Some(now());
+            }
+            j.clone()
+        });
+        self.save().await;
+        if let Some(j) = finished {
+            match j.state {
+                State::Done => tracing::info!(
+                    "job {} done: {} -> {}",
+                    j.id,
+                    j.source,
+                    j.output.as_deref().unwrap_or("")
+                ),
+                State::Failed => tracing::warn!(
+                    "job {} failed: {}: {}",
+                    j.id,
+                    j.source,
+                    j.error.as_deref().unwrap_or("")
+                ),
+                _ => {}
+            }
+            if !j.state.is_live() {
+                if let Some(cmd) = &self.settings.on_job_done {
+                    hook::run(cmd, &j);
+                }
+            }
+        }
+    }
+
+    fn set_progress(&self, id: u64, p: crate::media::ffmpeg::Progress) {
+        self.update(id, |j| {
+            j.progress = (p.percent * 10.0).round() / 10.0;
+            j.speed = p.speed;
+            j.eta_secs = p.eta_secs;
+        });
+    }
+
+    fn set_plan(&self, id: u64, plan: Vec<String>) {
+        self.update(id, |j| j.plan = plan);
+    }
+}

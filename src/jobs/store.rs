@@ -1,0 +1,133 @@
+//! Jobs as they are saved in the state dir: a JSON file written atomically
+//! on every state change, so a kill -9 or a power cut loses nothing.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::fsutil::write_atomic;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    Queued,
+    Running,
+    Done,
+    Failed,
+    Cancelled,
+}
+
+impl State {
+    pub fn is_live(self) -> bool {
+        matches!(self, State::Queued | State::Running)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Job {
+    pub id: u64,
+    /// The file to remux, relative to the media dir.
+    pub source: String,
+    /// The MP4 written, once done.
+    pub output: Option<String>,
+    pub state: State,
+    /// 0 to 100, of the probed duration.
+    pub progress: f64,
+    pub speed: Option<f32>,
+    pub eta_secs: Option<u64>,
+    pub error: Option<String>,
+    /// The source can't be made playable without re-encoding video.
+    #[serde(default)]
+    pub needs_transcode: bool,
+    /// The last lines of ffmpeg's output, for a failed job.
+    #[serde(default)]
+    pub log: Vec<String>,
+    /// What happens to each stream.
+    #[serde(default)]
+    pub plan: Vec<String>,
+    #[serde(default)]
+    pub attempts: u32,
+    /// Unix seconds; a transient failure waits until then.
+    #[serde(default)]
+    pub not_before: u64,
+    pub created: u64,
+    pub finished: Option<u64>,
+    /// The browser that started it, for its "ready to play" notice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    #[serde(default)]
+    pub dismissed: bool,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Saved {
+    pub next_id: u64,
+    pub jobs: Vec<Job>,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    file: PathBuf,
+}
+
+/// Finished jobs kept as history.
+const HISTORY: usize = 500;
+
+impl Store {
+    pub fn new(state_dir: &Path) -> Store {
+        Store {
+            file: state_dir.join("jobs.json"),
+        }
+    }
+
+    /// Reads the queue; a corrupt file is moved aside with a warning and the
+    /// queue starts empty (the start-up scan queues sources again).
+    pub fn load(&self) -> Saved {
+        let bytes = match std::fs::read(&self.file) {
+            Ok(b) => b,
+            Err(_) => return Saved::default(),
+        };
+        match serde_json::from_slice::<Saved>(&bytes) {
+            Ok(s) => s,
+            Err(e) => {
+                let aside = self.file.with_extension("json.corrupt");
+                tracing::warn!(
+                    "job queue {} is unreadable ({e}); moved to {} and starting with an empty queue",
+                    self.file.display(),
+                    aside.display()
+                );
+                let _ = std::fs::rename(&self.file, &aside);
+                Saved::default()
+            }
+        }
+    }
+
+    /// Blocking.
+    pub fn save(&self, saved: &Saved) {
+        match serde_json::to_vec_pretty(saved) {
+            Ok(bytes) => {
+                if let Err(e) = write_atomic(&self.file, &bytes) {
+                    tracing::error!("could not save the job queue {}: {e}", self.file.display());
+                }
+            }
+            Err(e) => tracing::error!("could not encode the job queue: {e}"),
+        }
+    }
+}
+
+/// Drops the oldest finished jobs past the history limit.
+pub fn trim_history(jobs: &mut Vec<Job>) {
+    let finished = jobs.iter().filter(|j| !j.state.is_live()).count();
+    if finished <= HISTORY {
+        return;
+    }
+    let mut drop = finished - HISTORY;
+    jobs.retain(|j| {
+        if drop > 0 && !j.state.is_live() {
+            drop -= 1;
+            false
+        } else {
+            true
+        }
+    });
+}

@@ -1,0 +1,173 @@
+//! `/jobs` and `/api/jobs`: the remux queue, with cancel, retry and the
+//! "ready to play" notices.
+
+use std::sync::Arc;
+
+use askama::Template;
+use warp::http::{header, Response, StatusCode};
+use warp::Reply;
+
+use super::{status_of, Caller, ASSET_VERSION};
+use crate::error::Error;
+use crate::jobs::{Job, State};
+use crate::paths::encode_url_path;
+use crate::App;
+
+type Reply_ = Result<warp::reply::Response, warp::Rejection>;
+
+pub struct JobRow {
+    pub id: u64,
+    pub source: String,
+    pub state: &'static str,
+    pub progress: f64,
+    pub detail: String,
+    pub error: String,
+    pub plan: Vec<String>,
+    pub log: Vec<String>,
+    pub watch_href: Option<String>,
+    pub can_cancel: bool,
+    pub can_retry: bool,
+}
+
+fn state_name(s: State) -> &'static str {
+    match s {
+        State::Queued => "queued",
+        State::Running => "running",
+        State::Done => "done",
+        State::Failed => "failed",
+        State::Cancelled => "cancelled",
+    }
+}
+
+fn row(j: &Job) -> JobRow {
+    let mut detail = Vec::new();
+    if j.state == State::Running {
+        detail.push(format!("{:.0}%", j.progress));
+        if let Some(s) = j.speed {
+            detail.push(format!("{s:.1}× speed"));
+        }
+        if let Some(e) = j.eta_secs {
+            detail.push(format!(
+                "{} left",
+                crate::web::pages::format_duration(e as f64)
+            ));
+        }
+    }
+    if j.state == State::Queued && j.attempts > 0 {
+        detail.push(format!(
+            "retry {} of {}",
+            j.attempts + 1,
+            crate::jobs::MAX_ATTEMPTS
+        ));
+    }
+    JobRow {
+        id: j.id,
+        source: j.source.clone(),
+        state: state_name(j.state),
+        progress: j.progress,
+        detail: detail.join(" · "),
+        error: j.error.clone().unwrap_or_default(),
+        plan: j.plan.clone(),
+        log: j.log.clone(),
+        watch_href: j
+            .output
+            .as_ref()
+            .filter(|_| j.state == State::Done)
+            .map(|o| format!("/watch/{}", encode_url_path(o))),
+        can_cancel: j.state.is_live(),
+        can_retry: matches!(j.state, State::Failed | State::Cancelled),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "jobs.html")]
+struct JobsPage {
+    version: &'static str,
+    jobs: Vec<JobRow>,
+    live: bool,
+}
+
+pub async fn page(app: Arc<App>) -> Reply_ {
+    let jobs: Vec<JobRow> = app.jobs.list().iter().map(row).collect();
+    let live = jobs.iter().any(|j| j.can_cancel);
+    let html = JobsPage {
+        version: ASSET_VERSION,
+        jobs,
+        live,
+    }
+    .render()
+    .map_err(|e| warp::reject::custom(Error::Internal(format!("template: {e}"))))?;
+    Ok(warp::reply::html(html).into_response())
+}
+
+pub async fn api(app: Arc<App>) -> Reply_ {
+    Ok(warp::reply::json(&app.jobs.list()).into_response())
+}
+
+/// Cancel, retry or dismiss: JSON for scripts, back to the page for forms.
+pub async fn action(id: u64, what: String, app: Arc<App>, caller: Caller) -> Reply_ {
+    let result = match what.as_str() {
+        "cancel" | "retry" if !caller.allowed(&app) => Err(Error::Unauthorized),
+        "cancel" => app.jobs.cancel(id).await,
+        "retry" => app.jobs.retry(id).await,
+        "dismiss" => match &caller.viewer {
+            Some(v) => app
+                .jobs
+                .dismiss(id, v)
+                .await
+                .and_then(|_| app.jobs.get(id).ok_or(Error::NotFound)),
+            None => Err(Error::NotFound),
+        },
+        _ => Err(Error::NotFound),
+    };
+    Ok(match result {
+        Ok(job) if caller.wants_json => warp::reply::json(&job).into_response(),
+        Ok(_) => {
+            let back = if what == "dismiss" { "/" } else { "/jobs" };
+            Response::builder()
+                .status(StatusCode::SEE_OTHER)
+                .header(header::LOCATION, back)
+                .body(Default::default())
+                .expect("valid response")
+        }
+        Err(e) if caller.wants_json => warp::reply::with_status(
+            warp::reply::json(&serde_json::json!({ "error": e.to_string() })),
+            status_of(&e),
+        )
+        .into_response(),
+        Err(e) => warp::reply::with_status(
+            warp::reply::with_header(
+                format!("{e}\n"),
+                "content-type",
+                "text/plain; charset=utf-8",
+            ),
+            status_of(&e),
+        )
+        .into_response(),
+    })
+}
+
+/// Done jobs this browser started, for the notice on every page.
+pub struct Notice {
+    pub id: u64,
+    pub title: String,
+    pub href: String,
+}
+
+pub fn notices(app: &App, caller: &Caller) -> Vec<Notice> {
+    let Some(viewer) = &caller.viewer else {
+        return Vec::new();
+    };
+    app.jobs
+        .notices_for(viewer)
+        .into_iter()
+        .filter_map(|j| {
+            let out = j.output?;
+            Some(Notice {
+                id: j.id,
+                title: crate::library::title_of(&out),
+                href: format!("/watch/{}", encode_url_path(&out)),
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,81 @@
+//! `/listen/{path}.mp3`: a video's audio as MP3, live from an ffmpeg pipe.
+//! The ffmpeg process belongs to the response body: when the client goes,
+//! the body is dropped and ffmpeg is killed (and reaped by tokio).
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_util::Stream;
+use tokio_util::io::ReaderStream;
+use warp::http::header;
+use warp::Reply;
+
+use crate::error::Error;
+use crate::App;
+
+struct Piped {
+    _child: tokio::process::Child,
+    out: ReaderStream<tokio::process::ChildStdout>,
+}
+
+impl Stream for Piped {
+    type Item = std::io::Result<Bytes>;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        Pin::new(&mut self.out).poll_next(cx)
+    }
+}
+
+pub async fn listen(
+    tail: warp::path::Tail,
+    app: Arc<App>,
+) -> Result<warp::reply::Response, warp::Rejection> {
+    let video = tail.as_str().strip_suffix(".mp3").ok_or(Error::NotFound)?;
+    let file = app.resolve(video).ok_or(Error::NotFound)?;
+    if crate::media::kind_of(&file).is_none() {
+        return Err(Error::NotFound.into());
+    }
+    let ffmpeg = app.tools.ffmpeg.clone().ok_or_else(|| {
+        Error::Unavailable(format!(
+            "ffmpeg is not installed, so audio can't be streamed; {}",
+            crate::media::INSTALL_HINT
+        ))
+    })?;
+    let mut child = tokio::process::Command::new(ffmpeg)
+        .args(["-hide_banner", "-nostdin", "-loglevel", "error", "-i"])
+        .arg(&file)
+        .args([
+            "-vn",
+            "-map",
+            "0:a:0",
+            "-c:a",
+            "libmp3lame",
+            "-b:a",
+            "160k",
+            "-f",
+            "mp3",
+            "pipe:1",
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| Error::Internal(format!("ffmpeg could not start: {e}")))?;
+    let out = child.stdout.take().expect("stdout is piped");
+    let body = Piped {
+        _child: child,
+        out: ReaderStream::with_capacity(out, 64 * 1024),
+    };
+    let mut resp = warp::reply::stream(body).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("audio/mpeg"),
+    );
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    Ok(resp)
+}
