@@ -109,9 +109,8 @@ impl Jobs {
     /// Queues a remux of `source` unless it already has a live job. Returns
     /// the job's id. `owner` is the browser to tell when it is ready.
     pub async fn enqueue(&self, source: &str, owner: Option<String>) -> Option<u64> {
-        if self.tools.ffmpeg.is_none() {
-            return None;
-        }
+        // Without ffmpeg nothing can be converted; the log said so at start.
+        self.tools.ffmpeg.as_ref()?;
         let id = {
             let mut s = self.saved.lock().unwrap();
             if s.jobs

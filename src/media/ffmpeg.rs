@@ -57,25 +57,23 @@ impl Control {
     }
 }
 
-/// `nice -n 10 ionice -c 3 ffmpeg …` when those exist, so the web server
-/// wins the CPU and the disk.
+/// `setpriv --pdeathsig KILL nice -n 10 ionice -c 3 ffmpeg …`, each part
+/// when it exists: ffmpeg dies with pimedia even on kill -9, and the web
+/// server wins the CPU and the disk.
 pub fn low_priority_command(tools: &Tools, ffmpeg: &Path) -> Command {
-    let mut cmd = match (&tools.nice, &tools.ionice) {
-        (Some(nice), Some(ionice)) => {
-            let mut c = Command::new(nice);
-            c.args(["-n", "10"])
-                .arg(ionice)
-                .args(["-c", "3"])
-                .arg(ffmpeg);
-            c
-        }
-        (Some(nice), None) => {
-            let mut c = Command::new(nice);
-            c.args(["-n", "10"]).arg(ffmpeg);
-            c
-        }
-        _ => Command::new(ffmpeg),
-    };
+    let mut chain: Vec<std::ffi::OsString> = Vec::new();
+    if let Some(setpriv) = &tools.setpriv {
+        chain.extend([setpriv.into(), "--pdeathsig".into(), "KILL".into()]);
+    }
+    if let Some(nice) = &tools.nice {
+        chain.extend([nice.into(), "-n".into(), "10".into()]);
+    }
+    if let Some(ionice) = &tools.ionice {
+        chain.extend([ionice.into(), "-c".into(), "3".into()]);
+    }
+    chain.push(ffmpeg.into());
+    let mut cmd = Command::new(&chain[0]);
+    cmd.args(&chain[1..]);
     // sidecar insists on owning all three pipes (it panics otherwise).
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -143,12 +141,13 @@ pub fn run(
                             eta_secs,
                         });
                     }
-                    FfmpegEvent::Log(level, line) => {
-                        if matches!(level, LogLevel::Warning | LogLevel::Error | LogLevel::Fatal)
-                            || !line.trim_start().starts_with("frame=")
-                        {
-                            keep(line);
-                        }
+                    FfmpegEvent::Log(level, line)
+                        if matches!(
+                            level,
+                            LogLevel::Warning | LogLevel::Error | LogLevel::Fatal
+                        ) || !line.trim_start().starts_with("frame=") =>
+                    {
+                        keep(line);
                     }
                     // sidecar's own complaints ("No streams found" when
                     // writing a file) are not ffmpeg's verdict.

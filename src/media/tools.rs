@@ -8,6 +8,8 @@ pub struct Tools {
     /// `nice` and `ionice` lower ffmpeg's CPU and disk priority when found.
     pub nice: Option<PathBuf>,
     pub ionice: Option<PathBuf>,
+    /// `setpriv --pdeathsig` ties ffmpeg's life to pimedia's.
+    pub setpriv: Option<PathBuf>,
 }
 
 pub const INSTALL_HINT: &str = "install it with: sudo apt-get install ffmpeg";
@@ -21,6 +23,7 @@ impl Tools {
             ffprobe: ffprobe.or_else(|| find_on_path("ffprobe")),
             nice: find_on_path("nice"),
             ionice: find_on_path("ionice"),
+            setpriv: find_on_path("setpriv"),
         };
         for (name, found) in [("ffmpeg", &tools.ffmpeg), ("ffprobe", &tools.ffprobe)] {
             match found {
