@@ -8,20 +8,7 @@ use std::process::Command;
 use std::time::Duration;
 
 fn h264(out: &Path, secs: u32, audio: &str) {
-    make_clip(
-        out,
-        secs,
-        &[
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            audio,
-        ],
-    );
+    make_h264(out, secs, audio);
 }
 
 fn ffprobe_json(path: &Path, args: &[&str]) -> serde_json::Value {
@@ -280,17 +267,7 @@ fn an_existing_mp4_is_left_alone() {
     std::fs::write(s.media().join("film.mp4"), b"someone else's film").unwrap();
     let mkv = s.dir.path().join("film.mkv");
     h264(&mkv, 2, "aac");
-    let r = s
-        .client()
-        .post(s.url("/upload"))
-        .header("Accept", "application/json")
-        .multipart(
-            reqwest::blocking::multipart::Form::new()
-                .file("file", &mkv)
-                .unwrap(),
-        )
-        .send()
-        .unwrap();
+    let r = upload_file(&s, &mkv, &[("Accept", "application/json")]);
     assert_eq!(r.status(), 201);
     let job = finished_job(&s, "film.mkv");
     assert_eq!(job["output"], "film (1).mp4", "{job}");
@@ -459,27 +436,11 @@ fn sigterm_leaves_no_ffmpeg_and_requeues_the_job() {
 fn ready_to_play_is_shown_to_the_browser_that_uploaded_only() {
     let s = Server::start(&[]);
     let page = s.get("/upload");
-    let cookie = page.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = set_cookie(&page);
     assert!(cookie.starts_with("pimedia_viewer="));
     let mkv = s.dir.path().join("party.mkv");
     h264(&mkv, 2, "ac3");
-    let r = s
-        .client()
-        .post(s.url("/upload"))
-        .header("Cookie", &cookie)
-        .multipart(
-            reqwest::blocking::multipart::Form::new()
-                .file("file", &mkv)
-                .unwrap(),
-        )
-        .send()
-        .unwrap();
+    let r = upload_file(&s, &mkv, &[("Cookie", &cookie)]);
     assert_eq!(r.status(), 303);
     let job = finished_job(&s, "party.mkv");
     assert_eq!(job["state"], "done");

@@ -584,13 +584,7 @@ fn the_upload_password_guards_uploads_but_not_browsing() {
         .send()
         .unwrap();
     assert_eq!(r.status(), 303);
-    let cookie = r.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = set_cookie(&r);
     assert!(cookie.starts_with("pimedia_auth="));
     let page = s
         .client()

@@ -189,6 +189,11 @@ pub fn make_clip(path: &Path, seconds: u32, opts: &[&str]) {
 
 /// An H.264 + AAC MP4, the file TVs play as it is.
 pub fn make_mp4(path: &Path, seconds: u32) {
+    make_h264(path, seconds, "aac");
+}
+
+/// H.264 video with the given audio codec, in the container `path` names.
+pub fn make_h264(path: &Path, seconds: u32, audio: &str) {
     make_clip(
         path,
         seconds,
@@ -200,7 +205,7 @@ pub fn make_mp4(path: &Path, seconds: u32) {
             "-pix_fmt",
             "yuv420p",
             "-c:a",
-            "aac",
+            audio,
         ],
     );
 }
@@ -214,4 +219,34 @@ pub fn sample_mp4() -> PathBuf {
         p
     })
     .clone()
+}
+
+/// The `name=value` of a response's Set-Cookie.
+pub fn set_cookie(r: &reqwest::blocking::Response) -> String {
+    r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// Posts one file to /upload as a form, with extra headers.
+pub fn upload_file(
+    s: &Server,
+    file: &Path,
+    headers: &[(&str, &str)],
+) -> reqwest::blocking::Response {
+    let mut req = s.client().post(s.url("/upload"));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.multipart(
+        reqwest::blocking::multipart::Form::new()
+            .file("file", file)
+            .unwrap(),
+    )
+    .send()
+    .unwrap()
 }
