@@ -481,3 +481,55 @@ fn a_corrupt_queue_is_moved_aside_not_a_crash() {
     assert_eq!(finished_job(&s, "film.mkv")["state"], "done");
     assert!(s.log_text().contains("unreadable"));
 }
+
+#[test]
+fn a_transient_failure_is_retried_and_then_succeeds() {
+    let d = media_with(&[("film.mkv", &|p| h264(p, 2, "aac"))]);
+    // The first run dies by a signal, as if the OOM killer took it.
+    let marker = d.path().join("crashed-once");
+    let wrapper = d.path().join("flaky-ffmpeg");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nif [ ! -e {m} ]; then touch {m}; kill -9 $$; fi\nexec ffmpeg \"$@\"\n",
+            m = marker.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let s = Server::start_in(d, &["--ffmpeg", wrapper.to_str().unwrap()]);
+    let job = finished_job(&s, "film.mkv");
+    assert_eq!(job["state"], "done", "{job}");
+    assert_eq!(job["attempts"], 2);
+    assert!(
+        s.log_text().contains("killed by signal 9"),
+        "{}",
+        s.log_text()
+    );
+    assert!(hidden_files(&s.media()).is_empty());
+}
+
+#[test]
+fn cancel_and_retry_follow_the_upload_password() {
+    let d = media_with(&[("junk.mkv", &|p| std::fs::write(p, b"not a video").unwrap())]);
+    let s = Server::start_in(d, &["--upload-password", "pw"]);
+    let job = finished_job(&s, "junk.mkv");
+    let url = s.url(&format!("/api/jobs/{}/retry", job["id"]));
+    let r = s
+        .client()
+        .post(&url)
+        .header("Accept", "application/json")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = s
+        .client()
+        .post(&url)
+        .header("Accept", "application/json")
+        .header("X-Upload-Password", "pw")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(finished_job(&s, "junk.mkv")["state"], "failed");
+}

@@ -22,6 +22,8 @@ use store::{Saved, Store};
 
 /// Attempts for a job that keeps failing for transient reasons.
 pub const MAX_ATTEMPTS: u32 = 3;
+/// Wait before the second attempt; each later one waits 4 times longer.
+const RETRY_BACKOFF_SECS: u64 = 2;
 
 pub struct Settings {
     pub workers: usize,
@@ -390,7 +392,7 @@ impl Jobs {
                     j.log = log;
                     j.needs_transcode = needs_transcode;
                     if transient && j.attempts < MAX_ATTEMPTS {
-                        let wait = 5u64 * 4u64.pow(j.attempts - 1);
+                        let wait = RETRY_BACKOFF_SECS * 4u64.pow(j.attempts - 1);
                         tracing::warn!(
                             "job {} failed ({}); retrying in {wait} s",
                             j.id,

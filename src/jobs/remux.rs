@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::{Job, Jobs};
 use crate::library::found_file;
 use crate::media::ffmpeg::{self, Control, Outcome};
-use crate::media::{self, Plan};
+use crate::media::{self, mp4, Plan};
 use crate::upload::TempFile;
 
 pub enum Ended {
@@ -55,14 +55,17 @@ pub async fn run(jobs: Arc<Jobs>, job: &Job, control: Arc<Control>) -> Ended {
         return failed("the source file is gone");
     }
 
-    let probed = {
-        let (p, s) = (ffprobe.clone(), src.clone());
-        blocking(move || media::probe(&p, &s)).await
-    };
-    let probe = match probed {
-        Some(Ok(p)) => p,
-        Some(Err(e)) => return failed(format!("ffmpeg can't read this file: {e}")),
-        None => return failed("probing the source stopped unexpectedly"),
+    // The library probed it already (scan or upload) unless it changed since.
+    let probe = match jobs.library.probe_of(&job.source) {
+        Some(p) => p,
+        None => {
+            let (p, s) = (ffprobe.clone(), src.clone());
+            match blocking(move || media::probe(&p, &s)).await {
+                Some(Ok(p)) => p,
+                Some(Err(e)) => return failed(format!("ffmpeg can't read this file: {e}")),
+                None => return failed("probing the source stopped unexpectedly"),
+            }
+        }
     };
     let plan = match media::plan(&probe) {
         Ok(p) => p,
@@ -124,22 +127,30 @@ pub async fn run(jobs: Arc<Jobs>, job: &Job, control: Arc<Control>) -> Ended {
         }
     }
 
-    // The output must be whole: same duration as the source, give or take.
-    let out_probe = {
-        let (p, o) = (ffprobe.clone(), tmp_mp4.path().to_path_buf());
-        blocking(move || media::probe(&p, &o)).await
+    // The output must be whole: same duration as the source, give or take,
+    // and its index first. Read from the file itself, without a process.
+    let summary = {
+        let o = tmp_mp4.path().to_path_buf();
+        blocking(move || mp4::summarize(&o)).await
     };
-    let out_probe = match out_probe {
-        Some(Ok(p)) => p,
+    let summary = match summary {
+        Some(Ok(Some(s))) => s,
+        Some(Ok(None)) => {
+            return failed("the MP4 ffmpeg wrote is not a readable MP4; it was not kept")
+        }
         Some(Err(e)) => return failed(format!("the MP4 ffmpeg wrote can't be read back: {e}")),
         None => return failed("checking the output stopped unexpectedly"),
     };
-    if let (Some(a), Some(b)) = (probe.duration, out_probe.duration) {
+    if let Some(a) = probe.duration {
+        let b = summary.duration;
         if (a - b).abs() > DURATION_SLACK {
             return failed(format!(
                 "the MP4 is {b:.1} s long but the source is {a:.1} s; it was not kept"
             ));
         }
+    }
+    if !summary.faststart {
+        return failed("ffmpeg put the MP4's index at the end; it was not kept");
     }
 
     let all: Vec<PathBuf> = std::iter::once(tmp_mp4.path().to_path_buf())
@@ -191,7 +202,8 @@ pub async fn run(jobs: Arc<Jobs>, job: &Job, control: Arc<Control>) -> Ended {
         .map(|p| p.to_string_lossy().into_owned())
         .unwrap_or_default();
     if let Some(found) = found_file(&mp4, rel.clone()) {
-        jobs.library.add(found, Some(out_probe.meta()));
+        jobs.library
+            .add(found, Some(plan.output_probe(&probe, summary.duration)));
     }
     jobs.library.set_remuxed(&job.source, &rel);
 

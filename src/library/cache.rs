@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::media::Meta;
+use crate::media::{Meta, Probe};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Cached {
@@ -16,6 +16,9 @@ pub struct Cached {
     pub meta: Option<Meta>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Every stream, so a remux needs no second ffprobe run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe: Option<Probe>,
 }
 
 pub struct MetaCache {

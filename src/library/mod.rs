@@ -4,15 +4,16 @@
 mod cache;
 mod scan;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use serde::Serialize;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::media::{self, Kind, Meta, Tools};
+use crate::media::{self, Kind, Meta, Probe, Tools};
 pub use cache::{Cached, MetaCache};
 pub use scan::{found_file, scan, Found};
 
@@ -61,7 +62,7 @@ pub fn title_of(path: &str) -> String {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Sort {
     #[default]
     Name,
@@ -88,6 +89,8 @@ pub struct Listing {
     pub pages: usize,
 }
 
+type SortedCache = (u64, HashMap<(String, Sort), Arc<Vec<String>>>);
+
 #[derive(Default)]
 struct Index {
     videos: BTreeMap<String, Video>,
@@ -97,7 +100,11 @@ struct Index {
 pub struct Library {
     root: PathBuf,
     /// Source -> the MP4 a remux made of it: they show as one entry.
-    remuxed: RwLock<std::collections::HashMap<String, String>>,
+    remuxed: RwLock<HashMap<String, String>>,
+    /// Bumped on every change of membership or order.
+    generation: AtomicU64,
+    /// (generation, (folder prefix, sort) -> ordered paths).
+    sorted: Mutex<SortedCache>,
     leftovers: Mutex<Vec<PathBuf>>,
     index: RwLock<Index>,
     cache: Mutex<MetaCache>,
@@ -126,6 +133,8 @@ impl Library {
         let lib = Arc::new(Library {
             root,
             remuxed: RwLock::new(Default::default()),
+            generation: AtomicU64::new(0),
+            sorted: Mutex::new(Default::default()),
             leftovers: Mutex::new(scanned.leftovers),
             index: RwLock::new(Index::default()),
             cache: Mutex::new(cache),
@@ -189,10 +198,11 @@ impl Library {
 
     /// Adds or refreshes a file that appeared (upload, remux output, watcher)
     /// and queues it for probing unless its metadata is already known.
-    pub fn add(&self, found: Found, meta: Option<Meta>) {
+    pub fn add(&self, found: Found, probe: Option<Probe>) {
         let mut v = Video::from_found(found);
-        let needs_probe = meta.is_none();
-        if let Some(m) = meta {
+        let needs_probe = probe.is_none();
+        if let Some(p) = probe {
+            let m = p.meta();
             self.cache.lock().unwrap().put(
                 v.path.clone(),
                 Cached {
@@ -200,6 +210,7 @@ impl Library {
                     modified: v.modified,
                     meta: Some(m.clone()),
                     error: None,
+                    probe: Some(p),
                 },
             );
             v.meta = Some(m);
@@ -214,6 +225,7 @@ impl Library {
             }
             index.videos.insert(path.clone(), v);
         }
+        self.changed();
         if needs_probe {
             let _ = self.probe_tx.send(path);
         }
@@ -225,31 +237,33 @@ impl Library {
             .write()
             .unwrap()
             .insert(source.to_string(), output.to_string());
+        self.changed();
     }
 
     /// Forgets a file that is gone from disk.
     pub fn remove(&self, path: &str) {
         self.index.write().unwrap().videos.remove(path);
         self.cache.lock().unwrap().remove(path);
+        self.changed();
     }
 
     /// One page of the library as the pages and the API show it.
     pub fn list(&self, q: &Query) -> Listing {
-        let index = self.index.read().unwrap();
-        let remuxed = self.remuxed.read().unwrap();
         let prefix = if q.dir.is_empty() {
             String::new()
         } else {
             format!("{}/", q.dir)
         };
         let needle = q.search.trim().to_lowercase();
-        let searching = !needle.is_empty();
-        let under =
-            |p: &str| p.starts_with(&prefix) && (searching || !p[prefix.len()..].contains('/'));
-
-        let folders: Vec<String> = if searching {
-            Vec::new()
+        let paths = if needle.is_empty() {
+            self.sorted_folder(&prefix, q.sort)
         } else {
+            let index = self.index.read().unwrap();
+            let remuxed = self.remuxed.read().unwrap();
+            Arc::new(select(&index, &remuxed, &prefix, &needle, q.sort))
+        };
+        let index = self.index.read().unwrap();
+        let folders: Vec<String> = if needle.is_empty() {
             index
                 .folders
                 .range(prefix.clone()..)
@@ -257,35 +271,18 @@ impl Library {
                 .filter(|f| !f[prefix.len()..].contains('/'))
                 .cloned()
                 .collect()
+        } else {
+            Vec::new()
         };
-        let mut videos: Vec<&Video> = index
-            .videos
-            .range(prefix.clone()..)
-            .take_while(|(p, _)| p.starts_with(&prefix))
-            .map(|(_, v)| v)
-            .filter(|v| under(&v.path))
-            .filter(|v| !is_superseded(&index.videos, &remuxed, v))
-            .filter(|v| {
-                !searching
-                    || v.title.to_lowercase().contains(&needle)
-                    || v.path.to_lowercase().contains(&needle)
-            })
-            .collect();
-        match q.sort {
-            Sort::Name => videos.sort_by_cached_key(|v| (v.title.to_lowercase(), v.path.clone())),
-            Sort::Date => {
-                videos.sort_by(|a, b| b.modified.cmp(&a.modified).then(a.path.cmp(&b.path)))
-            }
-        }
         let per_page = q.per_page.max(1);
-        let total = videos.len();
+        let total = paths.len();
         let pages = total.div_ceil(per_page).max(1);
         let page = q.page.clamp(1, pages);
-        let videos = videos
-            .into_iter()
+        let videos = paths
+            .iter()
             .skip((page - 1) * per_page)
             .take(per_page)
-            .cloned()
+            .filter_map(|p| index.videos.get(p).cloned())
             .collect();
         Listing {
             folders,
@@ -294,6 +291,37 @@ impl Library {
             page,
             pages,
         }
+    }
+
+    /// One folder's videos in order, computed once per library change:
+    /// sorting 10,000 titles on every request would dominate GET /.
+    fn sorted_folder(&self, prefix: &str, sort: Sort) -> Arc<Vec<String>> {
+        let generation = self.generation.load(Ordering::SeqCst);
+        let key = (prefix.to_string(), sort);
+        {
+            let cache = self.sorted.lock().unwrap();
+            if cache.0 == generation {
+                if let Some(list) = cache.1.get(&key) {
+                    return list.clone();
+                }
+            }
+        }
+        let list = {
+            let index = self.index.read().unwrap();
+            let remuxed = self.remuxed.read().unwrap();
+            Arc::new(select(&index, &remuxed, prefix, "", sort))
+        };
+        let mut cache = self.sorted.lock().unwrap();
+        if cache.0 != generation || cache.1.len() > 256 {
+            *cache = (generation, HashMap::new());
+        }
+        cache.1.insert(key, list.clone());
+        list
+    }
+
+    /// Something was added, removed or replaced: cached orders are stale.
+    fn changed(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
     /// Every video, for the JSON API.
@@ -341,10 +369,18 @@ impl Library {
         out
     }
 
-    fn record_probe(&self, path: &str, size: u64, modified: i64, result: Result<Meta, String>) {
-        let (meta, error) = match result {
-            Ok(m) => (Some(m), None),
-            Err(e) => (None, Some(e)),
+    /// What ffprobe said about `path`, if it was said about the file as
+    /// it is now (same size and mtime).
+    pub fn probe_of(&self, path: &str) -> Option<Probe> {
+        let v = self.get(path)?;
+        let cache = self.cache.lock().unwrap();
+        cache.get(path, v.size, v.modified)?.probe.clone()
+    }
+
+    fn record_probe(&self, path: &str, size: u64, modified: i64, result: Result<Probe, String>) {
+        let (meta, error, probe) = match result {
+            Ok(p) => (Some(p.meta()), None, Some(p)),
+            Err(e) => (None, Some(e), None),
         };
         {
             let mut index = self.index.write().unwrap();
@@ -363,6 +399,7 @@ impl Library {
                 modified,
                 meta,
                 error,
+                probe,
             },
         );
     }
@@ -378,10 +415,40 @@ impl Library {
     }
 }
 
+/// The paths of the videos in `prefix` (only directly in it unless
+/// searching for `needle`), in the order asked for.
+fn select(
+    index: &Index,
+    remuxed: &HashMap<String, String>,
+    prefix: &str,
+    needle: &str,
+    sort: Sort,
+) -> Vec<String> {
+    let searching = !needle.is_empty();
+    let mut videos: Vec<&Video> = index
+        .videos
+        .range(prefix.to_string()..)
+        .take_while(|(p, _)| p.starts_with(prefix))
+        .map(|(_, v)| v)
+        .filter(|v| searching || !v.path[prefix.len()..].contains('/'))
+        .filter(|v| !is_superseded(&index.videos, remuxed, v))
+        .filter(|v| {
+            !searching
+                || v.title.to_lowercase().contains(needle)
+                || v.path.to_lowercase().contains(needle)
+        })
+        .collect();
+    match sort {
+        Sort::Name => videos.sort_by_cached_key(|v| (v.title.to_lowercase(), v.path.clone())),
+        Sort::Date => videos.sort_by(|a, b| b.modified.cmp(&a.modified).then(a.path.cmp(&b.path))),
+    }
+    videos.into_iter().map(|v| v.path.clone()).collect()
+}
+
 /// A remux source whose MP4 exists is shown as that MP4 only.
 fn is_superseded(
     videos: &BTreeMap<String, Video>,
-    remuxed: &std::collections::HashMap<String, String>,
+    remuxed: &HashMap<String, String>,
     v: &Video,
 ) -> bool {
     if v.kind != Kind::NeedsRemux {
@@ -418,9 +485,7 @@ async fn prober(
         let rel = path.clone();
         let result = tokio::task::spawn_blocking(move || {
             let found = found_file(&file, rel)?;
-            let probed = media::probe(&ffprobe, &file)
-                .map(|p| p.meta())
-                .map_err(|e| e.to_string());
+            let probed = media::probe(&ffprobe, &file).map_err(|e| e.to_string());
             Some((found, probed))
         })
         .await;
@@ -450,6 +515,8 @@ mod tests {
         let lib = Library {
             root: dir.clone(),
             remuxed: RwLock::new(Default::default()),
+            generation: AtomicU64::new(0),
+            sorted: Mutex::new(Default::default()),
             leftovers: Mutex::new(Vec::new()),
             index: RwLock::new(Index::default()),
             cache: Mutex::new(MetaCache::load(&dir.join("pimedia-unit-none"))),
@@ -463,7 +530,7 @@ mod tests {
                     modified: *m,
                     kind: media::kind_of(Path::new(p)).unwrap(),
                 },
-                Some(Meta::default()),
+                None,
             );
         }
         lib

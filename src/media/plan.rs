@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::Probe;
+use super::{Probe, Stream};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum AudioAction {
@@ -198,6 +198,38 @@ impl Plan {
         out
     }
 
+    /// What the MP4 holds, from the source's streams and the plan, so the
+    /// library needs no second ffprobe run.
+    pub fn output_probe(&self, source: &Probe, duration: f64) -> Probe {
+        let by_index = |i: u32| source.streams.iter().find(|s| s.index == i);
+        let mut streams = Vec::new();
+        if let Some(v) = by_index(self.video) {
+            streams.push(Stream {
+                index: 0,
+                attached_pic: false,
+                ..v.clone()
+            });
+        }
+        for a in &self.audio {
+            if let Some(s) = by_index(a.input) {
+                let codec = match a.action {
+                    AudioAction::Copy => s.codec.clone(),
+                    AudioAction::Aac(_) => "aac".into(),
+                };
+                streams.push(Stream {
+                    index: streams.len() as u32,
+                    codec,
+                    ..s.clone()
+                });
+            }
+        }
+        Probe {
+            duration: Some(duration),
+            format_name: "mov,mp4,m4a,3gp,3g2,mj2".into(),
+            streams,
+        }
+    }
+
     /// `name.<suffix>.vtt` beside the output `name.mp4`.
     pub fn subtitle_name(output: &Path, suffix: &Option<String>) -> String {
         let stem = output
@@ -267,7 +299,6 @@ impl Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::media::Stream;
 
     fn stream(index: u32, kind: &str, codec: &str, lang: Option<&str>) -> Stream {
         Stream {

@@ -4,14 +4,14 @@ use std::process::{Command, Stdio};
 use serde::{Deserialize, Serialize};
 
 /// What ffprobe says about a file, as much as pimedia uses.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Probe {
     pub duration: Option<f64>,
     pub format_name: String,
     pub streams: Vec<Stream>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Stream {
     pub index: u32,
     pub kind: String,

@@ -141,7 +141,7 @@ impl Uploads {
         kind: FileType,
         size: u64,
     ) -> Result<Accepted> {
-        let meta = match (kind, &self.tools.ffprobe) {
+        let probe = match (kind, &self.tools.ffprobe) {
             (FileType::Video, Some(ffprobe)) => {
                 let (ffprobe, file) = (ffprobe.clone(), temp.path().to_path_buf());
                 let probed = tokio::task::spawn_blocking(move || media::probe(&ffprobe, &file))
@@ -149,7 +149,7 @@ impl Uploads {
                     .map_err(|e| Error::Internal(e.to_string()))?;
                 match probed {
                     Ok(p) if p.video().is_some() || p.streams.iter().any(|s| s.kind == "audio") => {
-                        Some(p.meta())
+                        Some(p)
                     }
                     Ok(_) => return Err(unreadable(name, "it holds no audio or video")),
                     Err(e) => return Err(unreadable(name, &e.to_string())),
@@ -184,7 +184,7 @@ impl Uploads {
         tracing::info!("upload accepted: {rel} ({})", human_size(size));
         if kind == FileType::Video {
             if let Some(found) = found_file(&final_path, rel.clone()) {
-                self.library.add(found, meta);
+                self.library.add(found, probe);
             }
         }
         Ok(Accepted {
