@@ -116,13 +116,18 @@ fn ffmpeg_running(needle: &Path) -> bool {
     !String::from_utf8_lossy(&out.stdout).trim().is_empty()
 }
 
-/// An ffmpeg that reads its input at real time, so a 6 s clip takes 6 s.
-fn slow_ffmpeg(dir: &Path) -> PathBuf {
-    let p = dir.join("slow-ffmpeg");
-    std::fs::write(&p, "#!/bin/sh\nexec ffmpeg -readrate 1 \"$@\"\n").unwrap();
+/// An executable shell script `dir/name` with this body.
+fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
+    let p = dir.join(name);
+    std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
     p
+}
+
+/// An ffmpeg that reads its input at real time, so a 6 s clip takes 6 s.
+fn slow_ffmpeg(dir: &Path) -> PathBuf {
+    script(dir, "slow-ffmpeg", "exec ffmpeg -readrate 1 \"$@\"")
 }
 
 #[test]
@@ -361,17 +366,14 @@ fn cancel_stops_ffmpeg_and_retry_finishes_the_job() {
 fn delete_originals_and_the_on_job_done_hook() {
     let d = media_with(&[("film.mkv", &|p| h264(p, 2, "aac"))]);
     let out = d.path().join("hook.out");
-    let hook = d.path().join("hook.sh");
-    std::fs::write(
-        &hook,
-        format!(
-            "#!/bin/sh\necho \"$PIMEDIA_JOB_STATE $PIMEDIA_JOB_SOURCE $PIMEDIA_JOB_OUTPUT $1\" >> {}\n",
+    let hook = script(
+        d.path(),
+        "hook.sh",
+        &format!(
+            "echo \"$PIMEDIA_JOB_STATE $PIMEDIA_JOB_SOURCE $PIMEDIA_JOB_OUTPUT $1\" >> {}",
             out.display()
         ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    );
     let cmd = format!("{} arg1", hook.display());
     let s = Server::start_in(d, &["--delete-originals", "--on-job-done", &cmd]);
     assert_eq!(finished_job(&s, "film.mkv")["state"], "done");
@@ -487,17 +489,14 @@ fn a_transient_failure_is_retried_and_then_succeeds() {
     let d = media_with(&[("film.mkv", &|p| h264(p, 2, "aac"))]);
     // The first run dies by a signal, as if the OOM killer took it.
     let marker = d.path().join("crashed-once");
-    let wrapper = d.path().join("flaky-ffmpeg");
-    std::fs::write(
-        &wrapper,
-        format!(
-            "#!/bin/sh\nif [ ! -e {m} ]; then touch {m}; kill -9 $$; fi\nexec ffmpeg \"$@\"\n",
+    let wrapper = script(
+        d.path(),
+        "flaky-ffmpeg",
+        &format!(
+            "if [ ! -e {m} ]; then touch {m}; kill -9 $$; fi\nexec ffmpeg \"$@\"",
             m = marker.display()
         ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    );
     let s = Server::start_in(d, &["--ffmpeg", wrapper.to_str().unwrap()]);
     let job = finished_job(&s, "film.mkv");
     assert_eq!(job["state"], "done", "{job}");

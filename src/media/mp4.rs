@@ -119,7 +119,7 @@ mod tests {
         bytes.extend(bx(b"mdat", &[0u8; 100]));
         bytes.extend(bx(b"moov", &mvhd(90_000, 90_000)));
         std::fs::write(&slow, &bytes).unwrap();
-        assert_eq!(summarize(&slow).unwrap().unwrap().faststart, false);
+        assert!(!summarize(&slow).unwrap().unwrap().faststart);
         let junk = dir.path().join("junk.mp4");
         std::fs::write(&junk, [0xffu8; 64]).unwrap();
         assert_eq!(summarize(&junk).unwrap(), None);
