@@ -12,6 +12,7 @@ pub mod media;
 pub mod paths;
 pub mod server;
 pub mod upload;
+pub mod watch;
 pub mod web;
 
 use std::path::PathBuf;
@@ -149,6 +150,7 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
     let mut tasks = vec![
         prober,
         tokio::spawn(expire_uploads(app.clone(), stop.clone())),
+        watch::start(app.library.clone(), jobs.clone(), state_dir, stop.clone()),
     ];
     tasks.extend(jobs.start(stop.clone()));
     Ok(Running { app, stop, tasks })

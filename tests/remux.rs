@@ -116,15 +116,6 @@ fn ffmpeg_running(needle: &Path) -> bool {
     !String::from_utf8_lossy(&out.stdout).trim().is_empty()
 }
 
-/// An executable shell script `dir/name` with this body.
-fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
-    use std::os::unix::fs::PermissionsExt;
-    let p = dir.join(name);
-    std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
-    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
-    p
-}
-
 /// An ffmpeg that reads its input at real time, so a 6 s clip takes 6 s.
 fn slow_ffmpeg(dir: &Path) -> PathBuf {
     script(dir, "slow-ffmpeg", "exec ffmpeg -readrate 1 \"$@\"")

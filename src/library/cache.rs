@@ -19,6 +19,9 @@ pub struct Cached {
     /// Every stream, so a remux needs no second ffprobe run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probe: Option<Probe>,
+    /// ffmpeg could not make a poster; don't try again until the file changes.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub poster_failed: bool,
 }
 
 pub struct MetaCache {
@@ -65,6 +68,13 @@ impl MetaCache {
     pub fn put(&mut self, path: String, cached: Cached) {
         self.entries.insert(path, cached);
         self.dirty = true;
+    }
+
+    pub fn get_mut(&mut self, path: &str, size: u64, modified: i64) -> Option<&mut Cached> {
+        self.dirty = true;
+        self.entries
+            .get_mut(path)
+            .filter(|c| c.size == size && c.modified == modified)
     }
 
     pub fn remove(&mut self, path: &str) {

@@ -2,19 +2,25 @@
 //! Kept in memory and updated in place; requests never walk the disk.
 
 mod cache;
+mod indexer;
+mod listing;
 mod scan;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, RwLock};
 
 use serde::Serialize;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::media::{self, Kind, Meta, Probe, Tools};
+use crate::media::{Kind, Meta, Probe, Tools};
 pub use cache::{Cached, MetaCache};
+use indexer::Work;
+pub use indexer::{is_poster_id, poster_id};
+use listing::is_superseded;
+pub use listing::{Listing, Query, Sort};
 pub use scan::{found_file, scan, Found};
 
 /// One video in the library.
@@ -30,6 +36,8 @@ pub struct Video {
     pub meta: Option<Meta>,
     /// Why ffprobe could not read it, when it could not.
     pub error: Option<String>,
+    /// The poster's id (`/thumbs/{id}.jpg`), once made.
+    pub thumb: Option<String>,
 }
 
 impl Video {
@@ -42,6 +50,7 @@ impl Video {
             kind: f.kind,
             meta: None,
             error: None,
+            thumb: None,
         }
     }
 
@@ -60,33 +69,6 @@ pub fn title_of(path: &str) -> String {
     } else {
         t
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Sort {
-    #[default]
-    Name,
-    Date,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct Query {
-    /// Folder to list, relative, no trailing slash; empty for the root.
-    pub dir: String,
-    pub search: String,
-    pub sort: Sort,
-    /// 1-based.
-    pub page: usize,
-    pub per_page: usize,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Listing {
-    pub folders: Vec<String>,
-    pub videos: Vec<Video>,
-    pub total: usize,
-    pub page: usize,
-    pub pages: usize,
 }
 
 type SortedCache = (u64, HashMap<(String, Sort), Arc<Vec<String>>>);
@@ -108,7 +90,9 @@ pub struct Library {
     leftovers: Mutex<Vec<PathBuf>>,
     index: RwLock<Index>,
     cache: Mutex<MetaCache>,
-    probe_tx: mpsc::UnboundedSender<String>,
+    work: mpsc::UnboundedSender<Work>,
+    /// `<state-dir>/thumbs`: posters named by [`poster_id`].
+    thumbs: PathBuf,
 }
 
 impl Library {
@@ -121,11 +105,25 @@ impl Library {
         tools: Tools,
         stop: CancellationToken,
     ) -> (Arc<Library>, tokio::task::JoinHandle<()>) {
-        let (probe_tx, probe_rx) = mpsc::unbounded_channel();
-        let (scanned, cache) = {
-            let (root, state_dir) = (root.clone(), state_dir.clone());
+        let (work, work_rx) = mpsc::unbounded_channel();
+        let thumbs = state_dir.join("thumbs");
+        let (scanned, cache, posters) = {
+            let (root, state_dir, thumbs) = (root.clone(), state_dir.clone(), thumbs.clone());
             tokio::task::spawn_blocking(move || {
-                (scan(&root, &state_dir), MetaCache::load(&state_dir))
+                let _ = std::fs::create_dir_all(&thumbs);
+                let posters: std::collections::HashSet<String> = std::fs::read_dir(&thumbs)
+                    .map(|d| {
+                        d.flatten()
+                            .filter_map(|e| e.file_name().into_string().ok())
+                            .filter_map(|n| n.strip_suffix(".jpg").map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                (
+                    scan(&root, &state_dir),
+                    MetaCache::load(&state_dir),
+                    posters,
+                )
             })
             .await
             .expect("scan task panicked")
@@ -138,9 +136,10 @@ impl Library {
             leftovers: Mutex::new(scanned.leftovers),
             index: RwLock::new(Index::default()),
             cache: Mutex::new(cache),
-            probe_tx,
+            work,
+            thumbs: thumbs.clone(),
         });
-        let mut to_probe = Vec::new();
+        let (mut to_probe, mut to_poster) = (Vec::new(), Vec::new());
         {
             let mut cache = lib.cache.lock().unwrap();
             let mut index = lib.index.write().unwrap();
@@ -150,6 +149,14 @@ impl Library {
                     Some(c) => {
                         v.meta = c.meta.clone();
                         v.error = c.error.clone();
+                        let id = poster_id(&v.path, v.size, v.modified);
+                        if posters.contains(&id) {
+                            v.thumb = Some(id);
+                        } else if v.meta.as_ref().is_some_and(|m| m.width.is_some())
+                            && !c.poster_failed
+                        {
+                            to_poster.push(v.path.clone());
+                        }
                     }
                     None => to_probe.push(v.path.clone()),
                 }
@@ -157,13 +164,46 @@ impl Library {
             }
             index.folders = scanned.folders.into_iter().collect();
             cache.retain(|p| index.videos.contains_key(p));
+            // Posters of files that are gone or changed.
+            let used: std::collections::HashSet<&String> = index
+                .videos
+                .values()
+                .filter_map(|v| v.thumb.as_ref())
+                .collect();
+            let stale: Vec<PathBuf> = posters
+                .iter()
+                .filter(|id| !used.contains(id))
+                .map(|id| thumbs.join(format!("{id}.jpg")))
+                .collect();
+            tokio::task::spawn_blocking(move || {
+                for p in stale {
+                    let _ = std::fs::remove_file(p);
+                }
+            });
         }
-        tracing::info!("library: {} videos, {} to probe", lib.len(), to_probe.len());
+        tracing::info!(
+            "library: {} videos, {} to probe, {} posters to make",
+            lib.len(),
+            to_probe.len(),
+            to_poster.len()
+        );
         for p in to_probe {
-            let _ = lib.probe_tx.send(p);
+            lib.queue(Work::Probe(p));
         }
-        let worker = tokio::spawn(prober(lib.clone(), tools, probe_rx, stop));
+        for p in to_poster {
+            lib.queue(Work::Poster(p));
+        }
+        let worker = tokio::spawn(indexer::run(lib.clone(), tools, thumbs, work_rx, stop));
         (lib, worker)
+    }
+
+    fn queue(&self, w: Work) {
+        let _ = self.work.send(w);
+    }
+
+    /// Where a poster lives, if `id` is one.
+    pub fn poster_file(&self, id: &str) -> Option<PathBuf> {
+        is_poster_id(id).then(|| self.thumbs.join(format!("{id}.jpg")))
     }
 
     /// pimedia's own temp files the start-up scan found (taken once).
@@ -187,6 +227,11 @@ impl Library {
         self.index.read().unwrap().videos.get(path).cloned()
     }
 
+    /// Every video's path, superseded sources included (for the rescan).
+    pub fn all_paths(&self) -> Vec<String> {
+        self.index.read().unwrap().videos.keys().cloned().collect()
+    }
+
     /// Every folder, for the upload page's folder choice.
     pub fn folders(&self) -> Vec<String> {
         self.index.read().unwrap().folders.iter().cloned().collect()
@@ -201,6 +246,7 @@ impl Library {
     pub fn add(&self, found: Found, probe: Option<Probe>) {
         let mut v = Video::from_found(found);
         let needs_probe = probe.is_none();
+        let has_video = probe.as_ref().is_some_and(|p| p.video().is_some());
         if let Some(p) = probe {
             let m = p.meta();
             self.cache.lock().unwrap().put(
@@ -211,6 +257,7 @@ impl Library {
                     meta: Some(m.clone()),
                     error: None,
                     probe: Some(p),
+                    poster_failed: false,
                 },
             );
             v.meta = Some(m);
@@ -227,7 +274,9 @@ impl Library {
         }
         self.changed();
         if needs_probe {
-            let _ = self.probe_tx.send(path);
+            self.queue(Work::Probe(path));
+        } else if has_video {
+            self.queue(Work::Poster(path));
         }
     }
 
@@ -242,88 +291,15 @@ impl Library {
 
     /// Forgets a file that is gone from disk.
     pub fn remove(&self, path: &str) {
-        self.index.write().unwrap().videos.remove(path);
+        let gone = self.index.write().unwrap().videos.remove(path);
         self.cache.lock().unwrap().remove(path);
+        if let Some(id) = gone.and_then(|v| v.thumb) {
+            let _ = std::fs::remove_file(self.thumbs.join(format!("{id}.jpg")));
+        }
         self.changed();
     }
 
     /// One page of the library as the pages and the API show it.
-    pub fn list(&self, q: &Query) -> Listing {
-        let prefix = if q.dir.is_empty() {
-            String::new()
-        } else {
-            format!("{}/", q.dir)
-        };
-        let needle = q.search.trim().to_lowercase();
-        let paths = if needle.is_empty() {
-            self.sorted_folder(&prefix, q.sort)
-        } else {
-            let index = self.index.read().unwrap();
-            let remuxed = self.remuxed.read().unwrap();
-            Arc::new(select(&index, &remuxed, &prefix, &needle, q.sort))
-        };
-        let index = self.index.read().unwrap();
-        let folders: Vec<String> = if needle.is_empty() {
-            index
-                .folders
-                .range(prefix.clone()..)
-                .take_while(|f| f.starts_with(&prefix))
-                .filter(|f| !f[prefix.len()..].contains('/'))
-                .cloned()
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let per_page = q.per_page.max(1);
-        let total = paths.len();
-        let pages = total.div_ceil(per_page).max(1);
-        let page = q.page.clamp(1, pages);
-        let videos = paths
-            .iter()
-            .skip((page - 1) * per_page)
-            .take(per_page)
-            .filter_map(|p| index.videos.get(p).cloned())
-            .collect();
-        Listing {
-            folders,
-            videos,
-            total,
-            page,
-            pages,
-        }
-    }
-
-    /// One folder's videos in order, computed once per library change:
-    /// sorting 10,000 titles on every request would dominate GET /.
-    fn sorted_folder(&self, prefix: &str, sort: Sort) -> Arc<Vec<String>> {
-        let generation = self.generation.load(Ordering::SeqCst);
-        let key = (prefix.to_string(), sort);
-        {
-            let cache = self.sorted.lock().unwrap();
-            if cache.0 == generation {
-                if let Some(list) = cache.1.get(&key) {
-                    return list.clone();
-                }
-            }
-        }
-        let list = {
-            let index = self.index.read().unwrap();
-            let remuxed = self.remuxed.read().unwrap();
-            Arc::new(select(&index, &remuxed, prefix, "", sort))
-        };
-        let mut cache = self.sorted.lock().unwrap();
-        if cache.0 != generation || cache.1.len() > 256 {
-            *cache = (generation, HashMap::new());
-        }
-        cache.1.insert(key, list.clone());
-        list
-    }
-
-    /// Something was added, removed or replaced: cached orders are stale.
-    fn changed(&self) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
-    }
-
     /// Every video, for the JSON API.
     pub fn all(&self) -> Vec<Video> {
         let index = self.index.read().unwrap();
@@ -377,6 +353,71 @@ impl Library {
         cache.get(path, v.size, v.modified)?.probe.clone()
     }
 
+    /// Forgets every video under a folder that is gone, and the folder.
+    pub fn remove_folder(&self, dir: &str) {
+        let prefix = format!("{dir}/");
+        let paths: Vec<String> = {
+            let mut index = self.index.write().unwrap();
+            index
+                .folders
+                .retain(|f| f != dir && !f.starts_with(&prefix));
+            index
+                .videos
+                .range(prefix.clone()..)
+                .take_while(|(p, _)| p.starts_with(&prefix))
+                .map(|(p, _)| p.clone())
+                .collect()
+        };
+        for p in paths {
+            self.remove(&p);
+        }
+        self.changed();
+    }
+
+    /// A folder appeared (the watcher); its files arrive one by one.
+    pub fn add_folder(&self, dir: &str) {
+        let mut index = self.index.write().unwrap();
+        let mut d = dir.to_string();
+        while !d.is_empty() {
+            index.folders.insert(d.clone());
+            d = d.rsplit_once('/').map(|(p, _)| p).unwrap_or("").into();
+        }
+    }
+
+    /// A file was renamed: its entry moves, keeping what ffprobe said.
+    /// Returns false when `from` was not in the library.
+    pub fn rename(&self, from: &str, found: Found) -> bool {
+        let Some(old) = self.get(from) else {
+            return false;
+        };
+        let probe = {
+            let cache = self.cache.lock().unwrap();
+            cache
+                .get(from, old.size, old.modified)
+                .filter(|_| old.size == found.size)
+                .and_then(|c| c.probe.clone())
+        };
+        self.remove(from);
+        self.add(found, probe);
+        true
+    }
+
+    fn record_poster(&self, path: &str, size: u64, modified: i64, id: Option<String>) {
+        if let Some(c) = self.cache.lock().unwrap().get_mut(path, size, modified) {
+            c.poster_failed = id.is_none();
+        }
+        let mut index = self.index.write().unwrap();
+        match index.videos.get_mut(path) {
+            Some(v) if v.size == size && v.modified == modified => v.thumb = id,
+            // The file went or changed while its poster was being made.
+            _ => {
+                if let Some(id) = id {
+                    let _ = std::fs::remove_file(self.thumbs.join(format!("{id}.jpg")));
+                }
+            }
+        }
+    }
+
     fn record_probe(&self, path: &str, size: u64, modified: i64, result: Result<Probe, String>) {
         let (meta, error, probe) = match result {
             Ok(p) => (Some(p.meta()), None, Some(p)),
@@ -400,6 +441,7 @@ impl Library {
                 meta,
                 error,
                 probe,
+                poster_failed: false,
             },
         );
     }
@@ -413,96 +455,6 @@ impl Library {
             }
         }
     }
-}
-
-/// The paths of the videos in `prefix` (only directly in it unless
-/// searching for `needle`), in the order asked for.
-fn select(
-    index: &Index,
-    remuxed: &HashMap<String, String>,
-    prefix: &str,
-    needle: &str,
-    sort: Sort,
-) -> Vec<String> {
-    let searching = !needle.is_empty();
-    let mut videos: Vec<&Video> = index
-        .videos
-        .range(prefix.to_string()..)
-        .take_while(|(p, _)| p.starts_with(prefix))
-        .map(|(_, v)| v)
-        .filter(|v| searching || !v.path[prefix.len()..].contains('/'))
-        .filter(|v| !is_superseded(&index.videos, remuxed, v))
-        .filter(|v| {
-            !searching
-                || v.title.to_lowercase().contains(needle)
-                || v.path.to_lowercase().contains(needle)
-        })
-        .collect();
-    match sort {
-        Sort::Name => videos.sort_by_cached_key(|v| (v.title.to_lowercase(), v.path.clone())),
-        Sort::Date => videos.sort_by(|a, b| b.modified.cmp(&a.modified).then(a.path.cmp(&b.path))),
-    }
-    videos.into_iter().map(|v| v.path.clone()).collect()
-}
-
-/// A remux source whose MP4 exists is shown as that MP4 only.
-fn is_superseded(
-    videos: &BTreeMap<String, Video>,
-    remuxed: &HashMap<String, String>,
-    v: &Video,
-) -> bool {
-    if v.kind != Kind::NeedsRemux {
-        return false;
-    }
-    if remuxed
-        .get(&v.path)
-        .is_some_and(|out| videos.contains_key(out))
-    {
-        return true;
-    }
-    let stem = v.path.rsplit_once('.').map(|(s, _)| s).unwrap_or(&v.path);
-    videos.contains_key(&format!("{stem}.mp4"))
-}
-
-/// Probes queued files one at a time, off the async workers, and saves the
-/// cache when the queue runs dry (and every 100 files on a long first scan).
-async fn prober(
-    lib: Arc<Library>,
-    tools: Tools,
-    mut rx: mpsc::UnboundedReceiver<String>,
-    stop: CancellationToken,
-) {
-    let mut since_save = 0usize;
-    loop {
-        let path = tokio::select! {
-            _ = stop.cancelled() => break,
-            p = rx.recv() => match p { Some(p) => p, None => break },
-        };
-        let Some(ffprobe) = tools.ffprobe.clone() else {
-            continue;
-        };
-        let file = lib.root.join(&path);
-        let rel = path.clone();
-        let result = tokio::task::spawn_blocking(move || {
-            let found = found_file(&file, rel)?;
-            let probed = media::probe(&ffprobe, &file).map_err(|e| e.to_string());
-            Some((found, probed))
-        })
-        .await;
-        if let Ok(Some((found, probed))) = result {
-            if let Err(e) = &probed {
-                tracing::warn!("{path}: {e}");
-            }
-            lib.record_probe(&path, found.size, found.modified, probed);
-            since_save += 1;
-        }
-        if since_save > 0 && (rx.is_empty() || since_save >= 100) {
-            since_save = 0;
-            let lib = lib.clone();
-            let _ = tokio::task::spawn_blocking(move || lib.save_cache()).await;
-        }
-    }
-    let _ = tokio::task::spawn_blocking(move || lib.save_cache()).await;
 }
 
 #[cfg(test)]
@@ -520,7 +472,8 @@ mod tests {
             leftovers: Mutex::new(Vec::new()),
             index: RwLock::new(Index::default()),
             cache: Mutex::new(MetaCache::load(&dir.join("pimedia-unit-none"))),
-            probe_tx: tx,
+            work: tx,
+            thumbs: dir.join("pimedia-unit-none"),
         };
         for (p, m) in paths {
             lib.add(
@@ -528,7 +481,7 @@ mod tests {
                     path: p.to_string(),
                     size: 1,
                     modified: *m,
-                    kind: media::kind_of(Path::new(p)).unwrap(),
+                    kind: crate::media::kind_of(Path::new(p)).unwrap(),
                 },
                 None,
             );

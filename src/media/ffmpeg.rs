@@ -93,10 +93,34 @@ pub fn run(
     output_args: &[String],
     duration: Option<f64>,
     control: &Control,
+    on_progress: impl FnMut(Progress),
+) -> Outcome {
+    run_with_input_args(
+        tools,
+        ffmpeg,
+        &[],
+        input,
+        output_args,
+        duration,
+        control,
+        on_progress,
+    )
+}
+
+/// [`run`] with options for the input (such as `-ss` to seek before decoding).
+#[allow(clippy::too_many_arguments)]
+pub fn run_with_input_args(
+    tools: &Tools,
+    ffmpeg: &Path,
+    input_args: &[String],
+    input: &Path,
+    output_args: &[String],
+    duration: Option<f64>,
+    control: &Control,
     mut on_progress: impl FnMut(Progress),
 ) -> Outcome {
     let mut cmd = low_priority_command(tools, ffmpeg);
-    cmd.arg("-i").arg(input).args(output_args);
+    cmd.args(input_args).arg("-i").arg(input).args(output_args);
     let mut child = match FfmpegCommand::from(cmd).spawn() {
         Ok(c) => c,
         Err(e) => {

@@ -71,7 +71,7 @@ pub async fn videos(app: Arc<App>) -> Result<warp::reply::Json, Rejection> {
                 crate::VideoState::Converting(p) => Some(p),
                 _ => None,
             },
-            thumb: None,
+            thumb: v.thumb.as_ref().map(|id| format!("/thumbs/{id}.jpg")),
             error: v.error.as_deref(),
         })
         .collect();

@@ -74,6 +74,24 @@ pub fn routes(
                     .map_err(warp::reject::custom)
             },
         );
+    let thumbs = warp::path!("thumbs" / String)
+        .and(warp::get().or(warp::head()).unify())
+        .and(warp::method())
+        .and(warp::header::headers_cloned())
+        .and(with_app.clone())
+        .and_then(|name: String, method, headers, app: Arc<App>| async move {
+            let id = name.strip_suffix(".jpg").ok_or(Error::NotFound)?;
+            let file = app.library.poster_file(id).ok_or(Error::NotFound)?;
+            let mut resp = files::serve_file(&file, &method, &headers)
+                .await
+                .map_err(warp::reject::custom)?;
+            // The id changes whenever the video does.
+            resp.headers_mut().insert(
+                warp::http::header::CACHE_CONTROL,
+                warp::http::HeaderValue::from_static("public, max-age=31536000, immutable"),
+            );
+            Ok::<_, Rejection>(resp)
+        });
     let healthz = warp::path!("healthz")
         .and(warp::get())
         .and(with_app.clone())
@@ -171,6 +189,7 @@ pub fn routes(
         .or(jobs)
         .or(watch)
         .or(videos)
+        .or(thumbs)
         .or(healthz)
         .or(api_videos)
         .or(statics)

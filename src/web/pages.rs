@@ -57,6 +57,8 @@ pub struct FolderTile {
 
 pub struct VideoTile {
     pub title: String,
+    /// `/thumbs/{id}.jpg`, or empty for the placeholder.
+    pub poster: String,
     pub href: String,
     pub duration: String,
     pub resolution: String,
@@ -131,6 +133,11 @@ fn video_tile(app: &App, v: &Video) -> VideoTile {
     let meta = v.meta.as_ref();
     VideoTile {
         title: v.title.clone(),
+        poster: v
+            .thumb
+            .as_ref()
+            .map(|id| format!("/thumbs/{id}.jpg"))
+            .unwrap_or_default(),
         href: format!("/watch/{}", encode_url_path(&v.path)),
         duration: meta
             .and_then(|m| m.duration)

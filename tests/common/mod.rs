@@ -250,3 +250,13 @@ pub fn upload_file(
     .send()
     .unwrap()
 }
+
+/// An executable shell script `dir/name` with this body (fake or wrapped
+/// ffmpeg, hooks).
+pub fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let p = dir.join(name);
+    std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    p
+}

@@ -1,0 +1,145 @@
+//! The library's background worker: probes new or changed files one at a
+//! time, then makes their posters, off the async workers and at low
+//! priority, saving the metadata cache as it goes.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use sha2::Digest;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::{found_file, Library};
+use crate::media::ffmpeg::{self, Control, Outcome};
+use crate::media::{self, Tools};
+
+pub enum Work {
+    Probe(String),
+    Poster(String),
+}
+
+/// The poster's file name for a file as it is now: a new version of the
+/// file gets a new name, so a poster may be cached forever.
+pub fn poster_id(path: &str, size: u64, modified: i64) -> String {
+    let d = sha2::Sha256::digest(format!("{path}\0{size}\0{modified}").as_bytes());
+    d[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A valid poster id: 16 lowercase hex digits.
+pub fn is_poster_id(id: &str) -> bool {
+    id.len() == 16 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Width of a poster; the height follows the video's shape.
+const POSTER_WIDTH: u32 = 480;
+
+/// Grabs one frame at about 10% of the video into `out` (a JPEG). Blocking.
+fn make_poster(
+    tools: &Tools,
+    ffmpeg: &Path,
+    file: &Path,
+    duration: Option<f64>,
+    out: &Path,
+) -> bool {
+    let at = duration.map(|d| d * 0.1).unwrap_or(0.0);
+    let tmp = crate::fsutil::temp_path_for(out, "poster");
+    let args: Vec<String> = [
+        "-frames:v",
+        "1",
+        "-vf",
+        &format!("scale={POSTER_WIDTH}:-2"),
+        "-q:v",
+        "5",
+        "-an",
+        "-f",
+        "image2",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([tmp.to_string_lossy().into_owned()])
+    .collect();
+    let input_args = ["-ss".to_string(), format!("{at:.2}")];
+    let outcome = ffmpeg::run_with_input_args(
+        tools,
+        ffmpeg,
+        &input_args,
+        file,
+        &args,
+        None,
+        &Control::default(),
+        |_| {},
+    );
+    let ok = outcome == Outcome::Done && std::fs::rename(&tmp, out).is_ok();
+    if !ok {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    ok
+}
+
+pub async fn run(
+    lib: Arc<Library>,
+    tools: Tools,
+    thumbs: PathBuf,
+    mut rx: mpsc::UnboundedReceiver<Work>,
+    stop: CancellationToken,
+) {
+    let mut since_save = 0usize;
+    loop {
+        let work = tokio::select! {
+            _ = stop.cancelled() => break,
+            w = rx.recv() => match w { Some(w) => w, None => break },
+        };
+        match work {
+            Work::Probe(path) => {
+                let Some(ffprobe) = tools.ffprobe.clone() else {
+                    continue;
+                };
+                let file = lib.root.join(&path);
+                let rel = path.clone();
+                let result = tokio::task::spawn_blocking(move || {
+                    let found = found_file(&file, rel)?;
+                    let probed = media::probe(&ffprobe, &file).map_err(|e| e.to_string());
+                    Some((found, probed))
+                })
+                .await;
+                if let Ok(Some((found, probed))) = result {
+                    if let Err(e) = &probed {
+                        tracing::warn!("{path}: {e}");
+                    }
+                    let has_video = probed.as_ref().is_ok_and(|p| p.video().is_some());
+                    lib.record_probe(&path, found.size, found.modified, probed);
+                    if has_video {
+                        lib.queue(Work::Poster(path));
+                    }
+                    since_save += 1;
+                }
+            }
+            Work::Poster(path) => {
+                let Some(ffmpeg) = tools.ffmpeg.clone() else {
+                    continue;
+                };
+                let Some(v) = lib.get(&path) else { continue };
+                let id = poster_id(&v.path, v.size, v.modified);
+                let out = thumbs.join(format!("{id}.jpg"));
+                let (file, tools2, duration) = (
+                    lib.root.join(&path),
+                    tools.clone(),
+                    v.meta.as_ref().and_then(|m| m.duration),
+                );
+                let made = tokio::task::spawn_blocking(move || {
+                    make_poster(&tools2, &ffmpeg, &file, duration, &out)
+                })
+                .await
+                .unwrap_or(false);
+                lib.record_poster(&path, v.size, v.modified, made.then_some(id));
+                since_save += 1;
+            }
+        }
+        if since_save > 0 && (rx.is_empty() || since_save >= 100) {
+            since_save = 0;
+            let lib = lib.clone();
+            let _ = tokio::task::spawn_blocking(move || lib.save_cache()).await;
+        }
+    }
+    let _ = tokio::task::spawn_blocking(move || lib.save_cache()).await;
+}

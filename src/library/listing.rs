@@ -1,0 +1,166 @@
+//! Listing the library: one folder or a search, sorted, a page at a time.
+//! A folder's order is cached until the library changes, so GET / stays
+//! cheap with 10,000 files.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::{Index, Library, Video};
+use crate::media::Kind;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Sort {
+    #[default]
+    Name,
+    Date,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    /// Folder to list, relative, no trailing slash; empty for the root.
+    pub dir: String,
+    pub search: String,
+    pub sort: Sort,
+    /// 1-based.
+    pub page: usize,
+    pub per_page: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Listing {
+    pub folders: Vec<String>,
+    pub videos: Vec<Video>,
+    pub total: usize,
+    pub page: usize,
+    pub pages: usize,
+}
+
+impl Library {
+    pub fn list(&self, q: &Query) -> Listing {
+        let prefix = if q.dir.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", q.dir)
+        };
+        let needle = q.search.trim().to_lowercase();
+        let paths = if needle.is_empty() {
+            self.sorted_folder(&prefix, q.sort)
+        } else {
+            let index = self.index.read().unwrap();
+            let remuxed = self.remuxed.read().unwrap();
+            Arc::new(select(&index, &remuxed, &prefix, &needle, q.sort))
+        };
+        let index = self.index.read().unwrap();
+        let folders: Vec<String> = if needle.is_empty() {
+            index
+                .folders
+                .range(prefix.clone()..)
+                .take_while(|f| f.starts_with(&prefix))
+                .filter(|f| !f[prefix.len()..].contains('/'))
+                .cloned()
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let per_page = q.per_page.max(1);
+        let total = paths.len();
+        let pages = total.div_ceil(per_page).max(1);
+        let page = q.page.clamp(1, pages);
+        let videos = paths
+            .iter()
+            .skip((page - 1) * per_page)
+            .take(per_page)
+            .filter_map(|p| index.videos.get(p).cloned())
+            .collect();
+        Listing {
+            folders,
+            videos,
+            total,
+            page,
+            pages,
+        }
+    }
+
+    /// One folder's videos in order, computed once per library change:
+    /// sorting 10,000 titles on every request would dominate GET /.
+    fn sorted_folder(&self, prefix: &str, sort: Sort) -> Arc<Vec<String>> {
+        let generation = self.generation.load(Ordering::SeqCst);
+        let key = (prefix.to_string(), sort);
+        {
+            let cache = self.sorted.lock().unwrap();
+            if cache.0 == generation {
+                if let Some(list) = cache.1.get(&key) {
+                    return list.clone();
+                }
+            }
+        }
+        let list = {
+            let index = self.index.read().unwrap();
+            let remuxed = self.remuxed.read().unwrap();
+            Arc::new(select(&index, &remuxed, prefix, "", sort))
+        };
+        let mut cache = self.sorted.lock().unwrap();
+        if cache.0 != generation || cache.1.len() > 256 {
+            *cache = (generation, HashMap::new());
+        }
+        cache.1.insert(key, list.clone());
+        list
+    }
+
+    /// Something was added, removed or replaced: cached orders are stale.
+    pub(super) fn changed(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// The paths of the videos in `prefix` (only directly in it unless
+/// searching for `needle`), in the order asked for.
+fn select(
+    index: &Index,
+    remuxed: &HashMap<String, String>,
+    prefix: &str,
+    needle: &str,
+    sort: Sort,
+) -> Vec<String> {
+    let searching = !needle.is_empty();
+    let mut videos: Vec<&Video> = index
+        .videos
+        .range(prefix.to_string()..)
+        .take_while(|(p, _)| p.starts_with(prefix))
+        .map(|(_, v)| v)
+        .filter(|v| searching || !v.path[prefix.len()..].contains('/'))
+        .filter(|v| !is_superseded(&index.videos, remuxed, v))
+        .filter(|v| {
+            !searching
+                || v.title.to_lowercase().contains(needle)
+                || v.path.to_lowercase().contains(needle)
+        })
+        .collect();
+    match sort {
+        Sort::Name => videos.sort_by_cached_key(|v| (v.title.to_lowercase(), v.path.clone())),
+        Sort::Date => videos.sort_by(|a, b| b.modified.cmp(&a.modified).then(a.path.cmp(&b.path))),
+    }
+    videos.into_iter().map(|v| v.path.clone()).collect()
+}
+
+/// A remux source whose MP4 exists is shown as that MP4 only.
+pub(super) fn is_superseded(
+    videos: &BTreeMap<String, Video>,
+    remuxed: &HashMap<String, String>,
+    v: &Video,
+) -> bool {
+    if v.kind != Kind::NeedsRemux {
+        return false;
+    }
+    if remuxed
+        .get(&v.path)
+        .is_some_and(|out| videos.contains_key(out))
+    {
+        return true;
+    }
+    let stem = v.path.rsplit_once('.').map(|(s, _)| s).unwrap_or(&v.path);
+    videos.contains_key(&format!("{stem}.mp4"))
+}

@@ -1,0 +1,336 @@
+//! The watch folder: files copied in by scp, SMB or a USB stick join the
+//! library once they stop changing; renames move entries; deletes remove
+//! them. A periodic scan catches what events miss (network file systems,
+//! an overflowed event queue, the inotify watch limit).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use notify::event::{AccessKind, AccessMode, CreateKind, EventKind, ModifyKind, RenameMode};
+use notify::RecursiveMode;
+use notify_debouncer_full::{new_debouncer, DebounceEventResult};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::jobs::Jobs;
+use crate::library::{found_file, scan, Library};
+use crate::media::{kind_of, Kind};
+use crate::paths::check_relative;
+
+/// A file must keep its size and mtime this long before it is probed.
+const STABLE: Duration = Duration::from_secs(2);
+/// ...or this long while a writer still has it open (no close-write yet).
+const STABLE_OPEN: Duration = Duration::from_secs(30);
+const TICK: Duration = Duration::from_millis(500);
+/// Full scans: a safety net with events, the only way without them.
+const SCAN_WITH_EVENTS: Duration = Duration::from_secs(600);
+const SCAN_WITHOUT_EVENTS: Duration = Duration::from_secs(30);
+
+/// A file seen changing, waiting to settle.
+struct Candidate {
+    size: u64,
+    modified: Option<SystemTime>,
+    since: Instant,
+    /// Written to and not closed yet, as far as events tell.
+    writing: bool,
+}
+
+pub struct Watcher {
+    root: PathBuf,
+    state_dir: PathBuf,
+    library: Arc<Library>,
+    jobs: Arc<Jobs>,
+    candidates: HashMap<PathBuf, Candidate>,
+}
+
+/// Starts watching `root`; the task stops with `stop`.
+pub fn start(
+    library: Arc<Library>,
+    jobs: Arc<Jobs>,
+    state_dir: PathBuf,
+    stop: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    let root = library.root().to_path_buf();
+    let (tx, rx) = mpsc::unbounded_channel::<DebounceEventResult>();
+    let debouncer = new_debouncer(Duration::from_millis(500), None, move |r| {
+        let _ = tx.send(r);
+    })
+    .and_then(|mut d| d.watch(&root, RecursiveMode::Recursive).map(|_| d));
+    let (debouncer, scan_every) = match debouncer {
+        Ok(d) => (Some(d), SCAN_WITH_EVENTS),
+        Err(e) => {
+            if matches!(e.kind, notify::ErrorKind::MaxFilesWatch)
+                || e.to_string().contains("No space left")
+            {
+                tracing::warn!(
+                    "the kernel's inotify watch limit is reached, so new files are found by a scan every {}s instead; raise it with: sudo sysctl fs.inotify.max_user_watches=524288 (and add that line to /etc/sysctl.d/90-pimedia.conf)",
+                    SCAN_WITHOUT_EVENTS.as_secs()
+                );
+            } else {
+                tracing::warn!(
+                    "cannot watch {} for changes ({e}); scanning it every {}s instead",
+                    root.display(),
+                    SCAN_WITHOUT_EVENTS.as_secs()
+                );
+            }
+            (None, SCAN_WITHOUT_EVENTS)
+        }
+    };
+    let mut w = Watcher {
+        root: library.root().to_path_buf(),
+        state_dir,
+        library,
+        jobs,
+        candidates: HashMap::new(),
+    };
+    tokio::spawn(async move {
+        // Dropping the debouncer stops its thread.
+        let _keep = debouncer;
+        w.run(rx, scan_every, stop).await;
+    })
+}
+
+impl Watcher {
+    async fn run(
+        &mut self,
+        mut rx: mpsc::UnboundedReceiver<DebounceEventResult>,
+        scan_every: Duration,
+        stop: CancellationToken,
+    ) {
+        let mut tick = tokio::time::interval(TICK);
+        let mut next_scan = Instant::now() + scan_every;
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                r = rx.recv() => match r {
+                    Some(Ok(events)) => {
+                        for e in events {
+                            if e.need_rescan() {
+                                tracing::info!("file events were lost; rescanning the library");
+                                next_scan = Instant::now();
+                            }
+                            tracing::debug!("file event: {:?} {:?}", e.event.kind, e.event.paths);
+                            self.event(&e.event.kind, &e.event.paths);
+                        }
+                    }
+                    Some(Err(errors)) => {
+                        for e in errors {
+                            tracing::warn!("file watcher: {e}; rescanning the library");
+                        }
+                        next_scan = Instant::now();
+                    }
+                    None => {}
+                },
+                _ = tick.tick() => {
+                    if Instant::now() >= next_scan {
+                        self.rescan().await;
+                        next_scan = Instant::now() + scan_every;
+                    }
+                    self.settle().await;
+                }
+            }
+        }
+    }
+
+    /// The library path of a file, unless pimedia must ignore it: outside
+    /// the root, any dot component (temps, the state dir), the state dir.
+    fn rel(&self, path: &Path) -> Option<String> {
+        if path.starts_with(&self.state_dir) {
+            return None;
+        }
+        let rel = path.strip_prefix(&self.root).ok()?.to_str()?;
+        check_relative(rel).filter(|r| !r.is_empty())
+    }
+
+    fn event(&mut self, kind: &EventKind, paths: &[PathBuf]) {
+        match kind {
+            EventKind::Modify(ModifyKind::Name(RenameMode::Both)) if paths.len() == 2 => {
+                self.renamed(&paths[0], &paths[1]);
+            }
+            EventKind::Modify(ModifyKind::Name(RenameMode::From)) | EventKind::Remove(_) => {
+                for p in paths {
+                    self.removed(p);
+                }
+            }
+            EventKind::Create(CreateKind::Folder) => {
+                for p in paths {
+                    self.folder_appeared(p);
+                }
+            }
+            EventKind::Access(AccessKind::Close(AccessMode::Write)) => {
+                for p in paths {
+                    if let Some(c) = self.candidates.get_mut(p) {
+                        c.writing = false;
+                    } else {
+                        self.candidate(p, false);
+                    }
+                }
+            }
+            EventKind::Create(_) | EventKind::Modify(_) => {
+                let writing = matches!(
+                    kind,
+                    EventKind::Modify(ModifyKind::Data(_)) | EventKind::Create(CreateKind::File)
+                );
+                for p in paths {
+                    if p.is_dir() {
+                        self.folder_appeared(p);
+                    } else {
+                        self.candidate(p, writing);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn candidate(&mut self, path: &Path, writing: bool) {
+        if self.rel(path).is_none() || kind_of(path).is_none() {
+            return;
+        }
+        let md = std::fs::metadata(path).ok();
+        let entry = self
+            .candidates
+            .entry(path.to_path_buf())
+            .or_insert(Candidate {
+                size: md.as_ref().map(|m| m.len()).unwrap_or(0),
+                modified: md.as_ref().and_then(|m| m.modified().ok()),
+                since: Instant::now(),
+                writing,
+            });
+        entry.writing |= writing;
+        entry.since = Instant::now();
+    }
+
+    fn folder_appeared(&mut self, dir: &Path) {
+        let Some(rel) = self.rel(dir) else { return };
+        self.library.add_folder(&rel);
+        // A folder moved in arrives as one event: its files come from a walk.
+        let found = scan(dir, &self.state_dir);
+        for f in found.folders {
+            self.library.add_folder(&format!("{rel}/{f}"));
+        }
+        for f in found.videos {
+            self.candidate(&dir.join(&f.path), false);
+        }
+    }
+
+    fn removed(&mut self, path: &Path) {
+        self.candidates.remove(path);
+        let Some(rel) = self.rel(path) else { return };
+        if self.library.get(&rel).is_some() {
+            tracing::info!("{rel} was deleted or moved away; removed from the library");
+            self.library.remove(&rel);
+        } else if self.library.has_folder(&rel) {
+            tracing::info!("folder {rel} is gone; its videos leave the library");
+            self.library.remove_folder(&rel);
+        }
+    }
+
+    fn renamed(&mut self, from: &Path, to: &Path) {
+        let (old, new) = (self.rel(from), self.rel(to));
+        if to.is_dir() {
+            if let Some(old) = old {
+                self.library.remove_folder(&old);
+            }
+            self.folder_appeared(to);
+            return;
+        }
+        match (old, new.and_then(|n| found_file(to, n))) {
+            (Some(old), Some(found)) if self.library.rename(&old, found.clone()) => {
+                tracing::info!("{old} was renamed to {}", found.path);
+                self.candidates.remove(from);
+            }
+            (old, _) => {
+                if old.is_some() {
+                    self.removed(from);
+                }
+                self.candidate(to, false);
+            }
+        }
+    }
+
+    /// Takes every candidate that has stopped changing.
+    async fn settle(&mut self) {
+        let now = Instant::now();
+        let mut ready = Vec::new();
+        self.candidates.retain(|path, c| {
+            let Ok(md) = std::fs::metadata(path) else {
+                return false;
+            };
+            let modified = md.modified().ok();
+            if md.len() != c.size || modified != c.modified {
+                c.size = md.len();
+                c.modified = modified;
+                c.since = now;
+                return true;
+            }
+            let waited = now.duration_since(c.since);
+            if waited >= STABLE_OPEN || (waited >= STABLE && !c.writing) {
+                ready.push(path.clone());
+                return false;
+            }
+            true
+        });
+        for path in ready {
+            self.arrived(&path).await;
+        }
+    }
+
+    /// A settled file: into the library (probed there) and, when TVs can't
+    /// play it, the remux queue. pimedia's own outputs are already in the
+    /// library with this size and mtime, so they cause no work.
+    async fn arrived(&mut self, path: &Path) {
+        let Some(rel) = self.rel(path) else { return };
+        let Some(found) = found_file(path, rel.clone()) else {
+            return;
+        };
+        if let Some(known) = self.library.get(&rel) {
+            if known.size == found.size && known.modified == found.modified {
+                return;
+            }
+        }
+        tracing::info!("new or changed file: {rel}");
+        let kind = found.kind;
+        self.library.add(found, None);
+        if kind == Kind::NeedsRemux && !self.has_mp4_beside(&rel) {
+            self.jobs.enqueue(&rel, None).await;
+        }
+    }
+
+    fn has_mp4_beside(&self, rel: &str) -> bool {
+        let stem = rel.rsplit_once('.').map(|(s, _)| s).unwrap_or(rel);
+        self.library.get(&format!("{stem}.mp4")).is_some()
+            || self
+                .jobs
+                .for_source(rel)
+                .is_some_and(|j| j.output.is_some())
+    }
+
+    /// Compares the disk with the library: new or changed files become
+    /// candidates, vanished ones leave.
+    async fn rescan(&mut self) {
+        let (root, state) = (self.root.clone(), self.state_dir.clone());
+        let Ok(found) = tokio::task::spawn_blocking(move || scan(&root, &state)).await else {
+            return;
+        };
+        let on_disk: std::collections::HashSet<&str> =
+            found.videos.iter().map(|f| f.path.as_str()).collect();
+        for v in self.library.all_paths() {
+            if !on_disk.contains(v.as_str()) {
+                tracing::info!("{v} is gone from disk; removed from the library");
+                self.library.remove(&v);
+            }
+        }
+        for f in &found.folders {
+            self.library.add_folder(f);
+        }
+        for f in found.videos {
+            let known = self.library.get(&f.path);
+            if known.is_none_or(|k| k.size != f.size || k.modified != f.modified) {
+                self.candidate(&self.root.join(&f.path), false);
+            }
+        }
+    }
+}
