@@ -49,6 +49,12 @@ for i in range(10000):
     cache[name] = {"size": st.st_size, "modified": int(st.st_mtime),
                    "meta": {"duration": 1300.5, "width": 1920, "height": 1080, "codecs": ["h264", "aac"]}}
 json.dump(cache, open(os.path.join(media, ".pimedia", "metadata.json"), "w"))
+# The steady state: every video has its poster (named as src/library/indexer.rs names them).
+import hashlib
+os.makedirs(os.path.join(media, ".pimedia", "thumbs"), exist_ok=True)
+for path, c in cache.items():
+    pid = hashlib.sha256(f"{path}\0{c['size']}\0{c['modified']}".encode()).hexdigest()[:16]
+    open(os.path.join(media, ".pimedia", "thumbs", pid + ".jpg"), "wb").write(b"\xff\xd8\xff\xd9")
 PY
 PORT=$(free_port)
 "$BIN" --media-dir "$WORK/media" --listen "127.0.0.1:$PORT" --workers 2 2>"$WORK/pimedia.log" &

@@ -31,11 +31,21 @@ for i in range(10000):
 st = os.stat(os.path.join(media, "big.mp4"))
 cache["big.mp4"] = {"size": st.st_size, "modified": int(st.st_mtime), "meta": {"duration": 60.0, "width": 1280, "height": 720, "codecs": ["h264", "aac"]}}
 json.dump(cache, open(os.path.join(media, ".pimedia", "metadata.json"), "w"))
+# The steady state: every video has its poster (named as src/library/indexer.rs names them).
+import hashlib
+os.makedirs(os.path.join(media, ".pimedia", "thumbs"), exist_ok=True)
+for path, c in cache.items():
+    pid = hashlib.sha256(f"{path}\0{c['size']}\0{c['modified']}".encode()).hexdigest()[:16]
+    open(os.path.join(media, ".pimedia", "thumbs", pid + ".jpg"), "wb").write(b"\xff\xd8\xff\xd9")
 PY
 
 PPORT=$(free_port); NPORT=$(free_port)
+# First start: everything is in the metadata cache; time to a healthy server.
+start=$(date +%s.%N)
 "$BIN" --media-dir "$WORK/media" --listen "127.0.0.1:$PPORT" 2>"$WORK/pimedia.log" &
 PPID_=$!; PIDS="$PIDS $PPID_"
+until curl -fs "http://127.0.0.1:$PPORT/healthz" >/dev/null 2>&1; do sleep 0.01; done
+RESTART=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.2f", e - s }')
 start_nginx "server { listen 127.0.0.1:$NPORT; sendfile on; tcp_nopush on; location /videos/ { alias $WORK/media/; } }"
 wait_http "http://127.0.0.1:$PPORT/healthz"; wait_http "http://127.0.0.1:$NPORT/videos/Show%20000%20-%20Episode%2000.mp4"
 sleep 1
@@ -76,5 +86,6 @@ echo "|---|---|---|---|"
 echo "| /videos/ 1 MiB ranges, 16 connections | ${P} MiB/s | nginx sendfile ${N} MiB/s | $(python3 -c "print(f'{$P/$N:.2f}x')") (target ≥ 0.3x) |"
 echo "| GET / with 10,000 files, p50 / p99 | ${P50} / ${P99} ms | | p99 target < 20 ms |"
 echo "| GET /?q=…&sort=date, p50 / p99 | ${S50} / ${S99} ms | | |"
-echo "| RSS idle with 10,000 files | $((IDLE_RSS / 1024)) MiB | | target < 15 MiB |"
+echo "| start to healthy /healthz, 10,000 cached files | ${RESTART} s | | target < 1 s |"
+echo "| RSS idle with 10,000 files | $((IDLE_RSS / 1024)) MiB | | target < 15 MiB (and < 40 MiB) |"
 echo "| RSS after the load (peak) | $((LOAD_RSS / 1024)) MiB ($((HWM / 1024)) MiB) | | |"

@@ -13,7 +13,7 @@ pub struct Cached {
     pub size: u64,
     pub modified: i64,
     /// `None` when ffprobe could not read the file; `error` says why.
-    pub meta: Option<Meta>,
+    pub meta: Option<std::sync::Arc<Meta>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// Every stream, so a remux needs no second ffprobe run.

@@ -20,14 +20,20 @@ pub enum Work {
 
 /// The poster's file name for a file as it is now: a new version of the
 /// file gets a new name, so a poster may be cached forever.
-pub fn poster_id(path: &str, size: u64, modified: i64) -> String {
+pub fn poster_id(path: &str, size: u64, modified: i64) -> u64 {
     let d = sha2::Sha256::digest(format!("{path}\0{size}\0{modified}").as_bytes());
-    d[..8].iter().map(|b| format!("{b:02x}")).collect()
+    u64::from_be_bytes(d[..8].try_into().expect("8 bytes"))
 }
 
-/// A valid poster id: 16 lowercase hex digits.
-pub fn is_poster_id(id: &str) -> bool {
-    id.len() == 16 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+/// A poster's file name (and URL part): 16 lowercase hex digits.
+pub fn poster_name(id: u64) -> String {
+    format!("{id:016x}")
+}
+
+/// The id in a poster's name, if it is one.
+pub fn parse_poster_name(name: &str) -> Option<u64> {
+    let ok = name.len() == 16 && name.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    ok.then(|| u64::from_str_radix(name, 16).ok()).flatten()
 }
 
 /// Width of a poster; the height follows the video's shape.
@@ -120,7 +126,7 @@ pub async fn run(
                 };
                 let Some(v) = lib.get(&path) else { continue };
                 let id = poster_id(&v.path, v.size, v.modified);
-                let out = thumbs.join(format!("{id}.jpg"));
+                let out = thumbs.join(format!("{}.jpg", poster_name(id)));
                 let (file, tools2, duration) = (
                     lib.root.join(&path),
                     tools.clone(),

@@ -135,12 +135,12 @@ fn select(
         .filter(|v| !is_superseded(&index.videos, remuxed, v))
         .filter(|v| {
             !searching
-                || v.title.to_lowercase().contains(needle)
+                || v.title().to_lowercase().contains(needle)
                 || v.path.to_lowercase().contains(needle)
         })
         .collect();
     match sort {
-        Sort::Name => videos.sort_by_cached_key(|v| (v.title.to_lowercase(), v.path.clone())),
+        Sort::Name => videos.sort_by_cached_key(|v| (v.title().to_lowercase(), v.path.clone())),
         Sort::Date => videos.sort_by(|a, b| b.modified.cmp(&a.modified).then(a.path.cmp(&b.path))),
     }
     videos.into_iter().map(|v| v.path.clone()).collect()

@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 use crate::media::{Kind, Meta, Probe, Tools};
 pub use cache::{Cached, MetaCache};
 use indexer::Work;
-pub use indexer::{is_poster_id, poster_id};
+pub use indexer::{parse_poster_name, poster_id, poster_name};
 use listing::is_superseded;
 pub use listing::{Listing, Query, Sort};
 pub use scan::{found_file, scan, Found};
@@ -28,22 +28,21 @@ pub use scan::{found_file, scan, Found};
 pub struct Video {
     /// Relative to the media dir, `/`-separated.
     pub path: String,
-    pub title: String,
     pub size: u64,
     /// Unix seconds.
     pub modified: i64,
     pub kind: Kind,
-    pub meta: Option<Meta>,
+    /// Shared with the metadata cache: one copy per file.
+    pub meta: Option<Arc<Meta>>,
     /// Why ffprobe could not read it, when it could not.
     pub error: Option<String>,
-    /// The poster's id (`/thumbs/{id}.jpg`), once made.
-    pub thumb: Option<String>,
+    /// The poster's id (see [`poster_name`]), once made.
+    pub thumb: Option<u64>,
 }
 
 impl Video {
     fn from_found(f: Found) -> Video {
         Video {
-            title: title_of(&f.path),
             path: f.path,
             size: f.size,
             modified: f.modified,
@@ -52,6 +51,12 @@ impl Video {
             error: None,
             thumb: None,
         }
+    }
+
+    /// The title shown for it, from the file name (not stored: 10,000
+    /// of them would cost a megabyte).
+    pub fn title(&self) -> String {
+        title_of(&self.path)
     }
 
     pub fn folder(&self) -> &str {
@@ -111,11 +116,11 @@ impl Library {
             let (root, state_dir, thumbs) = (root.clone(), state_dir.clone(), thumbs.clone());
             tokio::task::spawn_blocking(move || {
                 let _ = std::fs::create_dir_all(&thumbs);
-                let posters: std::collections::HashSet<String> = std::fs::read_dir(&thumbs)
+                let posters: std::collections::HashSet<u64> = std::fs::read_dir(&thumbs)
                     .map(|d| {
                         d.flatten()
                             .filter_map(|e| e.file_name().into_string().ok())
-                            .filter_map(|n| n.strip_suffix(".jpg").map(str::to_string))
+                            .filter_map(|n| parse_poster_name(n.strip_suffix(".jpg")?))
                             .collect()
                     })
                     .unwrap_or_default();
@@ -165,15 +170,12 @@ impl Library {
             index.folders = scanned.folders.into_iter().collect();
             cache.retain(|p| index.videos.contains_key(p));
             // Posters of files that are gone or changed.
-            let used: std::collections::HashSet<&String> = index
-                .videos
-                .values()
-                .filter_map(|v| v.thumb.as_ref())
-                .collect();
+            let used: std::collections::HashSet<u64> =
+                index.videos.values().filter_map(|v| v.thumb).collect();
             let stale: Vec<PathBuf> = posters
                 .iter()
                 .filter(|id| !used.contains(id))
-                .map(|id| thumbs.join(format!("{id}.jpg")))
+                .map(|id| lib.poster_path(*id))
                 .collect();
             tokio::task::spawn_blocking(move || {
                 for p in stale {
@@ -201,9 +203,13 @@ impl Library {
         let _ = self.work.send(w);
     }
 
-    /// Where a poster lives, if `id` is one.
-    pub fn poster_file(&self, id: &str) -> Option<PathBuf> {
-        is_poster_id(id).then(|| self.thumbs.join(format!("{id}.jpg")))
+    /// Where a poster lives, for a name from a URL, if it is one.
+    pub fn poster_file(&self, name: &str) -> Option<PathBuf> {
+        parse_poster_name(name).map(|id| self.poster_path(id))
+    }
+
+    fn poster_path(&self, id: u64) -> PathBuf {
+        self.thumbs.join(format!("{}.jpg", poster_name(id)))
     }
 
     /// pimedia's own temp files the start-up scan found (taken once).
@@ -248,7 +254,7 @@ impl Library {
         let needs_probe = probe.is_none();
         let has_video = probe.as_ref().is_some_and(|p| p.video().is_some());
         if let Some(p) = probe {
-            let m = p.meta();
+            let m = Arc::new(p.meta());
             self.cache.lock().unwrap().put(
                 v.path.clone(),
                 Cached {
@@ -294,7 +300,7 @@ impl Library {
         let gone = self.index.write().unwrap().videos.remove(path);
         self.cache.lock().unwrap().remove(path);
         if let Some(id) = gone.and_then(|v| v.thumb) {
-            let _ = std::fs::remove_file(self.thumbs.join(format!("{id}.jpg")));
+            let _ = std::fs::remove_file(self.poster_path(id));
         }
         self.changed();
     }
@@ -402,7 +408,7 @@ impl Library {
         true
     }
 
-    fn record_poster(&self, path: &str, size: u64, modified: i64, id: Option<String>) {
+    fn record_poster(&self, path: &str, size: u64, modified: i64, id: Option<u64>) {
         if let Some(c) = self.cache.lock().unwrap().get_mut(path, size, modified) {
             c.poster_failed = id.is_none();
         }
@@ -412,7 +418,7 @@ impl Library {
             // The file went or changed while its poster was being made.
             _ => {
                 if let Some(id) = id {
-                    let _ = std::fs::remove_file(self.thumbs.join(format!("{id}.jpg")));
+                    let _ = std::fs::remove_file(self.poster_path(id));
                 }
             }
         }
@@ -420,7 +426,7 @@ impl Library {
 
     fn record_probe(&self, path: &str, size: u64, modified: i64, result: Result<Probe, String>) {
         let (meta, error, probe) = match result {
-            Ok(p) => (Some(p.meta()), None, Some(p)),
+            Ok(p) => (Some(Arc::new(p.meta())), None, Some(p)),
             Err(e) => (None, Some(e), None),
         };
         {

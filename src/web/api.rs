@@ -37,7 +37,7 @@ pub async fn healthz(app: Arc<App>) -> Result<warp::reply::Json, Rejection> {
 #[derive(Serialize)]
 struct ApiVideo<'a> {
     path: &'a str,
-    title: &'a str,
+    title: String,
     url: String,
     duration: Option<f64>,
     width: Option<u32>,
@@ -58,7 +58,7 @@ pub async fn videos(app: Arc<App>) -> Result<warp::reply::Json, Rejection> {
         .iter()
         .map(|v| ApiVideo {
             path: &v.path,
-            title: &v.title,
+            title: v.title(),
             url: app.video_url(&v.path),
             duration: v.meta.as_ref().and_then(|m| m.duration),
             width: v.meta.as_ref().and_then(|m| m.width),
@@ -71,7 +71,9 @@ pub async fn videos(app: Arc<App>) -> Result<warp::reply::Json, Rejection> {
                 crate::VideoState::Converting(p) => Some(p),
                 _ => None,
             },
-            thumb: v.thumb.as_ref().map(|id| format!("/thumbs/{id}.jpg")),
+            thumb: v
+                .thumb
+                .map(|id| format!("/thumbs/{}.jpg", crate::library::poster_name(id))),
             error: v.error.as_deref(),
         })
         .collect();

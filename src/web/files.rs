@@ -13,7 +13,7 @@ use crate::error::Error;
 
 /// Bytes read from disk per chunk; warp::fs's 8 KiB costs a syscall and a
 /// blocking-pool hop per 8 KiB.
-const CHUNK: usize = 512 * 1024;
+const CHUNK: usize = 256 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ByteRange {

@@ -132,11 +132,10 @@ fn crumbs(dir: &str) -> Vec<Crumb> {
 fn video_tile(app: &App, v: &Video) -> VideoTile {
     let meta = v.meta.as_ref();
     VideoTile {
-        title: v.title.clone(),
+        title: v.title(),
         poster: v
             .thumb
-            .as_ref()
-            .map(|id| format!("/thumbs/{id}.jpg"))
+            .map(|id| format!("/thumbs/{}.jpg", crate::library::poster_name(id)))
             .unwrap_or_default(),
         href: format!("/watch/{}", encode_url_path(&v.path)),
         duration: meta
@@ -276,7 +275,7 @@ pub async fn watch(
         .join(" · ");
     render(&WatchPage {
         version: ASSET_VERSION,
-        title: video.title.clone(),
+        title: video.title(),
         src: app.video_url(&rel),
         mime: crate::media::content_type(std::path::Path::new(&rel)),
         back_href: list_href(video.folder(), "", Sort::Name, 1),
