@@ -1,6 +1,8 @@
 #!/bin/sh
 # The whole test suite on a fresh Debian or Ubuntu machine: installs what is
-# missing (ffmpeg, Node.js for the ES5 check), then runs every test.
+# missing (ffmpeg, nginx, systemd-analyze, Node.js, Chromium, the aarch64
+# cross linker and qemu), then runs every test: cargo's, the browser tests,
+# and the aarch64 build under qemu.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -10,6 +12,10 @@ missing=""
 command -v ffmpeg >/dev/null 2>&1 || missing="$missing ffmpeg"
 command -v node >/dev/null 2>&1 || missing="$missing nodejs"
 command -v npm >/dev/null 2>&1 || missing="$missing npm"
+command -v nginx >/dev/null 2>&1 || missing="$missing nginx"
+command -v systemd-analyze >/dev/null 2>&1 || missing="$missing systemd"
+command -v pgrep >/dev/null 2>&1 || missing="$missing procps"
+command -v setpriv >/dev/null 2>&1 || missing="$missing util-linux"
 if [ -n "$missing" ]; then
     echo "installing:$missing"
     $SUDO apt-get update -qq
@@ -21,3 +27,4 @@ if ! command -v cargo >/dev/null 2>&1; then
 fi
 npm ci --prefix tests --no-audit --no-fund --silent
 cargo test "$@"
+./tests/qemu-smoke.sh

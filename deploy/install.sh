@@ -1,0 +1,85 @@
+#!/bin/sh
+# Installs pimedia on a Raspberry Pi (Pi OS / Debian): the binary, a system
+# user, the media and state folders, the systemd unit, the nginx site and
+# /etc/default/pimedia. Safe to run again (upgrades keep your settings).
+#
+#   sudo deploy/install.sh [path/to/pimedia]   install or upgrade
+#   sudo deploy/install.sh --uninstall         remove pimedia, keep videos and state
+#   sudo deploy/install.sh --purge             also remove the state dir and the user
+set -eu
+cd "$(dirname "$0")"
+
+MEDIA=/srv/media
+STATE=/var/lib/pimedia
+[ "$(id -u)" -eq 0 ] || { echo "run it as root: sudo $0 $*" >&2; exit 1; }
+
+uninstall() {
+    systemctl disable --now pimedia 2>/dev/null || true
+    rm -f /etc/systemd/system/pimedia.service /usr/local/bin/pimedia
+    rm -f /etc/nginx/sites-enabled/pimedia /etc/nginx/sites-available/pimedia
+    systemctl daemon-reload
+    if command -v nginx >/dev/null && nginx -t 2>/dev/null; then systemctl reload nginx || true; fi
+    echo "pimedia removed; your videos in $MEDIA and /etc/default/pimedia are kept."
+}
+
+case "${1:-}" in
+    --uninstall) uninstall; exit 0 ;;
+    --purge) uninstall; rm -rf "$STATE" /etc/default/pimedia; userdel pimedia 2>/dev/null || true
+             echo "state and user removed; $MEDIA is kept."; exit 0 ;;
+esac
+
+BIN="${1:-}"
+if [ -z "$BIN" ]; then
+    case "$(uname -m)" in
+        aarch64) BIN=../target/aarch64-unknown-linux-gnu/release/pimedia ;;
+        armv7l|armv6l) BIN=../target/armv7-unknown-linux-gnueabihf/release/pimedia ;;
+        *) BIN=../target/release/pimedia ;;
+    esac
+fi
+[ -x "$BIN" ] || { echo "no pimedia binary at $BIN: build it (deploy/build.sh) or give its path" >&2; exit 1; }
+
+missing=""
+command -v ffmpeg >/dev/null || missing="$missing ffmpeg"
+command -v nginx >/dev/null || missing="$missing nginx"
+if [ -n "$missing" ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing
+fi
+
+id pimedia >/dev/null 2>&1 || useradd --system --home-dir "$STATE" --no-create-home --shell /usr/sbin/nologin pimedia
+install -d -o pimedia -g pimedia -m 0755 "$MEDIA"
+install -m 0755 "$BIN" /usr/local/bin/pimedia.new && mv /usr/local/bin/pimedia.new /usr/local/bin/pimedia
+install -m 0644 pimedia.service /etc/systemd/system/pimedia.service
+
+if [ ! -e /etc/default/pimedia ]; then
+    cat > /etc/default/pimedia <<'CONF'
+# pimedia settings (see `pimedia --help`). Uncomment to change; then
+# `sudo systemctl restart pimedia`.
+#PIMEDIA_MEDIA_DIR=/srv/media
+#PIMEDIA_STATE_DIR=/var/lib/pimedia
+#PIMEDIA_LISTEN=127.0.0.1:8080
+#PIMEDIA_WORKERS=1
+#PIMEDIA_FFMPEG=/usr/bin/ffmpeg
+#PIMEDIA_FFPROBE=/usr/bin/ffprobe
+#PIMEDIA_MAX_UPLOAD=20G
+#PIMEDIA_UPLOAD_PASSWORD=change-me
+#PIMEDIA_DELETE_ORIGINALS=true
+#PIMEDIA_VIDEOS_URL=/videos/
+#PIMEDIA_DISK_RESERVE=1G
+#PIMEDIA_ON_JOB_DONE=/usr/bin/curl -s -d "ready" https://ntfy.sh/my-topic
+#RUST_LOG=info
+CONF
+    chmod 0640 /etc/default/pimedia
+    chgrp pimedia /etc/default/pimedia
+fi
+
+install -m 0644 nginx/pimedia.conf /etc/nginx/sites-available/pimedia
+ln -sf ../sites-available/pimedia /etc/nginx/sites-enabled/pimedia
+# Debian's own default site would take port 80 first.
+[ -L /etc/nginx/sites-enabled/default ] && rm -f /etc/nginx/sites-enabled/default
+nginx -t
+systemctl daemon-reload
+systemctl enable pimedia >/dev/null
+systemctl restart pimedia
+systemctl reload nginx || systemctl restart nginx
+echo "pimedia is running: open http://$(hostname -I 2>/dev/null | cut -d' ' -f1)/ on the TV."

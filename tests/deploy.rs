@@ -1,0 +1,219 @@
+//! The deploy files, for real: Debian's nginx with the shipped site file in
+//! front of the real binary, and systemd-analyze on the shipped unit.
+
+mod common;
+use common::*;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+struct Nginx {
+    child: Child,
+    port: u16,
+    body_temp: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The shipped site with this machine's paths and ports put in.
+fn site(media: &Path, nginx_port: u16, pimedia_port: u16) -> String {
+    let shipped = std::fs::read_to_string(repo().join("deploy/nginx/pimedia.conf")).unwrap();
+    assert!(shipped.contains("listen 80 default_server;") && shipped.contains("alias /srv/media/;"));
+    shipped
+        .replace("listen 80 default_server;", &format!("listen 127.0.0.1:{nginx_port};"))
+        .replace("listen [::]:80 default_server;", "")
+        .replace("alias /srv/media/;", &format!("alias {}/;", media.display()))
+        .replace("127.0.0.1:8080", &format!("127.0.0.1:{pimedia_port}"))
+}
+
+fn nginx_conf(dir: &Path, site: &str) -> PathBuf {
+    let body_temp = dir.join("client_body");
+    std::fs::create_dir_all(&body_temp).unwrap();
+    let conf = format!(
+        "daemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{ worker_connections 256; }}\nhttp {{\n include /etc/nginx/mime.types;\n access_log off;\n client_body_temp_path {b};\n proxy_temp_path {d}/proxy;\n fastcgi_temp_path {d}/fastcgi;\n uwsgi_temp_path {d}/uwsgi;\n scgi_temp_path {d}/scgi;\n{site}\n}}\n",
+        d = dir.display(),
+        b = body_temp.display()
+    );
+    let path = dir.join("nginx.conf");
+    std::fs::write(&path, conf).unwrap();
+    path
+}
+
+fn start_nginx(s: &Server) -> Nginx {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let conf = nginx_conf(dir.path(), &site(&s.media(), port, s.port));
+    let t = Command::new("nginx")
+        .arg("-t")
+        .arg("-c")
+        .arg(&conf)
+        .arg("-e")
+        .arg(dir.path().join("error.log"))
+        .output()
+        .expect("nginx must be installed (tests/run.sh installs it)");
+    assert!(t.status.success(), "nginx -t: {}", String::from_utf8_lossy(&t.stderr));
+    let child = Command::new("nginx")
+        .arg("-c")
+        .arg(&conf)
+        .arg("-e")
+        .arg(dir.path().join("error.log"))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let n = Nginx {
+        child,
+        port,
+        body_temp: dir.path().join("client_body"),
+        _dir: dir,
+    };
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return n;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("nginx did not start");
+}
+
+fn url(n: &Nginx, path: &str) -> String {
+    format!("http://127.0.0.1:{}{path}", n.port)
+}
+
+fn files_in(dir: &Path) -> usize {
+    walk(dir).len()
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn nginx_streams_a_100_mb_upload_to_pimedia_without_buffering_it() {
+    let s = Server::start(&[]);
+    let n = start_nginx(&s);
+    let ts = s.dir.path().join("clip.ts");
+    make_clip(&ts, 1, &["-c:v", "libx264", "-preset", "ultrafast", "-an", "-f", "mpegts"]);
+    let mut bytes = std::fs::read(&ts).unwrap();
+    bytes.extend((0..100_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8));
+    let src = s.dir.path().join("big.ts");
+    std::fs::write(&src, &bytes).unwrap();
+    let r = s
+        .client()
+        .post(url(&n, "/upload"))
+        .header("Accept", "application/json")
+        .multipart(reqwest::blocking::multipart::Form::new().file("file", &src).unwrap())
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().unwrap_or_default());
+    assert!(std::fs::read(s.media().join("big.ts")).unwrap() == bytes, "bytes differ");
+    assert_eq!(files_in(&n.body_temp), 0, "nginx wrote the request body to its temp dir");
+}
+
+#[test]
+fn nginx_serves_videos_with_ranges_and_denies_dot_files() {
+    let s = Server::start(&[]);
+    let m = s.media();
+    std::fs::copy(sample_mp4(), m.join("film.mp4")).unwrap();
+    std::fs::write(m.join(".hidden.mp4"), b"secret").unwrap();
+    std::fs::write(m.join(".pimedia/jobs.json"), b"secret").unwrap();
+    std::fs::write(s.dir.path().join("outside.mp4"), b"secret").unwrap();
+    std::os::unix::fs::symlink(s.dir.path().join("outside.mp4"), m.join("link.mp4")).unwrap();
+    let n = start_nginx(&s);
+    let bytes = std::fs::read(m.join("film.mp4")).unwrap();
+    let r = s
+        .client()
+        .get(url(&n, "/videos/film.mp4"))
+        .header("Range", "bytes=100-1099")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 206);
+    assert_eq!(r.headers()["content-type"], "video/mp4");
+    assert!(r.headers()["server"].to_str().unwrap().starts_with("nginx"), "nginx answered, not pimedia");
+    assert_eq!(r.bytes().unwrap().as_ref(), &bytes[100..1100]);
+    for p in ["/videos/.hidden.mp4", "/videos/.pimedia/jobs.json", "/.pimedia/jobs.json", "/videos/link.mp4"] {
+        let r = s.client().get(url(&n, p)).send().unwrap();
+        assert!(matches!(r.status().as_u16(), 403 | 404), "{p}: {}", r.status());
+        assert!(!r.text().unwrap().contains("secret"), "{p}");
+    }
+}
+
+#[test]
+fn the_watch_page_plays_through_nginx() {
+    let s = Server::start(&["--videos-url", "/videos/"]);
+    std::fs::create_dir_all(s.media().join("Kids")).unwrap();
+    std::fs::copy(sample_mp4(), s.media().join("Kids/Big Film.mp4")).unwrap();
+    std::fs::write(s.media().join("Kids/Big Film.en.vtt"), "WEBVTT\n\n00:00.000 --> 00:01.000\nHi\n").unwrap();
+    let n = start_nginx(&s);
+    s.wait_until(20, "the watcher to list the file", || {
+        s.text("/api/videos").1.contains("Big Film.mp4")
+    });
+    let page = s.client().get(url(&n, "/watch/Kids/Big%20Film.mp4")).send().unwrap().text().unwrap();
+    let src = page
+        .split(r#"<source src=""#)
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("a <source src> on the page")
+        .to_string();
+    assert_eq!(src, "/videos/Kids/Big%20Film.mp4");
+    let r = s.client().get(url(&n, &src)).header("Range", "bytes=0-").send().unwrap();
+    assert_eq!(r.status(), 206);
+    assert_eq!(r.bytes().unwrap().as_ref(), std::fs::read(sample_mp4()).unwrap().as_slice());
+    let track = page.split(r#"<track kind="subtitles" src=""#).nth(1).and_then(|r| r.split('"').next()).unwrap().to_string();
+    let r = s.client().get(url(&n, &track)).send().unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/vtt"));
+    // Pages and the API come from pimedia through the proxy.
+    assert_eq!(s.client().get(url(&n, "/healthz")).send().unwrap().status(), 200);
+}
+
+#[test]
+fn the_systemd_unit_verifies_and_is_hardened() {
+    let unit = std::fs::read_to_string(repo().join("deploy/pimedia.service")).unwrap();
+    assert!(unit.contains("ExecStart=/usr/local/bin/pimedia --videos-url /videos/"));
+    let dir = tempfile::tempdir().unwrap();
+    // The unit as installed, pointing at this build.
+    let path = dir.path().join("pimedia.service");
+    std::fs::write(&path, unit.replace("/usr/local/bin/pimedia", bin())).unwrap();
+    let out = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .expect("systemd-analyze must be installed (tests/run.sh installs it)");
+    let said = String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && said.trim().is_empty(), "systemd-analyze verify: {said}");
+    let out = Command::new("systemd-analyze")
+        .args(["security", "--offline=yes", "--no-pager"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let score: f64 = text
+        .lines()
+        .find_map(|l| l.split("Overall exposure level for pimedia.service: ").nth(1))
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no exposure level in: {text}"));
+    assert!(score < 3.0, "exposure {score}");
+}
