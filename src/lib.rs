@@ -10,6 +10,7 @@ pub mod jobs;
 pub mod library;
 pub mod media;
 pub mod paths;
+pub mod positions;
 pub mod server;
 pub mod upload;
 pub mod watch;
@@ -36,6 +37,7 @@ pub struct App {
     pub tus: Tus,
     pub auth: Auth,
     pub jobs: Arc<Jobs>,
+    pub positions: positions::Positions,
 }
 
 /// Where a video stands, as pages and the API show it.
@@ -143,6 +145,7 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         auth: Auth::new(&state_dir, config.upload_password.clone())?,
         tus,
         jobs: jobs.clone(),
+        positions: positions::Positions::load(&state_dir),
         config,
         tools,
         library,

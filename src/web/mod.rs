@@ -7,6 +7,7 @@ mod files;
 mod jobs;
 mod listen;
 pub mod pages;
+mod positions;
 mod tus;
 mod upload;
 
@@ -182,7 +183,26 @@ pub fn routes(
         .and(warp::get())
         .and(with_app.clone())
         .and_then(listen::listen);
-    let jobs = jobs_page.or(jobs_api).or(job_action).or(listen);
+    let position_get = warp::path("api")
+        .and(warp::path("positions"))
+        .and(warp::path::tail())
+        .and(warp::get())
+        .and(with_app.clone())
+        .and_then(positions::get);
+    let position_put = warp::path("api")
+        .and(warp::path("positions"))
+        .and(warp::path::tail())
+        .and(warp::put().or(warp::post()).unify())
+        .and(with_app.clone())
+        .and(warp::body::content_length_limit(4096))
+        .and(warp::body::bytes())
+        .and_then(positions::put);
+    let jobs = jobs_page
+        .or(jobs_api)
+        .or(job_action)
+        .or(listen)
+        .or(position_get)
+        .or(position_put);
 
     library
         .or(uploads)

@@ -64,6 +64,9 @@ pub struct VideoTile {
     pub resolution: String,
     /// A short state word shown on the tile, e.g. "needs conversion".
     pub note: String,
+    /// Percent seen, for a half-watched video.
+    pub seen: Option<u32>,
+    pub watched: bool,
 }
 
 #[derive(Template)]
@@ -131,7 +134,15 @@ fn crumbs(dir: &str) -> Vec<Crumb> {
 
 fn video_tile(app: &App, v: &Video) -> VideoTile {
     let meta = v.meta.as_ref();
+    let pos = app.positions.get(&v.path);
+    let watched = pos.is_some_and(|p| p.watched());
     VideoTile {
+        seen: pos
+            .filter(|_| !watched)
+            .and_then(|p| p.fraction())
+            .map(|f| (f * 100.0).round() as u32)
+            .filter(|p| *p >= 1),
+        watched,
         title: v.title(),
         poster: v
             .thumb
@@ -244,6 +255,9 @@ struct WatchPage {
     tracks: Vec<Track>,
     details: String,
     note: String,
+    /// Where this video was left on any device, in seconds.
+    resume: f64,
+    position_url: String,
 }
 
 pub async fn watch(
@@ -273,8 +287,16 @@ pub async fn watch(
         .copied()
         .collect::<Vec<_>>()
         .join(" · ");
+    let resume = app
+        .positions
+        .get(&rel)
+        .filter(|p| !p.watched())
+        .map(|p| p.position)
+        .unwrap_or(0.0);
     render(&WatchPage {
         version: ASSET_VERSION,
+        resume,
+        position_url: format!("/api/positions/{}", encode_url_path(&rel)),
         title: video.title(),
         src: app.video_url(&rel),
         mime: crate::media::content_type(std::path::Path::new(&rel)),

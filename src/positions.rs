@@ -1,0 +1,82 @@
+//! Playback positions, shared by every device: where each video was left.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct Position {
+    /// Seconds into the video.
+    pub position: f64,
+    /// The video's length as the player knew it.
+    pub duration: Option<f64>,
+    /// Unix seconds.
+    pub updated: u64,
+}
+
+impl Position {
+    /// Seen to (nearly) the end.
+    pub fn watched(&self) -> bool {
+        self.duration
+            .is_some_and(|d| d > 0.0 && self.position >= d * 0.9)
+    }
+
+    /// Fraction seen, 0 to 1, when the length is known.
+    pub fn fraction(&self) -> Option<f64> {
+        self.duration
+            .filter(|d| *d > 0.0)
+            .map(|d| (self.position / d).clamp(0.0, 1.0))
+    }
+}
+
+pub struct Positions {
+    file: PathBuf,
+    map: Mutex<HashMap<String, Position>>,
+    save_lock: tokio::sync::Mutex<()>,
+}
+
+impl Positions {
+    /// Loads `positions.json`; an unreadable one is moved aside.
+    pub fn load(state_dir: &Path) -> Positions {
+        let file = state_dir.join("positions.json");
+        let map = match std::fs::read(&file) {
+            Ok(b) => serde_json::from_slice(&b).unwrap_or_else(|e| {
+                tracing::warn!("positions file {} is unreadable ({e}); moved aside", file.display());
+                let _ = std::fs::rename(&file, file.with_extension("json.corrupt"));
+                HashMap::new()
+            }),
+            Err(_) => HashMap::new(),
+        };
+        Positions {
+            file,
+            map: Mutex::new(map),
+            save_lock: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    pub fn get(&self, path: &str) -> Option<Position> {
+        self.map.lock().unwrap().get(path).copied()
+    }
+
+    /// Records a position and writes the file (atomically, off the workers).
+    pub async fn set(&self, path: &str, position: f64, duration: Option<f64>) -> Position {
+        let p = Position {
+            position: position.max(0.0),
+            duration: duration.filter(|d| d.is_finite() && *d > 0.0),
+            updated: crate::jobs::now(),
+        };
+        self.map.lock().unwrap().insert(path.to_string(), p);
+        let _order = self.save_lock.lock().await;
+        let bytes = serde_json::to_vec(&*self.map.lock().unwrap()).unwrap_or_default();
+        let file = self.file.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            if let Err(e) = crate::fsutil::write_atomic(&file, &bytes) {
+                tracing::warn!("could not save positions: {e}");
+            }
+        })
+        .await;
+        p
+    }
+}
