@@ -33,14 +33,17 @@
     var by = (b.top + b.bottom) / 2;
     var main;
     var cross;
+    /* Left and right stay in the row: at its end, focus stays put rather
+       than jumping to something far away on another line. */
+    var sameRow = b.top < a.bottom && b.bottom > a.top;
     if (dir === 'left') {
       main = a.left - b.right;
       cross = by - ay;
-      if (bx >= ax) { return -1; }
+      if (bx >= ax || !sameRow) { return -1; }
     } else if (dir === 'right') {
       main = b.left - a.right;
       cross = by - ay;
-      if (bx <= ax) { return -1; }
+      if (bx <= ax || !sameRow) { return -1; }
     } else if (dir === 'up') {
       main = a.top - b.bottom;
       cross = bx - ax;

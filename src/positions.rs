@@ -43,7 +43,10 @@ impl Positions {
         let file = state_dir.join("positions.json");
         let map = match std::fs::read(&file) {
             Ok(b) => serde_json::from_slice(&b).unwrap_or_else(|e| {
-                tracing::warn!("positions file {} is unreadable ({e}); moved aside", file.display());
+                tracing::warn!(
+                    "positions file {} is unreadable ({e}); moved aside",
+                    file.display()
+                );
                 let _ = std::fs::rename(&file, file.with_extension("json.corrupt"));
                 HashMap::new()
             }),

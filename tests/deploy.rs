@@ -29,11 +29,19 @@ impl Drop for Nginx {
 /// The shipped site with this machine's paths and ports put in.
 fn site(media: &Path, nginx_port: u16, pimedia_port: u16) -> String {
     let shipped = std::fs::read_to_string(repo().join("deploy/nginx/pimedia.conf")).unwrap();
-    assert!(shipped.contains("listen 80 default_server;") && shipped.contains("alias /srv/media/;"));
+    assert!(
+        shipped.contains("listen 80 default_server;") && shipped.contains("alias /srv/media/;")
+    );
     shipped
-        .replace("listen 80 default_server;", &format!("listen 127.0.0.1:{nginx_port};"))
+        .replace(
+            "listen 80 default_server;",
+            &format!("listen 127.0.0.1:{nginx_port};"),
+        )
         .replace("listen [::]:80 default_server;", "")
-        .replace("alias /srv/media/;", &format!("alias {}/;", media.display()))
+        .replace(
+            "alias /srv/media/;",
+            &format!("alias {}/;", media.display()),
+        )
         .replace("127.0.0.1:8080", &format!("127.0.0.1:{pimedia_port}"))
 }
 
@@ -62,7 +70,11 @@ fn start_nginx(s: &Server) -> Nginx {
         .arg(dir.path().join("error.log"))
         .output()
         .expect("nginx must be installed (tests/run.sh installs it)");
-    assert!(t.status.success(), "nginx -t: {}", String::from_utf8_lossy(&t.stderr));
+    assert!(
+        t.status.success(),
+        "nginx -t: {}",
+        String::from_utf8_lossy(&t.stderr)
+    );
     let child = Command::new("nginx")
         .arg("-c")
         .arg(&conf)
@@ -114,7 +126,19 @@ fn nginx_streams_a_100_mb_upload_to_pimedia_without_buffering_it() {
     let s = Server::start(&[]);
     let n = start_nginx(&s);
     let ts = s.dir.path().join("clip.ts");
-    make_clip(&ts, 1, &["-c:v", "libx264", "-preset", "ultrafast", "-an", "-f", "mpegts"]);
+    make_clip(
+        &ts,
+        1,
+        &[
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-an",
+            "-f",
+            "mpegts",
+        ],
+    );
     let mut bytes = std::fs::read(&ts).unwrap();
     bytes.extend((0..100_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8));
     let src = s.dir.path().join("big.ts");
@@ -123,12 +147,23 @@ fn nginx_streams_a_100_mb_upload_to_pimedia_without_buffering_it() {
         .client()
         .post(url(&n, "/upload"))
         .header("Accept", "application/json")
-        .multipart(reqwest::blocking::multipart::Form::new().file("file", &src).unwrap())
+        .multipart(
+            reqwest::blocking::multipart::Form::new()
+                .file("file", &src)
+                .unwrap(),
+        )
         .send()
         .unwrap();
     assert_eq!(r.status(), 201, "{}", r.text().unwrap_or_default());
-    assert!(std::fs::read(s.media().join("big.ts")).unwrap() == bytes, "bytes differ");
-    assert_eq!(files_in(&n.body_temp), 0, "nginx wrote the request body to its temp dir");
+    assert!(
+        std::fs::read(s.media().join("big.ts")).unwrap() == bytes,
+        "bytes differ"
+    );
+    assert_eq!(
+        files_in(&n.body_temp),
+        0,
+        "nginx wrote the request body to its temp dir"
+    );
 }
 
 #[test]
@@ -150,11 +185,23 @@ fn nginx_serves_videos_with_ranges_and_denies_dot_files() {
         .unwrap();
     assert_eq!(r.status(), 206);
     assert_eq!(r.headers()["content-type"], "video/mp4");
-    assert!(r.headers()["server"].to_str().unwrap().starts_with("nginx"), "nginx answered, not pimedia");
+    assert!(
+        r.headers()["server"].to_str().unwrap().starts_with("nginx"),
+        "nginx answered, not pimedia"
+    );
     assert_eq!(r.bytes().unwrap().as_ref(), &bytes[100..1100]);
-    for p in ["/videos/.hidden.mp4", "/videos/.pimedia/jobs.json", "/.pimedia/jobs.json", "/videos/link.mp4"] {
+    for p in [
+        "/videos/.hidden.mp4",
+        "/videos/.pimedia/jobs.json",
+        "/.pimedia/jobs.json",
+        "/videos/link.mp4",
+    ] {
         let r = s.client().get(url(&n, p)).send().unwrap();
-        assert!(matches!(r.status().as_u16(), 403 | 404), "{p}: {}", r.status());
+        assert!(
+            matches!(r.status().as_u16(), 403 | 404),
+            "{p}: {}",
+            r.status()
+        );
         assert!(!r.text().unwrap().contains("secret"), "{p}");
     }
 }
@@ -164,12 +211,22 @@ fn the_watch_page_plays_through_nginx() {
     let s = Server::start(&["--videos-url", "/videos/"]);
     std::fs::create_dir_all(s.media().join("Kids")).unwrap();
     std::fs::copy(sample_mp4(), s.media().join("Kids/Big Film.mp4")).unwrap();
-    std::fs::write(s.media().join("Kids/Big Film.en.vtt"), "WEBVTT\n\n00:00.000 --> 00:01.000\nHi\n").unwrap();
+    std::fs::write(
+        s.media().join("Kids/Big Film.en.vtt"),
+        "WEBVTT\n\n00:00.000 --> 00:01.000\nHi\n",
+    )
+    .unwrap();
     let n = start_nginx(&s);
     s.wait_until(20, "the watcher to list the file", || {
         s.text("/api/videos").1.contains("Big Film.mp4")
     });
-    let page = s.client().get(url(&n, "/watch/Kids/Big%20Film.mp4")).send().unwrap().text().unwrap();
+    let page = s
+        .client()
+        .get(url(&n, "/watch/Kids/Big%20Film.mp4"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
     let src = page
         .split(r#"<source src=""#)
         .nth(1)
@@ -177,15 +234,34 @@ fn the_watch_page_plays_through_nginx() {
         .expect("a <source src> on the page")
         .to_string();
     assert_eq!(src, "/videos/Kids/Big%20Film.mp4");
-    let r = s.client().get(url(&n, &src)).header("Range", "bytes=0-").send().unwrap();
+    let r = s
+        .client()
+        .get(url(&n, &src))
+        .header("Range", "bytes=0-")
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 206);
-    assert_eq!(r.bytes().unwrap().as_ref(), std::fs::read(sample_mp4()).unwrap().as_slice());
-    let track = page.split(r#"<track kind="subtitles" src=""#).nth(1).and_then(|r| r.split('"').next()).unwrap().to_string();
+    assert_eq!(
+        r.bytes().unwrap().as_ref(),
+        std::fs::read(sample_mp4()).unwrap().as_slice()
+    );
+    let track = page
+        .split(r#"<track kind="subtitles" src=""#)
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_string();
     let r = s.client().get(url(&n, &track)).send().unwrap();
     assert_eq!(r.status(), 200);
-    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/vtt"));
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/vtt"));
     // Pages and the API come from pimedia through the proxy.
-    assert_eq!(s.client().get(url(&n, "/healthz")).send().unwrap().status(), 200);
+    assert_eq!(
+        s.client().get(url(&n, "/healthz")).send().unwrap().status(),
+        200
+    );
 }
 
 #[test]
@@ -201,8 +277,12 @@ fn the_systemd_unit_verifies_and_is_hardened() {
         .arg(&path)
         .output()
         .expect("systemd-analyze must be installed (tests/run.sh installs it)");
-    let said = String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && said.trim().is_empty(), "systemd-analyze verify: {said}");
+    let said =
+        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && said.trim().is_empty(),
+        "systemd-analyze verify: {said}"
+    );
     let out = Command::new("systemd-analyze")
         .args(["security", "--offline=yes", "--no-pager"])
         .arg(&path)
@@ -211,7 +291,10 @@ fn the_systemd_unit_verifies_and_is_hardened() {
     let text = String::from_utf8_lossy(&out.stdout);
     let score: f64 = text
         .lines()
-        .find_map(|l| l.split("Overall exposure level for pimedia.service: ").nth(1))
+        .find_map(|l| {
+            l.split("Overall exposure level for pimedia.service: ")
+                .nth(1)
+        })
         .and_then(|r| r.split_whitespace().next())
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no exposure level in: {text}"));

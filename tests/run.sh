@@ -16,6 +16,7 @@ command -v nginx >/dev/null 2>&1 || missing="$missing nginx"
 command -v systemd-analyze >/dev/null 2>&1 || missing="$missing systemd"
 command -v pgrep >/dev/null 2>&1 || missing="$missing procps"
 command -v setpriv >/dev/null 2>&1 || missing="$missing util-linux"
+[ -x /usr/bin/chromium ] || missing="$missing chromium"
 if [ -n "$missing" ]; then
     echo "installing:$missing"
     $SUDO apt-get update -qq
@@ -27,4 +28,6 @@ if ! command -v cargo >/dev/null 2>&1; then
 fi
 npm ci --prefix tests --no-audit --no-fund --silent
 cargo test "$@"
+# The browser tests drive the binary cargo just built.
+node --test tests/browser/
 ./tests/qemu-smoke.sh

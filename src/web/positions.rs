@@ -22,7 +22,10 @@ fn video_path(app: &App, tail: &str) -> Result<String, Error> {
     Ok(rel)
 }
 
-pub async fn get(tail: warp::path::Tail, app: Arc<App>) -> Result<warp::reply::Response, warp::Rejection> {
+pub async fn get(
+    tail: warp::path::Tail,
+    app: Arc<App>,
+) -> Result<warp::reply::Response, warp::Rejection> {
     let rel = video_path(&app, tail.as_str())?;
     let p = app.positions.get(&rel).unwrap_or(Position {
         position: 0.0,
