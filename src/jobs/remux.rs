@@ -55,13 +55,23 @@ pub async fn run(jobs: Arc<Jobs>, job: &Job, control: Arc<Control>) -> Ended {
         return failed("the source file is gone");
     }
 
-    // The library probed it already (scan or upload) unless it changed since.
+    // The library probed it already (scan or upload) unless it changed
+    // since; if its probe is on the way, wait for it rather than run two.
+    for _ in 0..200 {
+        if !jobs.library.probe_pending(&job.source) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     let probe = match jobs.library.probe_of(&job.source) {
         Some(p) => p,
         None => {
             let (p, s) = (ffprobe.clone(), src.clone());
             match blocking(move || media::probe(&p, &s)).await {
-                Some(Ok(p)) => p,
+                Some(Ok(p)) => {
+                    jobs.library.record_probe_of(&job.source, p.clone());
+                    p
+                }
                 Some(Err(e)) => return failed(format!("ffmpeg can't read this file: {e}")),
                 None => return failed("probing the source stopped unexpectedly"),
             }

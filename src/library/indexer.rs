@@ -100,6 +100,11 @@ pub async fn run(
                 let Some(ffprobe) = tools.ffprobe.clone() else {
                     continue;
                 };
+                // A remux job may have probed it meanwhile.
+                if let Some(p) = lib.probe_of(&path) {
+                    lib.record_probe_of(&path, p);
+                    continue;
+                }
                 let file = lib.root.join(&path);
                 let rel = path.clone();
                 let result = tokio::task::spawn_blocking(move || {
@@ -108,6 +113,9 @@ pub async fn run(
                     Some((found, probed))
                 })
                 .await;
+                if !matches!(result, Ok(Some(_))) {
+                    lib.probing.lock().unwrap().remove(&path);
+                }
                 if let Ok(Some((found, probed))) = result {
                     if let Err(e) = &probed {
                         tracing::warn!("{path}: {e}");

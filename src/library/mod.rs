@@ -96,6 +96,8 @@ pub struct Library {
     index: RwLock<Index>,
     cache: Mutex<MetaCache>,
     work: mpsc::UnboundedSender<Work>,
+    /// Files queued for ffprobe and not probed yet.
+    probing: Mutex<std::collections::HashSet<String>>,
     /// `<state-dir>/thumbs`: posters named by [`poster_id`].
     thumbs: PathBuf,
 }
@@ -142,6 +144,7 @@ impl Library {
             index: RwLock::new(Index::default()),
             cache: Mutex::new(cache),
             work,
+            probing: Mutex::new(Default::default()),
             thumbs: thumbs.clone(),
         });
         let (mut to_probe, mut to_poster) = (Vec::new(), Vec::new());
@@ -200,7 +203,23 @@ impl Library {
     }
 
     fn queue(&self, w: Work) {
+        if let Work::Probe(p) = &w {
+            self.probing.lock().unwrap().insert(p.clone());
+        }
         let _ = self.work.send(w);
+    }
+
+    /// Whether ffprobe has yet to run on `path` (queued or running).
+    pub fn probe_pending(&self, path: &str) -> bool {
+        self.probing.lock().unwrap().contains(path)
+    }
+
+    /// Records what ffprobe said about a file as it is now, when someone
+    /// other than the library ran it (a remux job).
+    pub fn record_probe_of(&self, path: &str, probe: Probe) {
+        if let Some(v) = self.get(path) {
+            self.record_probe(path, v.size, v.modified, Ok(probe));
+        }
     }
 
     /// Where a poster lives, for a name from a URL, if it is one.
@@ -425,6 +444,7 @@ impl Library {
     }
 
     fn record_probe(&self, path: &str, size: u64, modified: i64, result: Result<Probe, String>) {
+        self.probing.lock().unwrap().remove(path);
         let (meta, error, probe) = match result {
             Ok(p) => (Some(Arc::new(p.meta())), None, Some(p)),
             Err(e) => (None, Some(e), None),
@@ -479,6 +499,7 @@ mod tests {
             index: RwLock::new(Index::default()),
             cache: Mutex::new(MetaCache::load(&dir.join("pimedia-unit-none"))),
             work: tx,
+            probing: Mutex::new(Default::default()),
             thumbs: dir.join("pimedia-unit-none"),
         };
         for (p, m) in paths {
