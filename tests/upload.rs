@@ -263,7 +263,10 @@ fn start_raw_upload(s: &Server, name: &str, declared: usize, sent: usize) -> Tcp
     let mut left = sent;
     while left > 0 {
         let n = left.min(chunk.len());
-        c.write_all(&chunk[..n]).unwrap();
+        // The server may answer (and stop reading) before all is sent.
+        if c.write_all(&chunk[..n]).is_err() {
+            break;
+        }
         left -= n;
     }
     c

@@ -100,7 +100,7 @@ pub async fn post_form(
     form: FormData,
 ) -> Result<warp::reply::Response, warp::Rejection> {
     if !caller.allowed(&app) {
-        drain(form).await;
+        drain(form, std::time::Duration::from_secs(5)).await;
         return Ok(error_reply(&app, &caller, &Error::Unauthorized));
     }
     let mut form = form;
@@ -124,21 +124,27 @@ pub async fn post_form(
             }
         }),
         Err(e) => {
-            if !matches!(
-                e,
-                Error::TooLarge(_) | Error::InsufficientStorage(_) | Error::Aborted
-            ) {
-                drain(form).await;
+            // Over a limit, the rest of the body may be gigabytes: read on
+            // for a moment only, so the client is listening when the answer
+            // goes out and the close is not a reset.
+            let patience = match e {
+                Error::Aborted => None,
+                Error::TooLarge(_) | Error::InsufficientStorage(_) => Some(1),
+                _ => Some(5),
+            };
+            if let Some(secs) = patience {
+                drain(form, std::time::Duration::from_secs(secs)).await;
             }
             Ok(error_reply(&app, &caller, &e))
         }
     }
 }
 
-/// Reads and drops what is left of a small request body, so that a client
-/// still sending sees the error instead of a reset connection. Large bodies
-/// are not waited for: the reply goes out and the connection closes.
-async fn drain(mut form: FormData) {
+/// Reads and drops what is left of a request body (up to 8 MiB, for at most
+/// `patience`), so that a client still sending sees the error instead of a
+/// reset connection. Larger bodies are not waited for: the reply goes out
+/// and the connection closes.
+async fn drain(mut form: FormData, patience: std::time::Duration) {
     const MAX_DRAIN: usize = 8 << 20;
     let mut seen = 0usize;
     let work = async {
@@ -152,7 +158,7 @@ async fn drain(mut form: FormData) {
             }
         }
     };
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), work).await;
+    let _ = tokio::time::timeout(patience, work).await;
 }
 
 async fn receive_all(app: &App, form: &mut FormData) -> Result<(String, Vec<Accepted>), Error> {
