@@ -125,22 +125,7 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 fn nginx_streams_a_100_mb_upload_to_pimedia_without_buffering_it() {
     let s = Server::start(&[]);
     let n = start_nginx(&s);
-    let ts = s.dir.path().join("clip.ts");
-    make_clip(
-        &ts,
-        1,
-        &[
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-an",
-            "-f",
-            "mpegts",
-        ],
-    );
-    let mut bytes = std::fs::read(&ts).unwrap();
-    bytes.extend((0..100_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8));
+    let bytes = big_media(s.dir.path(), 100_000_000);
     let src = s.dir.path().join("big.ts");
     std::fs::write(&src, &bytes).unwrap();
     let r = s

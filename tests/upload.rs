@@ -72,29 +72,7 @@ fn no_temp_files(media: &Path) -> bool {
 #[test]
 fn a_100_mb_upload_keeps_its_bytes_and_is_listed_at_once() {
     let s = Server::start(&[]);
-    // A real MPEG-TS clip followed by 100 MB: ffprobe reads it as media.
-    let ts = s.dir.path().join("clip.ts");
-    make_clip(
-        &ts,
-        1,
-        &[
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-an",
-            "-f",
-            "mpegts",
-        ],
-    );
-    let mut bytes = std::fs::read(&ts).unwrap();
-    let mut x: u32 = 1;
-    bytes.extend((0..100_000_000u32).map(|_| {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        x as u8
-    }));
+    let bytes = big_media(s.dir.path(), 100_000_000);
     let src = s.dir.path().join("big.ts");
     std::fs::write(&src, &bytes).unwrap();
     let form = Form::new().file("file", &src).unwrap();

@@ -99,53 +99,30 @@ fn conditional_requests() {
         .to_str()
         .unwrap()
         .to_string();
-    let c = s.client();
-    let r = c
-        .get(s.url(P))
-        .header("If-None-Match", &etag)
-        .send()
-        .unwrap();
+    let get = |headers: &[(&str, &str)]| {
+        let mut req = s.client().get(s.url(P));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.send().unwrap()
+    };
+    let r = get(&[("If-None-Match", &etag)]);
     assert_eq!(r.status(), 304);
     assert!(r.bytes().unwrap().is_empty());
-    let r = c
-        .get(s.url(P))
-        .header("If-None-Match", "\"other\"")
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let r = c
-        .get(s.url(P))
-        .header("If-Modified-Since", &lm)
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 304);
-    let r = c
-        .get(s.url(P))
-        .header("If-Modified-Since", "Sat, 01 Jan 2000 00:00:00 GMT")
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    assert_eq!(get(&[("If-None-Match", "\"other\"")]).status(), 200);
+    assert_eq!(get(&[("If-Modified-Since", &lm)]).status(), 304);
+    let long_ago = "Sat, 01 Jan 2000 00:00:00 GMT";
+    assert_eq!(get(&[("If-Modified-Since", long_ago)]).status(), 200);
     // If-Range: the range only while the file is unchanged.
-    let r = c
-        .get(s.url(P))
-        .header("Range", "bytes=0-9")
-        .header("If-Range", &etag)
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 206);
-    let r = c
-        .get(s.url(P))
-        .header("Range", "bytes=0-9")
-        .header("If-Range", &lm)
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 206);
-    let r = c
-        .get(s.url(P))
-        .header("Range", "bytes=0-9")
-        .header("If-Range", "\"stale\"")
-        .send()
-        .unwrap();
+    assert_eq!(
+        get(&[("Range", "bytes=0-9"), ("If-Range", &etag)]).status(),
+        206
+    );
+    assert_eq!(
+        get(&[("Range", "bytes=0-9"), ("If-Range", &lm)]).status(),
+        206
+    );
+    let r = get(&[("Range", "bytes=0-9"), ("If-Range", "\"stale\"")]);
     assert_eq!(r.status(), 200);
     assert_eq!(r.bytes().unwrap().len(), bytes.len());
 }

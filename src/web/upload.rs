@@ -234,24 +234,21 @@ pub async fn login(
         .expect("valid response"))
 }
 
+/// One cookie's value from the request's Cookie headers.
+fn cookie_value(h: &HeaderMap, name: &str) -> Option<String> {
+    h.get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
 impl Caller {
     pub fn from_headers(h: &HeaderMap) -> Caller {
-        let cookie = h
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|kv| kv.trim().split_once('='))
-            .find(|(k, _)| *k == COOKIE)
-            .map(|(_, v)| v.to_string());
-        let viewer = h
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|kv| kv.trim().split_once('='))
-            .find(|(k, _)| *k == VIEWER_COOKIE)
-            .map(|(_, v)| v.to_string())
+        let cookie = cookie_value(h, COOKIE);
+        let viewer = cookie_value(h, VIEWER_COOKIE)
             .filter(|v| v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit()));
         Caller {
             cookie,

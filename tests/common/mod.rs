@@ -260,3 +260,31 @@ pub fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
     p
 }
+
+/// A real MPEG-TS clip followed by `extra` pseudo-random bytes: large, and
+/// still media to ffprobe, which reads only its start.
+pub fn big_media(dir: &Path, extra: u32) -> Vec<u8> {
+    let ts = dir.join("clip.ts");
+    make_clip(
+        &ts,
+        1,
+        &[
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-an",
+            "-f",
+            "mpegts",
+        ],
+    );
+    let mut bytes = std::fs::read(&ts).unwrap();
+    let mut x: u32 = 1;
+    bytes.extend((0..extra).map(|_| {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        x as u8
+    }));
+    bytes
+}
