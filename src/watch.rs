@@ -294,18 +294,9 @@ impl Watcher {
         tracing::info!("new or changed file: {rel}");
         let kind = found.kind;
         self.library.add(found, None);
-        if kind == Kind::NeedsRemux && !self.has_mp4_beside(&rel) {
+        if kind == Kind::NeedsRemux && !self.library.is_superseded(&rel) {
             self.jobs.enqueue(&rel, None).await;
         }
-    }
-
-    fn has_mp4_beside(&self, rel: &str) -> bool {
-        let stem = rel.rsplit_once('.').map(|(s, _)| s).unwrap_or(rel);
-        self.library.get(&format!("{stem}.mp4")).is_some()
-            || self
-                .jobs
-                .for_source(rel)
-                .is_some_and(|j| j.output.is_some())
     }
 
     /// Compares the disk with the library: new or changed files become

@@ -101,8 +101,8 @@ pub async fn run(
                     continue;
                 };
                 // A remux job may have probed it meanwhile.
-                if let Some(p) = lib.probe_of(&path) {
-                    lib.record_probe_of(&path, p);
+                if lib.probe_of(&path).is_some() {
+                    lib.probe_finished(&path);
                     continue;
                 }
                 let file = lib.root.join(&path);
@@ -114,7 +114,7 @@ pub async fn run(
                 })
                 .await;
                 if !matches!(result, Ok(Some(_))) {
-                    lib.probing.lock().unwrap().remove(&path);
+                    lib.probe_finished(&path);
                 }
                 if let Ok(Some((found, probed))) = result {
                     if let Err(e) = &probed {

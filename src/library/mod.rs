@@ -84,6 +84,17 @@ struct Index {
     folders: BTreeSet<String>,
 }
 
+impl Index {
+    /// Records `dir` and every folder above it.
+    fn add_folder(&mut self, dir: &str) {
+        let mut d = dir;
+        while !d.is_empty() {
+            self.folders.insert(d.to_string());
+            d = d.rsplit_once('/').map(|(p, _)| p).unwrap_or("");
+        }
+    }
+}
+
 pub struct Library {
     root: PathBuf,
     /// Source -> the MP4 a remux made of it: they show as one entry.
@@ -209,6 +220,22 @@ impl Library {
         let _ = self.work.send(w);
     }
 
+    /// `path` is a remux source whose MP4 exists: it shows as that MP4, and
+    /// needs no job.
+    pub fn is_superseded(&self, path: &str) -> bool {
+        let index = self.index.read().unwrap();
+        let remuxed = self.remuxed.read().unwrap();
+        index
+            .videos
+            .get(path)
+            .is_some_and(|v| is_superseded(&index.videos, &remuxed, v))
+    }
+
+    /// ffprobe's turn for `path` is over, whatever it found.
+    fn probe_finished(&self, path: &str) {
+        self.probing.lock().unwrap().remove(path);
+    }
+
     /// Whether ffprobe has yet to run on `path` (queued or running).
     pub fn probe_pending(&self, path: &str) -> bool {
         self.probing.lock().unwrap().contains(path)
@@ -290,11 +317,7 @@ impl Library {
         let path = v.path.clone();
         {
             let mut index = self.index.write().unwrap();
-            let mut dir = v.folder().to_string();
-            while !dir.is_empty() {
-                index.folders.insert(dir.clone());
-                dir = dir.rsplit_once('/').map(|(d, _)| d).unwrap_or("").into();
-            }
+            index.add_folder(v.folder());
             index.videos.insert(path.clone(), v);
         }
         self.changed();
@@ -324,7 +347,6 @@ impl Library {
         self.changed();
     }
 
-    /// One page of the library as the pages and the API show it.
     /// Every video, for the JSON API.
     pub fn all(&self) -> Vec<Video> {
         let index = self.index.read().unwrap();
@@ -401,12 +423,7 @@ impl Library {
 
     /// A folder appeared (the watcher); its files arrive one by one.
     pub fn add_folder(&self, dir: &str) {
-        let mut index = self.index.write().unwrap();
-        let mut d = dir.to_string();
-        while !d.is_empty() {
-            index.folders.insert(d.clone());
-            d = d.rsplit_once('/').map(|(p, _)| p).unwrap_or("").into();
-        }
+        self.index.write().unwrap().add_folder(dir);
     }
 
     /// A file was renamed: its entry moves, keeping what ffprobe said.
@@ -444,7 +461,7 @@ impl Library {
     }
 
     fn record_probe(&self, path: &str, size: u64, modified: i64, result: Result<Probe, String>) {
-        self.probing.lock().unwrap().remove(path);
+        self.probe_finished(path);
         let (meta, error, probe) = match result {
             Ok(p) => (Some(Arc::new(p.meta())), None, Some(p)),
             Err(e) => (None, Some(e), None),

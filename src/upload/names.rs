@@ -1,7 +1,9 @@
 //! Safe names and accepted types for uploaded files.
 
 use crate::fsutil::cap_name;
-use crate::media::{PLAYABLE, SOURCES, SUBTITLES};
+use std::path::Path;
+
+use crate::media::{kind_of, PLAYABLE, SOURCES, SUBTITLES};
 
 /// What an upload may be, judged by its (safe) name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,15 +23,13 @@ pub fn accepted_types() -> String {
 }
 
 pub fn file_type(name: &str) -> Option<FileType> {
-    let (_, ext) = name.rsplit_once('.')?;
-    let ext = ext.to_ascii_lowercase();
-    if PLAYABLE.contains(&ext.as_str()) || SOURCES.contains(&ext.as_str()) {
-        Some(FileType::Video)
-    } else if SUBTITLES.contains(&ext.as_str()) {
-        Some(FileType::Subtitle)
-    } else {
-        None
+    if kind_of(Path::new(name)).is_some() {
+        return Some(FileType::Video);
     }
+    let (_, ext) = name.rsplit_once('.')?;
+    SUBTITLES
+        .contains(&ext.to_ascii_lowercase().as_str())
+        .then_some(FileType::Subtitle)
 }
 
 /// A file name safe to create in the media dir: no directory part (either

@@ -7,7 +7,7 @@ use askama::Template;
 use warp::http::{header, Response, StatusCode};
 use warp::Reply;
 
-use super::{status_of, Caller, ASSET_VERSION};
+use super::{Caller, ASSET_VERSION};
 use crate::error::Error;
 use crate::jobs::{Job, State};
 use crate::paths::encode_url_path;
@@ -130,20 +130,8 @@ pub async fn action(id: u64, what: String, app: Arc<App>, caller: Caller) -> Rep
                 .body(Default::default())
                 .expect("valid response")
         }
-        Err(e) if caller.wants_json => warp::reply::with_status(
-            warp::reply::json(&serde_json::json!({ "error": e.to_string() })),
-            status_of(&e),
-        )
-        .into_response(),
-        Err(e) => warp::reply::with_status(
-            warp::reply::with_header(
-                format!("{e}\n"),
-                "content-type",
-                "text/plain; charset=utf-8",
-            ),
-            status_of(&e),
-        )
-        .into_response(),
+        Err(e) if caller.wants_json => super::json_error(&e),
+        Err(e) => super::text_error(&e),
     })
 }
 

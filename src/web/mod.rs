@@ -238,6 +238,17 @@ pub fn status_of(e: &Error) -> StatusCode {
     }
 }
 
+/// An error as JSON, `{"error": "<sentence>"}`, with its status.
+pub fn json_error(e: &Error) -> warp::reply::Response {
+    let body = serde_json::json!({ "error": e.to_string() });
+    warp::reply::with_status(warp::reply::json(&body), status_of(e)).into_response()
+}
+
+/// An error as a plain-text sentence, with its status.
+pub fn text_error(e: &Error) -> warp::reply::Response {
+    text_reply(status_of(e), e.to_string())
+}
+
 /// Plain text for a status: what happened, in one sentence.
 fn text_reply(status: StatusCode, message: String) -> warp::reply::Response {
     warp::reply::with_status(
@@ -252,7 +263,7 @@ async fn recover(r: Rejection) -> Result<warp::reply::Response, Infallible> {
         if let Error::Internal(detail) = e {
             tracing::error!("internal error: {detail}");
         }
-        return Ok(text_reply(status_of(e), e.to_string()));
+        return Ok(text_error(e));
     }
     let (status, msg) = if r.is_not_found() {
         (StatusCode::NOT_FOUND, Error::NotFound.to_string())

@@ -84,12 +84,10 @@ pub async fn queue_remuxes(app: &App, accepted: &[Accepted], viewer: Option<&Str
 
 /// An error as the caller wants it: JSON for scripts, the page for people.
 fn error_reply(app: &App, caller: &Caller, e: &Error) -> warp::reply::Response {
-    let status = status_of(e);
     if caller.wants_json {
-        let body = serde_json::json!({ "error": e.to_string() });
-        warp::reply::with_status(warp::reply::json(&body), status).into_response()
+        super::json_error(e)
     } else {
-        page(app, caller, status, Some(&e.to_string()))
+        page(app, caller, status_of(e), Some(&e.to_string()))
     }
 }
 
