@@ -221,7 +221,7 @@ fn text_subtitles_become_vtt_files_beside_the_mp4() {
 }
 
 #[test]
-fn hevc_is_tagged_hvc1_and_mpeg2_needs_a_transcode() {
+fn hevc_is_tagged_hvc1_and_mpeg2_needs_a_transcode_each_with_one_poster() {
     let d = media_with(&[
         ("hevc.mkv", &|p| {
             make_clip(
@@ -255,6 +255,18 @@ fn hevc_is_tagged_hvc1_and_mpeg2_needs_a_transcode() {
     assert!(!s.media().join("old.mp4").exists());
     let (_, page) = s.text("/");
     assert!(page.contains("needs transcode"), "{page}");
+
+    // Posters: the MP4's, and the source that stays as it is. None is made
+    // of hevc.mkv, which would only be thrown away (and slow its remux).
+    s.wait_until(30, "posters", || {
+        let videos = s.json("/api/videos");
+        let videos = videos.as_array().unwrap();
+        videos.len() == 2 && videos.iter().all(|v| v["thumb"].is_string())
+    });
+    let made = std::fs::read_dir(s.media().join(".pimedia/thumbs"))
+        .unwrap()
+        .count();
+    assert_eq!(made, 2);
 }
 
 #[test]

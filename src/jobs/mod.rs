@@ -73,10 +73,14 @@ impl Jobs {
                 j.state = State::Queued;
                 j.progress = 0.0;
             }
-            if j.state == State::Done {
-                if let Some(out) = &j.output {
-                    library.set_remuxed(&j.source, out);
+            match j.state {
+                State::Done => {
+                    if let Some(out) = &j.output {
+                        library.set_remuxed(&j.source, out);
+                    }
                 }
+                State::Failed | State::Cancelled => library.conversion_gave_up(&j.source),
+                _ => {}
             }
         }
         Arc::new(Jobs {
@@ -253,7 +257,10 @@ impl Jobs {
                     c.cancel();
                 }
             }
-            State::Cancelled => self.save().await,
+            State::Cancelled => {
+                self.library.conversion_gave_up(&job.source);
+                self.save().await
+            }
             _ => {
                 return Err(Error::Conflict(format!(
                     "Job {id} has already ended; only queued or running jobs can be cancelled."
@@ -426,6 +433,9 @@ impl Jobs {
                     j.error.as_deref().unwrap_or("")
                 ),
                 _ => {}
+            }
+            if matches!(j.state, State::Failed | State::Cancelled) {
+                self.library.conversion_gave_up(&j.source);
             }
             if !j.state.is_live() {
                 if let Some(cmd) = &self.settings.on_job_done {

@@ -133,6 +133,9 @@ pub async fn run(
                     continue;
                 };
                 let Some(v) = lib.get(&path) else { continue };
+                if !lib.wants_poster(&v) {
+                    continue;
+                }
                 let id = poster_id(&v.path, v.size, v.modified);
                 let out = thumbs.join(format!("{}.jpg", poster_name(id)));
                 let (file, tools2, duration) = (

@@ -111,9 +111,35 @@ pub struct Library {
     probing: Mutex<std::collections::HashSet<String>>,
     /// `<state-dir>/thumbs`: posters named by [`poster_id`].
     thumbs: PathBuf,
+    /// Remux sources whose conversion ended without an MP4. Only these get
+    /// a poster of their own: any other source's poster would be thrown
+    /// away with it, and making it would slow its remux.
+    source_posters: Mutex<std::collections::HashSet<String>>,
 }
 
 impl Library {
+    fn empty(
+        root: PathBuf,
+        thumbs: PathBuf,
+        cache: MetaCache,
+        leftovers: Vec<PathBuf>,
+        work: mpsc::UnboundedSender<Work>,
+    ) -> Library {
+        Library {
+            root,
+            remuxed: RwLock::new(Default::default()),
+            generation: AtomicU64::new(0),
+            sorted: Mutex::new(Default::default()),
+            leftovers: Mutex::new(leftovers),
+            index: RwLock::new(Index::default()),
+            cache: Mutex::new(cache),
+            work,
+            probing: Mutex::new(Default::default()),
+            thumbs,
+            source_posters: Mutex::new(Default::default()),
+        }
+    }
+
     /// Scans the media dir, fills metadata from the cache, and starts the
     /// background prober for everything new or changed. `root` must be
     /// canonical. The prober stops when `stop` is cancelled.
@@ -146,18 +172,13 @@ impl Library {
             .await
             .expect("scan task panicked")
         };
-        let lib = Arc::new(Library {
+        let lib = Arc::new(Library::empty(
             root,
-            remuxed: RwLock::new(Default::default()),
-            generation: AtomicU64::new(0),
-            sorted: Mutex::new(Default::default()),
-            leftovers: Mutex::new(scanned.leftovers),
-            index: RwLock::new(Index::default()),
-            cache: Mutex::new(cache),
+            thumbs.clone(),
+            cache,
+            scanned.leftovers,
             work,
-            probing: Mutex::new(Default::default()),
-            thumbs: thumbs.clone(),
-        });
+        ));
         let (mut to_probe, mut to_poster) = (Vec::new(), Vec::new());
         {
             let mut cache = lib.cache.lock().unwrap();
@@ -173,6 +194,7 @@ impl Library {
                             v.thumb = Some(id);
                         } else if v.meta.as_ref().is_some_and(|m| m.width.is_some())
                             && !c.poster_failed
+                            && lib.wants_poster(&v)
                         {
                             to_poster.push(v.path.clone());
                         }
@@ -218,6 +240,21 @@ impl Library {
             self.probing.lock().unwrap().insert(p.clone());
         }
         let _ = self.work.send(w);
+    }
+
+    /// Whether `v` should have a poster made now (see `source_posters`).
+    pub(super) fn wants_poster(&self, v: &Video) -> bool {
+        v.kind != Kind::NeedsRemux || self.source_posters.lock().unwrap().contains(&v.path)
+    }
+
+    /// A remux source's conversion ended without an MP4 (failed, cancelled,
+    /// needs a transcode): it stays in the library as it is, so it gets a
+    /// poster.
+    pub fn conversion_gave_up(&self, path: &str) {
+        self.source_posters.lock().unwrap().insert(path.to_string());
+        if self.get(path).is_some_and(|v| v.thumb.is_none()) {
+            self.queue(Work::Poster(path.to_string()));
+        }
     }
 
     /// `path` is a remux source whose MP4 exists: it shows as that MP4, and
@@ -507,18 +544,8 @@ mod tests {
     fn lib_with(paths: &[(&str, i64)]) -> Library {
         let (tx, _rx) = mpsc::unbounded_channel();
         let dir = std::env::temp_dir();
-        let lib = Library {
-            root: dir.clone(),
-            remuxed: RwLock::new(Default::default()),
-            generation: AtomicU64::new(0),
-            sorted: Mutex::new(Default::default()),
-            leftovers: Mutex::new(Vec::new()),
-            index: RwLock::new(Index::default()),
-            cache: Mutex::new(MetaCache::load(&dir.join("pimedia-unit-none"))),
-            work: tx,
-            probing: Mutex::new(Default::default()),
-            thumbs: dir.join("pimedia-unit-none"),
-        };
+        let none = dir.join("pimedia-unit-none");
+        let lib = Library::empty(dir, none.clone(), MetaCache::load(&none), Vec::new(), tx);
         for (p, m) in paths {
             lib.add(
                 Found {
