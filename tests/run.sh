@@ -1,8 +1,8 @@
 #!/bin/sh
 # The whole test suite on a fresh Debian or Ubuntu machine: installs what is
-# missing (ffmpeg, nginx, systemd-analyze, Node.js, Chromium, the aarch64
-# cross linker and qemu), then runs every test: cargo's, the browser tests,
-# and the aarch64 build under qemu.
+# missing (ffmpeg, nginx, systemd-analyze, Node.js, Chromium, the Pi cross
+# linkers and qemu), then runs every test: cargo's, the browser tests, and
+# the aarch64 and armv7 builds under qemu.
 set -eu
 cd "$(dirname "$0")/.."
 

@@ -21,7 +21,7 @@ const CHROMIUM_ARGS = [
   '--autoplay-policy=no-user-gesture-required',
 ];
 
-let dir, server, base, browser;
+let dir, media, server, base, browser;
 
 function freePort() {
   return new Promise((resolve) => {
@@ -55,7 +55,7 @@ async function until(what, fn, secs = 60) {
 
 before(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pimedia-browser-'));
-  const media = path.join(dir, 'media');
+  media = path.join(dir, 'media');
   fs.mkdirSync(path.join(media, 'Kids'), { recursive: true });
   fs.mkdirSync(SHOTS, { recursive: true });
   // An MKV with AC-3 audio and SRT subtitles: TVs can't play it until remuxed.
@@ -222,6 +222,58 @@ test('on a phone the upload shows progress and the file appears in the library',
   await page.screenshot({ path: path.join(SHOTS, 'phone-upload-done.png') });
   await page.goto(base + '/');
   assert.ok((await page.textContent('body')).includes('Phone video'));
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a connection dropped mid-upload resumes where the server left off, screen kept awake', async () => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  // Count Wake Lock requests and releases (headless Chromium has no screen to keep on).
+  await context.addInitScript(() => {
+    window.wake = { asked: 0, released: 0 };
+    if (navigator.wakeLock) {
+      navigator.wakeLock.request = () => {
+        window.wake.asked++;
+        return Promise.resolve({ release: () => { window.wake.released++; return Promise.resolve(); } });
+      };
+    }
+  });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  // The third chunk never arrives, as when a phone walks out of Wi-Fi range.
+  let patches = 0;
+  const seen = [];
+  await page.route('**/uploads/**', (route) => {
+    const req = route.request();
+    seen.push(req.method());
+    if (req.method() === 'PATCH' && ++patches === 3) return route.abort('connectionreset');
+    return route.continue();
+  });
+  await page.goto(base + '/upload');
+  const ts = path.join(dir, 'walk.ts');
+  ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-t', '1', '-c:v', 'libx264', '-preset', 'ultrafast', '-f', 'mpegts', ts]);
+  const file = path.join(dir, 'Garden walk.ts');
+  const bytes = Buffer.concat([fs.readFileSync(ts), Buffer.alloc(60 * 1024 * 1024, 3)]);
+  fs.writeFileSync(file, bytes);
+  await page.setInputFiles('#file', file);
+  await page.click('#upload-button');
+  await page.waitForFunction(() => {
+    const s = document.querySelector('#upload-list .status');
+    return s && /connection lost; retrying/.test(s.textContent);
+  }, null, { timeout: 30000 });
+  await page.waitForFunction(() => {
+    const s = document.querySelector('#upload-list .status');
+    return s && s.textContent === 'done';
+  }, null, { timeout: 60000 });
+  // After the drop the client asked the server where it stood, and went on from there.
+  const after = seen.slice(seen.indexOf('PATCH') + 3);
+  assert.equal(after[0], 'HEAD', seen.join(' '));
+  const kept = fs.readFileSync(path.join(media, 'Garden walk.ts'));
+  assert.equal(kept.length, bytes.length);
+  assert.ok(kept.equals(bytes), 'the file on disk is the file sent');
+  assert.deepEqual(fs.readdirSync(media).filter((n) => n.startsWith('.pimedia-tmp')), []);
+  assert.deepEqual(await page.evaluate(() => window.wake), { asked: 1, released: 1 });
   assert.deepEqual(errors, []);
   await context.close();
 });
