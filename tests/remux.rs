@@ -267,6 +267,15 @@ fn hevc_is_tagged_hvc1_and_mpeg2_needs_a_transcode_each_with_one_poster() {
         .unwrap()
         .count();
     assert_eq!(made, 2);
+    // Without its MP4 the source is back, and has a poster of its own.
+    std::fs::remove_file(s.media().join("hevc.mp4")).unwrap();
+    s.wait_until(30, "hevc.mkv with a poster", || {
+        s.json("/api/videos")
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["path"] == "hevc.mkv" && v["thumb"].is_string())
+    });
 }
 
 #[test]

@@ -74,12 +74,12 @@ impl Jobs {
                 j.progress = 0.0;
             }
             match j.state {
-                State::Done => {
-                    if let Some(out) = &j.output {
-                        library.set_remuxed(&j.source, out);
-                    }
-                }
-                State::Failed | State::Cancelled => library.conversion_gave_up(&j.source),
+                State::Done => match &j.output {
+                    Some(out) if library.get(out).is_some() => library.set_remuxed(&j.source, out),
+                    // Its MP4 was deleted while pimedia was not running.
+                    _ => library.source_stays(&j.source),
+                },
+                State::Failed | State::Cancelled => library.source_stays(&j.source),
                 _ => {}
             }
         }
@@ -258,7 +258,7 @@ impl Jobs {
                 }
             }
             State::Cancelled => {
-                self.library.conversion_gave_up(&job.source);
+                self.library.source_stays(&job.source);
                 self.save().await
             }
             _ => {
@@ -435,7 +435,7 @@ impl Jobs {
                 _ => {}
             }
             if matches!(j.state, State::Failed | State::Cancelled) {
-                self.library.conversion_gave_up(&j.source);
+                self.library.source_stays(&j.source);
             }
             if !j.state.is_live() {
                 if let Some(cmd) = &self.settings.on_job_done {

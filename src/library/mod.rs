@@ -247,10 +247,10 @@ impl Library {
         v.kind != Kind::NeedsRemux || self.source_posters.lock().unwrap().contains(&v.path)
     }
 
-    /// A remux source's conversion ended without an MP4 (failed, cancelled,
-    /// needs a transcode): it stays in the library as it is, so it gets a
-    /// poster.
-    pub fn conversion_gave_up(&self, path: &str) {
+    /// A remux source stays in the library as it is: its conversion ended
+    /// without an MP4 (failed, cancelled, needs a transcode), or its MP4 was
+    /// deleted. So it gets a poster.
+    pub fn source_stays(&self, path: &str) {
         self.source_posters.lock().unwrap().insert(path.to_string());
         if self.get(path).is_some_and(|v| v.thumb.is_none()) {
             self.queue(Work::Poster(path.to_string()));
@@ -380,6 +380,17 @@ impl Library {
         self.cache.lock().unwrap().remove(path);
         if let Some(id) = gone.and_then(|v| v.thumb) {
             let _ = std::fs::remove_file(self.poster_path(id));
+        }
+        let sources: Vec<String> = self
+            .remuxed
+            .read()
+            .unwrap()
+            .iter()
+            .filter(|(_, out)| *out == path)
+            .map(|(source, _)| source.clone())
+            .collect();
+        for source in sources {
+            self.source_stays(&source);
         }
         self.changed();
     }
