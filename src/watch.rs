@@ -24,6 +24,9 @@ const STABLE: Duration = Duration::from_secs(2);
 /// ...or this long while a writer still has it open (no close-write yet).
 const STABLE_OPEN: Duration = Duration::from_secs(30);
 const TICK: Duration = Duration::from_millis(500);
+/// A file the library took in is checked for once its events are surely
+/// here (the debouncer waits 500 ms, then one tick).
+const FRESH_CHECK: Duration = Duration::from_secs(2);
 /// Full scans: a safety net with events, the only way without them.
 const SCAN_WITH_EVENTS: Duration = Duration::from_secs(600);
 const SCAN_WITHOUT_EVENTS: Duration = Duration::from_secs(30);
@@ -129,6 +132,7 @@ impl Watcher {
                         next_scan = Instant::now() + scan_every;
                     }
                     self.settle().await;
+                    self.check_fresh();
                 }
             }
         }
@@ -225,6 +229,18 @@ impl Watcher {
         } else if self.library.has_folder(&rel) {
             tracing::info!("folder {rel} is gone; its videos leave the library");
             self.library.remove_folder(&rel);
+        }
+    }
+
+    /// A file created and deleted within one debounce window gives no
+    /// event at all: the library may hold it (an upload, a remux output)
+    /// although it is gone.
+    fn check_fresh(&mut self) {
+        for rel in self.library.take_fresh(FRESH_CHECK) {
+            let path = self.root.join(&rel);
+            if !path.exists() {
+                self.removed(&path);
+            }
         }
     }
 

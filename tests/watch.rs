@@ -232,3 +232,21 @@ fn a_poster_appears_for_a_new_file() {
     assert_eq!(s.get("/thumbs/../../etc/passwd").status(), 404);
     assert_eq!(s.get("/thumbs/zzzz.jpg").status(), 404);
 }
+
+#[test]
+fn a_file_deleted_right_after_its_upload_leaves_the_library() {
+    let s = Server::start(&[]);
+    let r = upload_file(&s, &sample_mp4(), &[("Accept", "application/json")]);
+    assert_eq!(r.status(), 201);
+    let name = r.json::<serde_json::Value>().unwrap()[0]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Gone before the file watcher's debounce window closes: its create
+    // and delete cancel out, and no event comes at all.
+    std::fs::remove_file(s.media().join(&name)).unwrap();
+    assert_eq!(paths(&s), vec![name]);
+    s.wait_until(10, "the deleted upload to leave the library", || {
+        paths(&s).is_empty()
+    });
+}

@@ -115,6 +115,11 @@ pub struct Library {
     /// a poster of their own: any other source's poster would be thrown
     /// away with it, and making it would slow its remux.
     source_posters: Mutex<std::collections::HashSet<String>>,
+    /// Files put in the library by `add`, with when. The watcher checks
+    /// each is still on disk once its events are due, because the debouncer
+    /// drops a create and a delete that fall in one window, and pimedia's
+    /// own files (uploads, remux outputs) enter the library without one.
+    fresh: Mutex<Vec<(String, std::time::Instant)>>,
 }
 
 impl Library {
@@ -137,6 +142,7 @@ impl Library {
             probing: Mutex::new(Default::default()),
             thumbs,
             source_posters: Mutex::new(Default::default()),
+            fresh: Mutex::new(Vec::new()),
         }
     }
 
@@ -357,12 +363,27 @@ impl Library {
             index.add_folder(v.folder());
             index.videos.insert(path.clone(), v);
         }
+        self.fresh
+            .lock()
+            .unwrap()
+            .push((path.clone(), std::time::Instant::now()));
         self.changed();
         if needs_probe {
             self.queue(Work::Probe(path));
         } else if has_video {
             self.queue(Work::Poster(path));
         }
+    }
+
+    /// The files `add`ed at least `age` ago, each given out once.
+    pub fn take_fresh(&self, age: std::time::Duration) -> Vec<String> {
+        let now = std::time::Instant::now();
+        let mut fresh = self.fresh.lock().unwrap();
+        let (due, young): (Vec<_>, Vec<_>) = fresh
+            .drain(..)
+            .partition(|(_, at)| now.duration_since(*at) >= age);
+        *fresh = young;
+        due.into_iter().map(|(path, _)| path).collect()
     }
 
     /// Records that `source` was remuxed to `output`.
