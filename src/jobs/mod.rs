@@ -75,9 +75,8 @@ impl Jobs {
             }
             match j.state {
                 State::Done => match &j.output {
-                    Some(out) if library.get(out).is_some() => library.set_remuxed(&j.source, out),
-                    // Its MP4 was deleted while pimedia was not running.
-                    _ => library.source_stays(&j.source),
+                    Some(out) => library.set_remuxed(&j.source, out),
+                    None => library.source_stays(&j.source),
                 },
                 State::Failed | State::Cancelled => library.source_stays(&j.source),
                 _ => {}

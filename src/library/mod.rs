@@ -386,8 +386,14 @@ impl Library {
         due.into_iter().map(|(path, _)| path).collect()
     }
 
-    /// Records that `source` was remuxed to `output`.
+    /// Records that `source` was remuxed to `output`. An `output` the
+    /// library does not hold was deleted (while pimedia was not running),
+    /// so the source stays as it is, as when it is deleted later.
     pub fn set_remuxed(&self, source: &str, output: &str) {
+        if self.get(output).is_none() {
+            self.source_stays(source);
+            return;
+        }
         self.remuxed
             .write()
             .unwrap()
