@@ -127,3 +127,35 @@ mod tests {
         assert!(free_space(dir.path()).unwrap() > 0);
     }
 }
+
+/// A temp file removed on drop unless [`TempFile::keep`] was called: every
+/// error path, a client gone and a dropped request future clean up alike.
+#[derive(Debug)]
+pub struct TempFile {
+    path: PathBuf,
+    armed: bool,
+}
+
+impl TempFile {
+    pub fn new(path: PathBuf) -> TempFile {
+        TempFile { path, armed: true }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The file has been renamed away or must survive (a resumable upload).
+    pub fn keep(mut self) -> PathBuf {
+        self.armed = false;
+        std::mem::take(&mut self.path)
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if self.armed {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}

@@ -117,7 +117,10 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
     std::fs::create_dir_all(&config.state_dir)?;
     let root = config.media_dir.canonicalize()?;
     let state_dir = config.state_dir.canonicalize()?;
-    let tools = Tools::locate(config.ffmpeg.clone(), config.ffprobe.clone());
+    let (ffmpeg, ffprobe) = (config.ffmpeg.clone(), config.ffprobe.clone());
+    let tools = tokio::task::spawn_blocking(move || Tools::locate(ffmpeg, ffprobe))
+        .await
+        .map_err(std::io::Error::other)?;
     let stop = CancellationToken::new();
     let (library, prober) =
         Library::open(root.clone(), state_dir.clone(), tools.clone(), stop.clone()).await;

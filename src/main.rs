@@ -7,6 +7,10 @@ use pimedia::config::{Args, Config};
 use pimedia::server::{self, Timeouts};
 
 fn main() -> ExitCode {
+    // pimedia's binary also starts each ffmpeg (see media::launch).
+    if let Some(code) = pimedia::media::launch::guard_if_asked() {
+        return code;
+    }
     let args = Args::parse();
     let config = match Config::try_from_args(args) {
         Ok(c) => c,

@@ -1,8 +1,10 @@
 #!/bin/sh
 # The whole test suite on a fresh Debian or Ubuntu machine: installs what is
-# missing (ffmpeg, nginx, systemd-analyze, Node.js, Chromium, the Pi cross
-# linkers and qemu), then runs every test: cargo's, the browser tests, and
-# the aarch64 and armv7 builds under qemu.
+# missing (ffmpeg, nginx, systemd-analyze, systemd-nspawn and debootstrap,
+# Node.js, Chromium, the Pi cross linkers and qemu), then runs every test:
+# cargo's (as root, tests/install.rs boots Debian bookworm with systemd and
+# installs pimedia there), the browser tests, and the aarch64 and armv7
+# builds under qemu.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -15,7 +17,8 @@ command -v npm >/dev/null 2>&1 || missing="$missing npm"
 command -v nginx >/dev/null 2>&1 || missing="$missing nginx"
 command -v systemd-analyze >/dev/null 2>&1 || missing="$missing systemd"
 command -v pgrep >/dev/null 2>&1 || missing="$missing procps"
-command -v setpriv >/dev/null 2>&1 || missing="$missing util-linux"
+command -v systemd-nspawn >/dev/null 2>&1 || missing="$missing systemd-container"
+command -v debootstrap >/dev/null 2>&1 || missing="$missing debootstrap"
 [ -x /usr/bin/chromium ] || missing="$missing chromium"
 if [ -n "$missing" ]; then
     echo "installing:$missing"

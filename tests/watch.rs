@@ -156,10 +156,17 @@ fn a_restart_over_1000_unchanged_files_runs_ffprobe_zero_times() {
     let ffprobe = script(
         d.path(),
         "ffprobe",
-        &format!("echo x >> {}\necho '{json}'", count.display()),
+        &format!(
+            "[ \"$1\" = -version ] && echo 'ffprobe version fake' && exit 0\necho x >> {}\necho '{json}'",
+            count.display()
+        ),
     );
     // Posters fail at once, and that too is remembered.
-    let ffmpeg = script(d.path(), "ffmpeg", "exit 1");
+    let ffmpeg = script(
+        d.path(),
+        "ffmpeg",
+        "[ \"$1\" = -version ] && echo 'ffmpeg version fake' && exit 0\nexit 1",
+    );
     let args = [
         "--ffprobe",
         ffprobe.to_str().unwrap(),

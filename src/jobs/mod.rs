@@ -312,9 +312,15 @@ impl Jobs {
         Some(j.clone())
     }
 
-    /// Starts the pool. Each worker takes one job at a time.
+    /// Starts the pool. Each worker takes one job at a time. Without a
+    /// working ffmpeg there is no pool: queued jobs wait for one rather
+    /// than fail (the log and the jobs page say why).
     pub fn start(self: &Arc<Self>, stop: CancellationToken) -> Vec<tokio::task::JoinHandle<()>> {
-        (0..self.settings.workers)
+        let workers = match self.tools.problem() {
+            Some(_) => 0,
+            None => self.settings.workers,
+        };
+        (0..workers)
             .map(|_| {
                 let jobs = self.clone();
                 let stop = stop.clone();

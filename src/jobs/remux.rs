@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::{Job, Jobs};
+use crate::fsutil::TempFile;
 use crate::library::found_file;
 use crate::media::ffmpeg::{self, Control, Outcome};
 use crate::media::{self, mp4, Plan};
-use crate::upload::TempFile;
 
 pub enum Ended {
     /// The MP4's library path.
@@ -39,10 +39,9 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 }
 
 pub async fn run(jobs: Arc<Jobs>, job: &Job, control: Arc<Control>) -> Ended {
-    let (Some(ffmpeg), Some(ffprobe)) = (jobs.tools.ffmpeg.clone(), jobs.tools.ffprobe.clone())
-    else {
-        return failed("ffmpeg and ffprobe are needed to convert; install them with: sudo apt-get install ffmpeg");
-    };
+    if jobs.tools.ffmpeg.is_none() || jobs.tools.ffprobe.is_none() {
+        return failed(jobs.tools.ffmpeg_unavailable());
+    }
     let root = jobs.library.root().to_path_buf();
     let src = root.join(&job.source);
     let (Some(dir), Some(stem)) = (
@@ -66,8 +65,8 @@ pub async fn run(jobs: Arc<Jobs>, job: &Job, control: Arc<Control>) -> Ended {
     let probe = match jobs.library.probe_of(&job.source) {
         Some(p) => p,
         None => {
-            let (p, s) = (ffprobe.clone(), src.clone());
-            match blocking(move || media::probe(&p, &s)).await {
+            let (t, s) = (jobs.tools.clone(), src.clone());
+            match blocking(move || media::probe(&t, &s)).await {
                 Some(Ok(p)) => {
                     jobs.library.record_probe_of(&job.source, p.clone());
                     p
@@ -109,7 +108,7 @@ pub async fn run(jobs: Arc<Jobs>, job: &Job, control: Arc<Control>) -> Ended {
             (jobs.clone(), jobs.tools.clone(), job.id, probe.duration);
         let src = src.clone();
         blocking(move || {
-            ffmpeg::run(&tools, &ffmpeg, &src, &args, duration, &control, |p| {
+            ffmpeg::run(&tools, &src, &args, duration, &control, |p| {
                 jobs2.set_progress(id, p)
             })
         })

@@ -39,16 +39,16 @@ pub fn parse_poster_name(name: &str) -> Option<u64> {
 /// Width of a poster; the height follows the video's shape.
 const POSTER_WIDTH: u32 = 480;
 
-/// Grabs one frame at about 10% of the video into `out` (a JPEG). Blocking.
+/// Grabs one frame at about 10% of the video into `out` (a JPEG), or says
+/// why it could not. Blocking.
 fn make_poster(
     tools: &Tools,
-    ffmpeg: &Path,
     file: &Path,
     duration: Option<f64>,
     out: &Path,
-) -> bool {
+) -> Result<(), String> {
     let at = duration.map(|d| d * 0.1).unwrap_or(0.0);
-    let tmp = crate::fsutil::temp_path_for(out, "poster");
+    let tmp = crate::fsutil::TempFile::new(crate::fsutil::temp_path_for(out, "poster"));
     let args: Vec<String> = [
         "-frames:v",
         "1",
@@ -62,24 +62,25 @@ fn make_poster(
     ]
     .iter()
     .map(|s| s.to_string())
-    .chain([tmp.to_string_lossy().into_owned()])
+    .chain([tmp.path().to_string_lossy().into_owned()])
     .collect();
     let input_args = ["-ss".to_string(), format!("{at:.2}")];
-    let outcome = ffmpeg::run_with_input_args(
+    match ffmpeg::run_with_input_args(
         tools,
-        ffmpeg,
         &input_args,
         file,
         &args,
         None,
         &Control::default(),
         |_| {},
-    );
-    let ok = outcome == Outcome::Done && std::fs::rename(&tmp, out).is_ok();
-    if !ok {
-        let _ = std::fs::remove_file(&tmp);
+    ) {
+        Outcome::Done => {}
+        Outcome::Cancelled => return Err("ffmpeg was stopped".into()),
+        Outcome::Failed { reason, .. } => return Err(reason),
     }
-    ok
+    std::fs::rename(tmp.path(), out).map_err(|e| format!("cannot save it: {e}"))?;
+    tmp.keep();
+    Ok(())
 }
 
 pub async fn run(
@@ -97,9 +98,9 @@ pub async fn run(
         };
         match work {
             Work::Probe(path) => {
-                let Some(ffprobe) = tools.ffprobe.clone() else {
+                if tools.ffprobe.is_none() {
                     continue;
-                };
+                }
                 // A remux job may have probed it meanwhile.
                 if lib.probe_of(&path).is_some() {
                     lib.probe_finished(&path);
@@ -107,9 +108,10 @@ pub async fn run(
                 }
                 let file = lib.root.join(&path);
                 let rel = path.clone();
+                let tools = tools.clone();
                 let result = tokio::task::spawn_blocking(move || {
                     let found = found_file(&file, rel)?;
-                    let probed = media::probe(&ffprobe, &file).map_err(|e| e.to_string());
+                    let probed = media::probe(&tools, &file).map_err(|e| e.to_string());
                     Some((found, probed))
                 })
                 .await;
@@ -129,9 +131,9 @@ pub async fn run(
                 }
             }
             Work::Poster(path) => {
-                let Some(ffmpeg) = tools.ffmpeg.clone() else {
+                if tools.ffmpeg.is_none() {
                     continue;
-                };
+                }
                 let Some(v) = lib.get(&path) else { continue };
                 if !lib.wants_poster(&v) {
                     continue;
@@ -144,11 +146,15 @@ pub async fn run(
                     v.meta.as_ref().and_then(|m| m.duration),
                 );
                 let made = tokio::task::spawn_blocking(move || {
-                    make_poster(&tools2, &ffmpeg, &file, duration, &out)
+                    make_poster(&tools2, &file, duration, &out)
                 })
                 .await
-                .unwrap_or(false);
-                lib.record_poster(&path, v.size, v.modified, made.then_some(id));
+                .unwrap_or_else(|e| Err(e.to_string()));
+                // Once per version of the file: a failure is remembered.
+                if let Err(why) = &made {
+                    tracing::warn!("no poster for {path}: {why}");
+                }
+                lib.record_poster(&path, v.size, v.modified, made.ok().map(|()| id));
                 since_save += 1;
             }
         }

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use ffmpeg_sidecar::command::FfmpegCommand;
 use ffmpeg_sidecar::event::{FfmpegEvent, LogLevel};
 
+use super::launch::Priority;
 use super::Tools;
 
 /// Lines of ffmpeg's log kept for a failed job.
@@ -57,38 +58,22 @@ impl Control {
     }
 }
 
-/// `setpriv --pdeathsig KILL nice -n 10 ionice -c 3 ffmpeg …`, each part
-/// when it exists: ffmpeg dies with pimedia even on kill -9, and the web
-/// server wins the CPU and the disk.
-pub fn low_priority_command(tools: &Tools, ffmpeg: &Path) -> Command {
-    let mut chain: Vec<std::ffi::OsString> = Vec::new();
-    if let Some(setpriv) = &tools.setpriv {
-        chain.extend([setpriv.into(), "--pdeathsig".into(), "KILL".into()]);
-    }
-    if let Some(nice) = &tools.nice {
-        chain.extend([nice.into(), "-n".into(), "10".into()]);
-    }
-    if let Some(ionice) = &tools.ionice {
-        chain.extend([ionice.into(), "-c".into(), "3".into()]);
-    }
-    chain.push(ffmpeg.into());
-    let mut cmd = Command::new(&chain[0]);
-    cmd.args(&chain[1..]);
-    // sidecar insists on owning all three pipes (it panics otherwise).
+/// ffmpeg at background priority, set up for sidecar: all three pipes
+/// (sidecar panics otherwise), "level+info" lines (what it parses), never a
+/// prompt or an overwrite.
+fn sidecar_command(tools: &Tools) -> Option<Command> {
+    let mut cmd = tools.ffmpeg_command(Priority::Background)?;
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    // sidecar parses "level+info" lines; -nostdin and -n: never prompt,
-    // never overwrite.
     cmd.args(["-hide_banner", "-nostdin", "-n", "-loglevel", "level+info"]);
-    cmd
+    Some(cmd)
 }
 
 /// Runs `ffmpeg -i input <output_args>`, reporting progress against
 /// `duration`. Blocking.
 pub fn run(
     tools: &Tools,
-    ffmpeg: &Path,
     input: &Path,
     output_args: &[String],
     duration: Option<f64>,
@@ -97,7 +82,6 @@ pub fn run(
 ) -> Outcome {
     run_with_input_args(
         tools,
-        ffmpeg,
         &[],
         input,
         output_args,
@@ -108,10 +92,8 @@ pub fn run(
 }
 
 /// [`run`] with options for the input (such as `-ss` to seek before decoding).
-#[allow(clippy::too_many_arguments)]
 pub fn run_with_input_args(
     tools: &Tools,
-    ffmpeg: &Path,
     input_args: &[String],
     input: &Path,
     output_args: &[String],
@@ -119,7 +101,13 @@ pub fn run_with_input_args(
     control: &Control,
     mut on_progress: impl FnMut(Progress),
 ) -> Outcome {
-    let mut cmd = low_priority_command(tools, ffmpeg);
+    let Some(mut cmd) = sidecar_command(tools) else {
+        return Outcome::Failed {
+            reason: tools.ffmpeg_unavailable(),
+            transient: false,
+            tail: Vec::new(),
+        };
+    };
     cmd.args(input_args).arg("-i").arg(input).args(output_args);
     let mut child = match FfmpegCommand::from(cmd).spawn() {
         Ok(c) => c,

@@ -1,6 +1,7 @@
 //! ffprobe and ffmpeg: finding them, reading what a file holds.
 
 pub mod ffmpeg;
+pub mod launch;
 pub mod mp4;
 mod plan;
 mod probe;

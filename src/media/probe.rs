@@ -1,7 +1,9 @@
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use serde::{Deserialize, Serialize};
+
+use super::Tools;
 
 /// What ffprobe says about a file, as much as pimedia uses.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -36,6 +38,8 @@ pub struct Meta {
 pub enum ProbeError {
     #[error("ffprobe could not be started: {0}")]
     Spawn(std::io::Error),
+    #[error("ffprobe is not available")]
+    Missing,
     #[error("{0}")]
     Unreadable(String),
 }
@@ -71,8 +75,9 @@ struct RawStream {
 }
 
 /// Runs ffprobe on one file. Blocking: call it from `spawn_blocking`.
-pub fn probe(ffprobe: &Path, file: &Path) -> Result<Probe, ProbeError> {
-    let out = Command::new(ffprobe)
+pub fn probe(tools: &Tools, file: &Path) -> Result<Probe, ProbeError> {
+    let mut cmd = tools.ffprobe_command().ok_or(ProbeError::Missing)?;
+    let out = cmd
         .args([
             "-v",
             "error",

@@ -1,44 +1,123 @@
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
-/// Where ffmpeg and ffprobe are, if anywhere.
+use super::launch::{Launcher, Priority};
+
+/// ffmpeg and ffprobe as pimedia can use them: found, and shown at start-up
+/// to start through the chain every job uses.
 #[derive(Debug, Clone, Default)]
 pub struct Tools {
+    /// `None` when missing or when it cannot start (see `cannot_start`).
     pub ffmpeg: Option<PathBuf>,
     pub ffprobe: Option<PathBuf>,
-    /// `nice` and `ionice` lower ffmpeg's CPU and disk priority when found.
-    pub nice: Option<PathBuf>,
-    pub ionice: Option<PathBuf>,
-    /// `setpriv --pdeathsig` ties ffmpeg's life to pimedia's.
-    pub setpriv: Option<PathBuf>,
+    /// Why a found ffmpeg or ffprobe cannot start ("ffmpeg cannot start: …").
+    pub cannot_start: Option<String>,
+    launcher: Launcher,
 }
 
 pub const INSTALL_HINT: &str = "install it with: sudo apt-get install ffmpeg";
 
 impl Tools {
-    /// Uses the given paths, else looks on `PATH`. Says once in the log
-    /// what is missing; browsing and playback work without either.
+    /// Uses the given paths, else looks on `PATH`, then runs each once the
+    /// way pimedia will (`-version` through the launch chain). Says once in
+    /// the log what is missing or broken; browsing and playback work
+    /// without either. Blocking.
     pub fn locate(ffmpeg: Option<PathBuf>, ffprobe: Option<PathBuf>) -> Tools {
-        let tools = Tools {
+        let mut tools = Tools {
             ffmpeg: ffmpeg.or_else(|| find_on_path("ffmpeg")),
             ffprobe: ffprobe.or_else(|| find_on_path("ffprobe")),
-            nice: find_on_path("nice"),
-            ionice: find_on_path("ionice"),
-            setpriv: find_on_path("setpriv"),
+            cannot_start: None,
+            launcher: Launcher::for_this_binary(),
         };
-        for (name, found) in [("ffmpeg", &tools.ffmpeg), ("ffprobe", &tools.ffprobe)] {
-            match found {
-                Some(p) => tracing::info!("using {name} at {}", p.display()),
-                None => tracing::warn!(
+        let mut problems = Vec::new();
+        for (name, priority) in [
+            ("ffmpeg", Priority::Background),
+            ("ffprobe", Priority::Interactive),
+        ] {
+            let slot = if name == "ffmpeg" {
+                &mut tools.ffmpeg
+            } else {
+                &mut tools.ffprobe
+            };
+            let Some(path) = slot.clone() else {
+                tracing::warn!(
                     "{name} was not found: videos are listed and play, but without {}; {INSTALL_HINT}",
                     if name == "ffprobe" { "durations and sizes" } else { "MKV conversion" }
-                ),
+                );
+                continue;
+            };
+            match starts(&tools.launcher, &path, name, priority) {
+                Ok(()) => tracing::info!("using {name} at {}", path.display()),
+                Err(why) => {
+                    *slot = None;
+                    problems.push(format!("{name} cannot start: {why}"));
+                }
             }
+        }
+        if !problems.is_empty() {
+            let text = problems.join("; ");
+            tracing::error!(
+                "{text}. Conversions, posters and /listen wait until this is fixed and pimedia is restarted."
+            );
+            tools.cannot_start = Some(text);
         }
         tools
     }
+
+    /// ffmpeg through the launch chain, if it can run.
+    pub fn ffmpeg_command(&self, priority: Priority) -> Option<Command> {
+        Some(self.launcher.command(self.ffmpeg.as_deref()?, priority))
+    }
+
+    /// ffprobe through the launch chain, if it can run.
+    pub fn ffprobe_command(&self) -> Option<Command> {
+        Some(
+            self.launcher
+                .command(self.ffprobe.as_deref()?, Priority::Interactive),
+        )
+    }
+
+    /// Why ffmpeg can't be used, as a sentence's end ("… can't be streamed: {this}").
+    pub fn ffmpeg_unavailable(&self) -> String {
+        match &self.cannot_start {
+            Some(why) => why.clone(),
+            None => format!("ffmpeg is not installed; {INSTALL_HINT}"),
+        }
+    }
+
+    /// Why nothing can be converted, if so: ffmpeg or ffprobe is missing or
+    /// cannot start.
+    pub fn problem(&self) -> Option<String> {
+        (self.ffmpeg.is_none() || self.ffprobe.is_none()).then(|| self.ffmpeg_unavailable())
+    }
 }
 
-fn find_on_path(name: &str) -> Option<PathBuf> {
+/// Runs `program -version` as pimedia would run it.
+fn starts(
+    launcher: &Launcher,
+    program: &Path,
+    name: &str,
+    priority: Priority,
+) -> Result<(), String> {
+    let out = launcher
+        .command(program, priority)
+        .arg("-version")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| e.to_string())?;
+    if out.status.success() && out.stdout.starts_with(format!("{name} version").as_bytes()) {
+        return Ok(());
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let said = stderr
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("it printed nothing");
+    Err(format!("{} ({})", said.trim(), out.status))
+}
+
+pub(super) fn find_on_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .map(|dir| dir.join(name))

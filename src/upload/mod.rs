@@ -27,8 +27,9 @@ pub fn random_id() -> std::io::Result<String> {
     std::fs::File::open("/dev/urandom")?.read_exact(&mut b)?;
     Ok(auth::hex(&b))
 }
+pub use crate::fsutil::TempFile;
 pub use names::{accepted_types, file_type, safe_name, FileType};
-pub use sink::{human_size, Incoming, Limits, TempFile};
+pub use sink::{human_size, Incoming, Limits};
 
 /// A file that made it into the library.
 #[derive(Debug, Clone, Serialize)]
@@ -142,9 +143,9 @@ impl Uploads {
         size: u64,
     ) -> Result<Accepted> {
         let probe = match (kind, &self.tools.ffprobe) {
-            (FileType::Video, Some(ffprobe)) => {
-                let (ffprobe, file) = (ffprobe.clone(), temp.path().to_path_buf());
-                let probed = tokio::task::spawn_blocking(move || media::probe(&ffprobe, &file))
+            (FileType::Video, Some(_)) => {
+                let (tools, file) = (self.tools.clone(), temp.path().to_path_buf());
+                let probed = tokio::task::spawn_blocking(move || media::probe(&tools, &file))
                     .await
                     .map_err(|e| Error::Internal(e.to_string()))?;
                 match probed {

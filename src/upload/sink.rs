@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::fsutil::free_space;
+use crate::fsutil::{free_space, TempFile};
 
 /// How often (in bytes written) free space is checked again.
 const SPACE_CHECK_EVERY: u64 = 64 << 20;
@@ -64,38 +64,6 @@ pub fn human_size(bytes: u64) -> String {
         format!("{v:.0} {}", UNITS[u])
     } else {
         format!("{v:.1} {}", UNITS[u])
-    }
-}
-
-/// A temp file removed on drop unless [`TempFile::keep`] was called: every
-/// error path, a client gone and a dropped request future clean up alike.
-#[derive(Debug)]
-pub struct TempFile {
-    path: PathBuf,
-    armed: bool,
-}
-
-impl TempFile {
-    pub fn new(path: PathBuf) -> TempFile {
-        TempFile { path, armed: true }
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// The file has been renamed away or must survive (a resumable upload).
-    pub fn keep(mut self) -> PathBuf {
-        self.armed = false;
-        std::mem::take(&mut self.path)
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        if self.armed {
-            let _ = std::fs::remove_file(&self.path);
-        }
     }
 }
 

@@ -13,6 +13,10 @@ struct Health {
     version: &'static str,
     ffmpeg: bool,
     ffprobe: bool,
+    /// Both found and shown to start the way jobs start them.
+    ffmpeg_starts: bool,
+    /// "ffmpeg cannot start: …" (from the start-up check) or "… not installed".
+    ffmpeg_error: Option<String>,
     free_disk_bytes: Option<u64>,
     queue_depth: usize,
     videos: usize,
@@ -24,10 +28,13 @@ pub async fn healthz(app: Arc<App>) -> Result<warp::reply::Json, Rejection> {
         .await
         .ok()
         .flatten();
+    let problem = app.tools.problem();
     Ok(warp::reply::json(&Health {
         version: env!("CARGO_PKG_VERSION"),
         ffmpeg: app.tools.ffmpeg.is_some(),
         ffprobe: app.tools.ffprobe.is_some(),
+        ffmpeg_starts: problem.is_none(),
+        ffmpeg_error: problem,
         free_disk_bytes: free,
         queue_depth: app.queue_depth(),
         videos: app.library.len(),

@@ -85,6 +85,8 @@ struct JobsPage {
     version: &'static str,
     jobs: Vec<JobRow>,
     live: bool,
+    /// Why nothing is being converted ("ffmpeg cannot start: …").
+    problem: Option<String>,
 }
 
 pub async fn page(app: Arc<App>) -> Reply_ {
@@ -94,6 +96,7 @@ pub async fn page(app: Arc<App>) -> Reply_ {
         version: ASSET_VERSION,
         jobs,
         live,
+        problem: app.tools.problem(),
     }
     .render()
     .map_err(|e| warp::reject::custom(Error::Internal(format!("template: {e}"))))?;

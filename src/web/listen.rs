@@ -13,6 +13,7 @@ use warp::http::header;
 use warp::Reply;
 
 use crate::error::Error;
+use crate::media::launch::Priority;
 use crate::App;
 
 struct Piped {
@@ -36,13 +37,16 @@ pub async fn listen(
     if crate::media::kind_of(&file).is_none() {
         return Err(Error::NotFound.into());
     }
-    let ffmpeg = app.tools.ffmpeg.clone().ok_or_else(|| {
-        Error::Unavailable(format!(
-            "ffmpeg is not installed, so audio can't be streamed; {}",
-            crate::media::INSTALL_HINT
-        ))
-    })?;
-    let mut child = tokio::process::Command::new(ffmpeg)
+    let ffmpeg = app
+        .tools
+        .ffmpeg_command(Priority::Interactive)
+        .ok_or_else(|| {
+            Error::Unavailable(format!(
+                "Audio can't be streamed: {}.",
+                app.tools.ffmpeg_unavailable()
+            ))
+        })?;
+    let mut child = tokio::process::Command::from(ffmpeg)
         .args(["-hide_banner", "-nostdin", "-loglevel", "error", "-i"])
         .arg(&file)
         .args([

@@ -1,0 +1,393 @@
+//! The install as a user does it: a Debian bookworm root booted with
+//! systemd (systemd-nspawn), `deploy/install.sh` run inside it as root, and
+//! the phone's upload through nginx on port 80. Needs root (as CI has); a
+//! run without root says "skipped" and checks nothing.
+//!
+//! The root is made once by debootstrap and cached in
+//! `/var/cache/pimedia-tests` (or `$PIMEDIA_TEST_ROOTS`); each run boots it
+//! with a throw-away overlay, so the cache stays clean.
+
+mod common;
+use common::*;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// What the booted root holds besides minbase, so the test needs no
+/// network inside. Bump the version when the list changes.
+const PACKAGES: &str = "systemd,systemd-sysv,dbus,curl,procps,ffmpeg,nginx";
+const ROOT_NAME: &str = "bookworm-minbase-v1";
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The cached bookworm root, made on first use.
+fn bookworm_root() -> PathBuf {
+    let cache = std::env::var_os("PIMEDIA_TEST_ROOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/var/cache/pimedia-tests"));
+    let root = cache.join(ROOT_NAME);
+    if root.join("usr/bin/ffmpeg").exists() {
+        return root;
+    }
+    std::fs::create_dir_all(&cache).unwrap();
+    let partial = cache.join(format!("{ROOT_NAME}.partial"));
+    let _ = std::fs::remove_dir_all(&partial);
+    let mirror = std::env::var("PIMEDIA_DEBIAN_MIRROR")
+        .unwrap_or_else(|_| "http://deb.debian.org/debian".into());
+    eprintln!(
+        "install test: making a bookworm root in {} (about a minute, once)",
+        root.display()
+    );
+    let out = Command::new("debootstrap")
+        .args([
+            "--variant=minbase",
+            &format!("--include={PACKAGES}"),
+            "bookworm",
+        ])
+        .arg(&partial)
+        .arg(&mirror)
+        .output()
+        .expect("debootstrap must be installed (tests/run.sh installs it)");
+    assert!(
+        out.status.success(),
+        "debootstrap failed: {}",
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .rev()
+            .take(20)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    std::fs::rename(&partial, &root).unwrap();
+    root
+}
+
+/// A booted container; powered off on drop, its overlay thrown away.
+struct Machine {
+    nspawn: Child,
+    init: u32,
+    console: PathBuf,
+}
+
+impl Machine {
+    fn boot(root: &Path, binds: &[(&Path, &str)], console: PathBuf) -> Machine {
+        let mut cmd = Command::new("systemd-nspawn");
+        cmd.arg("-D")
+            .arg(root)
+            .args(["-b", "--register=no", "--keep-unit", "--private-network"])
+            .args(["--volatile=overlay", "--quiet"])
+            .arg(format!("--machine=pimedia-test-{}", std::process::id()));
+        for (host, inside) in binds {
+            cmd.arg(format!("--bind-ro={}:{inside}", host.display()));
+        }
+        let nspawn = cmd
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&console).unwrap())
+            .stderr(Stdio::from(
+                std::fs::File::options()
+                    .append(true)
+                    .open(&console)
+                    .unwrap(),
+            ))
+            .spawn()
+            .expect("systemd-nspawn must be installed (tests/run.sh installs systemd-container)");
+        let mut m = Machine {
+            nspawn,
+            init: 0,
+            console,
+        };
+        m.init = m.find_init();
+        // systemctl answers nothing until the manager is up; "degraded" is
+        // fine: a minimal root has units that fail in a container.
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let state = m.sh("systemctl is-system-running");
+            let state = String::from_utf8_lossy(&state.stdout).trim().to_string();
+            if state == "running" || state == "degraded" {
+                return m;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the container did not boot ({state}):\n{}",
+                m.console_text()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// The container's PID 1, as the host sees it.
+    fn find_init(&mut self) -> u32 {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(st)) = self.nspawn.try_wait() {
+                panic!("systemd-nspawn exited with {st}:\n{}", self.console_text());
+            }
+            let out = Command::new("pgrep")
+                .args(["-P", &self.nspawn.id().to_string(), "-x", "systemd"])
+                .output()
+                .unwrap();
+            if let Some(pid) = String::from_utf8_lossy(&out.stdout)
+                .split_whitespace()
+                .next()
+                .and_then(|p| p.parse().ok())
+            {
+                return pid;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!(
+            "the container's systemd did not start:\n{}",
+            self.console_text()
+        );
+    }
+
+    fn console_text(&self) -> String {
+        std::fs::read_to_string(&self.console).unwrap_or_default()
+    }
+
+    /// Runs a shell command inside, as root.
+    fn sh(&self, script: &str) -> Output {
+        Command::new("nsenter")
+            .args([
+                "-t",
+                &self.init.to_string(),
+                "-a",
+                "--",
+                "/bin/sh",
+                "-c",
+                script,
+            ])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    }
+
+    /// Runs a shell command inside and returns its standard output; a
+    /// failure panics with what it printed and pimedia's log.
+    fn ok(&self, script: &str) -> String {
+        let out = self.sh(script);
+        assert!(
+            out.status.success(),
+            "`{script}` failed ({}):\n{}{}\n--- pimedia's log ---\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+            self.journal()
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn journal(&self) -> String {
+        let out = self.sh("journalctl -u pimedia --no-pager -o cat | tail -n 40");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn json(&self, path: &str) -> serde_json::Value {
+        let body = self.ok(&format!("curl -sSf http://127.0.0.1{path}"));
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"))
+    }
+
+    fn wait_until(&self, secs: u64, what: &str, mut f: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while Instant::now() < deadline {
+            if f() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!(
+            "timed out waiting for {what}\n--- pimedia's log ---\n{}",
+            self.journal()
+        );
+    }
+
+    fn wait_healthy(&self) {
+        self.wait_until(30, "pimedia to answer through nginx", || {
+            self.sh("curl -sf -o /dev/null http://127.0.0.1/healthz")
+                .status
+                .success()
+        });
+    }
+
+    fn ffmpeg_running(&self) -> bool {
+        self.sh("pgrep -x ffmpeg").status.success()
+    }
+}
+
+impl Drop for Machine {
+    fn drop(&mut self) {
+        // SIGTERM asks nspawn for a clean shutdown of the container.
+        nix_kill(self.nspawn.id(), "TERM");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.nspawn.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.nspawn.kill();
+        let _ = self.nspawn.wait();
+    }
+}
+
+fn job_for<'a>(jobs: &'a serde_json::Value, source: &str) -> Option<&'a serde_json::Value> {
+    jobs.as_array()?.iter().find(|j| j["source"] == source)
+}
+
+fn stream_codecs(m: &Machine, file: &str) -> Vec<String> {
+    m.ok(&format!(
+        "ffprobe -v error -show_entries stream=codec_name -of csv=p=0 {file}"
+    ))
+    .lines()
+    .map(|l| l.trim().to_string())
+    .collect()
+}
+
+#[test]
+fn installed_service_converts_serves_survives_restart_stops_clean_and_uninstalls() {
+    if !nix_is_root() {
+        eprintln!("install test: skipped (it boots a container, which needs root)");
+        return;
+    }
+    let root = bookworm_root();
+    let work = tempfile::tempdir_in("/var/tmp").unwrap();
+    let data = work.path().join("data");
+    // What a phone and an old disk hold: an MKV with AC-3 sound, an MP4.
+    make_h264(&data.join("holiday.mkv"), 4, "ac3");
+    make_mp4(&data.join("phone.mp4"), 3);
+    let bin = Path::new(bin());
+    let m = Machine::boot(
+        &root,
+        &[
+            (repo(), "/src"),
+            (bin, "/opt/pimedia-under-test"),
+            (&data, "/data"),
+        ],
+        work.path().join("console.log"),
+    );
+
+    m.ok("/src/deploy/install.sh /opt/pimedia-under-test");
+    m.ok("systemctl is-active pimedia");
+    m.wait_healthy();
+    let health = m.json("/healthz");
+    assert_eq!(health["ffmpeg_starts"], true, "{health}");
+
+    // The phone's form upload, through nginx on port 80.
+    for f in ["holiday.mkv", "phone.mp4"] {
+        let code = m.ok(&format!(
+            "curl -s -o /dev/null -w '%{{http_code}}' -H 'Accept: application/json' \
+             -F file=@/data/{f} http://127.0.0.1/upload"
+        ));
+        assert_eq!(code, "201", "uploading {f}");
+    }
+    m.wait_until(60, "the remux of holiday.mkv to end", || {
+        job_for(&m.json("/api/jobs"), "holiday.mkv")
+            .is_some_and(|j| j["state"] != "queued" && j["state"] != "running")
+    });
+    let jobs = m.json("/api/jobs");
+    let job = job_for(&jobs, "holiday.mkv").unwrap();
+    assert_eq!(job["state"], "done", "{job}\n{}", m.journal());
+    assert_eq!(
+        stream_codecs(&m, "/srv/media/holiday.mp4")[..2],
+        ["h264", "aac"]
+    );
+    // nginx (www-data) reads what the service wrote.
+    m.ok("ls -l /srv/media/holiday.mp4 | grep -q '^-rw-r--r--'");
+
+    // Both get posters, and they are JPEGs served through nginx.
+    m.wait_until(60, "posters for both videos", || {
+        let videos = m.json("/api/videos");
+        let all = videos.as_array().unwrap();
+        all.len() == 2 && all.iter().all(|v| v["thumb"].is_string())
+    });
+    for v in m.json("/api/videos").as_array().unwrap() {
+        let thumb = v["thumb"].as_str().unwrap();
+        let head = m.sh(&format!("curl -sSf http://127.0.0.1{thumb} | head -c 2"));
+        assert_eq!(head.stdout, b"\xff\xd8", "{thumb} is not a JPEG");
+    }
+
+    // A TV seeking: nginx answers the range from the file itself.
+    let headers =
+        m.ok("curl -s -D - -o /tmp/part -r 1000-1999 http://127.0.0.1/videos/holiday.mp4");
+    assert!(headers.starts_with("HTTP/1.1 206"), "{headers}");
+    assert!(
+        headers.to_lowercase().contains("server: nginx"),
+        "{headers}"
+    );
+    m.ok("dd if=/srv/media/holiday.mp4 bs=1000 skip=1 count=1 status=none | cmp - /tmp/part");
+
+    // /listen streams MP3 made by an ffmpeg the service starts.
+    let mp3 = m.sh("curl -s -m 10 http://127.0.0.1/listen/phone.mp4.mp3 | head -c 4096");
+    assert_eq!(mp3.stdout.len(), 4096, "{}", m.journal());
+    assert!(
+        mp3.stdout.starts_with(b"ID3") || (mp3.stdout[0] == 0xff && mp3.stdout[1] & 0xe0 == 0xe0)
+    );
+
+    // A restart keeps the library and the job history.
+    let videos_before = m.json("/api/videos");
+    let jobs_before = m.json("/api/jobs");
+    m.ok("systemctl restart pimedia");
+    m.wait_healthy();
+    m.wait_until(30, "the library to be listed again", || {
+        m.json("/api/videos").as_array().unwrap().len() == 2
+    });
+    let paths = |v: &serde_json::Value| {
+        let mut p: Vec<String> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["path"].as_str().unwrap().to_string())
+            .collect();
+        p.sort();
+        p
+    };
+    assert_eq!(paths(&m.json("/api/videos")), paths(&videos_before));
+    let ids = |v: &serde_json::Value| -> Vec<(u64, String)> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|j| (j["id"].as_u64().unwrap(), j["state"].to_string()))
+            .collect()
+    };
+    assert_eq!(ids(&m.json("/api/jobs")), ids(&jobs_before));
+
+    // Stop while a client is slowly taking an MP3: no ffmpeg is left.
+    m.ok(
+        "setsid sh -c 'curl -s --limit-rate 2k http://127.0.0.1/listen/holiday.mp4.mp3 \
+         > /dev/null' < /dev/null > /dev/null 2>&1 &",
+    );
+    m.wait_until(20, "the /listen ffmpeg to run", || m.ffmpeg_running());
+    m.ok("systemctl stop pimedia");
+    m.wait_until(10, "every ffmpeg to end with the service", || {
+        !m.ffmpeg_running()
+    });
+
+    // Installing again is harmless: settings kept, videos kept, running.
+    let settings = m.ok("sha256sum /etc/default/pimedia");
+    m.ok("/src/deploy/install.sh /opt/pimedia-under-test");
+    m.ok("systemctl is-active pimedia");
+    assert_eq!(m.ok("sha256sum /etc/default/pimedia"), settings);
+    m.wait_healthy();
+    m.wait_until(30, "the library after a second install", || {
+        m.json("/api/videos").as_array().unwrap().len() == 2
+    });
+
+    // Uninstall stops the service and keeps the videos.
+    m.ok("/src/deploy/install.sh --uninstall");
+    let active = m.sh("systemctl is-active pimedia");
+    assert!(!active.status.success());
+    m.ok("test ! -e /usr/local/bin/pimedia && test ! -e /etc/systemd/system/pimedia.service");
+    m.ok("test -s /srv/media/holiday.mkv && test -s /srv/media/holiday.mp4 && test -s /srv/media/phone.mp4");
+    assert!(!m.ffmpeg_running());
+}
+
+fn nix_is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0\n"))
+        .unwrap_or(false)
+}
