@@ -66,6 +66,8 @@ if [ ! -e /etc/default/pimedia ]; then
 #PIMEDIA_DELETE_ORIGINALS=true
 #PIMEDIA_VIDEOS_URL=/videos/
 #PIMEDIA_DISK_RESERVE=1G
+# The unit lets pimedia reach only the LAN: for an internet service, also
+# add its address with IPAddressAllow= (sudo systemctl edit pimedia).
 #PIMEDIA_ON_JOB_DONE=/usr/bin/curl -s -d "ready" https://ntfy.sh/my-topic
 #RUST_LOG=info
 CONF

@@ -24,14 +24,8 @@
         var bar = li.getElementsByTagName('progress')[0];
         if (bar) { bar.value = j.progress; }
         var detail = li.querySelector('.job-detail');
-        if (detail && j.state === 'running') {
-          var parts = [Math.round(j.progress) + '%'];
-          if (j.speed) { parts.push(j.speed.toFixed(1) + '\u00d7 speed'); }
-          if (j.eta_secs !== null && j.eta_secs !== undefined) {
-            parts.push(Math.floor(j.eta_secs / 60) + ':' + ('0' + (j.eta_secs % 60)).slice(-2) + ' left');
-          }
-          detail.textContent = parts.join(' \u00b7 ');
-        }
+        /* The server formats it, as on the page. */
+        if (detail) { detail.textContent = j.detail; }
       }
       if (live) { setTimeout(poll, 2000); }
     };

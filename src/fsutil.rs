@@ -2,6 +2,36 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Seconds since the Unix epoch (0 if the clock is before it).
+pub fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Reads a JSON state file. `None` when it is missing; one that does not
+/// parse is moved aside to `<name>.corrupt` with a warning (so it can be
+/// looked at, and is never read again) and `None` is returned. Blocking.
+pub fn load_json<T: serde::de::DeserializeOwned>(file: &Path, what: &str) -> Option<T> {
+    let bytes = std::fs::read(file).ok()?;
+    match serde_json::from_slice(&bytes) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            let mut aside = file.as_os_str().to_owned();
+            aside.push(".corrupt");
+            tracing::warn!(
+                "{what} {} is unreadable ({e}); moved to {} and starting afresh",
+                file.display(),
+                Path::new(&aside).display()
+            );
+            let _ = std::fs::rename(file, &aside);
+            None
+        }
+    }
+}
 
 /// A dot-prefixed temp name beside `target`, unique per process and call.
 pub fn temp_path_for(target: &Path, tag: &str) -> PathBuf {

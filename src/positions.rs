@@ -41,17 +41,7 @@ impl Positions {
     /// Loads `positions.json`; an unreadable one is moved aside.
     pub fn load(state_dir: &Path) -> Positions {
         let file = state_dir.join("positions.json");
-        let map = match std::fs::read(&file) {
-            Ok(b) => serde_json::from_slice(&b).unwrap_or_else(|e| {
-                tracing::warn!(
-                    "positions file {} is unreadable ({e}); moved aside",
-                    file.display()
-                );
-                let _ = std::fs::rename(&file, file.with_extension("json.corrupt"));
-                HashMap::new()
-            }),
-            Err(_) => HashMap::new(),
-        };
+        let map = crate::fsutil::load_json(&file, "positions file").unwrap_or_default();
         Positions {
             file,
             map: Mutex::new(map),
@@ -68,7 +58,7 @@ impl Positions {
         let p = Position {
             position: position.max(0.0),
             duration: duration.filter(|d| d.is_finite() && *d > 0.0),
-            updated: crate::jobs::now(),
+            updated: crate::fsutil::now(),
         };
         self.map.lock().unwrap().insert(path.to_string(), p);
         let _order = self.save_lock.lock().await;

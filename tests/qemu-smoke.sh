@@ -1,6 +1,6 @@
 #!/bin/sh
-# The Pi builds, each run under qemu as it would run on a Pi: --help, a
-# page, a Range request and a small upload. Builds them first
+# The Pi builds, each run under qemu as it would run on a Pi: --help,
+# ffmpeg starting, a page, a Range request and a small upload. Builds them first
 # (deploy/build.sh) unless SKIP_BUILD is set.
 #   tests/qemu-smoke.sh                 aarch64 and armv7
 #   tests/qemu-smoke.sh aarch64         one of them
@@ -37,6 +37,8 @@ smoke() {
     until curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null; do
         i=$((i + 1)); [ $i -lt 300 ] || fail "no answer"; sleep 0.1
     done
+    # The host's ffmpeg, started the way jobs start it.
+    curl -fs "http://127.0.0.1:$PORT/healthz" | grep -q '"ffmpeg_starts":true' || fail "ffmpeg cannot start"
     curl -fs "http://127.0.0.1:$PORT/" | grep -q 'href="/watch/film.mp4"' || fail "the library page"
     code=$(curl -s -o "$WORK/part" -w '%{http_code}' -H 'Range: bytes=10-109' "http://127.0.0.1:$PORT/videos/film.mp4")
     [ "$code" = 206 ] || fail "Range answered $code"

@@ -435,6 +435,14 @@ fn sigterm_leaves_no_ffmpeg_and_requeues_the_job() {
         job_state(&s, "long.mkv") == "running"
     });
     assert!(ffmpeg_running(&src));
+    // The page's script shows the server's own progress line.
+    s.wait_until(20, "a progress line with time left", || {
+        let detail = s.json("/api/jobs")[0]["detail"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        detail.contains("% · ") && detail.ends_with(" left")
+    });
     let (status, took) = s.terminate();
     assert_eq!(status.code(), Some(0));
     assert!(took < Duration::from_secs(8), "{took:?}");

@@ -46,6 +46,8 @@ fn help_documents_every_option_and_its_env() {
         "upload-password",
         "delete-originals",
         "videos-url",
+        "disk-reserve",
+        "on-job-done",
     ] {
         assert!(help.contains(&format!("--{opt}")), "{opt}");
         let env = format!("PIMEDIA_{}", opt.to_uppercase().replace('-', "_"));

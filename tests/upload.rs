@@ -262,8 +262,9 @@ fn over_max_upload_is_413_before_the_body_ends() {
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(answer.contains("upload limit of 1 MiB"), "{answer}");
     drop(c);
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(files(&s.media()), Vec::<String>::new());
+    s.wait_until(10, "no file and no temp file left", || {
+        files(&s.media()).is_empty()
+    });
 }
 
 fn free_bytes(p: &Path) -> u64 {
@@ -303,8 +304,9 @@ fn crossing_the_disk_reserve_is_507_and_removes_the_temp() {
         assert_eq!(r.status(), 507);
         assert!(r.text().unwrap().contains("Not enough free disk space"));
     }
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(files(&s.media()), Vec::<String>::new());
+    s.wait_until(10, "no file and no temp file left", || {
+        files(&s.media()).is_empty()
+    });
     // Through tus the size is known up front: refused before any byte.
     let r = tus_post(&s, 3 << 30, &format!("filename {}", b64(b"huge.mp4")));
     assert_eq!(r.status(), 507);

@@ -5,10 +5,11 @@ mod hook;
 mod remux;
 mod store;
 
+use crate::fsutil::now;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -24,6 +25,22 @@ use store::{Saved, Store};
 pub const MAX_ATTEMPTS: u32 = 3;
 /// Wait before the second attempt; each later one waits 4 times longer.
 const RETRY_BACKOFF_SECS: u64 = 2;
+
+/// What a worker should do next.
+enum Claim {
+    Job(Box<Job>),
+    /// Nothing due; a retry is due in this many seconds.
+    WaitSecs(u64),
+    Idle,
+}
+
+/// Sleeps for `d`, or forever when there is nothing to wait for.
+async fn sleep_for(d: Option<Duration>) {
+    match d {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
+    }
+}
 
 pub struct Settings {
     pub workers: usize,
@@ -43,13 +60,6 @@ pub struct Jobs {
     /// One rename at a time, so two jobs never pick the same free name.
     rename_lock: tokio::sync::Mutex<()>,
     save_lock: tokio::sync::Mutex<()>,
-}
-
-pub fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }
 
 impl Jobs {
@@ -150,7 +160,7 @@ impl Jobs {
         };
         tracing::info!("job {id} queued: {source}");
         self.save().await;
-        self.wake.notify_waiters();
+        self.wake.notify_one();
         Some(id)
     }
 
@@ -291,25 +301,33 @@ impl Jobs {
             })
             .ok_or(Error::NotFound)??;
         self.save().await;
-        self.wake.notify_waiters();
+        self.wake.notify_one();
         Ok(job)
     }
 
-    /// Takes the next due queued job, marking it running.
-    fn claim(&self) -> Option<Job> {
+    /// Takes the next due queued job, marking it running; or says when the
+    /// next one (a retry waiting out its backoff) is due.
+    fn claim(&self) -> Claim {
         if self.shutting_down.load(Ordering::SeqCst) {
-            return None;
+            return Claim::Idle;
         }
         let mut s = self.saved.lock().unwrap();
         let t = now();
-        let j = s
-            .jobs
-            .iter_mut()
-            .find(|j| j.state == State::Queued && j.not_before <= t)?;
-        j.state = State::Running;
-        j.attempts += 1;
-        j.progress = 0.0;
-        Some(j.clone())
+        let mut queued = s.jobs.iter_mut().filter(|j| j.state == State::Queued);
+        let mut next_due: Option<u64> = None;
+        for j in queued.by_ref() {
+            if j.not_before <= t {
+                j.state = State::Running;
+                j.attempts += 1;
+                j.progress = 0.0;
+                return Claim::Job(Box::new(j.clone()));
+            }
+            next_due = Some(next_due.map_or(j.not_before, |d| d.min(j.not_before)));
+        }
+        match next_due {
+            Some(at) => Claim::WaitSecs(at - t),
+            None => Claim::Idle,
+        }
     }
 
     /// Starts the pool. Each worker takes one job at a time. Without a
@@ -334,18 +352,21 @@ impl Jobs {
             if stop.is_cancelled() {
                 break;
             }
-            match self.claim() {
-                Some(job) => {
+            // A wake-up sent while no worker waits is kept (notify_one), so
+            // none is lost between the claim and the wait.
+            let wait = match self.claim() {
+                Claim::Job(job) => {
                     self.save().await;
-                    self.run(job).await;
+                    self.run(*job).await;
+                    continue;
                 }
-                None => {
-                    tokio::select! {
-                        _ = stop.cancelled() => break,
-                        _ = self.wake.notified() => {}
-                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                    }
-                }
+                Claim::WaitSecs(secs) => Some(Duration::from_secs(secs)),
+                Claim::Idle => None,
+            };
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                _ = self.wake.notified() => {}
+                _ = sleep_for(wait) => {}
             }
         }
     }

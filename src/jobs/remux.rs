@@ -56,12 +56,11 @@ pub async fn run(jobs: Arc<Jobs>, job: &Job, control: Arc<Control>) -> Ended {
 
     // The library probed it already (scan or upload) unless it changed
     // since; if its probe is on the way, wait for it rather than run two.
-    for _ in 0..200 {
-        if !jobs.library.probe_pending(&job.source) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        jobs.library.wait_for_probe(&job.source),
+    )
+    .await;
     let probe = match jobs.library.probe_of(&job.source) {
         Some(p) => p,
         None => {

@@ -18,8 +18,28 @@ pub enum State {
 }
 
 impl State {
+    pub const ALL: [State; 5] = [
+        State::Queued,
+        State::Running,
+        State::Done,
+        State::Failed,
+        State::Cancelled,
+    ];
+
     pub fn is_live(self) -> bool {
         matches!(self, State::Queued | State::Running)
+    }
+
+    /// The name pages, the API and `jobs.json` use (serde's too; a test
+    /// holds them equal).
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Queued => "queued",
+            State::Running => "running",
+            State::Done => "done",
+            State::Failed => "failed",
+            State::Cancelled => "cancelled",
+        }
     }
 }
 
@@ -83,23 +103,7 @@ impl Store {
     /// Reads the queue; a corrupt file is moved aside with a warning and the
     /// queue starts empty (the start-up scan queues sources again).
     pub fn load(&self) -> Saved {
-        let bytes = match std::fs::read(&self.file) {
-            Ok(b) => b,
-            Err(_) => return Saved::default(),
-        };
-        match serde_json::from_slice::<Saved>(&bytes) {
-            Ok(s) => s,
-            Err(e) => {
-                let aside = self.file.with_extension("json.corrupt");
-                tracing::warn!(
-                    "job queue {} is unreadable ({e}); moved to {} and starting with an empty queue",
-                    self.file.display(),
-                    aside.display()
-                );
-                let _ = std::fs::rename(&self.file, &aside);
-                Saved::default()
-            }
-        }
+        crate::fsutil::load_json(&self.file, "job queue").unwrap_or_default()
     }
 
     /// Blocking.
@@ -130,4 +134,19 @@ pub fn trim_history(jobs: &mut Vec<Job>) {
             true
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_names_are_what_serde_writes() {
+        for s in State::ALL {
+            assert_eq!(
+                serde_json::to_string(&s).unwrap(),
+                format!("\"{}\"", s.name())
+            );
+        }
+    }
 }

@@ -35,22 +35,7 @@ impl MetaCache {
     /// aside with a warning (it is only a cache).
     pub fn load(state_dir: &Path) -> MetaCache {
         let file = state_dir.join("metadata.json");
-        let entries = match std::fs::read(&file) {
-            Ok(bytes) => match serde_json::from_slice(&bytes) {
-                Ok(map) => map,
-                Err(e) => {
-                    let aside = file.with_extension("json.corrupt");
-                    tracing::warn!(
-                        "metadata cache {} is unreadable ({e}); moved to {} and starting afresh",
-                        file.display(),
-                        aside.display()
-                    );
-                    let _ = std::fs::rename(&file, &aside);
-                    HashMap::new()
-                }
-            },
-            Err(_) => HashMap::new(),
-        };
+        let entries = crate::fsutil::load_json(&file, "metadata cache").unwrap_or_default();
         MetaCache {
             file,
             entries,

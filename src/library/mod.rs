@@ -1,5 +1,6 @@
 //! The media index: what videos exist, their metadata, and how to list them.
-//! Kept in memory and updated in place; requests never walk the disk.
+//! Kept in memory and updated in place: listing pages and the API never
+//! walk the disk (the player reads its video's folder once, for subtitles).
 
 mod cache;
 mod indexer;
@@ -109,6 +110,8 @@ pub struct Library {
     work: mpsc::UnboundedSender<Work>,
     /// Files queued for ffprobe and not probed yet.
     probing: Mutex<std::collections::HashSet<String>>,
+    /// Woken whenever a probe ends (see `wait_for_probe`).
+    probed: tokio::sync::Notify,
     /// `<state-dir>/thumbs`: posters named by [`poster_id`].
     thumbs: PathBuf,
     /// Remux sources whose conversion ended without an MP4. Only these get
@@ -140,6 +143,7 @@ impl Library {
             cache: Mutex::new(cache),
             work,
             probing: Mutex::new(Default::default()),
+            probed: tokio::sync::Notify::new(),
             thumbs,
             source_posters: Mutex::new(Default::default()),
             fresh: Mutex::new(Vec::new()),
@@ -277,11 +281,27 @@ impl Library {
     /// ffprobe's turn for `path` is over, whatever it found.
     fn probe_finished(&self, path: &str) {
         self.probing.lock().unwrap().remove(path);
+        self.probed.notify_waiters();
     }
 
     /// Whether ffprobe has yet to run on `path` (queued or running).
     pub fn probe_pending(&self, path: &str) -> bool {
         self.probing.lock().unwrap().contains(path)
+    }
+
+    /// Returns once ffprobe has run on `path`, if it was queued or running.
+    pub async fn wait_for_probe(&self, path: &str) {
+        loop {
+            let probed = self.probed.notified();
+            tokio::pin!(probed);
+            // Registered before the check, so a probe that ends between
+            // the two still wakes us.
+            probed.as_mut().enable();
+            if !self.probe_pending(path) {
+                return;
+            }
+            probed.await;
+        }
     }
 
     /// Records what ffprobe said about a file as it is now, when someone

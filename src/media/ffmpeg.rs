@@ -70,6 +70,17 @@ fn sidecar_command(tools: &Tools) -> Option<Command> {
     Some(cmd)
 }
 
+/// ffmpeg writing the first audio track of `file` to its stdout as MP3
+/// (`/listen`); the caller sets the pipes and owns the child.
+pub fn audio_as_mp3(tools: &Tools, file: &Path) -> Option<Command> {
+    let mut cmd = tools.ffmpeg_command(Priority::Interactive)?;
+    cmd.args(["-hide_banner", "-nostdin", "-loglevel", "error", "-i"])
+        .arg(file)
+        .args(["-vn", "-map", "0:a:0", "-c:a", "libmp3lame", "-b:a", "160k"])
+        .args(["-f", "mp3", "pipe:1"]);
+    Some(cmd)
+}
+
 /// Runs `ffmpeg -i input <output_args>`, reporting progress against
 /// `duration`. Blocking.
 pub fn run(

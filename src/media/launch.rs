@@ -54,6 +54,16 @@ impl Launcher {
         }
     }
 
+    /// The same chain without the guard, for where pimedia's binary cannot
+    /// be started again (qemu-user runs it, but cannot `exec` it).
+    pub fn without_guard(&self) -> Option<Launcher> {
+        self.guard.as_ref()?;
+        Some(Launcher {
+            guard: None,
+            ..self.clone()
+        })
+    }
+
     /// A command that runs `program` through the chain; the caller adds
     /// the program's own arguments and its pipes.
     pub fn command(&self, program: &Path, priority: Priority) -> Command {

@@ -46,7 +46,17 @@ impl Tools {
                 );
                 continue;
             };
-            match starts(&tools.launcher, &path, name, priority) {
+            let mut result = starts(&tools.launcher, &path, name, priority);
+            if let (Err(why), Some(bare)) = (&result, tools.launcher.without_guard()) {
+                if starts(&bare, &path, name, priority).is_ok() {
+                    tracing::warn!(
+                        "pimedia cannot start its own binary as ffmpeg's guard ({why}); ffmpeg runs without it, so after a kill -9 of pimedia outside systemd a running ffmpeg finishes on its own"
+                    );
+                    tools.launcher = bare;
+                    result = Ok(());
+                }
+            }
+            match result {
                 Ok(()) => tracing::info!("using {name} at {}", path.display()),
                 Err(why) => {
                     *slot = None;

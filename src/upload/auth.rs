@@ -1,9 +1,9 @@
 //! `--upload-password`: a constant-time password check and a signed cookie
 //! that keeps a browser in once it has given the password.
 
-use std::io::{Read, Write};
+use crate::fsutil::now;
+use std::io::Write;
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -30,7 +30,7 @@ impl Auth {
             match std::fs::read(&file) {
                 Ok(bytes) if bytes.len() == 32 => key.copy_from_slice(&bytes),
                 _ => {
-                    std::fs::File::open("/dev/urandom")?.read_exact(&mut key)?;
+                    getrandom::fill(&mut key).map_err(std::io::Error::other)?;
                     use std::os::unix::fs::OpenOptionsExt;
                     let mut f = std::fs::OpenOptions::new()
                         .write(true)
@@ -99,13 +99,6 @@ impl Auth {
             || cookie.is_some_and(|c| self.check_cookie(c))
             || header_password.is_some_and(|p| self.check_password(p))
     }
-}
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }
 
 pub fn hex(bytes: &[u8]) -> String {

@@ -22,9 +22,8 @@ pub use auth::{Auth, COOKIE};
 
 /// 128 random bits in hex, for ids that must not be guessed.
 pub fn random_id() -> std::io::Result<String> {
-    use std::io::Read;
     let mut b = [0u8; 16];
-    std::fs::File::open("/dev/urandom")?.read_exact(&mut b)?;
+    getrandom::fill(&mut b).map_err(std::io::Error::other)?;
     Ok(auth::hex(&b))
 }
 pub use crate::fsutil::TempFile;

@@ -3,10 +3,10 @@
 //! bytes a dot-prefixed file in the target folder, so an upload resumes
 //! after a restart and completes with a rename.
 
+use crate::fsutil::now;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use bytes::Buf;
@@ -141,13 +141,6 @@ impl Drop for BusyGuard<'_> {
     }
 }
 
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
 impl Tus {
     /// Loads every upload's state; unreadable state files are moved aside.
     pub fn load(state_dir: &Path, root: &Path) -> std::io::Result<Tus> {
@@ -159,17 +152,8 @@ impl Tus {
             if path.extension().and_then(|e| e.to_str()) != Some("json") {
                 continue;
             }
-            match std::fs::read(&path)
-                .ok()
-                .and_then(|b| serde_json::from_slice::<TusUpload>(&b).ok())
-            {
-                Some(u) => {
-                    uploads.insert(u.id.clone(), u);
-                }
-                None => {
-                    tracing::warn!("unreadable upload state {}; moved aside", path.display());
-                    let _ = std::fs::rename(&path, path.with_extension("corrupt"));
-                }
+            if let Some(u) = crate::fsutil::load_json::<TusUpload>(&path, "upload state") {
+                uploads.insert(u.id.clone(), u);
             }
         }
         let tus = Tus {

@@ -81,10 +81,6 @@ fn etag_matches(list: &str, etag: &str) -> bool {
         .any(|t| t.trim() == "*" || bare(t) == bare(etag))
 }
 
-fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
-
 /// Serves `file` (already resolved inside the media dir) for GET or HEAD.
 pub async fn serve_file(
     file: &Path,
@@ -115,9 +111,9 @@ pub async fn serve_file(
         .header(header::ACCEPT_RANGES, "bytes")
         .header(header::CONTENT_TYPE, crate::media::content_type(file));
 
-    let not_modified = match header_str(headers, header::IF_NONE_MATCH) {
+    let not_modified = match super::header_str(headers, header::IF_NONE_MATCH) {
         Some(inm) => etag_matches(inm, &etag),
-        None => header_str(headers, header::IF_MODIFIED_SINCE)
+        None => super::header_str(headers, header::IF_MODIFIED_SINCE)
             .and_then(|d| httpdate::parse_http_date(d).ok())
             .is_some_and(|since| modified_secs <= since),
     };
@@ -128,7 +124,7 @@ pub async fn serve_file(
             .expect("valid response"));
     }
 
-    let range_applies = match header_str(headers, header::IF_RANGE) {
+    let range_applies = match super::header_str(headers, header::IF_RANGE) {
         None => true,
         Some(v) if v.trim_start().starts_with('"') || v.trim_start().starts_with("W/") => {
             // If-Range needs a strong match.
@@ -136,7 +132,7 @@ pub async fn serve_file(
         }
         Some(v) => httpdate::parse_http_date(v).is_ok_and(|d| d == modified_secs),
     };
-    let range = match header_str(headers, header::RANGE) {
+    let range = match super::header_str(headers, header::RANGE) {
         Some(r) if range_applies => parse_range(r, len),
         _ => ByteRange::Full,
     };

@@ -29,17 +29,8 @@ pub struct JobRow {
     pub can_retry: bool,
 }
 
-fn state_name(s: State) -> &'static str {
-    match s {
-        State::Queued => "queued",
-        State::Running => "running",
-        State::Done => "done",
-        State::Failed => "failed",
-        State::Cancelled => "cancelled",
-    }
-}
-
-fn row(j: &Job) -> JobRow {
+/// The progress line of a job: percent, speed, time left, retries.
+fn detail(j: &Job) -> String {
     let mut detail = Vec::new();
     if j.state == State::Running {
         detail.push(format!("{:.0}%", j.progress));
@@ -60,12 +51,16 @@ fn row(j: &Job) -> JobRow {
             crate::jobs::MAX_ATTEMPTS
         ));
     }
+    detail.join(" · ")
+}
+
+fn row(j: &Job) -> JobRow {
     JobRow {
         id: j.id,
         source: j.source.clone(),
-        state: state_name(j.state),
+        state: j.state.name(),
         progress: j.progress,
-        detail: detail.join(" · "),
+        detail: detail(j),
         error: j.error.clone().unwrap_or_default(),
         plan: j.plan.clone(),
         log: j.log.clone(),
@@ -103,8 +98,27 @@ pub async fn page(app: Arc<App>) -> Reply_ {
     Ok(warp::reply::html(html).into_response())
 }
 
+/// A job as `/api/jobs` shows it: as saved, plus the progress line the
+/// page shows ("42% · 1.5× speed · 1:15:00 left"), so scripts need not
+/// format durations themselves.
+#[derive(serde::Serialize)]
+struct ApiJob {
+    #[serde(flatten)]
+    job: Job,
+    detail: String,
+}
+
 pub async fn api(app: Arc<App>) -> Reply_ {
-    Ok(warp::reply::json(&app.jobs.list()).into_response())
+    let jobs: Vec<ApiJob> = app
+        .jobs
+        .list()
+        .into_iter()
+        .map(|job| ApiJob {
+            detail: detail(&job),
+            job,
+        })
+        .collect();
+    Ok(warp::reply::json(&jobs).into_response())
 }
 
 /// Cancel, retry or dismiss: JSON for scripts, back to the page for forms.

@@ -13,7 +13,6 @@ use warp::http::header;
 use warp::Reply;
 
 use crate::error::Error;
-use crate::media::launch::Priority;
 use crate::App;
 
 struct Piped {
@@ -37,30 +36,13 @@ pub async fn listen(
     if crate::media::kind_of(&file).is_none() {
         return Err(Error::NotFound.into());
     }
-    let ffmpeg = app
-        .tools
-        .ffmpeg_command(Priority::Interactive)
-        .ok_or_else(|| {
-            Error::Unavailable(format!(
-                "Audio can't be streamed: {}.",
-                app.tools.ffmpeg_unavailable()
-            ))
-        })?;
+    let ffmpeg = crate::media::ffmpeg::audio_as_mp3(&app.tools, &file).ok_or_else(|| {
+        Error::Unavailable(format!(
+            "Audio can't be streamed: {}.",
+            app.tools.ffmpeg_unavailable()
+        ))
+    })?;
     let mut child = tokio::process::Command::from(ffmpeg)
-        .args(["-hide_banner", "-nostdin", "-loglevel", "error", "-i"])
-        .arg(&file)
-        .args([
-            "-vn",
-            "-map",
-            "0:a:0",
-            "-c:a",
-            "libmp3lame",
-            "-b:a",
-            "160k",
-            "-f",
-            "mp3",
-            "pipe:1",
-        ])
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())

@@ -25,6 +25,14 @@ pub use files::{parse_range, ByteRange};
 
 impl warp::reject::Reject for Error {}
 
+/// A header's value as text, if it is there and printable.
+fn header_str(
+    headers: &warp::http::HeaderMap,
+    name: impl warp::http::header::AsHeaderName,
+) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
 /// Static assets are linked with this, so a release changes their URLs.
 pub const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
 

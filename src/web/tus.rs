@@ -28,13 +28,9 @@ fn error(e: &Error) -> warp::reply::Response {
     b.body(format!("{e}\n").into()).expect("valid response")
 }
 
-fn header_str<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    h.get(name).and_then(|v| v.to_str().ok())
-}
-
 /// Every request but OPTIONS must speak our version, and be allowed to upload.
 fn precheck(app: &App, h: &HeaderMap) -> Option<warp::reply::Response> {
-    if header_str(h, "tus-resumable") != Some(tus::VERSION) {
+    if super::header_str(h, "tus-resumable") != Some(tus::VERSION) {
         return Some(
             base(StatusCode::PRECONDITION_FAILED)
                 .header("Tus-Version", tus::VERSION)
@@ -68,12 +64,13 @@ pub async fn create(app: Arc<App>, h: HeaderMap) -> Reply_ {
             "Upload-Defer-Length is not supported: send Upload-Length.".into(),
         )));
     }
-    let Some(length) = header_str(&h, "upload-length").and_then(|v| v.parse::<u64>().ok()) else {
+    let Some(length) = super::header_str(&h, "upload-length").and_then(|v| v.parse::<u64>().ok())
+    else {
         return Ok(error(&Error::BadRequest(
             "Upload-Length is missing or not a number.".into(),
         )));
     };
-    let meta = tus::parse_metadata(header_str(&h, "upload-metadata").unwrap_or(""));
+    let meta = tus::parse_metadata(super::header_str(&h, "upload-metadata").unwrap_or(""));
     match app.tus.create(&app.uploads, length, &meta).await {
         Ok(u) => Ok(base(StatusCode::CREATED)
             .header(header::LOCATION, format!("/uploads/{}", u.id))
@@ -114,17 +111,18 @@ where
     if let Some(r) = precheck(&app, &h) {
         return Ok(r);
     }
-    if header_str(&h, "content-type") != Some("application/offset+octet-stream") {
+    if super::header_str(&h, "content-type") != Some("application/offset+octet-stream") {
         return Ok(error(&Error::UnsupportedType(
             "A PATCH must have Content-Type: application/offset+octet-stream.".into(),
         )));
     }
-    let Some(offset) = header_str(&h, "upload-offset").and_then(|v| v.parse::<u64>().ok()) else {
+    let Some(offset) = super::header_str(&h, "upload-offset").and_then(|v| v.parse::<u64>().ok())
+    else {
         return Ok(error(&Error::BadRequest(
             "Upload-Offset is missing or not a number.".into(),
         )));
     };
-    let checksum = match header_str(&h, "upload-checksum") {
+    let checksum = match super::header_str(&h, "upload-checksum") {
         None => None,
         Some(v) => match Checksum::parse(v) {
             Some(c) => Some(c),
