@@ -6,6 +6,7 @@
 pub mod config;
 pub mod error;
 pub mod fsutil;
+pub mod intake;
 pub mod jobs;
 pub mod library;
 pub mod media;
@@ -142,9 +143,10 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
             on_job_done: config.on_job_done.clone(),
         },
     );
-    jobs.enqueue_unconverted().await;
+    let intake = Arc::new(intake::Intake::new(library.clone(), jobs.clone()));
+    intake.catch_up().await;
     let app = Arc::new(App {
-        uploads: Uploads::new(library.clone(), tools.clone(), limits),
+        uploads: Uploads::new(root, intake.clone(), tools.clone(), limits),
         auth: Auth::new(&state_dir, config.upload_password.clone())?,
         tus,
         jobs: jobs.clone(),
@@ -156,7 +158,7 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
     let mut tasks = vec![
         prober,
         tokio::spawn(expire_uploads(app.clone(), stop.clone())),
-        watch::start(app.library.clone(), jobs.clone(), state_dir, stop.clone()),
+        watch::start(app.library.clone(), intake, state_dir, stop.clone()),
     ];
     tasks.extend(jobs.start(stop.clone()));
     Ok(Running { app, stop, tasks })

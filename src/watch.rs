@@ -14,9 +14,9 @@ use notify_debouncer_full::{new_debouncer, DebounceEventResult};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::jobs::Jobs;
+use crate::intake::Intake;
 use crate::library::{found_file, scan, Library};
-use crate::media::{kind_of, Kind};
+use crate::media::kind_of;
 use crate::paths::check_relative;
 
 /// A file must keep its size and mtime this long before it is probed.
@@ -44,14 +44,14 @@ pub struct Watcher {
     root: PathBuf,
     state_dir: PathBuf,
     library: Arc<Library>,
-    jobs: Arc<Jobs>,
+    intake: Arc<Intake>,
     candidates: HashMap<PathBuf, Candidate>,
 }
 
 /// Starts watching `root`; the task stops with `stop`.
 pub fn start(
     library: Arc<Library>,
-    jobs: Arc<Jobs>,
+    intake: Arc<Intake>,
     state_dir: PathBuf,
     stop: CancellationToken,
 ) -> tokio::task::JoinHandle<()> {
@@ -85,7 +85,7 @@ pub fn start(
         root: library.root().to_path_buf(),
         state_dir,
         library,
-        jobs,
+        intake,
         candidates: HashMap::new(),
     };
     tokio::spawn(async move {
@@ -308,11 +308,7 @@ impl Watcher {
             }
         }
         tracing::info!("new or changed file: {rel}");
-        let kind = found.kind;
-        self.library.add(found, None);
-        if kind == Kind::NeedsRemux && !self.library.is_superseded(&rel) {
-            self.jobs.enqueue(&rel, None).await;
-        }
+        self.intake.arrived(found, None, None).await;
     }
 
     /// Compares the disk with the library: new or changed files become

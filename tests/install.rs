@@ -302,6 +302,8 @@ fn installed_service_converts_serves_survives_restart_stops_clean_and_uninstalls
         all.len() == 2 && all.iter().all(|v| v["thumb"].is_string())
     });
     for v in m.json("/api/videos").as_array().unwrap() {
+        // ffprobe ran under the unit too.
+        assert!(v["duration"].as_f64().unwrap() > 2.0, "{v}");
         let thumb = v["thumb"].as_str().unwrap();
         let head = m.sh(&format!("curl -sSf http://127.0.0.1{thumb} | head -c 2"));
         assert_eq!(head.stdout, b"\xff\xd8", "{thumb} is not a JPEG");

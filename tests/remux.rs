@@ -553,3 +553,25 @@ fn cancel_and_retry_follow_the_upload_password() {
     assert_eq!(r.status(), 200);
     assert_eq!(finished_job(&s, "junk.mkv")["state"], "failed");
 }
+
+#[test]
+fn an_uploaded_mkv_whose_mp4_is_already_there_is_not_converted_again() {
+    let d = media_with(&[("film.mp4", &|p| h264(p, 2, "aac"))]);
+    let s = Server::start_in(d, &[]);
+    let src = tempfile::tempdir().unwrap();
+    let mkv = src.path().join("film.mkv");
+    h264(&mkv, 2, "ac3");
+    let r = upload_file(&s, &mkv, &[("Accept", "application/json")]);
+    assert_eq!(r.status(), 201);
+    // The upload is answered after its file is queued (or not): the same
+    // rule as for a file copied into the folder.
+    assert_eq!(s.json("/api/jobs"), serde_json::json!([]));
+    let listed: Vec<String> = s
+        .json("/api/videos")
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["path"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(listed, ["film.mp4"]);
+}

@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use crate::error::{Error, Result};
 use crate::library::Library;
 use crate::media::ffmpeg::Control;
-use crate::media::{Kind, Tools};
+use crate::media::Tools;
 pub use store::{Job, State};
 use store::{Saved, Store};
 
@@ -164,22 +164,10 @@ impl Jobs {
         Some(id)
     }
 
-    /// Queues every remux source the library holds that has never had a
-    /// job and has no MP4 beside it (the start-up scan's findings).
-    pub async fn enqueue_unconverted(&self) {
-        let known: std::collections::HashSet<String> = self
-            .saved
-            .lock()
-            .unwrap()
-            .jobs
-            .iter()
-            .map(|j| j.source.clone())
-            .collect();
-        for v in self.library.all() {
-            if v.kind == Kind::NeedsRemux && !known.contains(&v.path) {
-                self.enqueue(&v.path, None).await;
-            }
-        }
+    /// Every source that has or had a job.
+    pub fn sources(&self) -> std::collections::HashSet<String> {
+        let s = self.saved.lock().unwrap();
+        s.jobs.iter().map(|j| j.source.clone()).collect()
     }
 
     pub fn list(&self) -> Vec<Job> {

@@ -14,7 +14,8 @@ use futures_util::{Stream, StreamExt};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::library::{found_file, Library};
+use crate::intake::Intake;
+use crate::library::found_file;
 use crate::media::{self, Tools};
 use crate::paths::check_relative;
 
@@ -38,9 +39,21 @@ pub struct Accepted {
     pub size: u64,
 }
 
+/// A file whose bytes have all arrived, waiting to be checked and placed.
+pub struct Complete<'a> {
+    pub temp: TempFile,
+    /// Where it goes: the folder relative to the media dir, and on disk.
+    pub folder: &'a str,
+    pub dir: &'a Path,
+    /// The safe name it asked for, and what kind of file that is.
+    pub name: &'a str,
+    pub kind: FileType,
+    pub size: u64,
+}
+
 pub struct Uploads {
     root: PathBuf,
-    library: Arc<Library>,
+    intake: Arc<Intake>,
     tools: Tools,
     pub limits: Limits,
     /// Picking a free name and renaming onto it happen under this lock, so
@@ -55,10 +68,11 @@ pub fn default_reserve(root: &Path) -> u64 {
 }
 
 impl Uploads {
-    pub fn new(library: Arc<Library>, tools: Tools, limits: Limits) -> Uploads {
+    /// Uploads into `root` (the media dir, canonical).
+    pub fn new(root: PathBuf, intake: Arc<Intake>, tools: Tools, limits: Limits) -> Uploads {
         Uploads {
-            root: library.root().to_path_buf(),
-            library,
+            root,
+            intake,
             tools,
             limits,
             rename_lock: tokio::sync::Mutex::new(()),
@@ -101,6 +115,7 @@ impl Uploads {
         folder: &str,
         dir: &Path,
         raw_name: &str,
+        owner: Option<&str>,
         mut body: S,
     ) -> Result<Accepted>
     where
@@ -127,20 +142,28 @@ impl Uploads {
         }
         let (temp, size) = incoming.finish().await?;
         let temp = temp.expect("a form upload owns its temp file");
-        self.accept(temp, folder, dir, &name, kind, size).await
+        let done = Complete {
+            temp,
+            folder,
+            dir,
+            name: &name,
+            kind,
+            size,
+        };
+        self.accept(done, owner).await
     }
 
     /// Checks a complete temp file, renames it to a free name beside it and
     /// adds it to the library. Any failure removes the temp file.
-    pub async fn accept(
-        &self,
-        temp: TempFile,
-        folder: &str,
-        dir: &Path,
-        name: &str,
-        kind: FileType,
-        size: u64,
-    ) -> Result<Accepted> {
+    pub async fn accept(&self, done: Complete<'_>, owner: Option<&str>) -> Result<Accepted> {
+        let Complete {
+            temp,
+            folder,
+            dir,
+            name,
+            kind,
+            size,
+        } = done;
         let probe = match (kind, &self.tools.ffprobe) {
             (FileType::Video, Some(_)) => {
                 let (tools, file) = (self.tools.clone(), temp.path().to_path_buf());
@@ -184,7 +207,9 @@ impl Uploads {
         tracing::info!("upload accepted: {rel} ({})", human_size(size));
         if kind == FileType::Video {
             if let Some(found) = found_file(&final_path, rel.clone()) {
-                self.library.add(found, probe);
+                self.intake
+                    .arrived(found, probe, owner.map(str::to_string))
+                    .await;
             }
         }
         Ok(Accepted {

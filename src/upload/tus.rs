@@ -275,6 +275,7 @@ impl Tus {
         id: &str,
         offset: u64,
         checksum: Option<Checksum>,
+        owner: Option<&str>,
         mut body: S,
     ) -> Result<(u64, Option<Accepted>)>
     where
@@ -363,16 +364,15 @@ impl Tus {
         // Complete: the same checks as a form upload, then the library.
         let dir = path.parent().unwrap_or(&self.root).to_path_buf();
         let kind = super::file_type(&u.name).expect("checked at creation");
-        let accepted = ups
-            .accept(
-                TempFile::new(path),
-                &u.folder,
-                &dir,
-                &u.name,
-                kind,
-                u.length,
-            )
-            .await;
+        let done = super::Complete {
+            temp: TempFile::new(path),
+            folder: &u.folder,
+            dir: &dir,
+            name: &u.name,
+            kind,
+            size: u.length,
+        };
+        let accepted = ups.accept(done, owner).await;
         match accepted {
             Ok(a) => {
                 u.done = Some(a.path.clone());

@@ -133,21 +133,23 @@ where
             }
         },
     };
+    let viewer = Caller::from_headers(&h).viewer;
     match app
         .tus
-        .patch(&app.uploads, &id, offset, checksum, Box::pin(body))
+        .patch(
+            &app.uploads,
+            &id,
+            offset,
+            checksum,
+            viewer.as_deref(),
+            Box::pin(body),
+        )
         .await
     {
-        Ok((offset, accepted)) => {
-            if let Some(a) = accepted {
-                let viewer = Caller::from_headers(&h).viewer;
-                super::upload::queue_remuxes(&app, &[a], viewer.as_ref()).await;
-            }
-            Ok(base(StatusCode::NO_CONTENT)
-                .header("Upload-Offset", offset)
-                .body(Default::default())
-                .expect("valid response"))
-        }
+        Ok((offset, _)) => Ok(base(StatusCode::NO_CONTENT)
+            .header("Upload-Offset", offset)
+            .body(Default::default())
+            .expect("valid response")),
         Err(e) => Ok(error(&e)),
     }
 }

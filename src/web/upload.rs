@@ -72,16 +72,6 @@ pub async fn get_page(
     Ok(resp)
 }
 
-/// Hands each accepted video that TVs can't play to the remux queue.
-pub async fn queue_remuxes(app: &App, accepted: &[Accepted], viewer: Option<&String>) {
-    for a in accepted {
-        let kind = crate::media::kind_of(std::path::Path::new(&a.name));
-        if kind == Some(crate::media::Kind::NeedsRemux) {
-            app.jobs.enqueue(&a.path, viewer.cloned()).await;
-        }
-    }
-}
-
 /// An error as the caller wants it: JSON for scripts, the page for people.
 fn error_reply(app: &App, caller: &Caller, e: &Error) -> warp::reply::Response {
     if caller.wants_json {
@@ -102,9 +92,8 @@ pub async fn post_form(
         return Ok(error_reply(&app, &caller, &Error::Unauthorized));
     }
     let mut form = form;
-    match receive_all(&app, &mut form).await {
+    match receive_all(&app, &mut form, caller.viewer.as_deref()).await {
         Ok((folder, accepted)) => Ok({
-            queue_remuxes(&app, &accepted, caller.viewer.as_ref()).await;
             if caller.wants_json {
                 warp::reply::with_status(warp::reply::json(&accepted), StatusCode::CREATED)
                     .into_response()
@@ -159,7 +148,11 @@ async fn drain(mut form: FormData, patience: std::time::Duration) {
     let _ = tokio::time::timeout(patience, work).await;
 }
 
-async fn receive_all(app: &App, form: &mut FormData) -> Result<(String, Vec<Accepted>), Error> {
+async fn receive_all(
+    app: &App,
+    form: &mut FormData,
+    owner: Option<&str>,
+) -> Result<(String, Vec<Accepted>), Error> {
     let ups = &app.uploads;
     let (mut folder, mut dir) = ups.target_dir("").await?;
     let mut accepted = Vec::new();
@@ -190,7 +183,7 @@ async fn receive_all(app: &App, form: &mut FormData) -> Result<(String, Vec<Acce
                     continue;
                 }
                 let a = ups
-                    .receive(&folder, &dir, &raw, Box::pin(part.stream()))
+                    .receive(&folder, &dir, &raw, owner, Box::pin(part.stream()))
                     .await?;
                 accepted.push(a);
             }
