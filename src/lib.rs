@@ -123,8 +123,12 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         .await
         .map_err(std::io::Error::other)?;
     let stop = CancellationToken::new();
-    let (library, prober) =
-        Library::open(root.clone(), state_dir.clone(), tools.clone(), stop.clone()).await;
+    let library::Opened {
+        library,
+        indexer,
+        leftovers,
+        added,
+    } = Library::open(root.clone(), state_dir.clone(), tools.clone(), stop.clone()).await;
     let limits = Limits {
         max_upload: config.max_upload,
         reserve: config
@@ -132,7 +136,7 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
             .unwrap_or_else(|| upload::default_reserve(&root)),
     };
     let tus = Tus::load(&state_dir, &root)?;
-    sweep_leftovers(library.take_leftovers(), &tus);
+    sweep_leftovers(leftovers, &tus);
     let jobs = Jobs::load(
         &state_dir,
         library.clone(),
@@ -156,9 +160,9 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         library,
     });
     let mut tasks = vec![
-        prober,
+        indexer,
         tokio::spawn(expire_uploads(app.clone(), stop.clone())),
-        watch::start(app.library.clone(), intake, state_dir, stop.clone()),
+        watch::start(app.library.clone(), intake, added, state_dir, stop.clone()),
     ];
     tasks.extend(jobs.start(stop.clone()));
     Ok(Running { app, stop, tasks })

@@ -46,12 +46,16 @@ pub struct Watcher {
     library: Arc<Library>,
     intake: Arc<Intake>,
     candidates: HashMap<PathBuf, Candidate>,
+    /// Files the library took in, with when: each is looked for once its
+    /// events are surely here (see `check_fresh`).
+    fresh: Vec<(String, Instant)>,
 }
 
 /// Starts watching `root`; the task stops with `stop`.
 pub fn start(
     library: Arc<Library>,
     intake: Arc<Intake>,
+    added: mpsc::UnboundedReceiver<String>,
     state_dir: PathBuf,
     stop: CancellationToken,
 ) -> tokio::task::JoinHandle<()> {
@@ -87,11 +91,12 @@ pub fn start(
         library,
         intake,
         candidates: HashMap::new(),
+        fresh: Vec::new(),
     };
     tokio::spawn(async move {
         // Dropping the debouncer stops its thread.
         let _keep = debouncer;
-        w.run(rx, scan_every, stop).await;
+        w.run(rx, added, scan_every, stop).await;
     })
 }
 
@@ -99,6 +104,7 @@ impl Watcher {
     async fn run(
         &mut self,
         mut rx: mpsc::UnboundedReceiver<DebounceEventResult>,
+        mut added: mpsc::UnboundedReceiver<String>,
         scan_every: Duration,
         stop: CancellationToken,
     ) {
@@ -126,13 +132,14 @@ impl Watcher {
                     }
                     None => {}
                 },
+                Some(path) = added.recv() => self.fresh.push((path, Instant::now())),
                 _ = tick.tick() => {
                     if Instant::now() >= next_scan {
                         self.rescan().await;
                         next_scan = Instant::now() + scan_every;
                     }
                     self.settle().await;
-                    self.check_fresh();
+                    self.check_fresh().await;
                 }
             }
         }
@@ -235,12 +242,26 @@ impl Watcher {
     /// A file created and deleted within one debounce window gives no
     /// event at all: the library may hold it (an upload, a remux output)
     /// although it is gone.
-    fn check_fresh(&mut self) {
-        for rel in self.library.take_fresh(FRESH_CHECK) {
-            let path = self.root.join(&rel);
-            if !path.exists() {
-                self.removed(&path);
-            }
+    async fn check_fresh(&mut self) {
+        let now = Instant::now();
+        let (due, young): (Vec<_>, Vec<_>) = std::mem::take(&mut self.fresh)
+            .into_iter()
+            .partition(|(_, at)| now.duration_since(*at) >= FRESH_CHECK);
+        self.fresh = young;
+        if due.is_empty() {
+            return;
+        }
+        let paths: Vec<PathBuf> = due.iter().map(|(rel, _)| self.root.join(rel)).collect();
+        let gone = tokio::task::spawn_blocking(move || {
+            paths
+                .into_iter()
+                .filter(|p| !p.exists())
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap_or_default();
+        for path in gone {
+            self.removed(&path);
         }
     }
 

@@ -2,11 +2,12 @@
 //! time, then makes their posters, off the async workers and at low
 //! priority, saving the metadata cache as it goes.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use sha2::Digest;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 use tokio_util::sync::CancellationToken;
 
 use super::{found_file, Library};
@@ -16,6 +17,55 @@ use crate::media::{self, Tools};
 pub enum Work {
     Probe(String),
     Poster(String),
+}
+
+/// The indexer's queue, and which files it has yet to probe (so a remux
+/// job can wait for a probe rather than run a second ffprobe).
+pub struct Queue {
+    work: mpsc::UnboundedSender<Work>,
+    probing: Mutex<HashSet<String>>,
+    /// Woken whenever a probe ends.
+    probed: Notify,
+}
+
+impl Queue {
+    pub fn new() -> (Queue, mpsc::UnboundedReceiver<Work>) {
+        let (work, rx) = mpsc::unbounded_channel();
+        let q = Queue {
+            work,
+            probing: Mutex::new(HashSet::new()),
+            probed: Notify::new(),
+        };
+        (q, rx)
+    }
+
+    pub fn push(&self, w: Work) {
+        if let Work::Probe(p) = &w {
+            self.probing.lock().unwrap().insert(p.clone());
+        }
+        let _ = self.work.send(w);
+    }
+
+    /// ffprobe's turn for `path` is over, whatever it found.
+    pub fn probe_finished(&self, path: &str) {
+        self.probing.lock().unwrap().remove(path);
+        self.probed.notify_waiters();
+    }
+
+    /// Returns once ffprobe has run on `path`, if it was queued or running.
+    pub async fn wait_for_probe(&self, path: &str) {
+        loop {
+            let probed = self.probed.notified();
+            tokio::pin!(probed);
+            // Registered before the check, so a probe that ends between
+            // the two still wakes us.
+            probed.as_mut().enable();
+            if !self.probing.lock().unwrap().contains(path) {
+                return;
+            }
+            probed.await;
+        }
+    }
 }
 
 /// The poster's file name for a file as it is now: a new version of the
@@ -103,7 +153,7 @@ pub async fn run(
                 }
                 // A remux job may have probed it meanwhile.
                 if lib.probe_of(&path).is_some() {
-                    lib.probe_finished(&path);
+                    lib.queue.probe_finished(&path);
                     continue;
                 }
                 let file = lib.root.join(&path);
@@ -116,7 +166,7 @@ pub async fn run(
                 })
                 .await;
                 if !matches!(result, Ok(Some(_))) {
-                    lib.probe_finished(&path);
+                    lib.queue.probe_finished(&path);
                 }
                 if let Ok(Some((found, probed))) = result {
                     if let Err(e) = &probed {
@@ -125,7 +175,7 @@ pub async fn run(
                     let has_video = probed.as_ref().is_ok_and(|p| p.video().is_some());
                     lib.record_probe(&path, found.size, found.modified, probed);
                     if has_video {
-                        lib.queue(Work::Poster(path));
+                        lib.queue.push(Work::Poster(path));
                     }
                     since_save += 1;
                 }

@@ -50,8 +50,7 @@ impl Library {
             self.sorted_folder(&prefix, q.sort)
         } else {
             let index = self.index.read().unwrap();
-            let remuxed = self.remuxed.read().unwrap();
-            Arc::new(select(&index, &remuxed, &prefix, &needle, q.sort))
+            Arc::new(select(&index, &prefix, &needle, q.sort))
         };
         let index = self.index.read().unwrap();
         let folders: Vec<String> = if needle.is_empty() {
@@ -99,8 +98,7 @@ impl Library {
         }
         let list = {
             let index = self.index.read().unwrap();
-            let remuxed = self.remuxed.read().unwrap();
-            Arc::new(select(&index, &remuxed, prefix, "", sort))
+            Arc::new(select(&index, prefix, "", sort))
         };
         let mut cache = self.sorted.lock().unwrap();
         if cache.0 != generation || cache.1.len() > 256 {
@@ -118,13 +116,7 @@ impl Library {
 
 /// The paths of the videos in `prefix` (only directly in it unless
 /// searching for `needle`), in the order asked for.
-fn select(
-    index: &Index,
-    remuxed: &HashMap<String, String>,
-    prefix: &str,
-    needle: &str,
-    sort: Sort,
-) -> Vec<String> {
+fn select(index: &Index, prefix: &str, needle: &str, sort: Sort) -> Vec<String> {
     let searching = !needle.is_empty();
     let mut videos: Vec<&Video> = index
         .videos
@@ -132,7 +124,7 @@ fn select(
         .take_while(|(p, _)| p.starts_with(prefix))
         .map(|(_, v)| v)
         .filter(|v| searching || !v.path[prefix.len()..].contains('/'))
-        .filter(|v| !is_superseded(&index.videos, remuxed, v))
+        .filter(|v| !is_superseded(&index.videos, &index.remuxed, v))
         .filter(|v| {
             !searching
                 || v.title().to_lowercase().contains(needle)

@@ -83,6 +83,13 @@ type SortedCache = (u64, HashMap<(String, Sort), Arc<Vec<String>>>);
 struct Index {
     videos: BTreeMap<String, Video>,
     folders: BTreeSet<String>,
+    /// Source -> the MP4 a remux made of it: they show as one entry.
+    remuxed: HashMap<String, String>,
+    /// Remux sources whose conversion ended without an MP4, or whose MP4
+    /// went: they show as themselves, so only they get a poster of their
+    /// own (any other source's poster would be thrown away with it, and
+    /// making it would slow its remux).
+    stays: std::collections::HashSet<String>,
 }
 
 impl Index {
@@ -96,33 +103,39 @@ impl Index {
     }
 }
 
+/// The index: videos, folders, and which entry each remux source shows as.
+///
+/// Locks: `index` and `cache` are never held together, except in `open`
+/// (cache, then index); `sorted` is taken alone. The indexer's queue has
+/// its own lock, taken alone.
 pub struct Library {
     root: PathBuf,
-    /// Source -> the MP4 a remux made of it: they show as one entry.
-    remuxed: RwLock<HashMap<String, String>>,
+    index: RwLock<Index>,
     /// Bumped on every change of membership or order.
     generation: AtomicU64,
     /// (generation, (folder prefix, sort) -> ordered paths).
     sorted: Mutex<SortedCache>,
-    leftovers: Mutex<Vec<PathBuf>>,
-    index: RwLock<Index>,
+    /// What ffprobe said of each file as it was (saved in the state dir).
     cache: Mutex<MetaCache>,
-    work: mpsc::UnboundedSender<Work>,
-    /// Files queued for ffprobe and not probed yet.
-    probing: Mutex<std::collections::HashSet<String>>,
-    /// Woken whenever a probe ends (see `wait_for_probe`).
-    probed: tokio::sync::Notify,
+    /// Probes and posters to make, owned by the indexer task.
+    queue: indexer::Queue,
     /// `<state-dir>/thumbs`: posters named by [`poster_id`].
     thumbs: PathBuf,
-    /// Remux sources whose conversion ended without an MP4. Only these get
-    /// a poster of their own: any other source's poster would be thrown
-    /// away with it, and making it would slow its remux.
-    source_posters: Mutex<std::collections::HashSet<String>>,
-    /// Files put in the library by `add`, with when. The watcher checks
-    /// each is still on disk once its events are due, because the debouncer
-    /// drops a create and a delete that fall in one window, and pimedia's
-    /// own files (uploads, remux outputs) enter the library without one.
-    fresh: Mutex<Vec<(String, std::time::Instant)>>,
+    /// Every path `add`ed, for the watcher: the debouncer drops a create
+    /// and a delete that fall in one window, and pimedia's own files enter
+    /// the library without an event, so it checks each is still there.
+    added: mpsc::UnboundedSender<String>,
+}
+
+/// What `Library::open` hands to start-up.
+pub struct Opened {
+    pub library: Arc<Library>,
+    /// The indexer task (probes and posters); it stops with `stop`.
+    pub indexer: tokio::task::JoinHandle<()>,
+    /// pimedia's own temp files the scan found, for start-up to sweep.
+    pub leftovers: Vec<PathBuf>,
+    /// The paths `add`ed from now on, for the watcher.
+    pub added: mpsc::UnboundedReceiver<String>,
 }
 
 impl Library {
@@ -130,23 +143,18 @@ impl Library {
         root: PathBuf,
         thumbs: PathBuf,
         cache: MetaCache,
-        leftovers: Vec<PathBuf>,
-        work: mpsc::UnboundedSender<Work>,
+        queue: indexer::Queue,
+        added: mpsc::UnboundedSender<String>,
     ) -> Library {
         Library {
             root,
-            remuxed: RwLock::new(Default::default()),
+            index: RwLock::new(Index::default()),
             generation: AtomicU64::new(0),
             sorted: Mutex::new(Default::default()),
-            leftovers: Mutex::new(leftovers),
-            index: RwLock::new(Index::default()),
             cache: Mutex::new(cache),
-            work,
-            probing: Mutex::new(Default::default()),
-            probed: tokio::sync::Notify::new(),
+            queue,
             thumbs,
-            source_posters: Mutex::new(Default::default()),
-            fresh: Mutex::new(Vec::new()),
+            added,
         }
     }
 
@@ -158,8 +166,9 @@ impl Library {
         state_dir: PathBuf,
         tools: Tools,
         stop: CancellationToken,
-    ) -> (Arc<Library>, tokio::task::JoinHandle<()>) {
-        let (work, work_rx) = mpsc::unbounded_channel();
+    ) -> Opened {
+        let (queue, work_rx) = indexer::Queue::new();
+        let (added, added_rx) = mpsc::unbounded_channel();
         let thumbs = state_dir.join("thumbs");
         let (scanned, cache, posters) = {
             let (root, state_dir, thumbs) = (root.clone(), state_dir.clone(), thumbs.clone());
@@ -182,13 +191,7 @@ impl Library {
             .await
             .expect("scan task panicked")
         };
-        let lib = Arc::new(Library::empty(
-            root,
-            thumbs.clone(),
-            cache,
-            scanned.leftovers,
-            work,
-        ));
+        let lib = Arc::new(Library::empty(root, thumbs.clone(), cache, queue, added));
         let (mut to_probe, mut to_poster) = (Vec::new(), Vec::new());
         {
             let mut cache = lib.cache.lock().unwrap();
@@ -204,7 +207,7 @@ impl Library {
                             v.thumb = Some(id);
                         } else if v.meta.as_ref().is_some_and(|m| m.width.is_some())
                             && !c.poster_failed
-                            && lib.wants_poster(&v)
+                            && v.kind != Kind::NeedsRemux
                         {
                             to_poster.push(v.path.clone());
                         }
@@ -236,34 +239,36 @@ impl Library {
             to_poster.len()
         );
         for p in to_probe {
-            lib.queue(Work::Probe(p));
+            lib.queue.push(Work::Probe(p));
         }
         for p in to_poster {
-            lib.queue(Work::Poster(p));
+            lib.queue.push(Work::Poster(p));
         }
-        let worker = tokio::spawn(indexer::run(lib.clone(), tools, thumbs, work_rx, stop));
-        (lib, worker)
+        let indexer = tokio::spawn(indexer::run(lib.clone(), tools, thumbs, work_rx, stop));
+        Opened {
+            library: lib,
+            indexer,
+            leftovers: scanned.leftovers,
+            added: added_rx,
+        }
     }
 
-    fn queue(&self, w: Work) {
-        if let Work::Probe(p) = &w {
-            self.probing.lock().unwrap().insert(p.clone());
-        }
-        let _ = self.work.send(w);
-    }
-
-    /// Whether `v` should have a poster made now (see `source_posters`).
+    /// Whether `v` should have a poster made now (see `Index::stays`).
     pub(super) fn wants_poster(&self, v: &Video) -> bool {
-        v.kind != Kind::NeedsRemux || self.source_posters.lock().unwrap().contains(&v.path)
+        v.kind != Kind::NeedsRemux || self.index.read().unwrap().stays.contains(&v.path)
     }
 
     /// A remux source stays in the library as it is: its conversion ended
     /// without an MP4 (failed, cancelled, needs a transcode), or its MP4 was
     /// deleted. So it gets a poster.
     pub fn source_stays(&self, path: &str) {
-        self.source_posters.lock().unwrap().insert(path.to_string());
-        if self.get(path).is_some_and(|v| v.thumb.is_none()) {
-            self.queue(Work::Poster(path.to_string()));
+        let needs_poster = {
+            let mut index = self.index.write().unwrap();
+            index.stays.insert(path.to_string());
+            index.videos.get(path).is_some_and(|v| v.thumb.is_none())
+        };
+        if needs_poster {
+            self.queue.push(Work::Poster(path.to_string()));
         }
     }
 
@@ -271,37 +276,15 @@ impl Library {
     /// needs no job.
     pub fn is_superseded(&self, path: &str) -> bool {
         let index = self.index.read().unwrap();
-        let remuxed = self.remuxed.read().unwrap();
         index
             .videos
             .get(path)
-            .is_some_and(|v| is_superseded(&index.videos, &remuxed, v))
-    }
-
-    /// ffprobe's turn for `path` is over, whatever it found.
-    fn probe_finished(&self, path: &str) {
-        self.probing.lock().unwrap().remove(path);
-        self.probed.notify_waiters();
-    }
-
-    /// Whether ffprobe has yet to run on `path` (queued or running).
-    pub fn probe_pending(&self, path: &str) -> bool {
-        self.probing.lock().unwrap().contains(path)
+            .is_some_and(|v| is_superseded(&index.videos, &index.remuxed, v))
     }
 
     /// Returns once ffprobe has run on `path`, if it was queued or running.
     pub async fn wait_for_probe(&self, path: &str) {
-        loop {
-            let probed = self.probed.notified();
-            tokio::pin!(probed);
-            // Registered before the check, so a probe that ends between
-            // the two still wakes us.
-            probed.as_mut().enable();
-            if !self.probe_pending(path) {
-                return;
-            }
-            probed.await;
-        }
+        self.queue.wait_for_probe(path).await
     }
 
     /// Records what ffprobe said about a file as it is now, when someone
@@ -319,11 +302,6 @@ impl Library {
 
     fn poster_path(&self, id: u64) -> PathBuf {
         self.thumbs.join(format!("{}.jpg", poster_name(id)))
-    }
-
-    /// pimedia's own temp files the start-up scan found (taken once).
-    pub fn take_leftovers(&self) -> Vec<PathBuf> {
-        std::mem::take(&mut self.leftovers.lock().unwrap())
     }
 
     pub fn root(&self) -> &Path {
@@ -383,59 +361,48 @@ impl Library {
             index.add_folder(v.folder());
             index.videos.insert(path.clone(), v);
         }
-        self.fresh
-            .lock()
-            .unwrap()
-            .push((path.clone(), std::time::Instant::now()));
+        let _ = self.added.send(path.clone());
         self.changed();
         if needs_probe {
-            self.queue(Work::Probe(path));
+            self.queue.push(Work::Probe(path));
         } else if has_video {
-            self.queue(Work::Poster(path));
+            self.queue.push(Work::Poster(path));
         }
-    }
-
-    /// The files `add`ed at least `age` ago, each given out once.
-    pub fn take_fresh(&self, age: std::time::Duration) -> Vec<String> {
-        let now = std::time::Instant::now();
-        let mut fresh = self.fresh.lock().unwrap();
-        let (due, young): (Vec<_>, Vec<_>) = fresh
-            .drain(..)
-            .partition(|(_, at)| now.duration_since(*at) >= age);
-        *fresh = young;
-        due.into_iter().map(|(path, _)| path).collect()
     }
 
     /// Records that `source` was remuxed to `output`. An `output` the
     /// library does not hold was deleted (while pimedia was not running),
     /// so the source stays as it is, as when it is deleted later.
     pub fn set_remuxed(&self, source: &str, output: &str) {
-        if self.get(output).is_none() {
-            self.source_stays(source);
-            return;
+        {
+            let mut index = self.index.write().unwrap();
+            if index.videos.contains_key(output) {
+                index.remuxed.insert(source.to_string(), output.to_string());
+                drop(index);
+                self.changed();
+                return;
+            }
         }
-        self.remuxed
-            .write()
-            .unwrap()
-            .insert(source.to_string(), output.to_string());
-        self.changed();
+        self.source_stays(source);
     }
 
     /// Forgets a file that is gone from disk.
     pub fn remove(&self, path: &str) {
-        let gone = self.index.write().unwrap().videos.remove(path);
+        let (gone, sources) = {
+            let mut index = self.index.write().unwrap();
+            let gone = index.videos.remove(path);
+            let sources: Vec<String> = index
+                .remuxed
+                .iter()
+                .filter(|(_, out)| *out == path)
+                .map(|(source, _)| source.clone())
+                .collect();
+            (gone, sources)
+        };
         self.cache.lock().unwrap().remove(path);
         if let Some(id) = gone.and_then(|v| v.thumb) {
             let _ = std::fs::remove_file(self.poster_path(id));
         }
-        let sources: Vec<String> = self
-            .remuxed
-            .read()
-            .unwrap()
-            .iter()
-            .filter(|(_, out)| *out == path)
-            .map(|(source, _)| source.clone())
-            .collect();
         for source in sources {
             self.source_stays(&source);
         }
@@ -445,11 +412,10 @@ impl Library {
     /// Every video, for the JSON API.
     pub fn all(&self) -> Vec<Video> {
         let index = self.index.read().unwrap();
-        let remuxed = self.remuxed.read().unwrap();
         index
             .videos
             .values()
-            .filter(|v| !is_superseded(&index.videos, &remuxed, v))
+            .filter(|v| !is_superseded(&index.videos, &index.remuxed, v))
             .cloned()
             .collect()
     }
@@ -556,7 +522,7 @@ impl Library {
     }
 
     fn record_probe(&self, path: &str, size: u64, modified: i64, result: Result<Probe, String>) {
-        self.probe_finished(path);
+        self.queue.probe_finished(path);
         let (meta, error, probe) = match result {
             Ok(p) => (Some(Arc::new(p.meta())), None, Some(p)),
             Err(e) => (None, Some(e), None),
@@ -600,10 +566,11 @@ mod tests {
     use super::*;
 
     fn lib_with(paths: &[(&str, i64)]) -> Library {
-        let (tx, _rx) = mpsc::unbounded_channel();
+        let (queue, _work) = indexer::Queue::new();
+        let (added, _) = mpsc::unbounded_channel();
         let dir = std::env::temp_dir();
         let none = dir.join("pimedia-unit-none");
-        let lib = Library::empty(dir, none.clone(), MetaCache::load(&none), Vec::new(), tx);
+        let lib = Library::empty(dir, none.clone(), MetaCache::load(&none), queue, added);
         for (p, m) in paths {
             lib.add(
                 Found {
