@@ -55,7 +55,7 @@ async fn run(config: Config) -> ExitCode {
     };
     tracing::info!(
         "serving {} on http://{listen}/",
-        running.app.library.root().display()
+        running.app.media_dir().display()
     );
     let routes = pimedia::web::routes(running.app.clone());
     server::serve(

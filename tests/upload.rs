@@ -624,3 +624,48 @@ fn an_upload_cut_by_server_shutdown_leaves_no_temp() {
     assert_eq!(status.code(), Some(0));
     assert_eq!(files(&s.media()), Vec::<String>::new());
 }
+
+#[test]
+fn after_a_crash_a_resumable_upload_resumes_from_what_the_disk_holds() {
+    let mut s = Server::start(&[]);
+    let bytes = clip_bytes();
+    let half = bytes.len() / 2;
+    let loc = tus_create(
+        &s,
+        bytes.len() as u64,
+        &format!("filename {}", b64(b"crash.mp4")),
+    );
+    assert_eq!(
+        tus_patch(&s, &loc, 0, bytes[..half].to_vec(), None).status(),
+        204
+    );
+    nix_kill(s.child.id(), "KILL");
+    s.child.wait().unwrap();
+    // A power cut may lose a tail the kernel had not written yet.
+    let data = std::fs::read_dir(s.media())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(".pimedia-tus-")
+        })
+        .expect("the upload's data file");
+    let kept = half - 1000;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&data)
+        .unwrap()
+        .set_len(kept as u64)
+        .unwrap();
+    let d = s.stop();
+    let s = Server::start_in(d, &[]);
+    // The server says what the disk holds, and the client sends the rest.
+    assert_eq!(tus_offset(&s, &loc), Some(kept as u64));
+    let r = tus_patch(&s, &loc, kept, bytes[kept..].to_vec(), None);
+    assert_eq!(r.status(), 204);
+    assert_eq!(std::fs::read(s.media().join("crash.mp4")).unwrap(), bytes);
+    assert!(no_temp_files(&s.media()), "{:?}", files(&s.media()));
+}

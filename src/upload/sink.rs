@@ -234,6 +234,14 @@ impl Incoming {
         self.file.sync().await.map_err(write_error)?;
         Ok((self.temp.take(), self.written))
     }
+
+    /// Flushes without fsync: a resumable upload's chunk that is not its
+    /// last (its offset is the file's length, so a crash only makes the
+    /// client send the lost tail again). Returns the bytes in the file.
+    pub async fn pause(mut self) -> Result<u64> {
+        self.file.flush().await.map_err(write_error)?;
+        Ok(self.written)
+    }
 }
 
 /// ENOSPC while writing is a full disk, said as such.

@@ -1,12 +1,15 @@
 //! Resumable uploads, tus 1.0.0: core, creation, termination, checksum.
-//! Each upload's state is a small JSON file in `<state-dir>/uploads/`, its
-//! bytes a dot-prefixed file in the target folder, so an upload resumes
-//! after a restart and completes with a rename.
+//! Each upload's bytes are a dot-prefixed file in the target folder, and
+//! its offset is that file's length (as in tusd): a chunk costs no state
+//! write and no fsync, and after a crash the offset is what the disk holds,
+//! so the client resends whatever was lost. A small JSON file in
+//! `<state-dir>/uploads/` holds what never changes (name, folder, length),
+//! written at creation, and once more at completion.
 
 use crate::fsutil::now;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use bytes::Buf;
@@ -34,6 +37,8 @@ pub struct TusUpload {
     /// Target folder, relative to the media dir.
     pub folder: String,
     pub length: u64,
+    /// Bytes received: the data file's length, never saved.
+    #[serde(skip_serializing, default)]
     pub offset: u64,
     /// Unix seconds.
     pub created: u64,
@@ -70,6 +75,14 @@ impl Checksum {
     }
 }
 
+/// A PATCH body as it landed: the open data file, its digest so far, and
+/// whether the connection was lost before its end.
+struct Received {
+    incoming: Incoming,
+    hasher: Hasher,
+    cut_off: bool,
+}
+
 enum Hasher {
     None,
     Sha1(sha1::Sha1),
@@ -77,7 +90,7 @@ enum Hasher {
 }
 
 impl Hasher {
-    fn for_checksum(c: &Option<Checksum>) -> Hasher {
+    fn for_checksum(c: Option<&Checksum>) -> Hasher {
         match c {
             None => Hasher::None,
             Some(Checksum::Sha1(_)) => Hasher::Sha1(sha1::Sha1::new()),
@@ -124,6 +137,8 @@ pub fn parse_metadata(header: &str) -> HashMap<String, String> {
 pub struct Tus {
     state_dir: PathBuf,
     root: PathBuf,
+    /// Where complete uploads go, checked like form uploads.
+    ups: Arc<Uploads>,
     uploads: Mutex<HashMap<String, TusUpload>>,
     /// Uploads with a PATCH in progress: a second one at once gets 409.
     busy: Mutex<HashSet<String>>,
@@ -142,26 +157,35 @@ impl Drop for BusyGuard<'_> {
 }
 
 impl Tus {
-    /// Loads every upload's state; unreadable state files are moved aside.
-    pub fn load(state_dir: &Path, root: &Path) -> std::io::Result<Tus> {
+    /// Loads every upload's state, its offset from its data file;
+    /// unreadable state files are moved aside. Blocking.
+    pub fn load(state_dir: &Path, root: &Path, ups: Arc<Uploads>) -> std::io::Result<Tus> {
         let dir = state_dir.join("uploads");
         std::fs::create_dir_all(&dir)?;
+        let mut tus = Tus {
+            state_dir: dir,
+            root: root.to_path_buf(),
+            ups,
+            uploads: Mutex::new(HashMap::new()),
+            busy: Mutex::new(HashSet::new()),
+        };
         let mut uploads = HashMap::new();
-        for entry in std::fs::read_dir(&dir)?.flatten() {
+        for entry in std::fs::read_dir(&tus.state_dir)?.flatten() {
             let path = entry.path();
             if path.extension().and_then(|e| e.to_str()) != Some("json") {
                 continue;
             }
-            if let Some(u) = crate::fsutil::load_json::<TusUpload>(&path, "upload state") {
+            if let Some(mut u) = crate::fsutil::load_json::<TusUpload>(&path, "upload state") {
+                u.offset = match u.done {
+                    Some(_) => u.length,
+                    None => std::fs::metadata(tus.data_path(&u))
+                        .map(|m| m.len().min(u.length))
+                        .unwrap_or(0),
+                };
                 uploads.insert(u.id.clone(), u);
             }
         }
-        let tus = Tus {
-            state_dir: dir,
-            root: root.to_path_buf(),
-            uploads: Mutex::new(uploads),
-            busy: Mutex::new(HashSet::new()),
-        };
+        tus.uploads = Mutex::new(uploads);
         tus.expire();
         Ok(tus)
     }
@@ -175,15 +199,31 @@ impl Tus {
         dir.join(format!("{DATA_PREFIX}{}", u.id))
     }
 
-    fn save(&self, u: &TusUpload) -> Result<()> {
+    fn state_path(&self, id: &str) -> PathBuf {
+        self.state_dir.join(format!("{id}.json"))
+    }
+
+    /// Writes the upload's state file (atomically, fsynced) and then
+    /// holds it in memory.
+    async fn save(&self, u: &TusUpload) -> Result<()> {
         let bytes = serde_json::to_vec(u).map_err(|e| Error::Internal(e.to_string()))?;
-        write_atomic(&self.state_dir.join(format!("{}.json", u.id)), &bytes)?;
+        let file = self.state_path(&u.id);
+        tokio::task::spawn_blocking(move || write_atomic(&file, &bytes))
+            .await
+            .map_err(std::io::Error::other)??;
+        self.uploads.lock().unwrap().insert(u.id.clone(), u.clone());
         Ok(())
     }
 
-    fn forget(&self, id: &str) {
+    async fn forget(&self, id: &str) {
         self.uploads.lock().unwrap().remove(id);
-        let _ = std::fs::remove_file(self.state_dir.join(format!("{id}.json")));
+        let _ = tokio::fs::remove_file(self.state_path(id)).await;
+    }
+
+    /// [`Tus::forget`] for the blocking expiry sweep.
+    fn forget_now(&self, id: &str) {
+        self.uploads.lock().unwrap().remove(id);
+        let _ = std::fs::remove_file(self.state_path(id));
     }
 
     /// Data files of uploads still in progress (start-up keeps these).
@@ -196,7 +236,7 @@ impl Tus {
             .collect()
     }
 
-    /// Removes uploads older than 24 h with their bytes.
+    /// Removes uploads older than 24 h with their bytes. Blocking.
     pub fn expire(&self) {
         let now = now();
         let old: Vec<TusUpload> = self
@@ -215,7 +255,7 @@ impl Tus {
                 tracing::info!("resumable upload of {} expired unfinished; removed", u.name);
                 let _ = std::fs::remove_file(self.data_path(&u));
             }
-            self.forget(&u.id);
+            self.forget_now(&u.id);
         }
     }
 
@@ -226,10 +266,10 @@ impl Tus {
     /// Creation: checks name, type, size and space before any byte arrives.
     pub async fn create(
         &self,
-        ups: &Uploads,
         length: u64,
         metadata: &HashMap<String, String>,
     ) -> Result<TusUpload> {
+        let ups = &self.ups;
         let raw = metadata
             .get("filename")
             .or_else(|| metadata.get("name"))
@@ -256,8 +296,7 @@ impl Tus {
             done: None,
         };
         tokio::fs::File::create(self.data_path(&u)).await?;
-        self.save(&u)?;
-        self.uploads.lock().unwrap().insert(u.id.clone(), u.clone());
+        self.save(&u).await?;
         tracing::info!(
             "resumable upload {} started: {} ({} bytes)",
             u.id,
@@ -268,22 +307,41 @@ impl Tus {
     }
 
     /// Appends one PATCH body at `offset`. Returns the new offset and, when
-    /// the upload is complete, the accepted file.
+    /// the upload is complete, the accepted file. `owner` is the browser to
+    /// tell when its conversion is ready.
     pub async fn patch<S, B, E>(
         &self,
-        ups: &Uploads,
         id: &str,
         offset: u64,
         checksum: Option<Checksum>,
         owner: Option<&str>,
-        mut body: S,
+        body: S,
     ) -> Result<(u64, Option<Accepted>)>
     where
         S: Stream<Item = std::result::Result<B, E>> + Unpin,
         B: Buf,
         E: std::fmt::Display,
     {
-        let mut u = self.get(id).ok_or(Error::NotFound)?;
+        let (mut u, _busy) = self.begin_patch(id, offset)?;
+        let received = self.receive(&u, checksum.as_ref(), body).await?;
+        let cut_off = received.cut_off;
+        u.offset = self.settle(&u, &checksum, received).await?;
+        if u.offset < u.length {
+            self.uploads.lock().unwrap().insert(u.id.clone(), u.clone());
+            return if cut_off {
+                Err(Error::Aborted)
+            } else {
+                Ok((u.offset, None))
+            };
+        }
+        let accepted = self.complete(&mut u, owner).await?;
+        Ok((u.offset, Some(accepted)))
+    }
+
+    /// The checks before a PATCH's first byte: a live upload, nobody else
+    /// writing to it, the offset the client resumes from.
+    fn begin_patch(&self, id: &str, offset: u64) -> Result<(TusUpload, BusyGuard<'_>)> {
+        let u = self.get(id).ok_or(Error::NotFound)?;
         if u.done.is_some() {
             return Err(Error::Conflict("This upload is already complete.".into()));
         }
@@ -292,7 +350,7 @@ impl Tus {
                 "Another request is writing to this upload right now.".into(),
             ));
         }
-        let _busy = BusyGuard {
+        let busy = BusyGuard {
             tus: self,
             id: id.to_string(),
         };
@@ -302,18 +360,33 @@ impl Tus {
                 u.offset
             )));
         }
-        let path = self.data_path(&u);
-        let mut limits = ups.limits;
+        Ok((u, busy))
+    }
+
+    /// Streams the body onto the data file, hashing it when a checksum
+    /// was sent. A lost connection ends the body, not the request.
+    async fn receive<S, B, E>(
+        &self,
+        u: &TusUpload,
+        checksum: Option<&Checksum>,
+        mut body: S,
+    ) -> Result<Received>
+    where
+        S: Stream<Item = std::result::Result<B, E>> + Unpin,
+        B: Buf,
+        E: std::fmt::Display,
+    {
+        let mut limits = self.ups.limits;
         // The declared length is this upload's own limit.
         limits.max_upload = Some(limits.max_upload.map_or(u.length, |m| m.min(u.length)));
-        let mut incoming = Incoming::resume(&path, u.offset, limits).await?;
-        let mut hasher = Hasher::for_checksum(&checksum);
+        let mut incoming = Incoming::resume(&self.data_path(u), u.offset, limits).await?;
+        let mut hasher = Hasher::for_checksum(checksum);
         let mut cut_off = false;
         while let Some(chunk) = body.next().await {
             let mut chunk = match chunk {
                 Ok(c) => c,
                 Err(e) => {
-                    tracing::info!("resumable upload {id}: connection lost: {e}");
+                    tracing::info!("resumable upload {}: connection lost: {e}", u.id);
                     cut_off = true;
                     break;
                 }
@@ -324,7 +397,9 @@ impl Tus {
                 hasher.update(part);
                 if let Err(e) = incoming.write(part).await {
                     return Err(match e {
-                        Error::TooLarge(_) if ups.limits.max_upload.is_none_or(|m| m >= u.length) => {
+                        Error::TooLarge(_)
+                            if self.ups.limits.max_upload.is_none_or(|m| m >= u.length) =>
+                        {
                             Error::BadRequest(format!(
                                 "The body goes past Upload-Length ({} bytes); the chunk was discarded.",
                                 u.length
@@ -336,32 +411,42 @@ impl Tus {
                 chunk.advance(n);
             }
         }
-        let (_, written) = incoming.finish().await?;
-        // A chunk with a checksum counts only whole and correct.
-        if checksum.is_some() && (cut_off || !hasher.matches(&checksum)) {
+        Ok(Received {
+            incoming,
+            hasher,
+            cut_off,
+        })
+    }
+
+    /// Makes the chunk count, or not: one with a checksum counts only whole
+    /// and correct (else the file is cut back). The last chunk is fsynced;
+    /// the others only flushed. Returns the new offset.
+    async fn settle(&self, u: &TusUpload, checksum: &Option<Checksum>, r: Received) -> Result<u64> {
+        let written = if r.incoming.written() >= u.length {
+            r.incoming.finish().await?.1
+        } else {
+            r.incoming.pause().await?
+        };
+        if checksum.is_some() && (r.cut_off || !r.hasher.matches(checksum)) {
             tokio::fs::OpenOptions::new()
                 .write(true)
-                .open(&path)
+                .open(self.data_path(u))
                 .await?
                 .set_len(u.offset)
                 .await?;
-            return Err(if cut_off {
+            return Err(if r.cut_off {
                 Error::Aborted
             } else {
                 Error::ChecksumMismatch
             });
         }
-        u.offset = written;
-        if u.offset < u.length {
-            self.save(&u)?;
-            self.uploads.lock().unwrap().insert(u.id.clone(), u.clone());
-            return if cut_off {
-                Err(Error::Aborted)
-            } else {
-                Ok((u.offset, None))
-            };
-        }
-        // Complete: the same checks as a form upload, then the library.
+        Ok(written)
+    }
+
+    /// The last byte is in: the same checks as a form upload, then the
+    /// library; the state file records where it went.
+    async fn complete(&self, u: &mut TusUpload, owner: Option<&str>) -> Result<Accepted> {
+        let path = self.data_path(u);
         let dir = path.parent().unwrap_or(&self.root).to_path_buf();
         let kind = super::file_type(&u.name).expect("checked at creation");
         let done = super::Complete {
@@ -372,16 +457,14 @@ impl Tus {
             kind,
             size: u.length,
         };
-        let accepted = ups.accept(done, owner).await;
-        match accepted {
+        match self.ups.accept(done, owner).await {
             Ok(a) => {
                 u.done = Some(a.path.clone());
-                self.save(&u)?;
-                self.uploads.lock().unwrap().insert(u.id.clone(), u.clone());
-                Ok((u.offset, Some(a)))
+                self.save(u).await?;
+                Ok(a)
             }
             Err(e) => {
-                self.forget(&u.id);
+                self.forget(&u.id).await;
                 Err(e)
             }
         }
@@ -398,7 +481,7 @@ impl Tus {
         if u.done.is_none() {
             let _ = tokio::fs::remove_file(self.data_path(&u)).await;
         }
-        self.forget(id);
+        self.forget(id).await;
         tracing::info!("resumable upload {id} ({}) deleted", u.name);
         Ok(())
     }

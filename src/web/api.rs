@@ -8,37 +8,8 @@ use warp::Rejection;
 use crate::library::Video;
 use crate::App;
 
-#[derive(Serialize)]
-struct Health {
-    version: &'static str,
-    ffmpeg: bool,
-    ffprobe: bool,
-    /// Both found and shown to start the way jobs start them.
-    ffmpeg_starts: bool,
-    /// "ffmpeg cannot start: …" (from the start-up check) or "… not installed".
-    ffmpeg_error: Option<String>,
-    free_disk_bytes: Option<u64>,
-    queue_depth: usize,
-    videos: usize,
-}
-
 pub async fn healthz(app: Arc<App>) -> Result<warp::reply::Json, Rejection> {
-    let root = app.library.root().to_path_buf();
-    let free = tokio::task::spawn_blocking(move || crate::fsutil::free_space(&root))
-        .await
-        .ok()
-        .flatten();
-    let problem = app.tools.problem();
-    Ok(warp::reply::json(&Health {
-        version: env!("CARGO_PKG_VERSION"),
-        ffmpeg: app.tools.ffmpeg.is_some(),
-        ffprobe: app.tools.ffprobe.is_some(),
-        ffmpeg_starts: problem.is_none(),
-        ffmpeg_error: problem,
-        free_disk_bytes: free,
-        queue_depth: app.queue_depth(),
-        videos: app.library.len(),
-    }))
+    Ok(warp::reply::json(&app.health().await))
 }
 
 #[derive(Serialize)]
@@ -60,7 +31,7 @@ struct ApiVideo<'a> {
 }
 
 pub async fn videos(app: Arc<App>) -> Result<warp::reply::Json, Rejection> {
-    let all: Vec<Video> = app.library.all();
+    let all: Vec<Video> = app.videos();
     let out: Vec<ApiVideo> = all
         .iter()
         .map(|v| ApiVideo {

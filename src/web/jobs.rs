@@ -38,10 +38,7 @@ fn detail(j: &Job) -> String {
             detail.push(format!("{s:.1}× speed"));
         }
         if let Some(e) = j.eta_secs {
-            detail.push(format!(
-                "{} left",
-                crate::web::pages::format_duration(e as f64)
-            ));
+            detail.push(format!("{} left", super::format::format_duration(e as f64)));
         }
     }
     if j.state == State::Queued && j.attempts > 0 {
@@ -85,13 +82,13 @@ struct JobsPage {
 }
 
 pub async fn page(app: Arc<App>) -> Reply_ {
-    let jobs: Vec<JobRow> = app.jobs.list().iter().map(row).collect();
+    let jobs: Vec<JobRow> = app.jobs().iter().map(row).collect();
     let live = jobs.iter().any(|j| j.can_cancel);
     let html = JobsPage {
         version: ASSET_VERSION,
         jobs,
         live,
-        problem: app.tools.problem(),
+        problem: app.conversion_problem(),
     }
     .render()
     .map_err(|e| warp::reject::custom(Error::Internal(format!("template: {e}"))))?;
@@ -110,8 +107,7 @@ struct ApiJob {
 
 pub async fn api(app: Arc<App>) -> Reply_ {
     let jobs: Vec<ApiJob> = app
-        .jobs
-        .list()
+        .jobs()
         .into_iter()
         .map(|job| ApiJob {
             detail: detail(&job),
@@ -125,14 +121,10 @@ pub async fn api(app: Arc<App>) -> Reply_ {
 pub async fn action(id: u64, what: String, app: Arc<App>, caller: Caller) -> Reply_ {
     let result = match what.as_str() {
         "cancel" | "retry" if !caller.allowed(&app) => Err(Error::Unauthorized),
-        "cancel" => app.jobs.cancel(id).await,
-        "retry" => app.jobs.retry(id).await,
+        "cancel" => app.cancel_job(id).await,
+        "retry" => app.retry_job(id).await,
         "dismiss" => match &caller.viewer {
-            Some(v) => app
-                .jobs
-                .dismiss(id, v)
-                .await
-                .and_then(|_| app.jobs.get(id).ok_or(Error::NotFound)),
+            Some(v) => app.dismiss_job(id, v).await,
             None => Err(Error::NotFound),
         },
         _ => Err(Error::NotFound),
@@ -150,29 +142,4 @@ pub async fn action(id: u64, what: String, app: Arc<App>, caller: Caller) -> Rep
         Err(e) if caller.wants_json => super::json_error(&e),
         Err(e) => super::text_error(&e),
     })
-}
-
-/// Done jobs this browser started, for the notice on every page.
-pub struct Notice {
-    pub id: u64,
-    pub title: String,
-    pub href: String,
-}
-
-pub fn notices(app: &App, caller: &Caller) -> Vec<Notice> {
-    let Some(viewer) = &caller.viewer else {
-        return Vec::new();
-    };
-    app.jobs
-        .notices_for(viewer)
-        .into_iter()
-        .filter_map(|j| {
-            let out = j.output?;
-            Some(Notice {
-                id: j.id,
-                title: crate::library::title_of(&out),
-                href: format!("/watch/{}", encode_url_path(&out)),
-            })
-        })
-        .collect()
 }

@@ -36,12 +36,7 @@ pub async fn listen(
     if crate::media::kind_of(&file).is_none() {
         return Err(Error::NotFound.into());
     }
-    let ffmpeg = crate::media::ffmpeg::audio_as_mp3(&app.tools, &file).ok_or_else(|| {
-        Error::Unavailable(format!(
-            "Audio can't be streamed: {}.",
-            app.tools.ffmpeg_unavailable()
-        ))
-    })?;
+    let ffmpeg = app.audio_as_mp3(&file)?;
     let mut child = tokio::process::Command::from(ffmpeg)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())

@@ -4,8 +4,10 @@
 mod api;
 mod assets;
 mod files;
+mod format;
 mod jobs;
 mod listen;
+mod notice;
 pub mod pages;
 mod positions;
 mod tus;
@@ -90,7 +92,7 @@ pub fn routes(
         .and(with_app.clone())
         .and_then(|name: String, method, headers, app: Arc<App>| async move {
             let id = name.strip_suffix(".jpg").ok_or(Error::NotFound)?;
-            let file = app.library.poster_file(id).ok_or(Error::NotFound)?;
+            let file = app.poster_file(id).ok_or(Error::NotFound)?;
             let mut resp = files::serve_file(&file, &method, &headers)
                 .await
                 .map_err(warp::reject::custom)?;

@@ -12,37 +12,13 @@ use crate::paths::{check_relative, decode_relative, encode_url_path};
 use crate::{App, VideoState};
 
 pub const PER_PAGE: usize = 60;
+use super::format::{format_duration, format_resolution, q};
 use super::ASSET_VERSION;
 
 fn render(t: &impl Template) -> Result<warp::reply::Html<String>, Rejection> {
     t.render()
         .map(warp::reply::html)
         .map_err(|e| warp::reject::custom(Error::Internal(format!("template: {e}"))))
-}
-
-/// Query-string value, percent-encoded for use inside an href.
-pub fn q(value: &str) -> String {
-    percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
-}
-
-pub fn format_duration(secs: f64) -> String {
-    let s = secs.round() as u64;
-    let (h, m, s) = (s / 3600, (s / 60) % 60, s % 60);
-    if h > 0 {
-        format!("{h}:{m:02}:{s:02}")
-    } else {
-        format!("{m}:{s:02}")
-    }
-}
-
-/// `1080p`, `720p`, `4K` from a frame height; the raw size otherwise.
-pub fn format_resolution(w: u32, h: u32) -> String {
-    match h {
-        2000.. => "4K".into(),
-        1000..=1999 if w >= 1280 => "1080p".into(),
-        700..=999 if w >= 960 => "720p".into(),
-        _ => format!("{w}×{h}"),
-    }
 }
 
 pub struct Crumb {
@@ -89,7 +65,7 @@ struct LibraryPage {
     next_href: Option<String>,
     notice: Option<String>,
     /// "Ready to play" for conversions this browser started.
-    ready: Vec<super::jobs::Notice>,
+    ready: Vec<super::notice::Notice>,
 }
 
 fn list_href(dir: &str, search: &str, sort: Sort, page: usize) -> String {
@@ -134,7 +110,7 @@ fn crumbs(dir: &str) -> Vec<Crumb> {
 
 fn video_tile(app: &App, v: &Video) -> VideoTile {
     let meta = v.meta.as_ref();
-    let pos = app.positions.get(&v.path);
+    let pos = app.position(&v.path);
     let watched = pos.is_some_and(|p| p.watched());
     VideoTile {
         seen: pos
@@ -175,7 +151,7 @@ pub async fn library(
 ) -> Result<warp::reply::Html<String>, Rejection> {
     let raw_dir = params.get("dir").map(String::as_str).unwrap_or("");
     let dir = check_relative(raw_dir).ok_or(Error::NotFound)?;
-    if !app.library.has_folder(&dir) {
+    if !app.has_folder(&dir) {
         return Err(Error::NotFound.into());
     }
     let search = params.get("q").cloned().unwrap_or_default();
@@ -184,7 +160,7 @@ pub async fn library(
         _ => Sort::Name,
     };
     let page = params.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
-    let listing = app.library.list(&Query {
+    let listing = app.list(&Query {
         dir: dir.clone(),
         search: search.clone(),
         sort,
@@ -218,7 +194,7 @@ pub async fn library(
         });
     render(&LibraryPage {
         version: ASSET_VERSION,
-        ready: super::jobs::notices(&app, &caller),
+        ready: super::notice::notices(&app, &caller),
         notice,
         heading,
         crumbs: crumbs(&dir),
@@ -266,12 +242,8 @@ pub async fn watch(
 ) -> Result<warp::reply::Html<String>, Rejection> {
     let rel = decode_relative(tail.as_str()).ok_or(Error::NotFound)?;
     app.resolve(tail.as_str()).ok_or(Error::NotFound)?;
-    let video = app.library.get(&rel).ok_or(Error::NotFound)?;
-    let app2 = app.clone();
-    let rel2 = rel.clone();
-    let subs = tokio::task::spawn_blocking(move || app2.library.subtitles_for(&rel2))
-        .await
-        .unwrap_or_default();
+    let video = app.video(&rel).ok_or(Error::NotFound)?;
+    let subs = app.subtitles_for(&rel).await;
     let tracks = subs
         .into_iter()
         .map(|(path, lang)| Track {
@@ -288,8 +260,7 @@ pub async fn watch(
         .collect::<Vec<_>>()
         .join(" · ");
     let resume = app
-        .positions
-        .get(&rel)
+        .position(&rel)
         .filter(|p| !p.watched())
         .map(|p| p.position)
         .unwrap_or(0.0);
@@ -317,15 +288,6 @@ pub async fn watch(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_and_resolutions() {
-        assert_eq!(format_duration(5.4), "0:05");
-        assert_eq!(format_duration(3725.0), "1:02:05");
-        assert_eq!(format_resolution(1920, 1080), "1080p");
-        assert_eq!(format_resolution(1280, 720), "720p");
-        assert_eq!(format_resolution(320, 240), "320×240");
-    }
 
     #[test]
     fn list_links_keep_state() {

@@ -49,7 +49,7 @@ pub async fn options(app: Arc<App>) -> Reply_ {
         .header("Tus-Version", tus::VERSION)
         .header("Tus-Extension", tus::EXTENSIONS)
         .header("Tus-Checksum-Algorithm", tus::CHECKSUMS);
-    if let Some(max) = app.config.max_upload {
+    if let Some(max) = app.max_upload() {
         b = b.header("Tus-Max-Size", max);
     }
     Ok(b.body(Default::default()).expect("valid response"))
@@ -71,7 +71,7 @@ pub async fn create(app: Arc<App>, h: HeaderMap) -> Reply_ {
         )));
     };
     let meta = tus::parse_metadata(super::header_str(&h, "upload-metadata").unwrap_or(""));
-    match app.tus.create(&app.uploads, length, &meta).await {
+    match app.tus_create(length, &meta).await {
         Ok(u) => Ok(base(StatusCode::CREATED)
             .header(header::LOCATION, format!("/uploads/{}", u.id))
             .header("Upload-Offset", "0")
@@ -91,7 +91,7 @@ pub async fn head(id: String, app: Arc<App>, h: HeaderMap) -> Reply_ {
     if let Some(r) = precheck(&app, &h) {
         return Ok(r);
     }
-    match app.tus.get(&id) {
+    match app.tus_upload(&id) {
         Some(u) => Ok(base(StatusCode::OK)
             .header("Upload-Offset", u.offset)
             .header("Upload-Length", u.length)
@@ -135,15 +135,7 @@ where
     };
     let viewer = Caller::from_headers(&h).viewer;
     match app
-        .tus
-        .patch(
-            &app.uploads,
-            &id,
-            offset,
-            checksum,
-            viewer.as_deref(),
-            Box::pin(body),
-        )
+        .tus_patch(&id, offset, checksum, viewer.as_deref(), Box::pin(body))
         .await
     {
         Ok((offset, _)) => Ok(base(StatusCode::NO_CONTENT)
@@ -158,7 +150,7 @@ pub async fn delete(id: String, app: Arc<App>, h: HeaderMap) -> Reply_ {
     if let Some(r) = precheck(&app, &h) {
         return Ok(r);
     }
-    match app.tus.delete(&id).await {
+    match app.tus_delete(&id).await {
         Ok(()) => Ok(base(StatusCode::NO_CONTENT)
             .body(Default::default())
             .expect("valid response")),

@@ -39,10 +39,9 @@ fn page(
         version: ASSET_VERSION,
         needs_password,
         error,
-        folders: app.library.folders(),
+        folders: app.folders(),
         max_upload: app
-            .config
-            .max_upload
+            .max_upload()
             .map(crate::upload::human_size)
             .unwrap_or_default(),
         tus_threshold: TUS_THRESHOLD,
@@ -101,7 +100,7 @@ pub async fn post_form(
                 let mut to = format!("/?uploaded={}", accepted.len());
                 if !folder.is_empty() {
                     to.push_str("&dir=");
-                    to.push_str(&super::pages::q(&folder));
+                    to.push_str(&super::format::q(&folder));
                 }
                 Response::builder()
                     .status(StatusCode::SEE_OTHER)
@@ -153,8 +152,7 @@ async fn receive_all(
     form: &mut FormData,
     owner: Option<&str>,
 ) -> Result<(String, Vec<Accepted>), Error> {
-    let ups = &app.uploads;
-    let (mut folder, mut dir) = ups.target_dir("").await?;
+    let (mut folder, mut dir) = app.upload_folder("").await?;
     let mut accepted = Vec::new();
     while let Some(part) = form.next().await {
         let part = part.map_err(|e| {
@@ -174,7 +172,7 @@ async fn receive_all(
                     }
                 }
                 let value = String::from_utf8_lossy(&value).into_owned();
-                (folder, dir) = ups.target_dir(&value).await?;
+                (folder, dir) = app.upload_folder(&value).await?;
             }
             "file" => {
                 let raw = part.filename().unwrap_or("").to_string();
@@ -182,8 +180,8 @@ async fn receive_all(
                     // An empty file input still sends a part; skip it.
                     continue;
                 }
-                let a = ups
-                    .receive(&folder, &dir, &raw, owner, Box::pin(part.stream()))
+                let a = app
+                    .upload(&folder, &dir, &raw, owner, Box::pin(part.stream()))
                     .await?;
                 accepted.push(a);
             }
@@ -205,7 +203,7 @@ pub async fn login(
     form: std::collections::HashMap<String, String>,
 ) -> Result<warp::reply::Response, warp::Rejection> {
     let given = form.get("password").map(String::as_str).unwrap_or("");
-    if !app.auth.check_password(given) {
+    if !app.check_password(given) {
         return Ok(page(
             &app,
             &caller,
@@ -215,7 +213,7 @@ pub async fn login(
     }
     let cookie = format!(
         "{COOKIE}={}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax",
-        app.auth.cookie_value()
+        app.login_cookie()
     );
     Ok(Response::builder()
         .status(StatusCode::SEE_OTHER)
@@ -256,7 +254,6 @@ impl Caller {
     }
 
     pub fn allowed(&self, app: &App) -> bool {
-        app.auth
-            .allows(self.cookie.as_deref(), self.password.as_deref())
+        app.allows(self.cookie.as_deref(), self.password.as_deref())
     }
 }

@@ -1,0 +1,421 @@
+//! The running server: its parts, started and stopped in order, and the
+//! one door request handlers go through ([`App`]).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::jobs::{Job, Jobs, State};
+use crate::library::{Library, Listing, Query, Video};
+use crate::media::{Kind, Tools};
+use crate::positions::Position;
+use crate::upload::tus::{Checksum, Tus, TusUpload};
+use crate::upload::{Accepted, Auth, Limits, Uploads};
+
+/// What request handlers can ask of the server: each method is one call
+/// into the module that owns the answer.
+pub struct App {
+    config: Config,
+    tools: Tools,
+    library: Arc<Library>,
+    uploads: Arc<Uploads>,
+    tus: Tus,
+    auth: Auth,
+    jobs: Arc<Jobs>,
+    positions: crate::positions::Positions,
+}
+
+/// Where a video stands, as pages and the API show it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum VideoState {
+    Ready,
+    NeedsRemux,
+    Queued,
+    Converting(f64),
+    NeedsTranscode,
+    ConversionFailed,
+    Unreadable,
+}
+
+impl VideoState {
+    pub fn name(self) -> &'static str {
+        match self {
+            VideoState::Ready => "ready",
+            VideoState::NeedsRemux => "needs_remux",
+            VideoState::Queued => "queued",
+            VideoState::Converting(_) => "converting",
+            VideoState::NeedsTranscode => "needs_transcode",
+            VideoState::ConversionFailed => "failed",
+            VideoState::Unreadable => "unreadable",
+        }
+    }
+}
+
+impl App {
+    /// The media dir's file or folder for a percent-encoded URL tail, or
+    /// `None` for anything outside it or hidden.
+    pub fn resolve(&self, encoded: &str) -> Option<PathBuf> {
+        crate::paths::resolve(self.library.root(), encoded)
+    }
+
+    /// Where a page points `<video src>` for a library path.
+    pub fn video_url(&self, rel: &str) -> String {
+        format!(
+            "{}{}",
+            self.config.videos_url,
+            crate::paths::encode_url_path(rel)
+        )
+    }
+
+    pub fn state_of(&self, v: &Video) -> VideoState {
+        if v.error.is_some() {
+            return VideoState::Unreadable;
+        }
+        if v.kind != Kind::NeedsRemux {
+            return VideoState::Ready;
+        }
+        match self.jobs.for_source(&v.path) {
+            Some(j) => match j.state {
+                State::Queued => VideoState::Queued,
+                State::Running => VideoState::Converting(j.progress),
+                State::Failed if j.needs_transcode => VideoState::NeedsTranscode,
+                State::Failed => VideoState::ConversionFailed,
+                State::Done | State::Cancelled => VideoState::NeedsRemux,
+            },
+            None => VideoState::NeedsRemux,
+        }
+    }
+
+    /// Remux jobs waiting or running.
+    pub fn queue_depth(&self) -> usize {
+        self.jobs.depth()
+    }
+
+    /// What `/healthz` reports.
+    pub async fn health(&self) -> Health {
+        let root = self.library.root().to_path_buf();
+        let free = tokio::task::spawn_blocking(move || crate::fsutil::free_space(&root))
+            .await
+            .ok()
+            .flatten();
+        let problem = self.tools.problem();
+        Health {
+            version: env!("CARGO_PKG_VERSION"),
+            ffmpeg: self.tools.ffmpeg.is_some(),
+            ffprobe: self.tools.ffprobe.is_some(),
+            ffmpeg_starts: problem.is_none(),
+            ffmpeg_error: problem,
+            free_disk_bytes: free,
+            queue_depth: self.queue_depth(),
+            videos: self.library.len(),
+        }
+    }
+
+    pub fn media_dir(&self) -> &Path {
+        self.library.root()
+    }
+
+    // The library.
+
+    pub fn video(&self, rel: &str) -> Option<Video> {
+        self.library.get(rel)
+    }
+
+    /// Every video as one entry each (a remuxed source as its MP4).
+    pub fn videos(&self) -> Vec<Video> {
+        self.library.all()
+    }
+
+    pub fn list(&self, q: &Query) -> Listing {
+        self.library.list(q)
+    }
+
+    pub fn has_folder(&self, dir: &str) -> bool {
+        self.library.has_folder(dir)
+    }
+
+    pub fn folders(&self) -> Vec<String> {
+        self.library.folders()
+    }
+
+    pub fn poster_file(&self, name: &str) -> Option<PathBuf> {
+        self.library.poster_file(name)
+    }
+
+    /// The WebVTT files beside a video, as (path, language).
+    pub async fn subtitles_for(&self, rel: &str) -> Vec<(String, Option<String>)> {
+        let (library, rel) = (self.library.clone(), rel.to_string());
+        tokio::task::spawn_blocking(move || library.subtitles_for(&rel))
+            .await
+            .unwrap_or_default()
+    }
+
+    // Playback positions.
+
+    pub fn position(&self, rel: &str) -> Option<Position> {
+        self.positions.get(rel)
+    }
+
+    pub async fn set_position(&self, rel: &str, at: f64, duration: Option<f64>) -> Position {
+        self.positions.set(rel, at, duration).await
+    }
+
+    // Conversions.
+
+    /// Every job, newest first.
+    pub fn jobs(&self) -> Vec<Job> {
+        self.jobs.list()
+    }
+
+    pub fn job(&self, id: u64) -> Option<Job> {
+        self.jobs.get(id)
+    }
+
+    pub async fn cancel_job(&self, id: u64) -> Result<Job> {
+        self.jobs.cancel(id).await
+    }
+
+    pub async fn retry_job(&self, id: u64) -> Result<Job> {
+        self.jobs.retry(id).await
+    }
+
+    /// Hides a "ready to play" notice from the browser that was shown it.
+    pub async fn dismiss_job(&self, id: u64, viewer: &str) -> Result<Job> {
+        self.jobs.dismiss(id, viewer).await?;
+        self.jobs.get(id).ok_or(Error::NotFound)
+    }
+
+    /// Finished jobs this browser started and has not dismissed.
+    pub fn notices_for(&self, viewer: &str) -> Vec<Job> {
+        self.jobs.notices_for(viewer)
+    }
+
+    /// Why nothing can be converted, if so ("ffmpeg cannot start: …").
+    pub fn conversion_problem(&self) -> Option<String> {
+        self.tools.problem()
+    }
+
+    /// ffmpeg streaming a video's sound as MP3 on its stdout (`/listen`).
+    pub fn audio_as_mp3(&self, file: &Path) -> Result<std::process::Command> {
+        crate::media::ffmpeg::audio_as_mp3(&self.tools, file).ok_or_else(|| {
+            Error::Unavailable(format!(
+                "Audio can't be streamed: {}.",
+                self.tools.ffmpeg_unavailable()
+            ))
+        })
+    }
+
+    // Uploads.
+
+    pub fn max_upload(&self) -> Option<u64> {
+        self.config.max_upload
+    }
+
+    /// The checked folder an upload goes to, created when new: (relative, on disk).
+    pub async fn upload_folder(&self, folder: &str) -> Result<(String, PathBuf)> {
+        self.uploads.target_dir(folder).await
+    }
+
+    /// Streams one form upload's file into `dir` and takes it in.
+    pub async fn upload<S, B, E>(
+        &self,
+        folder: &str,
+        dir: &Path,
+        name: &str,
+        owner: Option<&str>,
+        body: S,
+    ) -> Result<Accepted>
+    where
+        S: futures_util::Stream<Item = std::result::Result<B, E>> + Unpin,
+        B: bytes::Buf,
+        E: std::fmt::Display,
+    {
+        self.uploads.receive(folder, dir, name, owner, body).await
+    }
+
+    pub async fn tus_create(
+        &self,
+        length: u64,
+        metadata: &HashMap<String, String>,
+    ) -> Result<TusUpload> {
+        self.tus.create(length, metadata).await
+    }
+
+    pub fn tus_upload(&self, id: &str) -> Option<TusUpload> {
+        self.tus.get(id)
+    }
+
+    /// One PATCH of a resumable upload; the new offset, and the file once complete.
+    pub async fn tus_patch<S, B, E>(
+        &self,
+        id: &str,
+        offset: u64,
+        checksum: Option<Checksum>,
+        owner: Option<&str>,
+        body: S,
+    ) -> Result<(u64, Option<Accepted>)>
+    where
+        S: futures_util::Stream<Item = std::result::Result<B, E>> + Unpin,
+        B: bytes::Buf,
+        E: std::fmt::Display,
+    {
+        self.tus.patch(id, offset, checksum, owner, body).await
+    }
+
+    pub async fn tus_delete(&self, id: &str) -> Result<()> {
+        self.tus.delete(id).await
+    }
+
+    // The upload password.
+
+    pub fn check_password(&self, given: &str) -> bool {
+        self.auth.check_password(given)
+    }
+
+    /// A signed cookie value that stands for the password.
+    pub fn login_cookie(&self) -> String {
+        self.auth.cookie_value()
+    }
+
+    /// Whether a request with this cookie or password header may write.
+    pub fn allows(&self, cookie: Option<&str>, password: Option<&str>) -> bool {
+        self.auth.allows(cookie, password)
+    }
+}
+
+/// What `/healthz` says.
+#[derive(Debug, serde::Serialize)]
+pub struct Health {
+    pub version: &'static str,
+    pub ffmpeg: bool,
+    pub ffprobe: bool,
+    /// Both found and shown to start the way jobs start them.
+    pub ffmpeg_starts: bool,
+    /// "ffmpeg cannot start: …" (from the start-up check) or "… not installed".
+    pub ffmpeg_error: Option<String>,
+    pub free_disk_bytes: Option<u64>,
+    pub queue_depth: usize,
+    pub videos: usize,
+}
+
+/// The running server's parts, each with an owner that stops it.
+pub struct Running {
+    pub app: Arc<App>,
+    stop: CancellationToken,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// Prepares the folders, finds ffmpeg, scans the library, sweeps what a
+/// crash left behind, and starts the remux pool.
+pub async fn start(config: Config) -> std::io::Result<Running> {
+    std::fs::create_dir_all(&config.media_dir)?;
+    std::fs::create_dir_all(&config.state_dir)?;
+    let root = config.media_dir.canonicalize()?;
+    let state_dir = config.state_dir.canonicalize()?;
+    let (ffmpeg, ffprobe) = (config.ffmpeg.clone(), config.ffprobe.clone());
+    let tools = tokio::task::spawn_blocking(move || Tools::locate(ffmpeg, ffprobe))
+        .await
+        .map_err(std::io::Error::other)?;
+    let stop = CancellationToken::new();
+    let crate::library::Opened {
+        library,
+        indexer,
+        leftovers,
+        added,
+    } = Library::open(root.clone(), state_dir.clone(), tools.clone(), stop.clone()).await;
+    let limits = Limits {
+        max_upload: config.max_upload,
+        reserve: config
+            .disk_reserve
+            .unwrap_or_else(|| crate::upload::default_reserve(&root)),
+    };
+    let settings = crate::jobs::Settings {
+        workers: config.workers,
+        delete_originals: config.delete_originals,
+        on_job_done: config.on_job_done.clone(),
+    };
+    let password = config.upload_password.clone();
+    // The state files, read off the async workers.
+    let (jobs, intake, uploads, tus, auth, positions) = {
+        let (library, tools, state_dir) = (library.clone(), tools.clone(), state_dir.clone());
+        tokio::task::spawn_blocking(move || -> std::io::Result<_> {
+            let jobs = Jobs::load(&state_dir, library.clone(), tools.clone(), settings);
+            let intake = Arc::new(crate::intake::Intake::new(library, jobs.clone()));
+            let uploads = Arc::new(Uploads::new(root.clone(), intake.clone(), tools, limits));
+            let tus = Tus::load(&state_dir, &root, uploads.clone())?;
+            sweep_leftovers(leftovers, &tus);
+            let auth = Auth::new(&state_dir, password)?;
+            let positions = crate::positions::Positions::load(&state_dir);
+            Ok((jobs, intake, uploads, tus, auth, positions))
+        })
+        .await
+        .map_err(std::io::Error::other)??
+    };
+    intake.catch_up().await;
+    let app = Arc::new(App {
+        uploads,
+        auth,
+        tus,
+        jobs: jobs.clone(),
+        positions,
+        config,
+        tools,
+        library,
+    });
+    let mut tasks = vec![
+        indexer,
+        tokio::spawn(expire_uploads(app.clone(), stop.clone())),
+        crate::watch::start(app.library.clone(), intake, added, state_dir, stop.clone()),
+    ];
+    tasks.extend(jobs.start(stop.clone()));
+    Ok(Running { app, stop, tasks })
+}
+
+/// Temp files are never worth keeping after a restart; resumable uploads'
+/// data files are, while their upload lives.
+fn sweep_leftovers(leftovers: Vec<PathBuf>, tus: &Tus) {
+    let live = tus.live_data_files();
+    for path in leftovers {
+        if live.contains(&path) {
+            continue;
+        }
+        match std::fs::remove_file(&path) {
+            Ok(()) => tracing::info!("removed leftover temp file {}", path.display()),
+            Err(e) => tracing::warn!("cannot remove leftover {}: {e}", path.display()),
+        }
+    }
+}
+
+async fn expire_uploads(app: Arc<App>, stop: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+        }
+        let app = app.clone();
+        let _ = tokio::task::spawn_blocking(move || app.tus.expire()).await;
+    }
+}
+
+impl Running {
+    /// The first step of a shutdown, at the signal: no new jobs, every
+    /// ffmpeg stopped, while open requests finish.
+    pub fn begin_shutdown(&self) {
+        self.app.jobs.begin_shutdown();
+        self.stop.cancel();
+    }
+
+    /// Waits for background work to stop and saves its state.
+    pub async fn shutdown(self) {
+        self.begin_shutdown();
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        self.app.jobs.finish_shutdown().await;
+    }
+}

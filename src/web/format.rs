@@ -1,0 +1,40 @@
+//! How pages and scripts write numbers: one format each, made here.
+
+/// Query-string value, percent-encoded for use inside an href.
+pub fn q(value: &str) -> String {
+    percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+pub fn format_duration(secs: f64) -> String {
+    let s = secs.round() as u64;
+    let (h, m, s) = (s / 3600, (s / 60) % 60, s % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
+    }
+}
+
+/// `1080p`, `720p`, `4K` from a frame height; the raw size otherwise.
+pub fn format_resolution(w: u32, h: u32) -> String {
+    match h {
+        2000.. => "4K".into(),
+        1000..=1999 if w >= 1280 => "1080p".into(),
+        700..=999 if w >= 960 => "720p".into(),
+        _ => format!("{w}×{h}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_resolutions() {
+        assert_eq!(format_duration(5.4), "0:05");
+        assert_eq!(format_duration(3725.0), "1:02:05");
+        assert_eq!(format_resolution(1920, 1080), "1080p");
+        assert_eq!(format_resolution(1280, 720), "720p");
+        assert_eq!(format_resolution(320, 240), "320×240");
+    }
+}

@@ -1,0 +1,30 @@
+//! The "ready to play" notice every page shows the browser whose upload
+//! finished converting.
+
+use super::Caller;
+use crate::paths::encode_url_path;
+use crate::App;
+
+/// Done jobs this browser started, for the notice on every page.
+pub struct Notice {
+    pub id: u64,
+    pub title: String,
+    pub href: String,
+}
+
+pub fn notices(app: &App, caller: &Caller) -> Vec<Notice> {
+    let Some(viewer) = &caller.viewer else {
+        return Vec::new();
+    };
+    app.notices_for(viewer)
+        .into_iter()
+        .filter_map(|j| {
+            let out = j.output?;
+            Some(Notice {
+                id: j.id,
+                title: crate::library::title_of(&out),
+                href: format!("/watch/{}", encode_url_path(&out)),
+            })
+        })
+        .collect()
+}
