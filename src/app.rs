@@ -15,7 +15,7 @@ use crate::library::{Library, Listing, Query, Video};
 use crate::media::{Kind, Tools};
 use crate::positions::Position;
 use crate::upload::tus::{Checksum, Tus, TusUpload};
-use crate::upload::{Accepted, Auth, Limits, Uploads};
+use crate::upload::{Accepted, Auth, Body, Limits, Uploads};
 
 /// What request handlers can ask of the server: each method is one call
 /// into the module that owns the answer.
@@ -222,19 +222,14 @@ impl App {
     }
 
     /// Streams one form upload's file into `dir` and takes it in.
-    pub async fn upload<S, B, E>(
+    pub async fn upload(
         &self,
         folder: &str,
         dir: &Path,
         name: &str,
         owner: Option<&str>,
-        body: S,
-    ) -> Result<Accepted>
-    where
-        S: futures_util::Stream<Item = std::result::Result<B, E>> + Unpin,
-        B: bytes::Buf,
-        E: std::fmt::Display,
-    {
+        body: impl Body,
+    ) -> Result<Accepted> {
         self.uploads.receive(folder, dir, name, owner, body).await
     }
 
@@ -251,19 +246,14 @@ impl App {
     }
 
     /// One PATCH of a resumable upload; the new offset, and the file once complete.
-    pub async fn tus_patch<S, B, E>(
+    pub async fn tus_patch(
         &self,
         id: &str,
         offset: u64,
         checksum: Option<Checksum>,
         owner: Option<&str>,
-        body: S,
-    ) -> Result<(u64, Option<Accepted>)>
-    where
-        S: futures_util::Stream<Item = std::result::Result<B, E>> + Unpin,
-        B: bytes::Buf,
-        E: std::fmt::Display,
-    {
+        body: impl Body,
+    ) -> Result<(u64, Option<Accepted>)> {
         self.tus.patch(id, offset, checksum, owner, body).await
     }
 

@@ -39,6 +39,23 @@ pub struct Accepted {
     pub size: u64,
 }
 
+/// A request body as warp hands it over: chunks, any of which may fail
+/// (a lost connection).
+pub trait Body: Stream<Item = std::result::Result<Self::Chunk, Self::Error>> + Unpin {
+    type Chunk: Buf;
+    type Error: std::fmt::Display;
+}
+
+impl<S, B, E> Body for S
+where
+    S: Stream<Item = std::result::Result<B, E>> + Unpin,
+    B: Buf,
+    E: std::fmt::Display,
+{
+    type Chunk = B;
+    type Error = E;
+}
+
 /// A file whose bytes have all arrived, waiting to be checked and placed.
 pub struct Complete<'a> {
     pub temp: TempFile,
@@ -110,19 +127,14 @@ impl Uploads {
     }
 
     /// Streams one file to a temp file in `dir` and accepts it.
-    pub async fn receive<S, B, E>(
+    pub async fn receive(
         &self,
         folder: &str,
         dir: &Path,
         raw_name: &str,
         owner: Option<&str>,
-        mut body: S,
-    ) -> Result<Accepted>
-    where
-        S: Stream<Item = std::result::Result<B, E>> + Unpin,
-        B: Buf,
-        E: std::fmt::Display,
-    {
+        mut body: impl Body,
+    ) -> Result<Accepted> {
         let (name, kind) = self.check_name(raw_name)?;
         let mut incoming = Incoming::create(dir, &name, self.limits).await?;
         while let Some(chunk) = body.next().await {

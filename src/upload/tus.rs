@@ -13,11 +13,11 @@ use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use bytes::Buf;
-use futures_util::{Stream, StreamExt};
+use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use sha1::Digest;
 
-use super::{Accepted, Incoming, TempFile, Uploads};
+use super::{Accepted, Body, Incoming, TempFile, Uploads};
 use crate::error::{Error, Result};
 use crate::fsutil::write_atomic;
 
@@ -309,19 +309,14 @@ impl Tus {
     /// Appends one PATCH body at `offset`. Returns the new offset and, when
     /// the upload is complete, the accepted file. `owner` is the browser to
     /// tell when its conversion is ready.
-    pub async fn patch<S, B, E>(
+    pub async fn patch(
         &self,
         id: &str,
         offset: u64,
         checksum: Option<Checksum>,
         owner: Option<&str>,
-        body: S,
-    ) -> Result<(u64, Option<Accepted>)>
-    where
-        S: Stream<Item = std::result::Result<B, E>> + Unpin,
-        B: Buf,
-        E: std::fmt::Display,
-    {
+        body: impl Body,
+    ) -> Result<(u64, Option<Accepted>)> {
         let (mut u, _busy) = self.begin_patch(id, offset)?;
         let received = self.receive(&u, checksum.as_ref(), body).await?;
         let cut_off = received.cut_off;
@@ -365,17 +360,12 @@ impl Tus {
 
     /// Streams the body onto the data file, hashing it when a checksum
     /// was sent. A lost connection ends the body, not the request.
-    async fn receive<S, B, E>(
+    async fn receive(
         &self,
         u: &TusUpload,
         checksum: Option<&Checksum>,
-        mut body: S,
-    ) -> Result<Received>
-    where
-        S: Stream<Item = std::result::Result<B, E>> + Unpin,
-        B: Buf,
-        E: std::fmt::Display,
-    {
+        mut body: impl Body,
+    ) -> Result<Received> {
         let mut limits = self.ups.limits;
         // The declared length is this upload's own limit.
         limits.max_upload = Some(limits.max_upload.map_or(u.length, |m| m.min(u.length)));
