@@ -39,184 +39,260 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 }
 
 pub async fn run(jobs: Arc<Jobs>, job: &Job, control: Arc<Control>) -> Ended {
-    if jobs.tools.ffmpeg.is_none() || jobs.tools.ffprobe.is_none() {
-        return failed(jobs.tools.ffmpeg_unavailable());
+    match steps(&jobs, job, control).await {
+        Ok(rel) => Ended::Done(rel),
+        Err(ended) => ended,
     }
-    let root = jobs.library.root().to_path_buf();
-    let src = root.join(&job.source);
-    let (Some(dir), Some(stem)) = (
-        src.parent().map(Path::to_path_buf),
-        src.file_stem().and_then(|s| s.to_str()).map(str::to_string),
-    ) else {
-        return failed("the source path has no file name");
-    };
-    if !src.is_file() {
-        return failed("the source file is gone");
-    }
+}
 
-    // The library probed it already (scan or upload) unless it changed
-    // since; if its probe is on the way, wait for it rather than run two.
+/// The job's steps; each either hands on what the next needs or ends it.
+async fn steps(jobs: &Arc<Jobs>, job: &Job, control: Arc<Control>) -> Result<String, Ended> {
+    if jobs.tools.ffmpeg.is_none() || jobs.tools.ffprobe.is_none() {
+        return Err(failed(jobs.tools.ffmpeg_unavailable()));
+    }
+    let src = Source::locate(jobs, job)?;
+    let probe = probe(jobs, job, &src.path).await?;
+    let plan = media::plan(&probe).map_err(|e| Ended::Failed {
+        reason: e.to_string(),
+        transient: false,
+        log: Vec::new(),
+        needs_transcode: true,
+    })?;
+    jobs.set_plan(job.id, plan.describe());
+    let out = Outputs::new(&src, &plan);
+    let args = plan.output_args(out.mp4.path(), &out.sub_paths());
+    convert(jobs, job, control, &src.path, args, probe.duration).await?;
+    let summary = verify(&out, probe.duration).await?;
+    save(&out).await?;
+    let mp4 = place(jobs, &src, &plan, out).await?;
+    Ok(record(
+        jobs,
+        job,
+        &src,
+        &plan.output_probe(&probe, summary.duration),
+        &mp4,
+    )
+    .await)
+}
+
+/// The source file and where its outputs go.
+struct Source {
+    root: PathBuf,
+    path: PathBuf,
+    dir: PathBuf,
+    stem: String,
+}
+
+impl Source {
+    fn locate(jobs: &Jobs, job: &Job) -> Result<Source, Ended> {
+        let root = jobs.library.root().to_path_buf();
+        let path = root.join(&job.source);
+        let (Some(dir), Some(stem)) = (
+            path.parent().map(Path::to_path_buf),
+            path.file_stem()
+                .and_then(|s| s.to_str())
+                .map(str::to_string),
+        ) else {
+            return Err(failed("the source path has no file name"));
+        };
+        if !path.is_file() {
+            return Err(failed("the source file is gone"));
+        }
+        Ok(Source {
+            root,
+            path,
+            dir,
+            stem,
+        })
+    }
+}
+
+/// What ffprobe says of the source. The library probed it already (scan or
+/// upload) unless it changed since; if its probe is on the way, the job
+/// waits for it rather than run a second one.
+async fn probe(jobs: &Jobs, job: &Job, src: &Path) -> Result<media::Probe, Ended> {
     let _ = tokio::time::timeout(
         std::time::Duration::from_secs(10),
         jobs.library.wait_for_probe(&job.source),
     )
     .await;
-    let probe = match jobs.library.probe_of(&job.source) {
-        Some(p) => p,
-        None => {
-            let (t, s) = (jobs.tools.clone(), src.clone());
-            match blocking(move || media::probe(&t, &s)).await {
-                Some(Ok(p)) => {
-                    jobs.library.record_probe_of(&job.source, p.clone());
-                    p
-                }
-                Some(Err(e)) => return failed(format!("ffmpeg can't read this file: {e}")),
-                None => return failed("probing the source stopped unexpectedly"),
-            }
+    if let Some(p) = jobs.library.probe_of(&job.source) {
+        return Ok(p);
+    }
+    let (t, s) = (jobs.tools.clone(), src.to_path_buf());
+    match blocking(move || media::probe(&t, &s)).await {
+        Some(Ok(p)) => {
+            jobs.library.record_probe_of(&job.source, p.clone());
+            Ok(p)
         }
-    };
-    let plan = match media::plan(&probe) {
-        Ok(p) => p,
-        Err(e) => {
-            return Ended::Failed {
-                reason: e.to_string(),
-                transient: false,
-                log: Vec::new(),
-                needs_transcode: true,
-            }
-        }
-    };
-    jobs.set_plan(job.id, plan.describe());
+        Some(Err(e)) => Err(failed(format!("ffmpeg can't read this file: {e}"))),
+        None => Err(failed("probing the source stopped unexpectedly")),
+    }
+}
 
-    let target = dir.join(format!("{stem}.mp4"));
-    let tmp_mp4 = TempFile::new(ffmpeg::temp_for(&target));
-    let tmp_subs: Vec<TempFile> = plan
-        .subtitles
-        .iter()
-        .map(|s| {
-            TempFile::new(ffmpeg::temp_for(
-                &dir.join(Plan::subtitle_name(&target, &s.suffix)),
-            ))
-        })
-        .collect();
-    let sub_paths: Vec<PathBuf> = tmp_subs.iter().map(|t| t.path().to_path_buf()).collect();
-    let args = plan.output_args(tmp_mp4.path(), &sub_paths);
+/// ffmpeg's hidden temp outputs, removed unless they are put in place.
+struct Outputs {
+    mp4: TempFile,
+    subs: Vec<TempFile>,
+}
 
-    let outcome = {
-        let (jobs2, tools, id, duration) =
-            (jobs.clone(), jobs.tools.clone(), job.id, probe.duration);
-        let src = src.clone();
-        blocking(move || {
-            ffmpeg::run(&tools, &src, &args, duration, &control, |p| {
-                jobs2.set_progress(id, p)
+impl Outputs {
+    fn new(src: &Source, plan: &Plan) -> Outputs {
+        let target = src.dir.join(format!("{}.mp4", src.stem));
+        let subs = plan
+            .subtitles
+            .iter()
+            .map(|s| {
+                TempFile::new(ffmpeg::temp_for(
+                    &src.dir.join(Plan::subtitle_name(&target, &s.suffix)),
+                ))
             })
+            .collect();
+        Outputs {
+            mp4: TempFile::new(ffmpeg::temp_for(&target)),
+            subs,
+        }
+    }
+
+    fn sub_paths(&self) -> Vec<PathBuf> {
+        self.subs.iter().map(|t| t.path().to_path_buf()).collect()
+    }
+}
+
+/// Runs ffmpeg on the blocking pool, reporting progress to the job.
+async fn convert(
+    jobs: &Arc<Jobs>,
+    job: &Job,
+    control: Arc<Control>,
+    src: &Path,
+    args: Vec<String>,
+    duration: Option<f64>,
+) -> Result<(), Ended> {
+    let (jobs2, tools, id, src) = (jobs.clone(), jobs.tools.clone(), job.id, src.to_path_buf());
+    let outcome = blocking(move || {
+        ffmpeg::run(&tools, &src, &args, duration, &control, |p| {
+            jobs2.set_progress(id, p)
         })
-        .await
-        .unwrap_or(Outcome::Failed {
-            reason: "the ffmpeg thread stopped unexpectedly".into(),
-            transient: true,
-            tail: Vec::new(),
-        })
-    };
+    })
+    .await
+    .unwrap_or(Outcome::Failed {
+        reason: "the ffmpeg thread stopped unexpectedly".into(),
+        transient: true,
+        tail: Vec::new(),
+    });
     match outcome {
-        Outcome::Done => {}
-        Outcome::Cancelled => return Ended::Cancelled,
+        Outcome::Done => Ok(()),
+        Outcome::Cancelled => Err(Ended::Cancelled),
         Outcome::Failed {
             reason,
             transient,
             tail,
-        } => {
-            return Ended::Failed {
-                reason,
-                transient,
-                log: tail,
-                needs_transcode: false,
-            }
-        }
+        } => Err(Ended::Failed {
+            reason,
+            transient,
+            log: tail,
+            needs_transcode: false,
+        }),
     }
+}
 
-    // The output must be whole: same duration as the source, give or take,
-    // and its index first. Read from the file itself, without a process.
-    let summary = {
-        let o = tmp_mp4.path().to_path_buf();
-        blocking(move || mp4::summarize(&o)).await
-    };
-    let summary = match summary {
+/// The output must be whole: the source's duration, give or take, and its
+/// index first. Read from the file itself, without a process.
+async fn verify(out: &Outputs, source_duration: Option<f64>) -> Result<mp4::Mp4Summary, Ended> {
+    let o = out.mp4.path().to_path_buf();
+    let summary = match blocking(move || mp4::summarize(&o)).await {
         Some(Ok(Some(s))) => s,
         Some(Ok(None)) => {
-            return failed("the MP4 ffmpeg wrote is not a readable MP4; it was not kept")
+            return Err(failed(
+                "the MP4 ffmpeg wrote is not a readable MP4; it was not kept",
+            ))
         }
-        Some(Err(e)) => return failed(format!("the MP4 ffmpeg wrote can't be read back: {e}")),
-        None => return failed("checking the output stopped unexpectedly"),
+        Some(Err(e)) => {
+            return Err(failed(format!(
+                "the MP4 ffmpeg wrote can't be read back: {e}"
+            )))
+        }
+        None => return Err(failed("checking the output stopped unexpectedly")),
     };
-    if let Some(a) = probe.duration {
+    if let Some(a) = source_duration {
         let b = summary.duration;
         if (a - b).abs() > DURATION_SLACK {
-            return failed(format!(
+            return Err(failed(format!(
                 "the MP4 is {b:.1} s long but the source is {a:.1} s; it was not kept"
-            ));
+            )));
         }
     }
     if !summary.faststart {
-        return failed("ffmpeg put the MP4's index at the end; it was not kept");
+        return Err(failed(
+            "ffmpeg put the MP4's index at the end; it was not kept",
+        ));
     }
+    Ok(summary)
+}
 
-    let all: Vec<PathBuf> = std::iter::once(tmp_mp4.path().to_path_buf())
-        .chain(sub_paths.clone())
+/// fsync of every output, before any is renamed into sight.
+async fn save(out: &Outputs) -> Result<(), Ended> {
+    let all: Vec<PathBuf> = std::iter::once(out.mp4.path().to_path_buf())
+        .chain(out.sub_paths())
         .collect();
     match blocking(move || all.iter().try_for_each(|p| crate::fsutil::sync_file(p))).await {
-        Some(Ok(())) => {}
-        Some(Err(e)) => {
-            return Ended::Failed {
-                reason: format!("the output could not be saved to disk: {e}"),
-                transient: true,
-                log: Vec::new(),
-                needs_transcode: false,
-            }
-        }
-        None => return failed("saving the output stopped unexpectedly"),
+        Some(Ok(())) => Ok(()),
+        Some(Err(e)) => Err(Ended::Failed {
+            reason: format!("the output could not be saved to disk: {e}"),
+            transient: true,
+            log: Vec::new(),
+            needs_transcode: false,
+        }),
+        None => Err(failed("saving the output stopped unexpectedly")),
     }
+}
 
-    // Rename: the MP4 to a free name, its subtitles after its final stem.
-    let placed = {
-        let _one_at_a_time = jobs.rename_lock.lock().await;
-        let suffixes: Vec<Option<String>> =
-            plan.subtitles.iter().map(|s| s.suffix.clone()).collect();
-        let (tmp, dir2, name) = (
-            tmp_mp4.path().to_path_buf(),
-            dir.clone(),
-            format!("{stem}.mp4"),
-        );
-        blocking(move || -> std::io::Result<PathBuf> {
-            let mp4 = crate::fsutil::place_unique(&tmp, &dir2, &name)?;
-            for (sub, sfx) in sub_paths.iter().zip(&suffixes) {
-                crate::fsutil::place_unique(sub, &dir2, &Plan::subtitle_name(&mp4, sfx))?;
+/// Renames the MP4 to a free name beside the source, its subtitles after
+/// its final stem. Returns the MP4's path.
+async fn place(jobs: &Jobs, src: &Source, plan: &Plan, out: Outputs) -> Result<PathBuf, Ended> {
+    let _one_at_a_time = jobs.rename_lock.lock().await;
+    let suffixes: Vec<Option<String>> = plan.subtitles.iter().map(|s| s.suffix.clone()).collect();
+    let (tmp, subs, dir, name) = (
+        out.mp4.path().to_path_buf(),
+        out.sub_paths(),
+        src.dir.clone(),
+        format!("{}.mp4", src.stem),
+    );
+    let placed = blocking(move || -> std::io::Result<PathBuf> {
+        let mp4 = crate::fsutil::place_unique(&tmp, &dir, &name)?;
+        for (sub, sfx) in subs.iter().zip(&suffixes) {
+            crate::fsutil::place_unique(sub, &dir, &Plan::subtitle_name(&mp4, sfx))?;
+        }
+        Ok(mp4)
+    })
+    .await;
+    match placed {
+        Some(Ok(mp4)) => {
+            out.mp4.keep();
+            for t in out.subs {
+                t.keep();
             }
             Ok(mp4)
-        })
-        .await
-    };
-    let mp4 = match placed {
-        Some(Ok(p)) => p,
-        Some(Err(e)) => return failed(format!("the MP4 could not be put in place: {e}")),
-        None => return failed("renaming stopped unexpectedly"),
-    };
-    tmp_mp4.keep();
-    for t in tmp_subs {
-        t.keep();
+        }
+        Some(Err(e)) => Err(failed(format!("the MP4 could not be put in place: {e}"))),
+        None => Err(failed("renaming stopped unexpectedly")),
     }
+}
+
+/// The library learns of the MP4 (with what is known of it, so it is not
+/// probed again) and that the source shows as it; the original goes with
+/// `--delete-originals`. Returns the MP4's library path.
+async fn record(jobs: &Jobs, job: &Job, src: &Source, output: &media::Probe, mp4: &Path) -> String {
     let rel = mp4
-        .strip_prefix(&root)
+        .strip_prefix(&src.root)
         .map(|p| p.to_string_lossy().into_owned())
         .unwrap_or_default();
-    if let Some(found) = found_file(&mp4, rel.clone()) {
-        jobs.library
-            .add(found, Some(plan.output_probe(&probe, summary.duration)));
+    if let Some(found) = found_file(mp4, rel.clone()) {
+        jobs.library.add(found, Some(output.clone()));
     }
     jobs.library.set_remuxed(&job.source, &rel);
-
     if jobs.settings.delete_originals {
-        match tokio::fs::remove_file(&src).await {
+        match tokio::fs::remove_file(&src.path).await {
             Ok(()) => {
                 tracing::info!("removed the original {} (--delete-originals)", job.source);
                 jobs.library.remove(&job.source);
@@ -224,5 +300,5 @@ pub async fn run(jobs: Arc<Jobs>, job: &Job, control: Arc<Control>) -> Ended {
             Err(e) => tracing::warn!("could not remove the original {}: {e}", job.source),
         }
     }
-    Ended::Done(rel)
+    rel
 }
