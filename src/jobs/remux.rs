@@ -170,9 +170,13 @@ async fn convert(
 ) -> Result<(), Ended> {
     let (jobs2, tools, id, src) = (jobs.clone(), jobs.tools.clone(), job.id, src.to_path_buf());
     let outcome = blocking(move || {
-        ffmpeg::run(&tools, &src, &args, duration, &control, |p| {
-            jobs2.set_progress(id, p)
-        })
+        let run = ffmpeg::Run {
+            input_args: &[],
+            input: &src,
+            output_args: &args,
+            duration,
+        };
+        ffmpeg::run(&tools, run, &control, |p| jobs2.set_progress(id, p))
     })
     .await
     .unwrap_or(Outcome::Failed {

@@ -115,15 +115,13 @@ fn make_poster(
     .chain([tmp.path().to_string_lossy().into_owned()])
     .collect();
     let input_args = ["-ss".to_string(), format!("{at:.2}")];
-    match ffmpeg::run_with_input_args(
-        tools,
-        &input_args,
-        file,
-        &args,
-        None,
-        &Control::default(),
-        |_| {},
-    ) {
+    let run = ffmpeg::Run {
+        input_args: &input_args,
+        input: file,
+        output_args: &args,
+        duration: None,
+    };
+    match ffmpeg::run(tools, run, &Control::default(), |_| {}) {
         Outcome::Done => {}
         Outcome::Cancelled => return Err("ffmpeg was stopped".into()),
         Outcome::Failed { reason, .. } => return Err(reason),

@@ -81,36 +81,24 @@ pub fn audio_as_mp3(tools: &Tools, file: &Path) -> Option<Command> {
     Some(cmd)
 }
 
-/// Runs `ffmpeg -i input <output_args>`, reporting progress against
-/// `duration`. Blocking.
-pub fn run(
-    tools: &Tools,
-    input: &Path,
-    output_args: &[String],
-    duration: Option<f64>,
-    control: &Control,
-    on_progress: impl FnMut(Progress),
-) -> Outcome {
-    run_with_input_args(
-        tools,
-        &[],
-        input,
-        output_args,
-        duration,
-        control,
-        on_progress,
-    )
+/// One ffmpeg run: `ffmpeg <input_args> -i <input> <output_args>`.
+#[derive(Debug, Clone, Copy)]
+pub struct Run<'a> {
+    /// Options for the input (such as `-ss` to seek before decoding).
+    pub input_args: &'a [String],
+    pub input: &'a Path,
+    pub output_args: &'a [String],
+    /// The input's duration, for the percent done.
+    pub duration: Option<f64>,
 }
 
-/// [`run`] with options for the input (such as `-ss` to seek before decoding).
-pub fn run_with_input_args(
+/// Runs ffmpeg at background priority, reporting progress; stops when
+/// `control` is cancelled. Blocking.
+pub fn run(
     tools: &Tools,
-    input_args: &[String],
-    input: &Path,
-    output_args: &[String],
-    duration: Option<f64>,
+    job: Run<'_>,
     control: &Control,
-    mut on_progress: impl FnMut(Progress),
+    on_progress: impl FnMut(Progress),
 ) -> Outcome {
     let Some(mut cmd) = sidecar_command(tools) else {
         return Outcome::Failed {
@@ -119,7 +107,10 @@ pub fn run_with_input_args(
             tail: Vec::new(),
         };
     };
-    cmd.args(input_args).arg("-i").arg(input).args(output_args);
+    cmd.args(job.input_args)
+        .arg("-i")
+        .arg(job.input)
+        .args(job.output_args);
     let mut child = match FfmpegCommand::from(cmd).spawn() {
         Ok(c) => c,
         Err(e) => {
@@ -134,6 +125,29 @@ pub fn run_with_input_args(
     if control.cancelled.load(Ordering::SeqCst) {
         let _ = child.kill();
     }
+    let tail = drain(&mut child, job.duration, on_progress);
+    let status = child.wait();
+    control.pid.store(0, Ordering::SeqCst);
+    if control.cancelled.load(Ordering::SeqCst) {
+        return Outcome::Cancelled;
+    }
+    match status {
+        Ok(s) => judge(s, tail),
+        Err(e) => Outcome::Failed {
+            reason: format!("could not wait for ffmpeg: {e}"),
+            transient: true,
+            tail,
+        },
+    }
+}
+
+/// Reads every event until ffmpeg ends (or it stalls on a full pipe):
+/// progress goes to `on_progress`, and the last lines of its log are kept.
+fn drain(
+    child: &mut ffmpeg_sidecar::child::FfmpegChild,
+    duration: Option<f64>,
+    mut on_progress: impl FnMut(Progress),
+) -> Vec<String> {
     let mut tail: VecDeque<String> = VecDeque::with_capacity(TAIL);
     let mut keep = |line: String| {
         if tail.len() == TAIL {
@@ -145,25 +159,7 @@ pub fn run_with_input_args(
         Ok(events) => {
             for event in events {
                 match event {
-                    FfmpegEvent::Progress(p) => {
-                        let done = parse_time(&p.time);
-                        let percent = match (done, duration) {
-                            (Some(t), Some(d)) if d > 0.0 => (t / d * 100.0).clamp(0.0, 100.0),
-                            _ => 0.0,
-                        };
-                        let speed = (p.speed > 0.0).then_some(p.speed);
-                        let eta_secs = match (done, duration, speed) {
-                            (Some(t), Some(d), Some(s)) => {
-                                Some(((d - t).max(0.0) / s as f64) as u64)
-                            }
-                            _ => None,
-                        };
-                        on_progress(Progress {
-                            percent,
-                            speed,
-                            eta_secs,
-                        });
-                    }
+                    FfmpegEvent::Progress(p) => on_progress(progress(&p.time, p.speed, duration)),
                     FfmpegEvent::Log(level, line)
                         if matches!(
                             level,
@@ -181,49 +177,56 @@ pub fn run_with_input_args(
         }
         Err(e) => keep(format!("could not read ffmpeg's output: {e}")),
     }
-    let status = child.wait();
-    control.pid.store(0, Ordering::SeqCst);
-    let tail: Vec<String> = tail.into_iter().collect();
-    if control.cancelled.load(Ordering::SeqCst) {
-        return Outcome::Cancelled;
+    tail.into_iter().collect()
+}
+
+/// Percent, speed and time left from ffmpeg's `time=` and `speed=`.
+fn progress(time: &str, speed: f32, duration: Option<f64>) -> Progress {
+    let done = parse_time(time);
+    let percent = match (done, duration) {
+        (Some(t), Some(d)) if d > 0.0 => (t / d * 100.0).clamp(0.0, 100.0),
+        _ => 0.0,
+    };
+    let speed = (speed > 0.0).then_some(speed);
+    let eta_secs = match (done, duration, speed) {
+        (Some(t), Some(d), Some(s)) => Some(((d - t).max(0.0) / s as f64) as u64),
+        _ => None,
+    };
+    Progress {
+        percent,
+        speed,
+        eta_secs,
     }
-    match status {
-        Ok(s) if s.success() => Outcome::Done,
-        Ok(s) => {
-            use std::os::unix::process::ExitStatusExt;
-            let text = tail.join("\n");
-            let disk =
-                text.contains("No space left on device") || text.contains("Input/output error");
-            let (reason, transient) = match s.signal() {
-                Some(sig) => (format!("ffmpeg was killed by signal {sig}"), true),
-                None if disk => (
-                    format!(
-                        "ffmpeg could not write the output (exit status {}): {}",
-                        s.code().unwrap_or(-1),
-                        last_error(&tail)
-                    ),
-                    true,
-                ),
-                None => (
-                    format!(
-                        "ffmpeg failed (exit status {}): {}",
-                        s.code().unwrap_or(-1),
-                        last_error(&tail)
-                    ),
-                    false,
-                ),
-            };
-            Outcome::Failed {
-                reason,
-                transient,
-                tail,
-            }
-        }
-        Err(e) => Outcome::Failed {
-            reason: format!("could not wait for ffmpeg: {e}"),
-            transient: true,
-            tail,
-        },
+}
+
+/// ffmpeg's verdict from its exit: killed, out of disk (both worth another
+/// try), or failed with its most telling line.
+fn judge(status: std::process::ExitStatus, tail: Vec<String>) -> Outcome {
+    use std::os::unix::process::ExitStatusExt;
+    if status.success() {
+        return Outcome::Done;
+    }
+    let text = tail.join("\n");
+    let disk = text.contains("No space left on device") || text.contains("Input/output error");
+    let code = status.code().unwrap_or(-1);
+    let (reason, transient) = match status.signal() {
+        Some(sig) => (format!("ffmpeg was killed by signal {sig}"), true),
+        None if disk => (
+            format!(
+                "ffmpeg could not write the output (exit status {code}): {}",
+                last_error(&tail)
+            ),
+            true,
+        ),
+        None => (
+            format!("ffmpeg failed (exit status {code}): {}", last_error(&tail)),
+            false,
+        ),
+    };
+    Outcome::Failed {
+        reason,
+        transient,
+        tail,
     }
 }
 
@@ -254,6 +257,48 @@ pub fn temp_for(target: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn progress_from_time_and_speed() {
+        let p = progress("00:00:30.00", 2.0, Some(60.0));
+        assert_eq!(
+            (p.percent, p.speed, p.eta_secs),
+            (50.0, Some(2.0), Some(15))
+        );
+        let unknown = progress("N/A", 0.0, Some(60.0));
+        assert_eq!(
+            (unknown.percent, unknown.speed, unknown.eta_secs),
+            (0.0, None, None)
+        );
+    }
+
+    #[test]
+    fn verdicts_from_the_exit() {
+        use std::os::unix::process::ExitStatusExt;
+        let status = std::process::ExitStatus::from_raw;
+        assert_eq!(judge(status(0), vec![]), Outcome::Done);
+        let full = judge(
+            status(1 << 8),
+            vec!["out.mp4: No space left on device".into()],
+        );
+        assert!(
+            matches!(full, Outcome::Failed { transient: true, ref reason, .. }
+            if reason.contains("could not write") && reason.contains("No space left"))
+        );
+        let killed = judge(status(9), vec![]);
+        assert!(
+            matches!(killed, Outcome::Failed { transient: true, ref reason, .. }
+            if reason == "ffmpeg was killed by signal 9")
+        );
+        let bad = judge(
+            status(1 << 8),
+            vec!["x".into(), "Invalid data found".into(), "y".into()],
+        );
+        assert!(
+            matches!(bad, Outcome::Failed { transient: false, ref reason, .. }
+            if reason == "ffmpeg failed (exit status 1): Invalid data found")
+        );
+    }
 
     #[test]
     fn times() {
