@@ -49,34 +49,85 @@ pub struct Caller {
     pub wants_json: bool,
 }
 
+/// The filters a route group returns: a reply, or a rejection the others
+/// (and finally `recover`) get to answer.
+pub trait Routes:
+    Filter<Extract = (Self::Out,), Error = Rejection> + Clone + Send + Sync + 'static
+{
+    type Out: Reply;
+}
+
+impl<F, R> Routes for F
+where
+    F: Filter<Extract = (R,), Error = Rejection> + Clone + Send + Sync + 'static,
+    R: Reply,
+{
+    type Out = R;
+}
+
 /// Every route pimedia answers, with errors turned into clear replies.
 pub fn routes(
     app: Arc<App>,
 ) -> impl Filter<Extract = (impl Reply,), Error = Infallible> + Clone + Send + Sync + 'static {
-    let with_app = warp::any().map(move || app.clone());
+    browsing(app.clone())
+        .or(files(app.clone()))
+        .or(uploads(app.clone()))
+        .or(conversions(app.clone()))
+        .or(playback(app))
+        .recover(recover)
+        .with(warp::reply::with::header(
+            "x-content-type-options",
+            "nosniff",
+        ))
+}
+
+fn with_app(
+    app: Arc<App>,
+) -> impl Filter<Extract = (Arc<App>,), Error = Infallible> + Clone + Send + Sync + 'static {
+    warp::any().map(move || app.clone())
+}
+
+fn caller() -> impl Filter<Extract = (Caller,), Error = Infallible> + Clone + Send + Sync + 'static
+{
+    warp::header::headers_cloned().map(|h: warp::http::HeaderMap| Caller::from_headers(&h))
+}
+
+/// The pages and JSON a TV or phone browses with.
+fn browsing(app: Arc<App>) -> impl Routes {
     let query = warp::query::<HashMap<String, String>>()
         .or(warp::any().map(HashMap::new))
         .unify();
-
-    let caller =
-        warp::header::headers_cloned().map(|h: warp::http::HeaderMap| Caller::from_headers(&h));
     let library = warp::path::end()
         .and(warp::get())
-        .and(with_app.clone())
+        .and(with_app(app.clone()))
         .and(query)
-        .and(caller)
+        .and(caller())
         .and_then(pages::library);
     let watch = warp::path("watch")
         .and(warp::path::tail())
         .and(warp::get())
-        .and(with_app.clone())
+        .and(with_app(app.clone()))
         .and_then(pages::watch);
+    let healthz = warp::path!("healthz")
+        .and(warp::get())
+        .and(with_app(app.clone()))
+        .and_then(api::healthz);
+    let api_videos = warp::path!("api" / "videos")
+        .and(warp::get())
+        .and(with_app(app))
+        .and_then(api::videos);
+    library.or(watch).or(healthz).or(api_videos)
+}
+
+/// Bytes from disk: videos, posters, the page's own assets.
+fn files(app: Arc<App>) -> impl Routes {
+    let get_or_head = || warp::get().or(warp::head()).unify();
     let videos = warp::path("videos")
         .and(warp::path::tail())
-        .and(warp::get().or(warp::head()).unify())
+        .and(get_or_head())
         .and(warp::method())
         .and(warp::header::headers_cloned())
-        .and(with_app.clone())
+        .and(with_app(app.clone()))
         .and_then(
             |tail: warp::path::Tail, method, headers, app: Arc<App>| async move {
                 let file = app.resolve(tail.as_str()).ok_or(Error::NotFound)?;
@@ -86,10 +137,10 @@ pub fn routes(
             },
         );
     let thumbs = warp::path!("thumbs" / String)
-        .and(warp::get().or(warp::head()).unify())
+        .and(get_or_head())
         .and(warp::method())
         .and(warp::header::headers_cloned())
-        .and(with_app.clone())
+        .and(with_app(app))
         .and_then(|name: String, method, headers, app: Arc<App>| async move {
             let id = name.strip_suffix(".jpg").ok_or(Error::NotFound)?;
             let file = app.poster_file(id).ok_or(Error::NotFound)?;
@@ -103,131 +154,111 @@ pub fn routes(
             );
             Ok::<_, Rejection>(resp)
         });
-    let healthz = warp::path!("healthz")
-        .and(warp::get())
-        .and(with_app.clone())
-        .and_then(api::healthz);
-    let api_videos = warp::path!("api" / "videos")
-        .and(warp::get())
-        .and(with_app.clone())
-        .and_then(api::videos);
     let statics = warp::path("static")
         .and(warp::path::tail())
-        .and(warp::get().or(warp::head()).unify())
+        .and(get_or_head())
         .and(warp::header::headers_cloned())
         .and_then(assets::serve);
+    videos.or(thumbs).or(statics)
+}
 
-    let caller =
-        warp::header::headers_cloned().map(|h: warp::http::HeaderMap| Caller::from_headers(&h));
-    let upload_page = warp::path!("upload")
+/// The upload page, form uploads, the password, and tus.
+fn uploads(app: Arc<App>) -> impl Routes {
+    let page = warp::path!("upload")
         .and(warp::get())
-        .and(with_app.clone())
-        .and(caller)
+        .and(with_app(app.clone()))
+        .and(caller())
         .and_then(upload::get_page);
-    let upload_post = warp::path!("upload")
+    let post = warp::path!("upload")
         .and(warp::post())
-        .and(with_app.clone())
-        .and(caller)
+        .and(with_app(app.clone()))
+        .and(caller())
         .and(warp::multipart::form().max_length(None))
         .and_then(upload::post_form);
     let login = warp::path!("upload" / "login")
         .and(warp::post())
-        .and(with_app.clone())
-        .and(caller)
+        .and(with_app(app.clone()))
+        .and(caller())
         .and(warp::body::content_length_limit(16 * 1024))
         .and(warp::body::form())
         .and_then(upload::login);
+    page.or(post).or(login).or(resumable(app))
+}
 
+/// tus 1.0 at `/uploads/`.
+fn resumable(app: Arc<App>) -> impl Routes {
     let headers = warp::header::headers_cloned();
-    let tus_root = warp::path("uploads").and(warp::path::end());
-    let tus_one = warp::path!("uploads" / String);
-    let tus_options = warp::path("uploads")
+    let root = warp::path("uploads").and(warp::path::end());
+    let one = warp::path!("uploads" / String);
+    let options = warp::path("uploads")
         .and(warp::options())
-        .and(with_app.clone())
+        .and(with_app(app.clone()))
         .and_then(tus::options);
-    let tus_create = tus_root
+    let create = root
         .and(warp::post())
-        .and(with_app.clone())
+        .and(with_app(app.clone()))
         .and(headers)
         .and_then(tus::create);
-    let tus_head = tus_one
+    let head = one
         .and(warp::head())
-        .and(with_app.clone())
+        .and(with_app(app.clone()))
         .and(headers)
         .and_then(tus::head);
-    let tus_patch = tus_one
+    let patch = one
         .and(warp::patch())
-        .and(with_app.clone())
+        .and(with_app(app.clone()))
         .and(headers)
         .and(warp::body::stream())
         .and_then(tus::patch);
-    let tus_delete = tus_one
+    let delete = one
         .and(warp::delete())
-        .and(with_app.clone())
+        .and(with_app(app))
         .and(headers)
         .and_then(tus::delete);
-    let uploads = upload_page
-        .or(upload_post)
-        .or(login)
-        .or(tus_options)
-        .or(tus_create)
-        .or(tus_head)
-        .or(tus_patch)
-        .or(tus_delete);
+    options.or(create).or(head).or(patch).or(delete)
+}
 
-    let jobs_page = warp::path!("jobs")
+/// The conversions page and API, and cancel/retry/dismiss.
+fn conversions(app: Arc<App>) -> impl Routes {
+    let page = warp::path!("jobs")
         .and(warp::get())
-        .and(with_app.clone())
+        .and(with_app(app.clone()))
         .and_then(jobs::page);
-    let jobs_api = warp::path!("api" / "jobs")
+    let api = warp::path!("api" / "jobs")
         .and(warp::get())
-        .and(with_app.clone())
+        .and(with_app(app.clone()))
         .and_then(jobs::api);
-    let job_action = warp::path!("api" / "jobs" / u64 / String)
+    let action = warp::path!("api" / "jobs" / u64 / String)
         .and(warp::post())
-        .and(with_app.clone())
-        .and(caller)
+        .and(with_app(app))
+        .and(caller())
         .and_then(jobs::action);
+    page.or(api).or(action)
+}
+
+/// Where each video was left, and its sound as MP3.
+fn playback(app: Arc<App>) -> impl Routes {
     let listen = warp::path("listen")
         .and(warp::path::tail())
         .and(warp::get())
-        .and(with_app.clone())
+        .and(with_app(app.clone()))
         .and_then(listen::listen);
-    let position_get = warp::path("api")
-        .and(warp::path("positions"))
-        .and(warp::path::tail())
+    let positions = || {
+        warp::path("api")
+            .and(warp::path("positions"))
+            .and(warp::path::tail())
+    };
+    let get = positions()
         .and(warp::get())
-        .and(with_app.clone())
+        .and(with_app(app.clone()))
         .and_then(positions::get);
-    let position_put = warp::path("api")
-        .and(warp::path("positions"))
-        .and(warp::path::tail())
+    let put = positions()
         .and(warp::put().or(warp::post()).unify())
-        .and(with_app.clone())
+        .and(with_app(app))
         .and(warp::body::content_length_limit(4096))
         .and(warp::body::bytes())
         .and_then(positions::put);
-    let jobs = jobs_page
-        .or(jobs_api)
-        .or(job_action)
-        .or(listen)
-        .or(position_get)
-        .or(position_put);
-
-    library
-        .or(uploads)
-        .or(jobs)
-        .or(watch)
-        .or(videos)
-        .or(thumbs)
-        .or(healthz)
-        .or(api_videos)
-        .or(statics)
-        .recover(recover)
-        .with(warp::reply::with::header(
-            "x-content-type-options",
-            "nosniff",
-        ))
+    listen.or(get).or(put)
 }
 
 /// Status and sentence for an error the user can meet.
