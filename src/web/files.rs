@@ -9,6 +9,8 @@ use tokio_util::io::ReaderStream;
 use warp::http::{header, HeaderMap, Method, Response, StatusCode};
 use warp::reply::Reply;
 
+use headers::{ETag, HeaderMapExt, IfModifiedSince, IfNoneMatch, IfRange, LastModified};
+
 use crate::error::Error;
 
 /// Bytes read from disk per chunk; warp::fs's 8 KiB costs a syscall and a
@@ -75,10 +77,51 @@ pub fn etag_for(modified: SystemTime, len: u64) -> String {
     format!("\"{:x}.{:x}-{:x}\"", d.as_secs(), d.subsec_nanos(), len)
 }
 
-fn etag_matches(list: &str, etag: &str) -> bool {
-    let bare = |t: &str| t.trim().trim_start_matches("W/").to_string();
-    list.split(',')
-        .any(|t| t.trim() == "*" || bare(t) == bare(etag))
+/// What a client may hold of a file, to ask "has it changed?".
+struct Validators {
+    etag: ETag,
+    /// Whole seconds, as HTTP dates have them.
+    last_modified: SystemTime,
+}
+
+impl Validators {
+    fn of(modified: SystemTime, len: u64) -> Validators {
+        let secs = modified
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        Validators {
+            etag: etag_for(modified, len)
+                .parse()
+                .expect("a quoted hex string is an entity tag"),
+            last_modified: UNIX_EPOCH + Duration::from_secs(secs),
+        }
+    }
+
+    /// `If-None-Match` (or, without it, `If-Modified-Since`) says the
+    /// client's copy is current: answer 304.
+    fn not_modified(&self, headers: &HeaderMap) -> bool {
+        match headers.typed_get::<IfNoneMatch>() {
+            Some(inm) => !inm.precondition_passes(&self.etag),
+            None => headers
+                .typed_get::<IfModifiedSince>()
+                .is_some_and(|since| !since.is_modified(self.last_modified)),
+        }
+    }
+
+    /// The range to send: the `Range` asked for, unless an `If-Range`
+    /// says the client's copy is another version (or cannot be read).
+    fn range(&self, headers: &HeaderMap, len: u64) -> ByteRange {
+        let still_same = match headers.typed_try_get::<IfRange>() {
+            Ok(None) => true,
+            Ok(Some(r)) => !r.is_modified(Some(&self.etag), Some(&self.last_modified.into())),
+            Err(_) => false,
+        };
+        match super::header_str(headers, header::RANGE) {
+            Some(r) if still_same => parse_range(r, len),
+            _ => ByteRange::Full,
+        }
+    }
 }
 
 /// Serves `file` (already resolved inside the media dir) for GET or HEAD.
@@ -93,50 +136,19 @@ pub async fn serve_file(
         return Err(Error::NotFound);
     }
     let len = md.len();
-    let modified = md.modified().unwrap_or(UNIX_EPOCH);
-    // HTTP dates have whole seconds; compare at that precision.
-    let modified_secs = UNIX_EPOCH
-        + Duration::from_secs(
-            modified
-                .duration_since(UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_secs(),
-        );
-    let etag = etag_for(modified, len);
-    let last_modified = httpdate::fmt_http_date(modified_secs);
-
+    let v = Validators::of(md.modified().unwrap_or(UNIX_EPOCH), len);
     let mut builder = Response::builder()
-        .header(header::ETAG, &etag)
-        .header(header::LAST_MODIFIED, &last_modified)
         .header(header::ACCEPT_RANGES, "bytes")
         .header(header::CONTENT_TYPE, crate::media::content_type(file));
-
-    let not_modified = match super::header_str(headers, header::IF_NONE_MATCH) {
-        Some(inm) => etag_matches(inm, &etag),
-        None => super::header_str(headers, header::IF_MODIFIED_SINCE)
-            .and_then(|d| httpdate::parse_http_date(d).ok())
-            .is_some_and(|since| modified_secs <= since),
-    };
-    if not_modified {
-        return Ok(builder
-            .status(StatusCode::NOT_MODIFIED)
-            .body(Default::default())
-            .expect("valid response"));
+    {
+        let h = builder.headers_mut().expect("a fresh builder");
+        h.typed_insert(v.etag.clone());
+        h.typed_insert(LastModified::from(v.last_modified));
     }
-
-    let range_applies = match super::header_str(headers, header::IF_RANGE) {
-        None => true,
-        Some(v) if v.trim_start().starts_with('"') || v.trim_start().starts_with("W/") => {
-            // If-Range needs a strong match.
-            !v.trim_start().starts_with("W/") && v.trim() == etag
-        }
-        Some(v) => httpdate::parse_http_date(v).is_ok_and(|d| d == modified_secs),
-    };
-    let range = match super::header_str(headers, header::RANGE) {
-        Some(r) if range_applies => parse_range(r, len),
-        _ => ByteRange::Full,
-    };
-    let (start, count) = match range {
+    if v.not_modified(headers) {
+        return Ok(empty(builder.status(StatusCode::NOT_MODIFIED)));
+    }
+    let (start, count) = match v.range(headers, len) {
         ByteRange::Full => {
             builder = builder.status(StatusCode::OK);
             (0, len)
@@ -148,17 +160,17 @@ pub async fn serve_file(
             (a, b - a + 1)
         }
         ByteRange::Unsatisfiable => {
-            return Ok(builder
-                .status(StatusCode::RANGE_NOT_SATISFIABLE)
-                .header(header::CONTENT_RANGE, format!("bytes */{len}"))
-                .header(header::CONTENT_LENGTH, "0")
-                .body(Default::default())
-                .expect("valid response"));
+            return Ok(empty(
+                builder
+                    .status(StatusCode::RANGE_NOT_SATISFIABLE)
+                    .header(header::CONTENT_RANGE, format!("bytes */{len}"))
+                    .header(header::CONTENT_LENGTH, "0"),
+            ));
         }
     };
     let builder = builder.header(header::CONTENT_LENGTH, count);
     if method == Method::HEAD {
-        return Ok(builder.body(Default::default()).expect("valid response"));
+        return Ok(empty(builder));
     }
     if start > 0 {
         f.seek(std::io::SeekFrom::Start(start)).await?;
@@ -170,6 +182,10 @@ pub async fn serve_file(
     *resp.status_mut() = parts.status;
     *resp.headers_mut() = parts.headers;
     Ok(resp)
+}
+
+fn empty(builder: warp::http::response::Builder) -> warp::reply::Response {
+    builder.body(Default::default()).expect("valid response")
 }
 
 #[cfg(test)]
@@ -194,14 +210,47 @@ mod tests {
         assert_eq!(parse_range("bytes=+1-2", 1000), Full);
     }
 
+    fn with(name: &'static str, value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(name, value.parse().unwrap());
+        h
+    }
+
     #[test]
-    fn etags() {
+    fn etags_and_304() {
         let t = UNIX_EPOCH + Duration::new(100, 5);
-        let e = etag_for(t, 255);
-        assert_eq!(e, "\"64.5-ff\"");
-        assert!(etag_matches("\"x\", \"64.5-ff\"", &e));
-        assert!(etag_matches("W/\"64.5-ff\"", &e));
-        assert!(etag_matches("*", &e));
-        assert!(!etag_matches("\"64.5-fe\"", &e));
+        assert_eq!(etag_for(t, 255), "\"64.5-ff\"");
+        let v = Validators::of(t, 255);
+        for current in ["\"x\", \"64.5-ff\"", "W/\"64.5-ff\"", "*"] {
+            assert!(v.not_modified(&with("if-none-match", current)), "{current}");
+        }
+        assert!(!v.not_modified(&with("if-none-match", "\"64.5-fe\"")));
+        let at = httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(100));
+        assert!(v.not_modified(&with("if-modified-since", &at)));
+        let before = httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(99));
+        assert!(!v.not_modified(&with("if-modified-since", &before)));
+    }
+
+    #[test]
+    fn if_range_keeps_the_range_only_for_the_same_version() {
+        let v = Validators::of(UNIX_EPOCH + Duration::new(100, 5), 1000);
+        let ranged = |if_range: &str| {
+            let mut h = with("range", "bytes=0-9");
+            h.insert("if-range", if_range.parse().unwrap());
+            v.range(&h, 1000)
+        };
+        assert_eq!(v.range(&with("range", "bytes=0-9"), 1000), Part(0, 9));
+        assert_eq!(ranged("\"64.5-3e8\""), Part(0, 9));
+        assert_eq!(
+            ranged("W/\"64.5-3e8\""),
+            Full,
+            "If-Range needs a strong match"
+        );
+        assert_eq!(ranged("\"64.5-3e7\""), Full);
+        let date = httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(100));
+        assert_eq!(ranged(&date), Part(0, 9));
+        let older = httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(50));
+        assert_eq!(ranged(&older), Full);
+        assert_eq!(ranged("not a date"), Full);
     }
 }
