@@ -303,14 +303,20 @@ pub struct Running {
 /// Prepares the folders, finds ffmpeg, scans the library, sweeps what a
 /// crash left behind, and starts the remux pool.
 pub async fn start(config: Config) -> std::io::Result<Running> {
-    std::fs::create_dir_all(&config.media_dir)?;
-    std::fs::create_dir_all(&config.state_dir)?;
-    let root = config.media_dir.canonicalize()?;
-    let state_dir = config.state_dir.canonicalize()?;
-    let (ffmpeg, ffprobe) = (config.ffmpeg.clone(), config.ffprobe.clone());
-    let tools = tokio::task::spawn_blocking(move || Tools::locate(ffmpeg, ffprobe))
-        .await
-        .map_err(std::io::Error::other)?;
+    let (media, state, ffmpeg, ffprobe) = (
+        config.media_dir.clone(),
+        config.state_dir.clone(),
+        config.ffmpeg.clone(),
+        config.ffprobe.clone(),
+    );
+    let (root, state_dir, tools) = crate::fsutil::blocking(move || -> std::io::Result<_> {
+        std::fs::create_dir_all(&media)?;
+        std::fs::create_dir_all(&state)?;
+        let (root, state_dir) = (media.canonicalize()?, state.canonicalize()?);
+        Ok((root, state_dir, Tools::locate(ffmpeg, ffprobe)))
+    })
+    .await
+    .ok_or_else(|| std::io::Error::other("start-up stopped unexpectedly"))??;
     let stop = CancellationToken::new();
     let crate::library::Opened {
         library,

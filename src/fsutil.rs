@@ -4,6 +4,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// Runs blocking work (file-system calls, fsync, ffmpeg) on the blocking
+/// pool: the one rule for it, so the async workers only ever wait.
+/// `None` if the work panicked.
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    tokio::task::spawn_blocking(f).await.ok()
+}
+
 /// Seconds since the Unix epoch (0 if the clock is before it).
 pub fn now() -> u64 {
     SystemTime::now()

@@ -14,8 +14,9 @@ use notify_debouncer_full::{new_debouncer, DebounceEventResult};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::fsutil::blocking;
 use crate::intake::Intake;
-use crate::library::{found_file, scan, Library};
+use crate::library::{found_file, scan, Found, Library};
 use crate::media::kind_of;
 use crate::paths::check_relative;
 
@@ -121,7 +122,7 @@ impl Watcher {
                                 next_scan = Instant::now();
                             }
                             tracing::debug!("file event: {:?} {:?}", e.event.kind, e.event.paths);
-                            self.event(&e.event.kind, &e.event.paths);
+                            self.event(&e.event.kind, &e.event.paths).await;
                         }
                     }
                     Some(Err(errors)) => {
@@ -155,10 +156,10 @@ impl Watcher {
         check_relative(rel).filter(|r| !r.is_empty())
     }
 
-    fn event(&mut self, kind: &EventKind, paths: &[PathBuf]) {
+    async fn event(&mut self, kind: &EventKind, paths: &[PathBuf]) {
         match kind {
             EventKind::Modify(ModifyKind::Name(RenameMode::Both)) if paths.len() == 2 => {
-                self.renamed(&paths[0], &paths[1]);
+                self.renamed(&paths[0], &paths[1]).await;
             }
             EventKind::Modify(ModifyKind::Name(RenameMode::From)) | EventKind::Remove(_) => {
                 for p in paths {
@@ -167,7 +168,7 @@ impl Watcher {
             }
             EventKind::Create(CreateKind::Folder) => {
                 for p in paths {
-                    self.folder_appeared(p);
+                    self.folder_appeared(p).await;
                 }
             }
             EventKind::Access(AccessKind::Close(AccessMode::Write)) => {
@@ -175,7 +176,7 @@ impl Watcher {
                     if let Some(c) = self.candidates.get_mut(p) {
                         c.writing = false;
                     } else {
-                        self.candidate(p, false);
+                        self.candidate(p, false).await;
                     }
                 }
             }
@@ -185,10 +186,10 @@ impl Watcher {
                     EventKind::Modify(ModifyKind::Data(_)) | EventKind::Create(CreateKind::File)
                 );
                 for p in paths {
-                    if p.is_dir() {
-                        self.folder_appeared(p);
+                    if is_dir(p).await {
+                        self.folder_appeared(p).await;
                     } else {
-                        self.candidate(p, writing);
+                        self.candidate(p, writing).await;
                     }
                 }
             }
@@ -196,11 +197,11 @@ impl Watcher {
         }
     }
 
-    fn candidate(&mut self, path: &Path, writing: bool) {
+    async fn candidate(&mut self, path: &Path, writing: bool) {
         if self.rel(path).is_none() || kind_of(path).is_none() {
             return;
         }
-        let md = std::fs::metadata(path).ok();
+        let md = tokio::fs::metadata(path).await.ok();
         let entry = self
             .candidates
             .entry(path.to_path_buf())
@@ -214,16 +215,19 @@ impl Watcher {
         entry.since = Instant::now();
     }
 
-    fn folder_appeared(&mut self, dir: &Path) {
+    async fn folder_appeared(&mut self, dir: &Path) {
         let Some(rel) = self.rel(dir) else { return };
         self.library.add_folder(&rel);
         // A folder moved in arrives as one event: its files come from a walk.
-        let found = scan(dir, &self.state_dir);
+        let (walk, state) = (dir.to_path_buf(), self.state_dir.clone());
+        let Some(found) = blocking(move || scan(&walk, &state)).await else {
+            return;
+        };
         for f in found.folders {
             self.library.add_folder(&format!("{rel}/{f}"));
         }
         for f in found.videos {
-            self.candidate(&dir.join(&f.path), false);
+            self.candidate(&dir.join(&f.path), false).await;
         }
     }
 
@@ -252,7 +256,7 @@ impl Watcher {
             return;
         }
         let paths: Vec<PathBuf> = due.iter().map(|(rel, _)| self.root.join(rel)).collect();
-        let gone = tokio::task::spawn_blocking(move || {
+        let gone = blocking(move || {
             paths
                 .into_iter()
                 .filter(|p| !p.exists())
@@ -265,16 +269,20 @@ impl Watcher {
         }
     }
 
-    fn renamed(&mut self, from: &Path, to: &Path) {
+    async fn renamed(&mut self, from: &Path, to: &Path) {
         let (old, new) = (self.rel(from), self.rel(to));
-        if to.is_dir() {
+        if is_dir(to).await {
             if let Some(old) = old {
                 self.library.remove_folder(&old);
             }
-            self.folder_appeared(to);
+            self.folder_appeared(to).await;
             return;
         }
-        match (old, new.and_then(|n| found_file(to, n))) {
+        let found = match new {
+            Some(n) => found_at(to, n).await,
+            None => None,
+        };
+        match (old, found) {
             (Some(old), Some(found)) if self.library.rename(&old, found.clone()) => {
                 tracing::info!("{old} was renamed to {}", found.path);
                 self.candidates.remove(from);
@@ -283,22 +291,38 @@ impl Watcher {
                 if old.is_some() {
                     self.removed(from);
                 }
-                self.candidate(to, false);
+                self.candidate(to, false).await;
             }
         }
     }
 
     /// Takes every candidate that has stopped changing.
     async fn settle(&mut self) {
+        if self.candidates.is_empty() {
+            return;
+        }
+        let paths: Vec<PathBuf> = self.candidates.keys().cloned().collect();
+        let Some(stats) = blocking(move || {
+            paths
+                .into_iter()
+                .filter_map(|p| {
+                    let md = std::fs::metadata(&p).ok()?;
+                    Some((p, (md.len(), md.modified().ok())))
+                })
+                .collect::<HashMap<_, _>>()
+        })
+        .await
+        else {
+            return;
+        };
         let now = Instant::now();
         let mut ready = Vec::new();
         self.candidates.retain(|path, c| {
-            let Ok(md) = std::fs::metadata(path) else {
+            let Some(&(len, modified)) = stats.get(path) else {
                 return false;
             };
-            let modified = md.modified().ok();
-            if md.len() != c.size || modified != c.modified {
-                c.size = md.len();
+            if len != c.size || modified != c.modified {
+                c.size = len;
                 c.modified = modified;
                 c.since = now;
                 return true;
@@ -320,7 +344,7 @@ impl Watcher {
     /// library with this size and mtime, so they cause no work.
     async fn arrived(&mut self, path: &Path) {
         let Some(rel) = self.rel(path) else { return };
-        let Some(found) = found_file(path, rel.clone()) else {
+        let Some(found) = found_at(path, rel.clone()).await else {
             return;
         };
         if let Some(known) = self.library.get(&rel) {
@@ -336,7 +360,7 @@ impl Watcher {
     /// candidates, vanished ones leave.
     async fn rescan(&mut self) {
         let (root, state) = (self.root.clone(), self.state_dir.clone());
-        let Ok(found) = tokio::task::spawn_blocking(move || scan(&root, &state)).await else {
+        let Some(found) = blocking(move || scan(&root, &state)).await else {
             return;
         };
         let on_disk: std::collections::HashSet<&str> =
@@ -353,8 +377,17 @@ impl Watcher {
         for f in found.videos {
             let known = self.library.get(&f.path);
             if known.is_none_or(|k| k.size != f.size || k.modified != f.modified) {
-                self.candidate(&self.root.join(&f.path), false);
+                self.candidate(&self.root.join(&f.path), false).await;
             }
         }
     }
+}
+
+async fn is_dir(path: &Path) -> bool {
+    tokio::fs::metadata(path).await.is_ok_and(|m| m.is_dir())
+}
+
+async fn found_at(path: &Path, rel: String) -> Option<Found> {
+    let path = path.to_path_buf();
+    blocking(move || found_file(&path, rel)).await.flatten()
 }

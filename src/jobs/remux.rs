@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::{Job, Jobs};
-use crate::fsutil::TempFile;
+use crate::fsutil::{blocking, TempFile};
 use crate::library::found_file;
 use crate::media::ffmpeg::{self, Control, Outcome};
 use crate::media::{self, mp4, Plan};
@@ -34,10 +34,6 @@ fn failed(reason: impl Into<String>) -> Ended {
 /// Durations may differ by this much (container rounding, last frame).
 const DURATION_SLACK: f64 = 1.0;
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
-    tokio::task::spawn_blocking(f).await.ok()
-}
-
 pub async fn run(jobs: Arc<Jobs>, job: &Job, control: Arc<Control>) -> Ended {
     match steps(&jobs, job, control).await {
         Ok(rel) => Ended::Done(rel),
@@ -50,7 +46,7 @@ async fn steps(jobs: &Arc<Jobs>, job: &Job, control: Arc<Control>) -> Result<Str
     if jobs.tools.ffmpeg.is_none() || jobs.tools.ffprobe.is_none() {
         return Err(failed(jobs.tools.ffmpeg_unavailable()));
     }
-    let src = Source::locate(jobs, job)?;
+    let src = Source::locate(jobs, job).await?;
     let probe = probe(jobs, job, &src.path).await?;
     let plan = media::plan(&probe).map_err(|e| Ended::Failed {
         reason: e.to_string(),
@@ -84,7 +80,7 @@ struct Source {
 }
 
 impl Source {
-    fn locate(jobs: &Jobs, job: &Job) -> Result<Source, Ended> {
+    async fn locate(jobs: &Jobs, job: &Job) -> Result<Source, Ended> {
         let root = jobs.library.root().to_path_buf();
         let path = root.join(&job.source);
         let (Some(dir), Some(stem)) = (
@@ -95,7 +91,7 @@ impl Source {
         ) else {
             return Err(failed("the source path has no file name"));
         };
-        if !path.is_file() {
+        if !tokio::fs::metadata(&path).await.is_ok_and(|m| m.is_file()) {
             return Err(failed("the source file is gone"));
         }
         Ok(Source {

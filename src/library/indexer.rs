@@ -11,12 +11,15 @@ use tokio::sync::{mpsc, Notify};
 use tokio_util::sync::CancellationToken;
 
 use super::{found_file, Library};
+use crate::fsutil::blocking;
 use crate::media::ffmpeg::{self, Control, Outcome};
 use crate::media::{self, Tools};
 
 pub enum Work {
     Probe(String),
     Poster(String),
+    /// A poster whose video went or changed.
+    DropPoster(u64),
 }
 
 /// The indexer's queue, and which files it has yet to probe (so a remux
@@ -138,79 +141,109 @@ pub async fn run(
     mut rx: mpsc::UnboundedReceiver<Work>,
     stop: CancellationToken,
 ) {
+    let indexer = Indexer { lib, tools, thumbs };
     let mut since_save = 0usize;
     loop {
         let work = tokio::select! {
             _ = stop.cancelled() => break,
             w = rx.recv() => match w { Some(w) => w, None => break },
         };
-        match work {
-            Work::Probe(path) => {
-                if tools.ffprobe.is_none() {
-                    continue;
-                }
-                // A remux job may have probed it meanwhile.
-                if lib.probe_of(&path).is_some() {
-                    lib.queue.probe_finished(&path);
-                    continue;
-                }
-                let file = lib.root.join(&path);
-                let rel = path.clone();
-                let tools = tools.clone();
-                let result = tokio::task::spawn_blocking(move || {
-                    let found = found_file(&file, rel)?;
-                    let probed = media::probe(&tools, &file).map_err(|e| e.to_string());
-                    Some((found, probed))
-                })
-                .await;
-                if !matches!(result, Ok(Some(_))) {
-                    lib.queue.probe_finished(&path);
-                }
-                if let Ok(Some((found, probed))) = result {
-                    if let Err(e) = &probed {
-                        tracing::warn!("{path}: {e}");
-                    }
-                    let has_video = probed.as_ref().is_ok_and(|p| p.video().is_some());
-                    lib.record_probe(&path, found.size, found.modified, probed);
-                    if has_video {
-                        lib.queue.push(Work::Poster(path));
-                    }
-                    since_save += 1;
-                }
-            }
-            Work::Poster(path) => {
-                if tools.ffmpeg.is_none() {
-                    continue;
-                }
-                let Some(v) = lib.get(&path) else { continue };
-                if !lib.wants_poster(&v) {
-                    continue;
-                }
-                let id = poster_id(&v.path, v.size, v.modified);
-                let out = thumbs.join(format!("{}.jpg", poster_name(id)));
-                let (file, tools2, duration) = (
-                    lib.root.join(&path),
-                    tools.clone(),
-                    v.meta.as_ref().and_then(|m| m.duration),
-                );
-                let made = tokio::task::spawn_blocking(move || {
-                    make_poster(&tools2, &file, duration, &out)
-                })
-                .await
-                .unwrap_or_else(|e| Err(e.to_string()));
-                // Once per version of the file: a failure is remembered.
-                if let Err(why) = &made {
-                    tracing::warn!("no poster for {path}: {why}");
-                }
-                lib.record_poster(&path, v.size, v.modified, made.ok().map(|()| id));
-                since_save += 1;
-            }
-        }
+        let changed = match work {
+            Work::Probe(path) => indexer.probe(path).await,
+            Work::Poster(path) => indexer.poster(path).await,
+            Work::DropPoster(id) => indexer.drop_poster(id).await,
+        };
+        since_save += usize::from(changed);
         if since_save > 0 && (rx.is_empty() || since_save >= 100) {
             since_save = 0;
-            let lib = lib.clone();
-            let _ = tokio::task::spawn_blocking(move || lib.save_cache()).await;
+            indexer.save().await;
         }
     }
-    let _ = tokio::task::spawn_blocking(move || lib.save_cache()).await;
+    indexer.save().await;
+}
+
+/// The indexer task's own state: what it writes to (the library's
+/// metadata, the thumbs folder) and how it runs ffmpeg.
+struct Indexer {
+    lib: Arc<Library>,
+    tools: Tools,
+    thumbs: PathBuf,
+}
+
+impl Indexer {
+    /// ffprobe on one file; whether the metadata cache changed.
+    async fn probe(&self, path: String) -> bool {
+        let lib = &self.lib;
+        if self.tools.ffprobe.is_none() {
+            return false;
+        }
+        // A remux job may have probed it meanwhile.
+        if lib.probe_of(&path).is_some() {
+            lib.queue.probe_finished(&path);
+            return false;
+        }
+        let (file, rel, tools) = (lib.root.join(&path), path.clone(), self.tools.clone());
+        let result = blocking(move || {
+            let found = found_file(&file, rel)?;
+            let probed = media::probe(&tools, &file).map_err(|e| e.to_string());
+            Some((found, probed))
+        })
+        .await
+        .flatten();
+        let Some((found, probed)) = result else {
+            lib.queue.probe_finished(&path);
+            return false;
+        };
+        if let Err(e) = &probed {
+            tracing::warn!("{path}: {e}");
+        }
+        let has_video = probed.as_ref().is_ok_and(|p| p.video().is_some());
+        lib.record_probe(&path, found.size, found.modified, probed);
+        if has_video {
+            lib.queue.push(Work::Poster(path));
+        }
+        true
+    }
+
+    /// A poster for one file, if it should have one; whether the metadata
+    /// cache changed.
+    async fn poster(&self, path: String) -> bool {
+        let lib = &self.lib;
+        if self.tools.ffmpeg.is_none() {
+            return false;
+        }
+        let Some(v) = lib.get(&path) else {
+            return false;
+        };
+        if !lib.wants_poster(&v) {
+            return false;
+        }
+        let id = poster_id(&v.path, v.size, v.modified);
+        let out = self.thumbs.join(format!("{}.jpg", poster_name(id)));
+        let (file, tools, duration) = (
+            lib.root.join(&path),
+            self.tools.clone(),
+            v.meta.as_ref().and_then(|m| m.duration),
+        );
+        let made = blocking(move || make_poster(&tools, &file, duration, &out))
+            .await
+            .unwrap_or_else(|| Err("the poster thread stopped unexpectedly".into()));
+        // Once per version of the file: a failure is remembered.
+        if let Err(why) = &made {
+            tracing::warn!("no poster for {path}: {why}");
+        }
+        lib.record_poster(&path, v.size, v.modified, made.ok().map(|()| id));
+        true
+    }
+
+    async fn drop_poster(&self, id: u64) -> bool {
+        let file = self.thumbs.join(format!("{}.jpg", poster_name(id)));
+        let _ = tokio::fs::remove_file(file).await;
+        false
+    }
+
+    async fn save(&self) {
+        let lib = self.lib.clone();
+        blocking(move || lib.save_cache()).await;
+    }
 }

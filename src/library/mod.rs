@@ -401,7 +401,7 @@ impl Library {
         };
         self.cache.lock().unwrap().remove(path);
         if let Some(id) = gone.and_then(|v| v.thumb) {
-            let _ = std::fs::remove_file(self.poster_path(id));
+            self.queue.push(Work::DropPoster(id));
         }
         for source in sources {
             self.source_stays(&source);
@@ -515,7 +515,7 @@ impl Library {
             // The file went or changed while its poster was being made.
             _ => {
                 if let Some(id) = id {
-                    let _ = std::fs::remove_file(self.poster_path(id));
+                    self.queue.push(Work::DropPoster(id));
                 }
             }
         }
