@@ -59,8 +59,12 @@ impl VideoState {
 impl App {
     /// The media dir's file or folder for a percent-encoded URL tail, or
     /// `None` for anything outside it or hidden.
-    pub fn resolve(&self, encoded: &str) -> Option<PathBuf> {
-        crate::paths::resolve(self.library.root(), encoded)
+    pub async fn resolve(&self, encoded: &str) -> Option<PathBuf> {
+        let (root, encoded) = (self.library.root().to_path_buf(), encoded.to_string());
+        // It asks the disk (symlinks), so off the async workers.
+        crate::fsutil::blocking(move || crate::paths::resolve(&root, &encoded))
+            .await
+            .flatten()
     }
 
     /// Where a page points `<video src>` for a library path.

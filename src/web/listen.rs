@@ -32,7 +32,7 @@ pub async fn listen(
     app: Arc<App>,
 ) -> Result<warp::reply::Response, warp::Rejection> {
     let video = tail.as_str().strip_suffix(".mp3").ok_or(Error::NotFound)?;
-    let file = app.resolve(video).ok_or(Error::NotFound)?;
+    let file = app.resolve(video).await.ok_or(Error::NotFound)?;
     if crate::media::kind_of(&file).is_none() {
         return Err(Error::NotFound.into());
     }

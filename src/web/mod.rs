@@ -130,7 +130,7 @@ fn files(app: Arc<App>) -> impl Routes {
         .and(with_app(app.clone()))
         .and_then(
             |tail: warp::path::Tail, method, headers, app: Arc<App>| async move {
-                let file = app.resolve(tail.as_str()).ok_or(Error::NotFound)?;
+                let file = app.resolve(tail.as_str()).await.ok_or(Error::NotFound)?;
                 files::serve_file(&file, &method, &headers)
                     .await
                     .map_err(warp::reject::custom)

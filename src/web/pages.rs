@@ -241,7 +241,7 @@ pub async fn watch(
     app: Arc<App>,
 ) -> Result<warp::reply::Html<String>, Rejection> {
     let rel = decode_relative(tail.as_str()).ok_or(Error::NotFound)?;
-    app.resolve(tail.as_str()).ok_or(Error::NotFound)?;
+    app.resolve(tail.as_str()).await.ok_or(Error::NotFound)?;
     let video = app.video(&rel).ok_or(Error::NotFound)?;
     let subs = app.subtitles_for(&rel).await;
     let tracks = subs
