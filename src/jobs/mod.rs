@@ -387,74 +387,41 @@ impl Jobs {
         );
         let result = remux::run(self.clone(), &job, control.clone()).await;
         self.controls.lock().unwrap().remove(&job.id);
+        let shutting_down = self.shutting_down.load(Ordering::SeqCst);
         let finished = self.update(job.id, |j| {
-            j.speed = None;
-            j.eta_secs = None;
-            match result {
-                remux::Ended::Done(output) => {
-                    j.state = State::Done;
-                    j.progress = 100.0;
-                    j.output = Some(output);
-                    j.error = None;
-                }
-                remux::Ended::Cancelled if self.shutting_down.load(Ordering::SeqCst) => {
-                    j.state = State::Queued;
-                    j.attempts = j.attempts.saturating_sub(1);
-                    j.progress = 0.0;
-                }
-                remux::Ended::Cancelled => j.state = State::Cancelled,
-                remux::Ended::Failed {
-                    reason,
-                    transient,
-                    log,
-                    needs_transcode,
-                } => {
-                    j.error = Some(reason);
-                    j.log = log;
-                    j.needs_transcode = needs_transcode;
-                    if transient && j.attempts < MAX_ATTEMPTS {
-                        let wait = RETRY_BACKOFF_SECS * 4u64.pow(j.attempts - 1);
-                        tracing::warn!(
-                            "job {} failed ({}); retrying in {wait} s",
-                            j.id,
-                            j.error.as_deref().unwrap_or("")
-                        );
-                        j.state = State::Queued;
-                        j.not_before = now() + wait;
-                    } else {
-                        j.state = State::Failed;
-                    }
-                }
-            }
-            if !j.state.is_live() {
-                j.finished = Some(now());
-            }
+            record(j, result, shutting_down);
             j.clone()
         });
         self.save().await;
         if let Some(j) = finished {
-            match j.state {
-                State::Done => tracing::info!(
-                    "job {} done: {} -> {}",
-                    j.id,
-                    j.source,
-                    j.output.as_deref().unwrap_or("")
-                ),
-                State::Failed => tracing::warn!(
-                    "job {} failed: {}: {}",
-                    j.id,
-                    j.source,
-                    j.error.as_deref().unwrap_or("")
-                ),
-                _ => {}
-            }
-            if matches!(j.state, State::Failed | State::Cancelled) {
-                self.library.source_stays(&j.source);
-            }
-            if !j.state.is_live() {
-                if let Some(cmd) = &self.settings.on_job_done {
-                    hook::run(cmd, &j);
-                }
+            self.announce(&j);
+        }
+    }
+
+    /// Says how a job ended: the log, the library (a source without an MP4
+    /// stays as it is), the `--on-job-done` hook.
+    fn announce(&self, j: &Job) {
+        match j.state {
+            State::Done => tracing::info!(
+                "job {} done: {} -> {}",
+                j.id,
+                j.source,
+                j.output.as_deref().unwrap_or("")
+            ),
+            State::Failed => tracing::warn!(
+                "job {} failed: {}: {}",
+                j.id,
+                j.source,
+                j.error.as_deref().unwrap_or("")
+            ),
+            _ => {}
+        }
+        if matches!(j.state, State::Failed | State::Cancelled) {
+            self.library.source_stays(&j.source);
+        }
+        if !j.state.is_live() {
+            if let Some(cmd) = &self.settings.on_job_done {
+                hook::run(cmd, j);
             }
         }
     }
@@ -469,5 +436,52 @@ impl Jobs {
 
     fn set_plan(&self, id: u64, plan: Vec<String>) {
         self.update(id, |j| j.plan = plan);
+    }
+}
+
+/// A job's new state from how its run ended: done, queued again (a
+/// shutdown, or a transient failure with attempts left, after a backoff),
+/// cancelled or failed.
+fn record(j: &mut Job, result: remux::Ended, shutting_down: bool) {
+    j.speed = None;
+    j.eta_secs = None;
+    match result {
+        remux::Ended::Done(output) => {
+            j.state = State::Done;
+            j.progress = 100.0;
+            j.output = Some(output);
+            j.error = None;
+        }
+        remux::Ended::Cancelled if shutting_down => {
+            j.state = State::Queued;
+            j.attempts = j.attempts.saturating_sub(1);
+            j.progress = 0.0;
+        }
+        remux::Ended::Cancelled => j.state = State::Cancelled,
+        remux::Ended::Failed {
+            reason,
+            transient,
+            log,
+            needs_transcode,
+        } => {
+            j.error = Some(reason);
+            j.log = log;
+            j.needs_transcode = needs_transcode;
+            if transient && j.attempts < MAX_ATTEMPTS {
+                let wait = RETRY_BACKOFF_SECS * 4u64.pow(j.attempts - 1);
+                tracing::warn!(
+                    "job {} failed ({}); retrying in {wait} s",
+                    j.id,
+                    j.error.as_deref().unwrap_or("")
+                );
+                j.state = State::Queued;
+                j.not_before = now() + wait;
+            } else {
+                j.state = State::Failed;
+            }
+        }
+    }
+    if !j.state.is_live() {
+        j.finished = Some(now());
     }
 }

@@ -7,7 +7,7 @@ mod indexer;
 mod listing;
 mod scan;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, RwLock};
@@ -89,7 +89,7 @@ struct Index {
     /// went: they show as themselves, so only they get a poster of their
     /// own (any other source's poster would be thrown away with it, and
     /// making it would slow its remux).
-    stays: std::collections::HashSet<String>,
+    stays: HashSet<String>,
 }
 
 impl Index {
@@ -125,6 +125,27 @@ pub struct Library {
     /// and a delete that fall in one window, and pimedia's own files enter
     /// the library without an event, so it checks each is still there.
     added: mpsc::UnboundedSender<String>,
+}
+
+/// The indexer's work found at start-up.
+#[derive(Default)]
+struct Todo {
+    work: Vec<Work>,
+    probes: usize,
+    posters: usize,
+}
+
+/// The poster ids made so far. Blocking.
+fn posters_in(thumbs: &Path) -> HashSet<u64> {
+    let _ = std::fs::create_dir_all(thumbs);
+    std::fs::read_dir(thumbs)
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter_map(|n| parse_poster_name(n.strip_suffix(".jpg")?))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// What `Library::open` hands to start-up.
@@ -172,77 +193,24 @@ impl Library {
         let thumbs = state_dir.join("thumbs");
         let (scanned, cache, posters) = {
             let (root, state_dir, thumbs) = (root.clone(), state_dir.clone(), thumbs.clone());
-            tokio::task::spawn_blocking(move || {
-                let _ = std::fs::create_dir_all(&thumbs);
-                let posters: std::collections::HashSet<u64> = std::fs::read_dir(&thumbs)
-                    .map(|d| {
-                        d.flatten()
-                            .filter_map(|e| e.file_name().into_string().ok())
-                            .filter_map(|n| parse_poster_name(n.strip_suffix(".jpg")?))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                (
-                    scan(&root, &state_dir),
-                    MetaCache::load(&state_dir),
-                    posters,
-                )
+            crate::fsutil::blocking(move || {
+                let posters = posters_in(&thumbs);
+                let cache = MetaCache::load(&state_dir);
+                (scan(&root, &state_dir), cache, posters)
             })
             .await
-            .expect("scan task panicked")
+            .expect("the start-up scan panicked")
         };
         let lib = Arc::new(Library::empty(root, thumbs.clone(), cache, queue, added));
-        let (mut to_probe, mut to_poster) = (Vec::new(), Vec::new());
-        {
-            let mut cache = lib.cache.lock().unwrap();
-            let mut index = lib.index.write().unwrap();
-            for f in scanned.videos {
-                let mut v = Video::from_found(f);
-                match cache.get(&v.path, v.size, v.modified) {
-                    Some(c) => {
-                        v.meta = c.meta.clone();
-                        v.error = c.error.clone();
-                        let id = poster_id(&v.path, v.size, v.modified);
-                        if posters.contains(&id) {
-                            v.thumb = Some(id);
-                        } else if v.meta.as_ref().is_some_and(|m| m.width.is_some())
-                            && !c.poster_failed
-                            && v.kind != Kind::NeedsRemux
-                        {
-                            to_poster.push(v.path.clone());
-                        }
-                    }
-                    None => to_probe.push(v.path.clone()),
-                }
-                index.videos.insert(v.path.clone(), v);
-            }
-            index.folders = scanned.folders.into_iter().collect();
-            cache.retain(|p| index.videos.contains_key(p));
-            // Posters of files that are gone or changed.
-            let used: std::collections::HashSet<u64> =
-                index.videos.values().filter_map(|v| v.thumb).collect();
-            let stale: Vec<PathBuf> = posters
-                .iter()
-                .filter(|id| !used.contains(id))
-                .map(|id| lib.poster_path(*id))
-                .collect();
-            tokio::task::spawn_blocking(move || {
-                for p in stale {
-                    let _ = std::fs::remove_file(p);
-                }
-            });
-        }
+        let todo = lib.fill(scanned.videos, scanned.folders, &posters);
         tracing::info!(
             "library: {} videos, {} to probe, {} posters to make",
             lib.len(),
-            to_probe.len(),
-            to_poster.len()
+            todo.probes,
+            todo.posters
         );
-        for p in to_probe {
-            lib.queue.push(Work::Probe(p));
-        }
-        for p in to_poster {
-            lib.queue.push(Work::Poster(p));
+        for w in todo.work {
+            lib.queue.push(w);
         }
         let indexer = tokio::spawn(indexer::run(lib.clone(), tools, thumbs, work_rx, stop));
         Opened {
@@ -251,6 +219,50 @@ impl Library {
             leftovers: scanned.leftovers,
             added: added_rx,
         }
+    }
+
+    /// The index from a scan: metadata from the cache where the file is
+    /// unchanged, its poster if made. Returns what the indexer must do:
+    /// probe new or changed files, make missing posters, drop stale ones.
+    fn fill(&self, videos: Vec<Found>, folders: Vec<String>, posters: &HashSet<u64>) -> Todo {
+        let mut todo = Todo::default();
+        let mut cache = self.cache.lock().unwrap();
+        let mut index = self.index.write().unwrap();
+        for f in videos {
+            let mut v = Video::from_found(f);
+            match cache.get(&v.path, v.size, v.modified) {
+                Some(c) => {
+                    v.meta = c.meta.clone();
+                    v.error = c.error.clone();
+                    let id = poster_id(&v.path, v.size, v.modified);
+                    if posters.contains(&id) {
+                        v.thumb = Some(id);
+                    } else if v.meta.as_ref().is_some_and(|m| m.width.is_some())
+                        && !c.poster_failed
+                        && v.kind != Kind::NeedsRemux
+                    {
+                        todo.posters += 1;
+                        todo.work.push(Work::Poster(v.path.clone()));
+                    }
+                }
+                None => {
+                    todo.probes += 1;
+                    todo.work.push(Work::Probe(v.path.clone()));
+                }
+            }
+            index.videos.insert(v.path.clone(), v);
+        }
+        index.folders = folders.into_iter().collect();
+        cache.retain(|p| index.videos.contains_key(p));
+        // Posters of files that are gone or changed.
+        let used: HashSet<u64> = index.videos.values().filter_map(|v| v.thumb).collect();
+        todo.work.extend(
+            posters
+                .iter()
+                .filter(|id| !used.contains(id))
+                .map(|id| Work::DropPoster(*id)),
+        );
+        todo
     }
 
     /// Whether `v` should have a poster made now (see `Index::stays`).
