@@ -121,6 +121,7 @@ fn bad(option: &'static str, reason: impl Into<String>) -> ConfigError {
 impl Config {
     /// Checks every value; nothing on disk is touched here.
     pub fn try_from_args(args: Args) -> Result<Config, ConfigError> {
+        check_paths(&args)?;
         let listen: SocketAddr = args.listen.parse().map_err(|_| {
             bad(
                 "--listen",
@@ -136,46 +137,9 @@ impl Config {
                 ))
             }
         };
-        let max_upload = match &args.max_upload {
-            None => None,
-            Some(s) => Some(parse_size(s).ok_or_else(|| {
-                bad(
-                    "--max-upload",
-                    format!("'{s}' is not a size like 4G, 500M or 1048576"),
-                )
-            })?),
-        };
-        if args.media_dir.as_os_str().is_empty() {
-            return Err(bad("--media-dir", "the path is empty"));
+        if args.upload_password.as_deref() == Some("") {
+            return Err(bad("--upload-password", "the password is empty"));
         }
-        if args.media_dir.exists() && !args.media_dir.is_dir() {
-            return Err(bad(
-                "--media-dir",
-                format!("'{}' exists and is not a folder", args.media_dir.display()),
-            ));
-        }
-        for (option, path) in [("--ffmpeg", &args.ffmpeg), ("--ffprobe", &args.ffprobe)] {
-            if let Some(p) = path {
-                if !p.is_file() {
-                    return Err(bad(option, format!("'{}' is not a file", p.display())));
-                }
-            }
-        }
-        if let Some(p) = &args.upload_password {
-            if p.is_empty() {
-                return Err(bad("--upload-password", "the password is empty"));
-            }
-        }
-        let disk_reserve = match &args.disk_reserve {
-            None => None,
-            Some(s) if s.trim() == "0" => Some(0),
-            Some(s) => Some(parse_size(s).ok_or_else(|| {
-                bad(
-                    "--disk-reserve",
-                    format!("'{s}' is not a size like 1G or 500M"),
-                )
-            })?),
-        };
         let videos_url = normalize_prefix(&args.videos_url).ok_or_else(|| {
             bad(
                 "--videos-url",
@@ -185,32 +149,30 @@ impl Config {
                 ),
             )
         })?;
-        let state_dir = args
-            .state_dir
-            .clone()
-            .unwrap_or_else(|| args.media_dir.join(".pimedia"));
+        let disk_reserve = match args.disk_reserve.as_deref().map(str::trim) {
+            Some("0") => Some(0),
+            other => size("--disk-reserve", other, "1G or 500M")?,
+        };
         Ok(Config {
+            state_dir: args
+                .state_dir
+                .clone()
+                .unwrap_or_else(|| args.media_dir.join(".pimedia")),
             media_dir: args.media_dir,
-            state_dir,
             listen,
             workers,
             ffmpeg: args.ffmpeg,
             ffprobe: args.ffprobe,
-            max_upload,
+            max_upload: size(
+                "--max-upload",
+                args.max_upload.as_deref(),
+                "4G, 500M or 1048576",
+            )?,
             upload_password: args.upload_password,
             delete_originals: args.delete_originals,
             videos_url,
             disk_reserve,
-            on_job_done: match args.on_job_done.as_deref().map(str::split_whitespace) {
-                None => None,
-                Some(words) => {
-                    let words: Vec<String> = words.map(str::to_string).collect();
-                    if words.is_empty() {
-                        return Err(bad("--on-job-done", "the command is empty"));
-                    }
-                    Some(words)
-                }
-            },
+            on_job_done: command("--on-job-done", args.on_job_done.as_deref())?,
         })
     }
 }
@@ -245,6 +207,49 @@ fn normalize_prefix(p: &str) -> Option<String> {
     } else {
         format!("{p}/")
     })
+}
+
+/// The media dir must be a folder (or not exist yet); ffmpeg and ffprobe,
+/// when given, files.
+fn check_paths(args: &Args) -> Result<(), ConfigError> {
+    if args.media_dir.as_os_str().is_empty() {
+        return Err(bad("--media-dir", "the path is empty"));
+    }
+    if args.media_dir.exists() && !args.media_dir.is_dir() {
+        return Err(bad(
+            "--media-dir",
+            format!("'{}' exists and is not a folder", args.media_dir.display()),
+        ));
+    }
+    for (option, path) in [("--ffmpeg", &args.ffmpeg), ("--ffprobe", &args.ffprobe)] {
+        if let Some(p) = path {
+            if !p.is_file() {
+                return Err(bad(option, format!("'{}' is not a file", p.display())));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An optional size option (`4G`, `500M`, bytes).
+fn size(option: &'static str, value: Option<&str>, like: &str) -> Result<Option<u64>, ConfigError> {
+    value
+        .map(|s| {
+            parse_size(s).ok_or_else(|| bad(option, format!("'{s}' is not a size like {like}")))
+        })
+        .transpose()
+}
+
+/// An optional command line, split on spaces.
+fn command(option: &'static str, value: Option<&str>) -> Result<Option<Vec<String>>, ConfigError> {
+    let Some(line) = value else {
+        return Ok(None);
+    };
+    let words: Vec<String> = line.split_whitespace().map(str::to_string).collect();
+    if words.is_empty() {
+        return Err(bad(option, "the command is empty"));
+    }
+    Ok(Some(words))
 }
 
 #[cfg(test)]
