@@ -64,58 +64,57 @@ pub fn plan(probe: &Probe) -> Result<Plan, NeedsTranscode> {
             )))
         }
     };
-    let mut audio = Vec::new();
     let mut notes = Vec::new();
-    for s in probe.streams.iter().filter(|s| s.kind == "audio") {
-        match s.codec.as_str() {
-            "aac" | "mp3" => audio.push(AudioTrack {
-                input: s.index,
-                codec: s.codec.clone(),
-                action: AudioAction::Copy,
-            }),
-            other => {
-                let channels = s.channels.unwrap_or(2).clamp(1, 6);
-                audio.push(AudioTrack {
-                    input: s.index,
-                    codec: other.to_string(),
-                    action: AudioAction::Aac(64_000 * channels.max(2)),
-                });
-                if KEEPABLE_AUDIO.contains(&other) {
-                    audio.push(AudioTrack {
-                        input: s.index,
-                        codec: other.to_string(),
-                        action: AudioAction::Copy,
-                    });
-                } else {
-                    notes.push(format!(
-                        "audio stream {} ({}) was converted to AAC; MP4 can't keep the original",
-                        s.index,
-                        pretty_codec(other)
-                    ));
-                }
+    let audio = probe
+        .streams
+        .iter()
+        .filter(|s| s.kind == "audio")
+        .flat_map(|s| audio_tracks(s, &mut notes))
+        .collect();
+    let subtitles = subtitle_tracks(probe, &mut notes);
+    Ok(Plan {
+        video: video.index,
+        video_codec: video.codec.clone(),
+        tag_hvc1,
+        audio,
+        subtitles,
+        notes,
+    })
+}
+
+/// AAC and MP3 are copied; anything else becomes AAC first, with the
+/// original kept as a second track where MP4 allows it.
+fn audio_tracks(s: &Stream, notes: &mut Vec<String>) -> Vec<AudioTrack> {
+    let track = |action| AudioTrack {
+        input: s.index,
+        codec: s.codec.clone(),
+        action,
+    };
+    match s.codec.as_str() {
+        "aac" | "mp3" => vec![track(AudioAction::Copy)],
+        other => {
+            let channels = s.channels.unwrap_or(2).clamp(1, 6);
+            let mut tracks = vec![track(AudioAction::Aac(64_000 * channels.max(2)))];
+            if KEEPABLE_AUDIO.contains(&other) {
+                tracks.push(track(AudioAction::Copy));
+            } else {
+                notes.push(format!(
+                    "audio stream {} ({}) was converted to AAC; MP4 can't keep the original",
+                    s.index,
+                    pretty_codec(other)
+                ));
             }
+            tracks
         }
     }
+}
+
+/// Text subtitles become WebVTT files, one suffix each (`en`, `en.2`);
+/// image subtitles are skipped, and the plan says so.
+fn subtitle_tracks(probe: &Probe, notes: &mut Vec<String>) -> Vec<SubtitleTrack> {
     let mut subtitles: Vec<SubtitleTrack> = Vec::new();
     for s in probe.streams.iter().filter(|s| s.kind == "subtitle") {
-        if TEXT_SUBS.contains(&s.codec.as_str()) {
-            let base = s.language.clone();
-            let taken = |sfx: &Option<String>| subtitles.iter().any(|t| &t.suffix == sfx);
-            let mut suffix = base.clone();
-            let mut n = 2;
-            while taken(&suffix) {
-                suffix = Some(match &base {
-                    Some(l) => format!("{l}.{n}"),
-                    None => n.to_string(),
-                });
-                n += 1;
-            }
-            subtitles.push(SubtitleTrack {
-                input: s.index,
-                codec: s.codec.clone(),
-                suffix,
-            });
-        } else {
+        if !TEXT_SUBS.contains(&s.codec.as_str()) {
             let why = if IMAGE_SUBS.contains(&s.codec.as_str()) {
                 "image subtitles can't become WebVTT text"
             } else {
@@ -125,16 +124,26 @@ pub fn plan(probe: &Probe) -> Result<Plan, NeedsTranscode> {
                 "subtitle stream {} ({}) skipped: {why}",
                 s.index, s.codec
             ));
+            continue;
         }
+        let base = s.language.clone();
+        let taken = |sfx: &Option<String>| subtitles.iter().any(|t| &t.suffix == sfx);
+        let mut suffix = base.clone();
+        let mut n = 2;
+        while taken(&suffix) {
+            suffix = Some(match &base {
+                Some(l) => format!("{l}.{n}"),
+                None => n.to_string(),
+            });
+            n += 1;
+        }
+        subtitles.push(SubtitleTrack {
+            input: s.index,
+            codec: s.codec.clone(),
+            suffix,
+        });
     }
-    Ok(Plan {
-        video: video.index,
-        video_codec: video.codec.clone(),
-        tag_hvc1,
-        audio,
-        subtitles,
-        notes,
-    })
+    subtitles
 }
 
 fn pretty_codec(c: &str) -> String {
