@@ -403,7 +403,7 @@ fn b64(bytes: &[u8]) -> String {
 }
 
 #[test]
-fn tus_resumes_across_a_restart_checks_checksums_and_deletes() {
+fn tus_options_announce_the_version_extensions_and_size_limit() {
     let s = Server::start(&["--max-upload", "2G"]);
     let opts = s
         .client()
@@ -420,9 +420,13 @@ fn tus_resumes_across_a_restart_checks_checksums_and_deletes() {
         opts.headers()["tus-max-size"],
         (2u64 << 30).to_string().as_str()
     );
+}
 
+#[test]
+fn a_tus_upload_resumes_across_a_restart_into_its_folder() {
+    let s = Server::start(&[]);
     let bytes = clip_bytes();
-    let third = bytes.len() / 3;
+    let half = bytes.len() / 2;
     let meta = format!(
         "filename {},folder {}",
         b64("Resumed Film.mp4".as_bytes()),
@@ -431,38 +435,23 @@ fn tus_resumes_across_a_restart_checks_checksums_and_deletes() {
     let loc = tus_create(&s, bytes.len() as u64, &meta);
     assert!(loc.starts_with("/uploads/"));
     assert_eq!(tus_offset(&s, &loc), Some(0));
-
-    let r = tus_patch(&s, &loc, 0, bytes[..third].to_vec(), None);
+    let r = tus_patch(&s, &loc, 0, bytes[..half].to_vec(), None);
     assert_eq!(r.status(), 204);
-    assert_eq!(r.headers()["upload-offset"], third.to_string().as_str());
+    assert_eq!(r.headers()["upload-offset"], half.to_string().as_str());
     // A wrong offset is a conflict.
     assert_eq!(
         tus_patch(&s, &loc, 5, bytes[5..10].to_vec(), None).status(),
         409
     );
-
-    // The server restarts in the middle; the upload goes on from its offset.
-    let d = s.stop();
-    let s = Server::start_in(d, &["--max-upload", "2G"]);
-    assert_eq!(tus_offset(&s, &loc), Some(third as u64));
-
-    // A chunk whose checksum lies is discarded with 460.
-    let chunk2 = bytes[third..2 * third].to_vec();
-    let wrong = format!("sha1 {}", b64(&sha1_of(b"something else")));
-    let r = tus_patch(&s, &loc, third, chunk2.clone(), Some(wrong));
-    assert_eq!(r.status().as_u16(), 460);
-    assert_eq!(tus_offset(&s, &loc), Some(third as u64));
-    let right = format!("sha256 {}", b64(&sha256(&chunk2)));
-    assert_eq!(
-        tus_patch(&s, &loc, third, chunk2, Some(right)).status(),
-        204
-    );
-    assert_eq!(tus_offset(&s, &loc), Some(2 * third as u64));
     assert!(files(&s.media())
         .iter()
         .all(|f| !f.ends_with("Resumed Film.mp4")));
 
-    let r = tus_patch(&s, &loc, 2 * third, bytes[2 * third..].to_vec(), None);
+    // The server restarts in the middle; the upload goes on from its offset.
+    let d = s.stop();
+    let s = Server::start_in(d, &[]);
+    assert_eq!(tus_offset(&s, &loc), Some(half as u64));
+    let r = tus_patch(&s, &loc, half, bytes[half..].to_vec(), None);
     assert_eq!(r.status(), 204);
     assert_eq!(
         std::fs::read(s.media().join("Films/Resumed Film.mp4")).unwrap(),
@@ -470,29 +459,60 @@ fn tus_resumes_across_a_restart_checks_checksums_and_deletes() {
     );
     assert!(s.text("/api/videos").1.contains("Films/Resumed Film.mp4"));
     assert!(no_temp_files(&s.media()), "{:?}", files(&s.media()));
+}
 
-    // Termination: a new upload, a chunk, DELETE, then 404 and no bytes left.
-    let loc2 = tus_create(&s, 1000, &format!("filename {}", b64(b"gone.mkv")));
-    assert_eq!(tus_patch(&s, &loc2, 0, vec![1; 100], None).status(), 204);
+#[test]
+fn a_tus_chunk_whose_checksum_lies_is_discarded_and_sent_again() {
+    let s = Server::start(&[]);
+    let bytes = clip_bytes();
+    let half = bytes.len() / 2;
+    let loc = tus_create(
+        &s,
+        bytes.len() as u64,
+        &format!("filename {}", b64(b"checked.mp4")),
+    );
+    assert_eq!(
+        tus_patch(&s, &loc, 0, bytes[..half].to_vec(), None).status(),
+        204
+    );
+    let rest = bytes[half..].to_vec();
+    let wrong = format!("sha1 {}", b64(&sha1_of(b"something else")));
+    let r = tus_patch(&s, &loc, half, rest.clone(), Some(wrong));
+    assert_eq!(r.status().as_u16(), 460);
+    assert_eq!(tus_offset(&s, &loc), Some(half as u64));
+    let right = format!("sha256 {}", b64(&sha256(&rest)));
+    assert_eq!(tus_patch(&s, &loc, half, rest, Some(right)).status(), 204);
+    assert_eq!(std::fs::read(s.media().join("checked.mp4")).unwrap(), bytes);
+}
+
+#[test]
+fn a_terminated_tus_upload_leaves_no_bytes() {
+    let s = Server::start(&[]);
+    let loc = tus_create(&s, 1000, &format!("filename {}", b64(b"gone.mkv")));
+    assert_eq!(tus_patch(&s, &loc, 0, vec![1; 100], None).status(), 204);
     let r = s
         .client()
-        .delete(s.url(&loc2))
+        .delete(s.url(&loc))
         .header("Tus-Resumable", "1.0.0")
         .send()
         .unwrap();
     assert_eq!(r.status(), 204);
-    assert_eq!(tus_offset(&s, &loc2), None);
+    assert_eq!(tus_offset(&s, &loc), None);
     assert!(no_temp_files(&s.media()), "{:?}", files(&s.media()));
+}
 
-    // The same checks as a form upload when it completes.
+#[test]
+fn a_tus_upload_gets_the_same_checks_as_a_form_upload() {
+    let s = Server::start(&[]);
     let junk = vec![9u8; 5000];
-    let loc3 = tus_create(
+    let loc = tus_create(
         &s,
         junk.len() as u64,
         &format!("filename {}", b64(b"junk.mp4")),
     );
-    assert_eq!(tus_patch(&s, &loc3, 0, junk, None).status(), 422);
+    assert_eq!(tus_patch(&s, &loc, 0, junk, None).status(), 422);
     assert!(!s.media().join("junk.mp4").exists());
+    assert!(no_temp_files(&s.media()), "{:?}", files(&s.media()));
     let r = tus_post(&s, 10, &format!("filename {}", b64(b"virus.exe")));
     assert_eq!(r.status(), 415);
     let r = s
