@@ -575,3 +575,39 @@ fn an_uploaded_mkv_whose_mp4_is_already_there_is_not_converted_again() {
         .collect();
     assert_eq!(listed, ["film.mp4"]);
 }
+
+#[test]
+fn a_subtitle_that_ends_after_the_video_does_not_fail_the_remux() {
+    let d = media_with(&[("late.mkv", &|p| {
+        let srt = p.with_extension("srt.in");
+        std::fs::write(
+            &srt,
+            "1\n00:00:01,000 --> 00:00:02,000\nHello\n\n2\n00:00:07,000 --> 00:00:08,000\nThe end credits\n",
+        )
+        .unwrap();
+        // Picture and sound for 3 s, a subtitle until 8 s.
+        let out = Command::new("ffmpeg")
+            .args(["-v", "error", "-f", "lavfi", "-t", "3", "-i"])
+            .arg("testsrc2=size=320x240:rate=25")
+            .args(["-f", "lavfi", "-t", "3", "-i", "sine", "-f", "srt", "-i"])
+            .arg(&srt)
+            .args(["-map", "0", "-map", "1", "-map", "2", "-c:v", "libx264"])
+            .args(["-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "ac3"])
+            .args(["-c:s", "srt", "-metadata:s:s:0", "language=eng"])
+            .arg(p)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::remove_file(&srt).unwrap();
+    })]);
+    let s = Server::start_in(d, &[]);
+    let job = finished_job(&s, "late.mkv");
+    assert_eq!(job["state"], "done", "{job}");
+    assert!((duration(&s.media().join("late.mp4")) - 3.0).abs() < 0.5);
+    let vtt = std::fs::read_to_string(s.media().join("late.eng.vtt")).unwrap();
+    assert!(vtt.contains("The end credits"), "{vtt}");
+}

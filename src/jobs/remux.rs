@@ -57,8 +57,9 @@ async fn steps(jobs: &Arc<Jobs>, job: &Job, control: Arc<Control>) -> Result<Str
     jobs.set_plan(job.id, plan.describe());
     let out = Outputs::new(&src, &plan);
     let args = plan.output_args(out.mp4.path(), &out.sub_paths());
-    convert(jobs, job, control, &src.path, args, probe.duration).await?;
-    let summary = verify(&out, probe.duration).await?;
+    let duration = plan.output_duration(&probe);
+    convert(jobs, job, control, &src.path, args, duration).await?;
+    let summary = verify(&out, duration).await?;
     save(&out).await?;
     let mp4 = place(jobs, &src, &plan, out).await?;
     Ok(record(
@@ -218,7 +219,7 @@ async fn verify(out: &Outputs, source_duration: Option<f64>) -> Result<mp4::Mp4S
         let b = summary.duration;
         if (a - b).abs() > DURATION_SLACK {
             return Err(failed(format!(
-                "the MP4 is {b:.1} s long but the source is {a:.1} s; it was not kept"
+                "the MP4 is {b:.1} s long but the source's picture and sound last {a:.1} s; it was not kept"
             )));
         }
     }

@@ -209,6 +209,17 @@ impl Plan {
 
     /// What the MP4 holds, from the source's streams and the plan, so the
     /// library needs no second ffprobe run.
+    /// How long the MP4 should be: the longest of the streams that go
+    /// into it (not the container's duration, which counts subtitles that
+    /// end after the video), or the container's when streams don't say.
+    pub fn output_duration(&self, source: &Probe) -> Option<f64> {
+        let mapped = std::iter::once(self.video).chain(self.audio.iter().map(|a| a.input));
+        mapped
+            .filter_map(|i| source.streams.iter().find(|s| s.index == i)?.duration)
+            .reduce(f64::max)
+            .or(source.duration)
+    }
+
     pub fn output_probe(&self, source: &Probe, duration: f64) -> Probe {
         let by_index = |i: u32| source.streams.iter().find(|s| s.index == i);
         let mut streams = Vec::new();
@@ -319,6 +330,7 @@ mod tests {
             language: lang.map(str::to_string),
             attached_pic: false,
             channels: Some(2),
+            duration: None,
         }
     }
 
@@ -423,5 +435,23 @@ mod tests {
             Plan::subtitle_name(Path::new("/a/film.mp4"), &None),
             "film.vtt"
         );
+    }
+
+    #[test]
+    fn the_output_lasts_as_long_as_its_video_and_audio_not_the_subtitles() {
+        let timed = |mut s: Stream, d: Option<f64>| {
+            s.duration = d;
+            s
+        };
+        let mut p = probe(vec![
+            timed(stream(0, "video", "h264", None), Some(5.0)),
+            timed(stream(1, "audio", "ac3", None), Some(5.02)),
+            timed(stream(2, "subtitle", "subrip", None), Some(8.0)),
+        ]);
+        p.duration = Some(8.0);
+        assert_eq!(plan(&p).unwrap().output_duration(&p), Some(5.02));
+        // Streams that don't say: the container's.
+        let p = probe(vec![stream(0, "video", "h264", None)]);
+        assert_eq!(plan(&p).unwrap().output_duration(&p), Some(10.0));
     }
 }

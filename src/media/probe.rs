@@ -23,6 +23,10 @@ pub struct Stream {
     pub language: Option<String>,
     pub attached_pic: bool,
     pub channels: Option<u32>,
+    /// Seconds, when the container says (MKV in a `DURATION` tag). A
+    /// file's duration counts every stream, subtitles too.
+    #[serde(default)]
+    pub duration: Option<f64>,
 }
 
 /// The facts the library shows and caches.
@@ -68,6 +72,7 @@ struct RawStream {
     width: Option<u32>,
     height: Option<u32>,
     channels: Option<u32>,
+    duration: Option<String>,
     #[serde(default)]
     tags: std::collections::HashMap<String, String>,
     #[serde(default)]
@@ -139,6 +144,10 @@ impl Probe {
                     .cloned(),
                 attached_pic: s.disposition.get("attached_pic") == Some(&1),
                 channels: s.channels,
+                duration: s
+                    .duration
+                    .and_then(|d| d.parse::<f64>().ok())
+                    .or_else(|| super::ffmpeg::parse_time(s.tags.get("DURATION")?)),
             })
             .filter(|s| !s.kind.is_empty())
             .collect();
