@@ -5,6 +5,7 @@
 mod cache;
 mod indexer;
 mod listing;
+mod open;
 mod scan;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -14,14 +15,14 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use serde::Serialize;
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
-use crate::media::{Kind, Meta, Probe, Tools};
+use crate::media::{Kind, Meta, Probe};
 pub use cache::{Cached, MetaCache};
 use indexer::Work;
 pub use indexer::{parse_poster_name, poster_id, poster_name};
 use listing::is_superseded;
 pub use listing::{Listing, Query, Sort};
+pub use open::Opened;
 pub use scan::{found_file, scan, Found};
 
 /// One video in the library.
@@ -127,38 +128,6 @@ pub struct Library {
     added: mpsc::UnboundedSender<String>,
 }
 
-/// The indexer's work found at start-up.
-#[derive(Default)]
-struct Todo {
-    work: Vec<Work>,
-    probes: usize,
-    posters: usize,
-}
-
-/// The poster ids made so far. Blocking.
-fn posters_in(thumbs: &Path) -> HashSet<u64> {
-    let _ = std::fs::create_dir_all(thumbs);
-    std::fs::read_dir(thumbs)
-        .map(|d| {
-            d.flatten()
-                .filter_map(|e| e.file_name().into_string().ok())
-                .filter_map(|n| parse_poster_name(n.strip_suffix(".jpg")?))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// What `Library::open` hands to start-up.
-pub struct Opened {
-    pub library: Arc<Library>,
-    /// The indexer task (probes and posters); it stops with `stop`.
-    pub indexer: tokio::task::JoinHandle<()>,
-    /// pimedia's own temp files the scan found, for start-up to sweep.
-    pub leftovers: Vec<PathBuf>,
-    /// The paths `add`ed from now on, for the watcher.
-    pub added: mpsc::UnboundedReceiver<String>,
-}
-
 impl Library {
     fn empty(
         root: PathBuf,
@@ -177,92 +146,6 @@ impl Library {
             thumbs,
             added,
         }
-    }
-
-    /// Scans the media dir, fills metadata from the cache, and starts the
-    /// background prober for everything new or changed. `root` must be
-    /// canonical. The prober stops when `stop` is cancelled.
-    pub async fn open(
-        root: PathBuf,
-        state_dir: PathBuf,
-        tools: Tools,
-        stop: CancellationToken,
-    ) -> Opened {
-        let (queue, work_rx) = indexer::Queue::new();
-        let (added, added_rx) = mpsc::unbounded_channel();
-        let thumbs = state_dir.join("thumbs");
-        let (scanned, cache, posters) = {
-            let (root, state_dir, thumbs) = (root.clone(), state_dir.clone(), thumbs.clone());
-            crate::fsutil::blocking(move || {
-                let posters = posters_in(&thumbs);
-                let cache = MetaCache::load(&state_dir);
-                (scan(&root, &state_dir), cache, posters)
-            })
-            .await
-            .expect("the start-up scan panicked")
-        };
-        let lib = Arc::new(Library::empty(root, thumbs.clone(), cache, queue, added));
-        let todo = lib.fill(scanned.videos, scanned.folders, &posters);
-        tracing::info!(
-            "library: {} videos, {} to probe, {} posters to make",
-            lib.len(),
-            todo.probes,
-            todo.posters
-        );
-        for w in todo.work {
-            lib.queue.push(w);
-        }
-        let indexer = tokio::spawn(indexer::run(lib.clone(), tools, thumbs, work_rx, stop));
-        Opened {
-            library: lib,
-            indexer,
-            leftovers: scanned.leftovers,
-            added: added_rx,
-        }
-    }
-
-    /// The index from a scan: metadata from the cache where the file is
-    /// unchanged, its poster if made. Returns what the indexer must do:
-    /// probe new or changed files, make missing posters, drop stale ones.
-    fn fill(&self, videos: Vec<Found>, folders: Vec<String>, posters: &HashSet<u64>) -> Todo {
-        let mut todo = Todo::default();
-        let mut cache = self.cache.lock().unwrap();
-        let mut index = self.index.write().unwrap();
-        for f in videos {
-            let mut v = Video::from_found(f);
-            match cache.get(&v.path, v.size, v.modified) {
-                Some(c) => {
-                    v.meta = c.meta.clone();
-                    v.error = c.error.clone();
-                    let id = poster_id(&v.path, v.size, v.modified);
-                    if posters.contains(&id) {
-                        v.thumb = Some(id);
-                    } else if v.meta.as_ref().is_some_and(|m| m.width.is_some())
-                        && !c.poster_failed
-                        && v.kind != Kind::NeedsRemux
-                    {
-                        todo.posters += 1;
-                        todo.work.push(Work::Poster(v.path.clone()));
-                    }
-                }
-                None => {
-                    todo.probes += 1;
-                    todo.work.push(Work::Probe(v.path.clone()));
-                }
-            }
-            index.videos.insert(v.path.clone(), v);
-        }
-        index.folders = folders.into_iter().collect();
-        cache.retain(|p| index.videos.contains_key(p));
-        // Posters of files that are gone or changed.
-        let used: HashSet<u64> = index.videos.values().filter_map(|v| v.thumb).collect();
-        todo.work.extend(
-            posters
-                .iter()
-                .filter(|id| !used.contains(id))
-                .map(|id| Work::DropPoster(*id)),
-        );
-        todo
     }
 
     /// Whether `v` should have a poster made now (see `Index::stays`).
