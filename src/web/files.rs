@@ -112,9 +112,14 @@ impl Validators {
     /// The range to send: the `Range` asked for, unless an `If-Range`
     /// says the client's copy is another version (or cannot be read).
     fn range(&self, headers: &HeaderMap, len: u64) -> ByteRange {
+        // RFC 9110: the same version only on an exact match, a strong
+        // ETag or the very Last-Modified date (the crate's `is_modified`
+        // would also take any later date).
         let still_same = match headers.typed_try_get::<IfRange>() {
             Ok(None) => true,
-            Ok(Some(r)) => !r.is_modified(Some(&self.etag), Some(&self.last_modified.into())),
+            Ok(Some(r)) => {
+                r == IfRange::etag(self.etag.clone()) || r == IfRange::date(self.last_modified)
+            }
             Err(_) => false,
         };
         match super::header_str(headers, header::RANGE) {
@@ -251,6 +256,8 @@ mod tests {
         assert_eq!(ranged(&date), Part(0, 9));
         let older = httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(50));
         assert_eq!(ranged(&older), Full);
+        let later = httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(150));
+        assert_eq!(ranged(&later), Full, "If-Range needs the exact date");
         assert_eq!(ranged("not a date"), Full);
     }
 }
