@@ -334,17 +334,7 @@ fn installed_service_converts_serves_survives_restart_stops_clean_and_uninstalls
     m.wait_until(30, "the library to be listed again", || {
         m.json("/api/videos").as_array().unwrap().len() == 2
     });
-    let paths = |v: &serde_json::Value| {
-        let mut p: Vec<String> = v
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|x| x["path"].as_str().unwrap().to_string())
-            .collect();
-        p.sort();
-        p
-    };
-    assert_eq!(paths(&m.json("/api/videos")), paths(&videos_before));
+    assert_eq!(paths_of(&m.json("/api/videos")), paths_of(&videos_before));
     let ids = |v: &serde_json::Value| -> Vec<(u64, String)> {
         v.as_array()
             .unwrap()

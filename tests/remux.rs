@@ -138,14 +138,7 @@ fn h264_aac_is_copied_packet_for_packet_and_faststart() {
     let mdat = bytes.windows(4).position(|w| w == b"mdat").unwrap();
     assert!(moov < mdat, "moov at {moov}, mdat at {mdat}");
     // One entry in the library: the MP4; the source stays on disk.
-    let api = s.json("/api/videos");
-    let paths: Vec<_> = api
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v["path"].as_str().unwrap())
-        .collect();
-    assert_eq!(paths, ["film.mp4"]);
+    assert_eq!(s.video_paths(), ["film.mp4"]);
     assert!(src.exists());
     assert!(hidden_files(&s.media()).is_empty());
     let (_, page) = s.text("/jobs");
@@ -566,14 +559,7 @@ fn an_uploaded_mkv_whose_mp4_is_already_there_is_not_converted_again() {
     // The upload is answered after its file is queued (or not): the same
     // rule as for a file copied into the folder.
     assert_eq!(s.json("/api/jobs"), serde_json::json!([]));
-    let listed: Vec<String> = s
-        .json("/api/videos")
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v["path"].as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(listed, ["film.mp4"]);
+    assert_eq!(s.video_paths(), ["film.mp4"]);
 }
 
 #[test]

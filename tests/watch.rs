@@ -7,18 +7,6 @@ use common::*;
 use std::io::Write;
 use std::time::Duration;
 
-fn paths(s: &Server) -> Vec<String> {
-    let mut v: Vec<String> = s
-        .json("/api/videos")
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v["path"].as_str().unwrap().to_string())
-        .collect();
-    v.sort();
-    v
-}
-
 fn jobs(s: &Server) -> Vec<serde_json::Value> {
     s.json("/api/jobs").as_array().unwrap().clone()
 }
@@ -86,7 +74,9 @@ fn moved_in_renamed_deleted_and_new_folders_follow_the_disk() {
     let outside = s.dir.path().join("outside.mp4");
     std::fs::copy(sample_mp4(), &outside).unwrap();
     std::fs::rename(&outside, s.media().join("moved in.mp4")).unwrap();
-    s.wait_until(20, "the moved-in file", || paths(&s) == ["moved in.mp4"]);
+    s.wait_until(20, "the moved-in file", || {
+        s.video_paths() == ["moved in.mp4"]
+    });
     s.wait_until(20, "its probe", || {
         s.json("/api/videos")[0]["duration"].is_f64()
     });
@@ -97,14 +87,14 @@ fn moved_in_renamed_deleted_and_new_folders_follow_the_disk() {
         s.media().join("renamed.mp4"),
     )
     .unwrap();
-    s.wait_until(20, "the rename", || paths(&s) == ["renamed.mp4"]);
+    s.wait_until(20, "the rename", || s.video_paths() == ["renamed.mp4"]);
     assert!(s.json("/api/videos")[0]["duration"].is_f64());
 
     // A new sub-folder with a file in it.
     std::fs::create_dir_all(s.media().join("Trips/2025")).unwrap();
     std::fs::copy(sample_mp4(), s.media().join("Trips/2025/alps.mp4")).unwrap();
     s.wait_until(20, "the new folder's file", || {
-        paths(&s).contains(&"Trips/2025/alps.mp4".to_string())
+        s.video_paths().contains(&"Trips/2025/alps.mp4".to_string())
     });
     assert!(s.text("/").1.contains(r#"href="/?dir=Trips""#));
     let (_, trips) = s.text("/?dir=Trips");
@@ -112,9 +102,11 @@ fn moved_in_renamed_deleted_and_new_folders_follow_the_disk() {
 
     // Deletes leave the library.
     std::fs::remove_file(s.media().join("renamed.mp4")).unwrap();
-    s.wait_until(20, "the delete", || paths(&s) == ["Trips/2025/alps.mp4"]);
+    s.wait_until(20, "the delete", || {
+        s.video_paths() == ["Trips/2025/alps.mp4"]
+    });
     std::fs::remove_dir_all(s.media().join("Trips")).unwrap();
-    s.wait_until(20, "the folder delete", || paths(&s).is_empty());
+    s.wait_until(20, "the folder delete", || s.video_paths().is_empty());
     assert_eq!(s.get("/?dir=Trips").status(), 404);
     assert!(jobs(&s).is_empty());
 }
@@ -140,7 +132,7 @@ fn pimedias_own_outputs_start_no_work() {
     // stays at one.
     std::thread::sleep(Duration::from_secs(10));
     assert_eq!(jobs(&s).len(), 1, "{:?}", jobs(&s));
-    assert_eq!(paths(&s).len(), 2, "{:?}", paths(&s));
+    assert_eq!(s.video_paths().len(), 2, "{:?}", s.video_paths());
 }
 
 #[test]
@@ -252,8 +244,8 @@ fn a_file_deleted_right_after_its_upload_leaves_the_library() {
     // Gone before the file watcher's debounce window closes: its create
     // and delete cancel out, and no event comes at all.
     std::fs::remove_file(s.media().join(&name)).unwrap();
-    assert_eq!(paths(&s), vec![name]);
+    assert_eq!(s.video_paths(), vec![name]);
     s.wait_until(10, "the deleted upload to leave the library", || {
-        paths(&s).is_empty()
+        s.video_paths().is_empty()
     });
 }

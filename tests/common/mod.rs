@@ -105,6 +105,11 @@ impl Server {
         self.get(path).json().unwrap()
     }
 
+    /// The library's entries as `/api/videos` lists them, sorted.
+    pub fn video_paths(&self) -> Vec<String> {
+        paths_of(&self.json("/api/videos"))
+    }
+
     /// Sends raw bytes and returns the whole raw answer (for paths a
     /// client library would normalise, like `/../`).
     pub fn raw(&self, request: &str) -> String {
@@ -154,6 +159,18 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The `path` of each entry of an `/api/videos` answer, sorted.
+pub fn paths_of(videos: &serde_json::Value) -> Vec<String> {
+    let mut paths: Vec<String> = videos
+        .as_array()
+        .expect("a list of videos")
+        .iter()
+        .map(|v| v["path"].as_str().expect("a path").to_string())
+        .collect();
+    paths.sort();
+    paths
 }
 
 pub fn nix_kill(pid: u32, sig: &str) {
