@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::fsutil::blocking;
 use crate::jobs::{Job, Jobs, State};
 use crate::library::{Library, Listing, Query, Video};
 use crate::media::{Kind, Tools};
@@ -62,7 +63,7 @@ impl App {
     pub async fn resolve(&self, encoded: &str) -> Option<PathBuf> {
         let (root, encoded) = (self.library.root().to_path_buf(), encoded.to_string());
         // It asks the disk (symlinks), so off the async workers.
-        crate::fsutil::blocking(move || crate::paths::resolve(&root, &encoded))
+        blocking(move || crate::paths::resolve(&root, &encoded))
             .await
             .flatten()
     }
@@ -103,9 +104,8 @@ impl App {
     /// What `/healthz` reports.
     pub async fn health(&self) -> Health {
         let root = self.library.root().to_path_buf();
-        let free = tokio::task::spawn_blocking(move || crate::fsutil::free_space(&root))
+        let free = blocking(move || crate::fsutil::free_space(&root))
             .await
-            .ok()
             .flatten();
         let problem = self.tools.problem();
         Health {
@@ -154,7 +154,7 @@ impl App {
     /// The WebVTT files beside a video, as (path, language).
     pub async fn subtitles_for(&self, rel: &str) -> Vec<(String, Option<String>)> {
         let (library, rel) = (self.library.clone(), rel.to_string());
-        tokio::task::spawn_blocking(move || library.subtitles_for(&rel))
+        blocking(move || library.subtitles_for(&rel))
             .await
             .unwrap_or_default()
     }
@@ -174,10 +174,6 @@ impl App {
     /// Every job, newest first.
     pub fn jobs(&self) -> Vec<Job> {
         self.jobs.list()
-    }
-
-    pub fn job(&self, id: u64) -> Option<Job> {
-        self.jobs.get(id)
     }
 
     pub async fn cancel_job(&self, id: u64) -> Result<Job> {
@@ -313,7 +309,7 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         config.ffmpeg.clone(),
         config.ffprobe.clone(),
     );
-    let (root, state_dir, tools) = crate::fsutil::blocking(move || -> std::io::Result<_> {
+    let (root, state_dir, tools) = blocking(move || -> std::io::Result<_> {
         std::fs::create_dir_all(&media)?;
         std::fs::create_dir_all(&state)?;
         let (root, state_dir) = (media.canonicalize()?, state.canonicalize()?);
@@ -343,7 +339,7 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
     // The state files, read off the async workers.
     let (jobs, intake, uploads, tus, auth, positions) = {
         let (library, tools, state_dir) = (library.clone(), tools.clone(), state_dir.clone());
-        tokio::task::spawn_blocking(move || -> std::io::Result<_> {
+        blocking(move || -> std::io::Result<_> {
             let jobs = Jobs::load(&state_dir, library.clone(), tools.clone(), settings);
             let intake = Arc::new(crate::intake::Intake::new(library, jobs.clone()));
             let uploads = Arc::new(Uploads::new(root.clone(), intake.clone(), tools, limits));
@@ -354,7 +350,7 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
             Ok((jobs, intake, uploads, tus, auth, positions))
         })
         .await
-        .map_err(std::io::Error::other)??
+        .ok_or_else(|| std::io::Error::other("loading the state stopped unexpectedly"))??
     };
     intake.catch_up().await;
     let app = Arc::new(App {

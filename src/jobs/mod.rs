@@ -301,9 +301,8 @@ impl Jobs {
         }
         let mut s = self.saved.lock().unwrap();
         let t = now();
-        let mut queued = s.jobs.iter_mut().filter(|j| j.state == State::Queued);
         let mut next_due: Option<u64> = None;
-        for j in queued.by_ref() {
+        for j in s.jobs.iter_mut().filter(|j| j.state == State::Queued) {
             if j.not_before <= t {
                 j.state = State::Running;
                 j.attempts += 1;

@@ -23,22 +23,14 @@ impl Tools {
     /// the log what is missing or broken; browsing and playback work
     /// without either. Blocking.
     pub fn locate(ffmpeg: Option<PathBuf>, ffprobe: Option<PathBuf>) -> Tools {
-        let mut tools = Tools {
-            ffmpeg: ffmpeg.or_else(|| find_on_path("ffmpeg")),
-            ffprobe: ffprobe.or_else(|| find_on_path("ffprobe")),
-            cannot_start: None,
-            launcher: Launcher::for_this_binary(),
-        };
+        let mut launcher = Launcher::for_this_binary();
+        let mut ffmpeg = ffmpeg.or_else(|| find_on_path("ffmpeg"));
+        let mut ffprobe = ffprobe.or_else(|| find_on_path("ffprobe"));
         let mut problems = Vec::new();
-        for (name, priority) in [
-            ("ffmpeg", Priority::Background),
-            ("ffprobe", Priority::Interactive),
+        for (name, slot, priority) in [
+            ("ffmpeg", &mut ffmpeg, Priority::Background),
+            ("ffprobe", &mut ffprobe, Priority::Interactive),
         ] {
-            let slot = if name == "ffmpeg" {
-                &mut tools.ffmpeg
-            } else {
-                &mut tools.ffprobe
-            };
             let Some(path) = slot.clone() else {
                 tracing::warn!(
                     "{name} was not found: videos are listed and play, but without {}; {INSTALL_HINT}",
@@ -46,13 +38,13 @@ impl Tools {
                 );
                 continue;
             };
-            let mut result = starts(&tools.launcher, &path, name, priority);
-            if let (Err(why), Some(bare)) = (&result, tools.launcher.without_guard()) {
+            let mut result = starts(&launcher, &path, name, priority);
+            if let (Err(why), Some(bare)) = (&result, launcher.without_guard()) {
                 if starts(&bare, &path, name, priority).is_ok() {
                     tracing::warn!(
                         "pimedia cannot start its own binary as ffmpeg's guard ({why}); ffmpeg runs without it, so after a kill -9 of pimedia outside systemd a running ffmpeg finishes on its own"
                     );
-                    tools.launcher = bare;
+                    launcher = bare;
                     result = Ok(());
                 }
             }
@@ -64,14 +56,18 @@ impl Tools {
                 }
             }
         }
-        if !problems.is_empty() {
-            let text = problems.join("; ");
+        let cannot_start = (!problems.is_empty()).then(|| problems.join("; "));
+        if let Some(text) = &cannot_start {
             tracing::error!(
                 "{text}. Conversions, posters and /listen wait until this is fixed and pimedia is restarted."
             );
-            tools.cannot_start = Some(text);
         }
-        tools
+        Tools {
+            ffmpeg,
+            ffprobe,
+            cannot_start,
+            launcher,
+        }
     }
 
     /// ffmpeg through the launch chain, if it can run.

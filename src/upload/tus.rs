@@ -162,14 +162,13 @@ impl Tus {
     pub fn load(state_dir: &Path, root: &Path, ups: Arc<Uploads>) -> std::io::Result<Tus> {
         let dir = state_dir.join("uploads");
         std::fs::create_dir_all(&dir)?;
-        let mut tus = Tus {
+        let tus = Tus {
             state_dir: dir,
             root: root.to_path_buf(),
             ups,
             uploads: Mutex::new(HashMap::new()),
             busy: Mutex::new(HashSet::new()),
         };
-        let mut uploads = HashMap::new();
         for entry in std::fs::read_dir(&tus.state_dir)?.flatten() {
             let path = entry.path();
             if path.extension().and_then(|e| e.to_str()) != Some("json") {
@@ -182,10 +181,9 @@ impl Tus {
                         .map(|m| m.len().min(u.length))
                         .unwrap_or(0),
                 };
-                uploads.insert(u.id.clone(), u);
+                tus.uploads.lock().unwrap().insert(u.id.clone(), u);
             }
         }
-        tus.uploads = Mutex::new(uploads);
         tus.expire();
         Ok(tus)
     }
@@ -208,9 +206,11 @@ impl Tus {
     async fn save(&self, u: &TusUpload) -> Result<()> {
         let bytes = serde_json::to_vec(u).map_err(|e| Error::Internal(e.to_string()))?;
         let file = self.state_path(&u.id);
-        tokio::task::spawn_blocking(move || write_atomic(&file, &bytes))
+        crate::fsutil::blocking(move || write_atomic(&file, &bytes))
             .await
-            .map_err(std::io::Error::other)??;
+            .ok_or_else(|| {
+                Error::Internal("saving the upload's state stopped unexpectedly".into())
+            })??;
         self.uploads.lock().unwrap().insert(u.id.clone(), u.clone());
         Ok(())
     }
