@@ -81,24 +81,43 @@ impl App {
         if v.error.is_some() {
             return VideoState::Unreadable;
         }
-        if v.kind != Kind::NeedsRemux {
-            return VideoState::Ready;
-        }
+        // An extension no TV plays; anything else plays unless its job
+        // (decided by probing) says otherwise.
+        let unplayable = if v.kind == Kind::NeedsRemux {
+            VideoState::NeedsRemux
+        } else {
+            VideoState::Ready
+        };
         match self.jobs.for_source(&v.path) {
             Some(j) => match j.state {
                 State::Queued => VideoState::Queued,
                 State::Running => VideoState::Converting(j.progress),
                 State::Failed if j.needs_transcode => VideoState::NeedsTranscode,
                 State::Failed => VideoState::ConversionFailed,
-                State::Done | State::Cancelled => VideoState::NeedsRemux,
+                State::Done | State::Cancelled => unplayable,
             },
-            None => VideoState::NeedsRemux,
+            None => unplayable,
         }
     }
 
     /// Remux jobs waiting or running.
     pub fn queue_depth(&self) -> usize {
         self.jobs.depth()
+    }
+
+    /// Why transcodes wait now ("the Pi is at 82 °C"), if they do.
+    pub fn transcodes_paused(&self) -> Option<String> {
+        self.jobs.paused()
+    }
+
+    /// The encoder transcodes use.
+    pub fn encoder(&self) -> crate::media::Encoder {
+        self.jobs.encoder()
+    }
+
+    /// `--transcode`.
+    pub fn transcode_on(&self) -> bool {
+        self.config.transcode
     }
 
     /// What `/healthz` reports.
@@ -117,6 +136,10 @@ impl App {
             free_disk_bytes: free,
             queue_depth: self.queue_depth(),
             videos: self.library.len(),
+            transcode: self.config.transcode,
+            encoder: self.encoder().name(),
+            tv_codecs: self.config.target.names(),
+            transcodes_paused: self.transcodes_paused(),
         }
     }
 
@@ -291,6 +314,14 @@ pub struct Health {
     pub free_disk_bytes: Option<u64>,
     pub queue_depth: usize,
     pub videos: usize,
+    /// `--transcode`.
+    pub transcode: bool,
+    /// The encoder transcodes use (`h264_v4l2m2m`, `h264_vaapi`, `libx264`).
+    pub encoder: &'static str,
+    /// What the TVs play (`--tv-codecs`).
+    pub tv_codecs: String,
+    /// Why transcodes are paused now ("the Pi is at 82 °C"), if they are.
+    pub transcodes_paused: Option<String>,
 }
 
 /// The running server's parts, each with an owner that stops it.
@@ -309,11 +340,17 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         config.ffmpeg.clone(),
         config.ffprobe.clone(),
     );
-    let (root, state_dir, tools) = blocking(move || -> std::io::Result<_> {
+    let (forced, transcode) = (config.encoder, config.transcode);
+    let (root, state_dir, tools, encoder) = blocking(move || -> std::io::Result<_> {
         std::fs::create_dir_all(&media)?;
         std::fs::create_dir_all(&state)?;
         let (root, state_dir) = (media.canonicalize()?, state.canonicalize()?);
-        Ok((root, state_dir, Tools::locate(ffmpeg, ffprobe)))
+        let tools = Tools::locate(ffmpeg, ffprobe);
+        let encoder = match (transcode, tools.problem()) {
+            (true, None) => crate::media::encoder::choose(&tools, forced),
+            _ => forced.unwrap_or_default(),
+        };
+        Ok((root, state_dir, tools, encoder))
     })
     .await
     .ok_or_else(|| std::io::Error::other("start-up stopped unexpectedly"))??;
@@ -323,6 +360,7 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         indexer,
         leftovers,
         added,
+        probed,
     } = Library::open(root.clone(), state_dir.clone(), tools.clone(), stop.clone()).await;
     let limits = Limits {
         max_upload: config.max_upload,
@@ -332,6 +370,10 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
     };
     let settings = crate::jobs::Settings {
         workers: config.workers,
+        transcode_workers: config.transcode_workers,
+        transcode: config.transcode,
+        target: config.target,
+        encoder,
         delete_originals: config.delete_originals,
         on_job_done: config.on_job_done.clone(),
     };
@@ -341,7 +383,12 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         let (library, tools, state_dir) = (library.clone(), tools.clone(), state_dir.clone());
         blocking(move || -> std::io::Result<_> {
             let jobs = Jobs::load(&state_dir, library.clone(), tools.clone(), settings);
-            let intake = Arc::new(crate::intake::Intake::new(library, jobs.clone()));
+            let intake = Arc::new(crate::intake::Intake::new(
+                library,
+                jobs.clone(),
+                config.target,
+                config.transcode,
+            ));
             let uploads = Arc::new(Uploads::new(root.clone(), intake.clone(), tools, limits));
             let tus = Tus::load(&state_dir, &root, uploads.clone())?;
             sweep_leftovers(leftovers, &tus);
@@ -352,7 +399,11 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         .await
         .ok_or_else(|| std::io::Error::other("loading the state stopped unexpectedly"))??
     };
-    intake.catch_up().await;
+    let sensors = crate::jobs::thermal::Sensors {
+        temperature: config.thermal_file.clone(),
+        throttled: config.throttled_file.clone(),
+        every: Duration::from_secs(1),
+    };
     let app = Arc::new(App {
         uploads,
         auth,
@@ -366,6 +417,12 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
     let mut tasks = vec![
         indexer,
         tokio::spawn(expire_uploads(app.clone(), stop.clone())),
+        tokio::spawn(intake.clone().run(probed, stop.clone())),
+        tokio::spawn(crate::jobs::thermal::watch(
+            jobs.clone(),
+            sensors,
+            stop.clone(),
+        )),
         crate::watch::start(app.library.clone(), intake, added, state_dir, stop.clone()),
     ];
     tasks.extend(jobs.start(stop.clone()));

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
+use crate::media::{Encoder, Target};
+
 /// Raw command-line arguments. Every option also reads `PIMEDIA_<NAME>`.
 #[derive(Debug, Clone, Parser)]
 #[command(
@@ -79,6 +81,64 @@ pub struct Args {
     #[arg(long, env = "PIMEDIA_DISK_RESERVE", value_name = "SIZE")]
     pub disk_reserve: Option<String>,
 
+    /// Make a playable version (H.264, AAC, at most 1080p) of what a remux
+    /// can't fix: HEVC for an H.264-only TV, Hi10P, MPEG-2, DivX, WMV, HDR.
+    /// `off` marks such files "needs transcode" instead.
+    #[arg(
+        long,
+        env = "PIMEDIA_TRANSCODE",
+        value_name = "on|off",
+        default_value = "on"
+    )]
+    pub transcode: String,
+
+    /// Number of transcodes run at the same time (1 to 16), in a lane of
+    /// their own so they never hold up a remux.
+    #[arg(
+        long,
+        env = "PIMEDIA_TRANSCODE_WORKERS",
+        value_name = "N",
+        default_value = "1"
+    )]
+    pub transcode_workers: String,
+
+    /// What the household's TVs play, comma-separated: h264 (always), hevc,
+    /// vp9, av1, 4k. With hevc, HEVC is copied (tagged hvc1) rather than
+    /// transcoded; with 4k, pictures up to 4096×2160 keep their size.
+    #[arg(
+        long,
+        env = "PIMEDIA_TV_CODECS",
+        value_name = "LIST",
+        default_value = "h264"
+    )]
+    pub tv_codecs: String,
+
+    /// The H.264 encoder for transcodes: h264_v4l2m2m (Raspberry Pi 4),
+    /// h264_vaapi (Intel/AMD) or libx264. Default: the first of these that
+    /// encodes a test frame at start-up.
+    #[arg(long, env = "PIMEDIA_ENCODER", value_name = "NAME")]
+    pub encoder: Option<String>,
+
+    /// The SoC temperature in millidegrees; transcodes pause above 80 °C
+    /// and go on below 70 °C.
+    #[arg(
+        long,
+        env = "PIMEDIA_THERMAL_FILE",
+        value_name = "PATH",
+        default_value = "/sys/class/thermal/thermal_zone0/temp"
+    )]
+    pub thermal_file: PathBuf,
+
+    /// The Pi firmware's throttling flags (hex); transcodes pause while it
+    /// reports under-voltage or throttling now.
+    #[arg(
+        long,
+        env = "PIMEDIA_THROTTLED_FILE",
+        value_name = "PATH",
+        default_value = "/sys/devices/platform/soc/soc:firmware/get_throttled"
+    )]
+    pub throttled_file: PathBuf,
+
     /// A command run when a remux job ends (no shell; split on spaces), with
     /// PIMEDIA_JOB_ID, _SOURCE, _OUTPUT, _STATE and _ERROR in its environment.
     #[arg(long, env = "PIMEDIA_ON_JOB_DONE", value_name = "COMMAND")]
@@ -101,6 +161,13 @@ pub struct Config {
     /// `None`: the default, worked out from the disk at start-up.
     pub disk_reserve: Option<u64>,
     pub on_job_done: Option<Vec<String>>,
+    pub transcode: bool,
+    pub transcode_workers: usize,
+    pub target: Target,
+    /// `None`: the best that works, found at start-up.
+    pub encoder: Option<Encoder>,
+    pub thermal_file: PathBuf,
+    pub throttled_file: PathBuf,
 }
 
 /// A setting that can't be used, said in one sentence naming the option.
@@ -128,14 +195,22 @@ impl Config {
                 format!("'{}' is not an address like 0.0.0.0:8080", args.listen),
             )
         })?;
-        let workers: usize = match args.workers.parse() {
-            Ok(n) if (1..=64).contains(&n) => n,
-            _ => {
-                return Err(bad(
-                    "--workers",
-                    format!("'{}' is not a number from 1 to 64", args.workers),
-                ))
-            }
+        let workers = count("--workers", &args.workers, 64)?;
+        let transcode_workers = count("--transcode-workers", &args.transcode_workers, 16)?;
+        let transcode = match args.transcode.trim() {
+            "on" => true,
+            "off" => false,
+            other => return Err(bad("--transcode", format!("'{other}' is not on or off"))),
+        };
+        let target = Target::parse(&args.tv_codecs).map_err(|e| bad("--tv-codecs", e))?;
+        let encoder = match args.encoder.as_deref() {
+            None => None,
+            Some(name) => Some(Encoder::parse(name).ok_or_else(|| {
+                bad(
+                    "--encoder",
+                    format!("'{name}' is not h264_v4l2m2m, h264_vaapi or libx264"),
+                )
+            })?),
         };
         if args.upload_password.as_deref() == Some("") {
             return Err(bad("--upload-password", "the password is empty"));
@@ -173,6 +248,12 @@ impl Config {
             videos_url,
             disk_reserve,
             on_job_done: command("--on-job-done", args.on_job_done.as_deref())?,
+            transcode,
+            transcode_workers,
+            target,
+            encoder,
+            thermal_file: args.thermal_file,
+            throttled_file: args.throttled_file,
         })
     }
 }
@@ -229,6 +310,17 @@ fn check_paths(args: &Args) -> Result<(), ConfigError> {
         }
     }
     Ok(())
+}
+
+/// A number of workers, from 1 to `max`.
+fn count(option: &'static str, value: &str, max: usize) -> Result<usize, ConfigError> {
+    match value.trim().parse() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(bad(
+            option,
+            format!("'{value}' is not a number from 1 to {max}"),
+        )),
+    }
 }
 
 /// An optional size option (`4G`, `500M`, bytes).
@@ -294,6 +386,16 @@ mod tests {
             .starts_with("--listen:"));
         let args = Args::parse_from(["pimedia", "--videos-url", "videos"]);
         assert!(Config::try_from_args(args).is_err());
+        for (option, value) in [
+            ("--transcode", "maybe"),
+            ("--transcode-workers", "0"),
+            ("--tv-codecs", "h264,betamax"),
+            ("--encoder", "nvenc"),
+        ] {
+            let args = Args::parse_from(["pimedia", option, value]);
+            let e = Config::try_from_args(args).unwrap_err().to_string();
+            assert!(e.starts_with(&format!("{option}:")), "{e}");
+        }
     }
 
     #[test]
@@ -303,5 +405,9 @@ mod tests {
         assert_eq!(c.workers, 1);
         assert_eq!(c.videos_url, "/videos/");
         assert_eq!(c.listen.port(), 8080);
+        assert!(c.transcode);
+        assert_eq!(c.transcode_workers, 1);
+        assert_eq!(c.target, Target::default());
+        assert_eq!(c.encoder, None);
     }
 }

@@ -214,7 +214,7 @@ fn text_subtitles_become_vtt_files_beside_the_mp4() {
 }
 
 #[test]
-fn hevc_is_tagged_hvc1_and_mpeg2_needs_a_transcode_each_with_one_poster() {
+fn for_hevc_tvs_hevc_is_tagged_hvc1_and_with_transcode_off_mpeg2_is_marked_each_with_one_poster() {
     let d = media_with(&[
         ("hevc.mkv", &|p| {
             make_clip(
@@ -236,7 +236,7 @@ fn hevc_is_tagged_hvc1_and_mpeg2_needs_a_transcode_each_with_one_poster() {
             make_clip(p, 1, &["-c:v", "mpeg2video", "-c:a", "mp2"])
         }),
     ]);
-    let s = Server::start_in(d, &[]);
+    let s = Server::start_in(d, &["--tv-codecs", "h264,hevc", "--transcode", "off"]);
     assert_eq!(finished_job(&s, "hevc.mkv")["state"], "done");
     let st = streams(&s.media().join("hevc.mp4"));
     assert_eq!((st[0].1.as_str(), st[0].2.as_str()), ("hevc", "hvc1"));
@@ -288,18 +288,18 @@ fn an_existing_mp4_is_left_alone() {
 }
 
 #[test]
-fn random_bytes_named_mkv_fail_once_with_a_reason() {
+fn random_bytes_named_mkv_are_unreadable_with_a_reason_and_get_no_job() {
     let d = media_with(&[("junk.mkv", &|p| {
         std::fs::write(p, vec![0x42u8; 50_000]).unwrap()
     })]);
     let s = Server::start_in(d, &[]);
-    let job = finished_job(&s, "junk.mkv");
-    assert_eq!(job["state"], "failed");
-    assert_eq!(job["attempts"], 1);
-    assert!(
-        job["error"].as_str().unwrap().contains("can't read"),
-        "{job}"
-    );
+    s.wait_until(20, "the probe's verdict", || {
+        s.json("/api/videos")[0]["state"] == "unreadable"
+    });
+    let v = &s.json("/api/videos")[0];
+    assert!(v["error"].as_str().unwrap().contains("Invalid data"), "{v}");
+    // What ffprobe can't read, ffmpeg can't convert: no job is made.
+    assert_eq!(s.json("/api/jobs"), serde_json::json!([]));
     assert!(hidden_files(&s.media()).is_empty());
 }
 
@@ -525,9 +525,11 @@ fn a_transient_failure_is_retried_and_then_succeeds() {
 
 #[test]
 fn cancel_and_retry_follow_the_upload_password() {
-    let d = media_with(&[("junk.mkv", &|p| std::fs::write(p, b"not a video").unwrap())]);
-    let s = Server::start_in(d, &["--upload-password", "pw"]);
-    let job = finished_job(&s, "junk.mkv");
+    let d = media_with(&[("old.mkv", &|p| {
+        make_clip(p, 1, &["-c:v", "mpeg2video", "-c:a", "mp2"])
+    })]);
+    let s = Server::start_in(d, &["--upload-password", "pw", "--transcode", "off"]);
+    let job = finished_job(&s, "old.mkv");
     let url = s.url(&format!("/api/jobs/{}/retry", job["id"]));
     let r = s
         .client()
@@ -544,7 +546,7 @@ fn cancel_and_retry_follow_the_upload_password() {
         .send()
         .unwrap();
     assert_eq!(r.status(), 200);
-    assert_eq!(finished_job(&s, "junk.mkv")["state"], "failed");
+    assert_eq!(finished_job(&s, "old.mkv")["state"], "failed");
 }
 
 #[test]

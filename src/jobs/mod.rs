@@ -1,9 +1,12 @@
-//! The remux queue: persistent jobs, a pool of `--workers`, retries,
-//! progress, cancel and retry.
+//! The conversion queue: persistent jobs in two lanes (remuxes, a pool of
+//! `--workers`; transcodes, `--transcode-workers`, so a long transcode
+//! never holds up the quick remux of a new upload), retries, progress,
+//! cancel and retry, and the pause while the Pi is too hot.
 
+mod convert;
 mod hook;
-mod remux;
 mod store;
+pub mod thermal;
 
 use crate::fsutil::now;
 use std::collections::HashMap;
@@ -17,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 use crate::error::{Error, Result};
 use crate::library::Library;
 use crate::media::ffmpeg::Control;
-use crate::media::Tools;
+use crate::media::{Conversion, Encoder, Target, Tools};
 pub use store::{Job, State};
 use store::{Saved, Store};
 
@@ -43,7 +46,15 @@ async fn sleep_for(d: Option<Duration>) {
 }
 
 pub struct Settings {
+    /// Remuxes at a time.
     pub workers: usize,
+    /// Transcodes at a time.
+    pub transcode_workers: usize,
+    /// Off: video no TV plays is marked "needs transcode", not encoded.
+    pub transcode: bool,
+    pub target: Target,
+    /// What transcodes encode with (found at start-up).
+    pub encoder: Encoder,
     pub delete_originals: bool,
     pub on_job_done: Option<Vec<String>>,
 }
@@ -51,8 +62,11 @@ pub struct Settings {
 pub struct Jobs {
     saved: Mutex<Saved>,
     store: Store,
-    wake: Notify,
-    controls: Mutex<HashMap<u64, Arc<Control>>>,
+    /// One per lane, so a wake-up reaches a worker that can take the job.
+    wake: [Notify; 2],
+    controls: Mutex<HashMap<u64, (Conversion, Arc<Control>)>>,
+    /// Why transcodes are paused now (the Pi is hot), if they are.
+    paused: Mutex<Option<String>>,
     shutting_down: AtomicBool,
     library: Arc<Library>,
     tools: Tools,
@@ -95,8 +109,9 @@ impl Jobs {
         Arc::new(Jobs {
             saved: Mutex::new(saved),
             store,
-            wake: Notify::new(),
+            wake: [Notify::new(), Notify::new()],
             controls: Mutex::new(HashMap::new()),
+            paused: Mutex::new(None),
             shutting_down: AtomicBool::new(false),
             library,
             tools,
@@ -121,9 +136,23 @@ impl Jobs {
         let _ = tokio::task::spawn_blocking(move || store.save(&snapshot)).await;
     }
 
-    /// Queues a remux of `source` unless it already has a live job. Returns
-    /// the job's id. `owner` is the browser to tell when it is ready.
-    pub async fn enqueue(&self, source: &str, owner: Option<String>) -> Option<u64> {
+    fn wake(&self, lane: Conversion) {
+        self.wake[lane as usize].notify_one();
+    }
+
+    /// The encoder transcodes use.
+    pub fn encoder(&self) -> Encoder {
+        self.settings.encoder
+    }
+
+    /// Queues a conversion of `source` unless it already has a live job.
+    /// Returns the job's id. `owner` is the browser to tell when it is ready.
+    pub async fn enqueue(
+        &self,
+        source: &str,
+        kind: Conversion,
+        owner: Option<String>,
+    ) -> Option<u64> {
         // Without ffmpeg nothing can be converted; the log said so at start.
         self.tools.ffmpeg.as_ref()?;
         let id = {
@@ -138,6 +167,10 @@ impl Jobs {
             let id = s.next_id;
             s.jobs.push(Job {
                 id,
+                kind,
+                encoder: (kind == Conversion::Transcode)
+                    .then(|| self.settings.encoder.name().to_string()),
+                paused: None,
                 source: source.to_string(),
                 output: None,
                 state: State::Queued,
@@ -158,9 +191,9 @@ impl Jobs {
             store::trim_history(&mut s.jobs);
             id
         };
-        tracing::info!("job {id} queued: {source}");
+        tracing::info!("job {id} queued ({}): {source}", kind.name());
         self.save().await;
-        self.wake.notify_one();
+        self.wake(kind);
         Some(id)
     }
 
@@ -174,6 +207,38 @@ impl Jobs {
         let mut jobs = self.saved.lock().unwrap().jobs.clone();
         jobs.reverse();
         jobs
+    }
+
+    /// Why transcodes are paused now, if they are.
+    pub fn paused(&self) -> Option<String> {
+        self.paused.lock().unwrap().clone()
+    }
+
+    /// Pauses running transcodes and holds back new ones (`Some(why)`), or
+    /// lets them go on (`None`). Said again while the reason holds, so a
+    /// transcode that started in between is stopped too.
+    pub fn set_paused(&self, why: Option<String>) {
+        let was = std::mem::replace(&mut *self.paused.lock().unwrap(), why.clone());
+        let transcodes: Vec<(u64, Arc<Control>)> = self
+            .controls
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, (kind, _))| *kind == Conversion::Transcode)
+            .map(|(id, (_, c))| (*id, c.clone()))
+            .collect();
+        for (id, c) in &transcodes {
+            c.pause(why.is_some());
+            self.update(*id, |j| j.paused = why.clone());
+        }
+        match (&was, &why) {
+            (None, Some(w)) => tracing::warn!("transcodes paused: {w}"),
+            (Some(_), None) => {
+                tracing::info!("transcodes go on: the Pi is cool again");
+                self.wake(Conversion::Transcode);
+            }
+            _ => {}
+        }
     }
 
     pub fn get(&self, id: u64) -> Option<Job> {
@@ -250,7 +315,7 @@ impl Jobs {
             .ok_or(Error::NotFound)?;
         match job.state {
             State::Running => {
-                if let Some(c) = self.controls.lock().unwrap().get(&id) {
+                if let Some((_, c)) = self.controls.lock().unwrap().get(&id) {
                     c.cancel();
                 }
             }
@@ -289,20 +354,27 @@ impl Jobs {
             })
             .ok_or(Error::NotFound)??;
         self.save().await;
-        self.wake.notify_one();
+        self.wake(job.kind);
         Ok(job)
     }
 
-    /// Takes the next due queued job, marking it running; or says when the
-    /// next one (a retry waiting out its backoff) is due.
-    fn claim(&self) -> Claim {
+    /// Takes the lane's next due queued job, marking it running; or says
+    /// when the next one (a retry waiting out its backoff) is due.
+    fn claim(&self, lane: Conversion) -> Claim {
         if self.shutting_down.load(Ordering::SeqCst) {
+            return Claim::Idle;
+        }
+        if lane == Conversion::Transcode && self.paused().is_some() {
             return Claim::Idle;
         }
         let mut s = self.saved.lock().unwrap();
         let t = now();
         let mut next_due: Option<u64> = None;
-        for j in s.jobs.iter_mut().filter(|j| j.state == State::Queued) {
+        let queued = s
+            .jobs
+            .iter_mut()
+            .filter(|j| j.state == State::Queued && j.kind == lane);
+        for j in queued {
             if j.not_before <= t {
                 j.state = State::Running;
                 j.attempts += 1;
@@ -317,31 +389,36 @@ impl Jobs {
         }
     }
 
-    /// Starts the pool. Each worker takes one job at a time. Without a
-    /// working ffmpeg there is no pool: queued jobs wait for one rather
-    /// than fail (the log and the jobs page say why).
+    /// Starts both lanes' workers. Each takes one job at a time. Without a
+    /// working ffmpeg there are none: queued jobs wait for one rather than
+    /// fail (the log and the jobs page say why).
     pub fn start(self: &Arc<Self>, stop: CancellationToken) -> Vec<tokio::task::JoinHandle<()>> {
-        let workers = match self.tools.problem() {
-            Some(_) => 0,
-            None => self.settings.workers,
-        };
-        (0..workers)
-            .map(|_| {
+        let lanes = [
+            (Conversion::Remux, self.settings.workers),
+            (Conversion::Transcode, self.settings.transcode_workers),
+        ];
+        if self.tools.problem().is_some() {
+            return Vec::new();
+        }
+        lanes
+            .into_iter()
+            .flat_map(|(lane, n)| std::iter::repeat_n(lane, n))
+            .map(|lane| {
                 let jobs = self.clone();
                 let stop = stop.clone();
-                tokio::spawn(async move { jobs.worker(stop).await })
+                tokio::spawn(async move { jobs.worker(lane, stop).await })
             })
             .collect()
     }
 
-    async fn worker(self: Arc<Self>, stop: CancellationToken) {
+    async fn worker(self: Arc<Self>, lane: Conversion, stop: CancellationToken) {
         loop {
             if stop.is_cancelled() {
                 break;
             }
             // A wake-up sent while no worker waits is kept (notify_one), so
             // none is lost between the claim and the wait.
-            let wait = match self.claim() {
+            let wait = match self.claim(lane) {
                 Claim::Job(job) => {
                     self.save().await;
                     self.run(*job).await;
@@ -352,7 +429,7 @@ impl Jobs {
             };
             tokio::select! {
                 _ = stop.cancelled() => break,
-                _ = self.wake.notified() => {}
+                _ = self.wake[lane as usize].notified() => {}
                 _ = sleep_for(wait) => {}
             }
         }
@@ -362,7 +439,7 @@ impl Jobs {
     /// jobs are queued again and run at the next start.
     pub fn begin_shutdown(&self) {
         self.shutting_down.store(true, Ordering::SeqCst);
-        for c in self.controls.lock().unwrap().values() {
+        for (_, c) in self.controls.lock().unwrap().values() {
             c.cancel();
         }
     }
@@ -377,14 +454,15 @@ impl Jobs {
         self.controls
             .lock()
             .unwrap()
-            .insert(job.id, control.clone());
+            .insert(job.id, (job.kind, control.clone()));
         tracing::info!(
-            "job {} running (attempt {}): {}",
+            "job {} running ({}, attempt {}): {}",
             job.id,
+            job.kind.name(),
             job.attempts,
             job.source
         );
-        let result = remux::run(self.clone(), &job, control.clone()).await;
+        let result = convert::run(self.clone(), &job, control.clone()).await;
         self.controls.lock().unwrap().remove(&job.id);
         let shutting_down = self.shutting_down.load(Ordering::SeqCst);
         let finished = self.update(job.id, |j| {
@@ -436,28 +514,33 @@ impl Jobs {
     fn set_plan(&self, id: u64, plan: Vec<String>) {
         self.update(id, |j| j.plan = plan);
     }
+
+    fn set_encoder(&self, id: u64, encoder: Encoder) {
+        self.update(id, |j| j.encoder = Some(encoder.name().to_string()));
+    }
 }
 
 /// A job's new state from how its run ended: done, queued again (a
 /// shutdown, or a transient failure with attempts left, after a backoff),
 /// cancelled or failed.
-fn record(j: &mut Job, result: remux::Ended, shutting_down: bool) {
+fn record(j: &mut Job, result: convert::Ended, shutting_down: bool) {
     j.speed = None;
     j.eta_secs = None;
+    j.paused = None;
     match result {
-        remux::Ended::Done(output) => {
+        convert::Ended::Done(output) => {
             j.state = State::Done;
             j.progress = 100.0;
             j.output = Some(output);
             j.error = None;
         }
-        remux::Ended::Cancelled if shutting_down => {
+        convert::Ended::Cancelled if shutting_down => {
             j.state = State::Queued;
             j.attempts = j.attempts.saturating_sub(1);
             j.progress = 0.0;
         }
-        remux::Ended::Cancelled => j.state = State::Cancelled,
-        remux::Ended::Failed {
+        convert::Ended::Cancelled => j.state = State::Cancelled,
+        convert::Ended::Failed {
             reason,
             transient,
             log,

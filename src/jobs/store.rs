@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::fsutil::write_atomic;
+use crate::media::Conversion;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -46,6 +47,16 @@ impl State {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Job {
     pub id: u64,
+    /// A remux copies the video; a transcode encodes it again.
+    #[serde(default)]
+    pub kind: Conversion,
+    /// The encoder a transcode uses (after a hardware failure, libx264).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoder: Option<String>,
+    /// Why a running transcode is stopped for now ("the Pi is at 82 °C").
+    /// Not saved: it is a fact about the moment.
+    #[serde(skip)]
+    pub paused: Option<String>,
     /// The file to remux, relative to the media dir.
     pub source: String,
     /// The MP4 written, once done.

@@ -22,7 +22,14 @@ pub struct Cached {
     /// ffmpeg could not make a poster; don't try again until the file changes.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub poster_failed: bool,
+    /// What ffprobe was asked for: entries from an older pimedia, which
+    /// read fewer details of each stream, are probed again.
+    #[serde(default)]
+    pub version: u32,
 }
+
+/// Bumped whenever a probe reads more than before.
+const VERSION: u32 = 2;
 
 pub struct MetaCache {
     file: PathBuf,
@@ -47,10 +54,11 @@ impl MetaCache {
     pub fn get(&self, path: &str, size: u64, modified: i64) -> Option<&Cached> {
         self.entries
             .get(path)
-            .filter(|c| c.size == size && c.modified == modified)
+            .filter(|c| c.size == size && c.modified == modified && c.version == VERSION)
     }
 
-    pub fn put(&mut self, path: String, cached: Cached) {
+    pub fn put(&mut self, path: String, mut cached: Cached) {
+        cached.version = VERSION;
         self.entries.insert(path, cached);
         self.dirty = true;
     }
@@ -59,7 +67,7 @@ impl MetaCache {
         self.dirty = true;
         self.entries
             .get_mut(path)
-            .filter(|c| c.size == size && c.modified == modified)
+            .filter(|c| c.size == size && c.modified == modified && c.version == VERSION)
     }
 
     pub fn remove(&mut self, path: &str) {

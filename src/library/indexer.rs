@@ -123,6 +123,7 @@ fn make_poster(
         input: file,
         output_args: &args,
         duration: None,
+        priority: crate::media::launch::Priority::Background,
     };
     match ffmpeg::run(tools, run, &Control::default(), |_| {}) {
         Outcome::Done => {}

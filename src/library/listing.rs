@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::{Index, Library, Video};
-use crate::media::Kind;
+use crate::media::output_path;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Sort {
@@ -138,21 +138,42 @@ fn select(index: &Index, prefix: &str, needle: &str, sort: Sort) -> Vec<String> 
     videos.into_iter().map(|v| v.path.clone()).collect()
 }
 
-/// A remux source whose MP4 exists is shown as that MP4 only.
+/// A source whose playable MP4 exists is shown as that MP4 only: the one
+/// its job recorded, or the one named by the naming rule (so a source is
+/// not converted twice when the job history has been trimmed).
 pub(super) fn is_superseded(
     videos: &BTreeMap<String, Video>,
     remuxed: &HashMap<String, String>,
     v: &Video,
 ) -> bool {
-    if v.kind != Kind::NeedsRemux {
-        return false;
-    }
     if remuxed
         .get(&v.path)
         .is_some_and(|out| videos.contains_key(out))
     {
         return true;
     }
-    let stem = v.path.rsplit_once('.').map(|(s, _)| s).unwrap_or(&v.path);
-    videos.contains_key(&format!("{stem}.mp4"))
+    videos.contains_key(&output_path(&v.path))
+}
+
+/// Whether `path` is a playable MP4 made from another video (by its job's
+/// record or by the naming rule): it is never a source itself.
+pub(super) fn is_output(
+    videos: &BTreeMap<String, Video>,
+    remuxed: &HashMap<String, String>,
+    path: &str,
+) -> bool {
+    if remuxed.values().any(|out| out == path) {
+        return true;
+    }
+    let Some(base) = path
+        .strip_suffix(".tv.mp4")
+        .or_else(|| path.strip_suffix(".mp4"))
+    else {
+        return false;
+    };
+    let prefix = format!("{base}.");
+    videos
+        .range(prefix.clone()..)
+        .take_while(|(p, _)| p.starts_with(&prefix))
+        .any(|(p, _)| p != path && output_path(p) == path)
 }

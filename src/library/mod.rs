@@ -20,7 +20,7 @@ use crate::media::{Kind, Meta, Probe};
 pub use cache::{Cached, MetaCache};
 use indexer::Work;
 pub use indexer::{parse_poster_name, poster_id, poster_name};
-use listing::is_superseded;
+use listing::{is_output, is_superseded};
 pub use listing::{Listing, Query, Sort};
 pub use open::Opened;
 pub use scan::{found_file, scan, Found};
@@ -126,6 +126,15 @@ pub struct Library {
     /// and a delete that fall in one window, and pimedia's own files enter
     /// the library without an event, so it checks each is still there.
     added: mpsc::UnboundedSender<String>,
+    /// Every path ffprobe has just read, for intake to decide whether it
+    /// needs a conversion.
+    probed: mpsc::UnboundedSender<String>,
+}
+
+/// The library's news for the rest of the server.
+pub struct Channels {
+    pub added: mpsc::UnboundedSender<String>,
+    pub probed: mpsc::UnboundedSender<String>,
 }
 
 impl Library {
@@ -134,7 +143,7 @@ impl Library {
         thumbs: PathBuf,
         cache: MetaCache,
         queue: indexer::Queue,
-        added: mpsc::UnboundedSender<String>,
+        channels: Channels,
     ) -> Library {
         Library {
             root,
@@ -144,7 +153,8 @@ impl Library {
             cache: Mutex::new(cache),
             queue,
             thumbs,
-            added,
+            added: channels.added,
+            probed: channels.probed,
         }
     }
 
@@ -175,6 +185,12 @@ impl Library {
             .videos
             .get(path)
             .is_some_and(|v| is_superseded(&index.videos, &index.remuxed, v))
+    }
+
+    /// `path` is a playable MP4 pimedia made from another video.
+    pub fn is_output(&self, path: &str) -> bool {
+        let index = self.index.read().unwrap();
+        is_output(&index.videos, &index.remuxed, path)
     }
 
     /// Returns once ffprobe has run on `path`, if it was queued or running.
@@ -246,6 +262,7 @@ impl Library {
                     error: None,
                     probe: Some(p),
                     poster_failed: false,
+                    version: 0,
                 },
             );
             v.meta = Some(m);
@@ -422,6 +439,7 @@ impl Library {
             Ok(p) => (Some(Arc::new(p.meta())), None, Some(p)),
             Err(e) => (None, Some(e), None),
         };
+        let readable = probe.is_some();
         {
             let mut index = self.index.write().unwrap();
             match index.videos.get_mut(path) {
@@ -441,8 +459,12 @@ impl Library {
                 error,
                 probe,
                 poster_failed: false,
+                version: 0,
             },
         );
+        if readable {
+            let _ = self.probed.send(path.to_string());
+        }
     }
 
     /// Writes the metadata cache if it changed. Blocking.
@@ -462,10 +484,13 @@ mod tests {
 
     fn lib_with(paths: &[(&str, i64)]) -> Library {
         let (queue, _work) = indexer::Queue::new();
-        let (added, _) = mpsc::unbounded_channel();
+        let channels = Channels {
+            added: mpsc::unbounded_channel().0,
+            probed: mpsc::unbounded_channel().0,
+        };
         let dir = std::env::temp_dir();
         let none = dir.join("pimedia-unit-none");
-        let lib = Library::empty(dir, none.clone(), MetaCache::load(&none), queue, added);
+        let lib = Library::empty(dir, none.clone(), MetaCache::load(&none), queue, channels);
         for (p, m) in paths {
             lib.add(
                 Found {

@@ -21,6 +21,8 @@ pub struct Opened {
     pub leftovers: Vec<PathBuf>,
     /// The paths `add`ed from now on, for the watcher.
     pub added: mpsc::UnboundedReceiver<String>,
+    /// The paths ffprobe reads from now on, for intake.
+    pub probed: mpsc::UnboundedReceiver<String>,
 }
 
 /// The indexer's work found at start-up.
@@ -56,6 +58,7 @@ impl Library {
     ) -> Opened {
         let (queue, work_rx) = indexer::Queue::new();
         let (added, added_rx) = mpsc::unbounded_channel();
+        let (probed, probed_rx) = mpsc::unbounded_channel();
         let thumbs = state_dir.join("thumbs");
         let (scanned, cache, posters) = {
             let (root, state_dir, thumbs) = (root.clone(), state_dir.clone(), thumbs.clone());
@@ -67,7 +70,8 @@ impl Library {
             .await
             .expect("the start-up scan panicked")
         };
-        let lib = Arc::new(Library::empty(root, thumbs.clone(), cache, queue, added));
+        let channels = super::Channels { added, probed };
+        let lib = Arc::new(Library::empty(root, thumbs.clone(), cache, queue, channels));
         let todo = lib.fill(scanned.videos, scanned.folders, &posters);
         tracing::info!(
             "library: {} videos, {} to probe, {} posters to make",
@@ -84,6 +88,7 @@ impl Library {
             indexer,
             leftovers: scanned.leftovers,
             added: added_rx,
+            probed: probed_rx,
         }
     }
 

@@ -48,21 +48,33 @@ impl Control {
     /// Stops ffmpeg; the thread that runs it reaps it.
     pub fn cancel(&self) {
         self.cancelled.store(true, Ordering::SeqCst);
+        self.signal(nix::sys::signal::Signal::SIGKILL);
+    }
+
+    /// Freezes ffmpeg where it is (SIGSTOP), or lets it go on (SIGCONT).
+    /// The launch chain `exec`s, so the pid is ffmpeg's own.
+    pub fn pause(&self, paused: bool) {
+        use nix::sys::signal::Signal;
+        self.signal(if paused {
+            Signal::SIGSTOP
+        } else {
+            Signal::SIGCONT
+        });
+    }
+
+    fn signal(&self, signal: nix::sys::signal::Signal) {
         let pid = self.pid.load(Ordering::SeqCst);
         if pid != 0 {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid as i32),
-                nix::sys::signal::Signal::SIGKILL,
-            );
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), signal);
         }
     }
 }
 
-/// ffmpeg at background priority, set up for sidecar: all three pipes
+/// ffmpeg at a low priority, set up for sidecar: all three pipes
 /// (sidecar panics otherwise), "level+info" lines (what it parses), never a
 /// prompt or an overwrite.
-fn sidecar_command(tools: &Tools) -> Option<Command> {
-    let mut cmd = tools.ffmpeg_command(Priority::Background)?;
+fn sidecar_command(tools: &Tools, priority: Priority) -> Option<Command> {
+    let mut cmd = tools.ffmpeg_command(priority)?;
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -90,6 +102,8 @@ pub struct Run<'a> {
     pub output_args: &'a [String],
     /// The input's duration, for the percent done.
     pub duration: Option<f64>,
+    /// `Background` for remuxes and posters, `Lowest` for transcodes.
+    pub priority: Priority,
 }
 
 /// Runs ffmpeg at background priority, reporting progress; stops when
@@ -100,7 +114,7 @@ pub fn run(
     control: &Control,
     on_progress: impl FnMut(Progress),
 ) -> Outcome {
-    let Some(mut cmd) = sidecar_command(tools) else {
+    let Some(mut cmd) = sidecar_command(tools, job.priority) else {
         return Outcome::Failed {
             reason: tools.ffmpeg_unavailable(),
             transient: false,

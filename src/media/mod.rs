@@ -1,20 +1,29 @@
 //! ffprobe and ffmpeg: finding them, reading what a file holds.
 
+pub mod encoder;
 pub mod ffmpeg;
 pub mod launch;
 pub mod mp4;
 mod plan;
 mod probe;
+mod target;
 mod tools;
 
-pub use plan::{plan, AudioAction, NeedsTranscode, Plan};
-pub use probe::{probe, Meta, Probe, ProbeError, Stream};
+pub use encoder::Encoder;
+pub use plan::{plan, AudioAction, Conversion, Encode, NeedsTranscode, Plan, VideoAction};
+pub use probe::{probe, Format, Meta, Probe, ProbeError, Stream};
+pub use target::{Target, TV_CODECS};
 pub use tools::{Tools, INSTALL_HINT};
 
-/// Containers TV browsers play as they are.
-pub const PLAYABLE: &[&str] = &["mp4", "m4v", "webm", "mov"];
-/// Containers that need a remux to MP4 first.
-pub const SOURCES: &[&str] = &["mkv", "avi", "ts", "m2ts", "flv", "wmv"];
+/// Containers TV browsers may play as they are; whether a file does is
+/// decided by probing it ([`Target::plays_as_is`]).
+pub const PLAYABLE: &[&str] = &["mp4", "m4v", "webm"];
+/// Containers that always need a conversion to MP4 (a remux where the
+/// streams can be copied).
+pub const SOURCES: &[&str] = &[
+    "mkv", "mov", "3gp", "avi", "ts", "m2ts", "mts", "flv", "wmv", "asf", "mpg", "mpeg", "vob",
+    "ogv",
+];
 /// Subtitle files that may sit beside a video or be uploaded.
 pub const SUBTITLES: &[&str] = &["srt", "vtt", "ass"];
 
@@ -37,6 +46,19 @@ pub fn kind_of(path: &std::path::Path) -> Option<Kind> {
     }
 }
 
+/// The playable MP4 made from the video at `path` (a library path or a
+/// file name): `name.mp4` beside it, or `name.tv.mp4` when the source is
+/// itself an `.mp4`, so the two never collide. When that name is taken by
+/// another file, the job picks `name (1).mp4` and its record says so.
+pub fn output_path(path: &str) -> String {
+    let (stem, ext) = path.rsplit_once('.').unwrap_or((path, ""));
+    if ext.eq_ignore_ascii_case("mp4") {
+        format!("{stem}.tv.mp4")
+    } else {
+        format!("{stem}.mp4")
+    }
+}
+
 /// The `Content-Type` for a file served from the library.
 pub fn content_type(path: &std::path::Path) -> &'static str {
     let ext = path
@@ -47,9 +69,13 @@ pub fn content_type(path: &std::path::Path) -> &'static str {
         Some("mp4") | Some("m4v") => "video/mp4",
         Some("webm") => "video/webm",
         Some("mov") => "video/quicktime",
+        Some("3gp") => "video/3gpp",
+        Some("mpg") | Some("mpeg") | Some("vob") => "video/mpeg",
+        Some("asf") => "video/x-ms-asf",
+        Some("ogv") => "video/ogg",
         Some("mkv") => "video/x-matroska",
         Some("avi") => "video/x-msvideo",
-        Some("ts") | Some("m2ts") => "video/mp2t",
+        Some("ts") | Some("m2ts") | Some("mts") => "video/mp2t",
         Some("flv") => "video/x-flv",
         Some("wmv") => "video/x-ms-wmv",
         Some("vtt") => "text/vtt; charset=utf-8",
@@ -60,5 +86,18 @@ pub fn content_type(path: &std::path::Path) -> &'static str {
         Some("jpg") | Some("jpeg") => "image/jpeg",
         Some("png") => "image/png",
         _ => "application/octet-stream",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outputs_never_take_their_sources_name() {
+        assert_eq!(output_path("Films/a.mkv"), "Films/a.mp4");
+        assert_eq!(output_path("IMG_0042.MOV"), "IMG_0042.mp4");
+        assert_eq!(output_path("clip.mp4"), "clip.tv.mp4");
+        assert_eq!(output_path("clip.MP4"), "clip.tv.mp4");
     }
 }

@@ -1,9 +1,64 @@
-//! The remux plan: from what ffprobe saw, per stream, what the MP4 gets.
-//! Pure logic, so every rule is a unit test.
+//! The conversion plan: from what ffprobe saw and what the TVs play, per
+//! stream, what the MP4 gets: copied where it can be, converted where it
+//! must be. Pure logic, so every rule is a unit test.
 
 use std::path::Path;
 
+use serde::{Deserialize, Serialize};
+
+use super::encoder::Encoder;
+use super::target::{is_hdr, shown_size, Target};
 use super::{Probe, Stream};
+
+/// A job's kind: a remux copies the video; a transcode encodes it again,
+/// which on a Pi takes about as long as the video lasts, so it has a lane
+/// of its own.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Conversion {
+    #[default]
+    Remux,
+    Transcode,
+}
+
+impl Conversion {
+    pub fn name(self) -> &'static str {
+        match self {
+            Conversion::Remux => "remux",
+            Conversion::Transcode => "transcode",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum VideoAction {
+    /// HEVC is tagged `hvc1`, which Apple and TV browsers require.
+    Copy {
+        tag_hvc1: bool,
+    },
+    Encode(Encode),
+}
+
+/// How the video is encoded again: H.264 High, 8-bit 4:2:0, within the
+/// target's size and level, SDR, a keyframe every 2 s.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Encode {
+    /// The output picture, as shown (ffmpeg turns a rotated source upright
+    /// before the filters, so portrait stays portrait). `None`: as the source.
+    pub size: Option<(u32, u32)>,
+    /// The source's HDR transfer (`smpte2084`, `arib-std-b67`), tone-mapped to SDR BT.709.
+    pub tonemap: Option<String>,
+    /// Interlaced source (MPEG-2, broadcast): deinterlaced.
+    pub deinterlace: bool,
+    /// A lower frame rate, when the source's is above what the level allows.
+    pub fps: Option<f64>,
+    /// Frames between keyframes (about 2 s).
+    pub gop: u32,
+    /// 41 for 4.1.
+    pub level: u32,
+    /// Why the video can't be copied.
+    pub why: String,
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum AudioAction {
@@ -31,8 +86,7 @@ pub struct SubtitleTrack {
 pub struct Plan {
     pub video: u32,
     pub video_codec: String,
-    /// HEVC is tagged `hvc1`, which Apple and TV browsers require.
-    pub tag_hvc1: bool,
+    pub video_action: VideoAction,
     /// Output order: the first is always AAC or MP3.
     pub audio: Vec<AudioTrack>,
     pub subtitles: Vec<SubtitleTrack>,
@@ -50,17 +104,21 @@ const IMAGE_SUBS: &[&str] = &["hdmv_pgs_subtitle", "dvd_subtitle", "dvb_subtitle
 /// Audio MP4 can carry beside the AAC track.
 const KEEPABLE_AUDIO: &[&str] = &["ac3", "eac3"];
 
-pub fn plan(probe: &Probe) -> Result<Plan, NeedsTranscode> {
+/// What the MP4 gets for the TVs in `target`. With `transcode` off, video
+/// they can't play is an error ("needs transcode") rather than encoded.
+pub fn plan(probe: &Probe, target: &Target, transcode: bool) -> Result<Plan, NeedsTranscode> {
     let video = probe
         .video()
         .ok_or_else(|| NeedsTranscode("there is no video stream to put in an MP4".into()))?;
-    let tag_hvc1 = match video.codec.as_str() {
-        "h264" => false,
-        "hevc" => true,
-        other => {
+    let video_action = match target.video_problem(video) {
+        None if matches!(video.codec.as_str(), "h264" | "hevc") => VideoAction::Copy {
+            tag_hvc1: video.codec == "hevc",
+        },
+        None => VideoAction::Copy { tag_hvc1: false },
+        Some(why) if transcode => VideoAction::Encode(encode_for(video, target, why)),
+        Some(why) => {
             return Err(NeedsTranscode(format!(
-                "its video is {}, which TV browsers can't play from an MP4; only H.264 and HEVC are copied, and a Pi can't re-encode video",
-                pretty_codec(other)
+                "{why}, and transcoding is off (--transcode off)"
             )))
         }
     };
@@ -75,11 +133,80 @@ pub fn plan(probe: &Probe) -> Result<Plan, NeedsTranscode> {
     Ok(Plan {
         video: video.index,
         video_codec: video.codec.clone(),
-        tag_hvc1,
+        video_action,
         audio,
         subtitles,
         notes,
     })
+}
+
+/// Level limits (H.264 Table A-1): frame size and rate in macroblocks.
+fn level_limits(level: u32) -> (u64, u64) {
+    match level {
+        51 => (36_864, 983_040),
+        _ => (8_192, 245_760),
+    }
+}
+
+/// The encode that brings `v` within `target`: smaller if it must be,
+/// upright, SDR, progressive, at a rate the level allows.
+fn encode_for(v: &Stream, target: &Target, why: String) -> Encode {
+    let level = if target.uhd { 51 } else { 41 };
+    let (max_long, max_short) = target.max_size();
+    let size = shown_size(v).map(|(w, h)| {
+        let scale = (max_long as f64 / w.max(h) as f64)
+            .min(max_short as f64 / w.min(h) as f64)
+            .min(1.0);
+        let even = |n: u32| ((n as f64 * scale / 2.0).round() as u32).max(1) * 2;
+        (even(w), even(h))
+    });
+    let (max_frame, max_rate) = level_limits(level);
+    let macroblocks = size
+        .map(|(w, h)| (w.div_ceil(16) as u64 * h.div_ceil(16) as u64).min(max_frame))
+        .unwrap_or(max_frame);
+    let source_fps = v.format.frame_rate.filter(|f| f.is_finite() && *f > 0.0);
+    let mut fps = source_fps.unwrap_or(25.0);
+    while macroblocks as f64 * fps > max_rate as f64 && fps > 24.0 {
+        fps /= 2.0;
+    }
+    let fps_changed = source_fps.is_some_and(|s| (s - fps).abs() > 0.01);
+    Encode {
+        size: size.filter(|s| Some(*s) != shown_size(v)),
+        tonemap: is_hdr(v).then(|| v.format.color_transfer.clone().unwrap_or_default()),
+        deinterlace: matches!(
+            v.format.field_order.as_deref(),
+            Some("tt" | "bb" | "tb" | "bt")
+        ),
+        fps: fps_changed.then_some(fps),
+        gop: (fps * 2.0).round().max(1.0) as u32,
+        level,
+        why,
+    }
+}
+
+impl Encode {
+    /// The filters, in order: deinterlace, scale, tone-map, 8-bit 4:2:0.
+    pub fn filters(&self) -> String {
+        let mut f: Vec<String> = Vec::new();
+        if self.deinterlace {
+            f.push("yadif".into());
+        }
+        if let Some(fps) = self.fps {
+            f.push(format!("fps={fps}"));
+        }
+        if let Some((w, h)) = self.size {
+            f.push(format!("scale={w}:{h}"));
+        }
+        if let Some(transfer) = &self.tonemap {
+            // Linear light, tone-mapped (Hable keeps highlights), then
+            // BT.709: the zscale/tonemap chain from ffmpeg's own docs.
+            f.push(format!(
+                "zscale=tin={transfer}:pin=bt2020:min=bt2020nc:t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv"
+            ));
+        }
+        f.push("format=yuv420p".into());
+        f.join(",")
+    }
 }
 
 /// AAC and MP3 are copied; anything else becomes AAC first, with the
@@ -146,10 +273,13 @@ fn subtitle_tracks(probe: &Probe, notes: &mut Vec<String>) -> Vec<SubtitleTrack>
     subtitles
 }
 
-fn pretty_codec(c: &str) -> String {
+pub(super) fn pretty_codec(c: &str) -> String {
     match c {
         "mpeg2video" => "MPEG-2".into(),
         "mpeg4" => "MPEG-4 Part 2 (DivX/Xvid)".into(),
+        "hevc" => "HEVC (H.265)".into(),
+        "h264" => "H.264".into(),
+        "msmpeg4v3" | "msmpeg4v2" => "MS MPEG-4 (DivX 3)".into(),
         "vc1" => "VC-1".into(),
         "wmv3" | "wmv2" | "wmv1" => "Windows Media Video".into(),
         "vp8" => "VP8".into(),
@@ -167,13 +297,45 @@ fn pretty_codec(c: &str) -> String {
 }
 
 impl Plan {
+    /// A remux when the video is copied, else a transcode.
+    pub fn conversion(&self) -> Conversion {
+        match self.video_action {
+            VideoAction::Copy { .. } => Conversion::Remux,
+            VideoAction::Encode(_) => Conversion::Transcode,
+        }
+    }
+
     /// One line per stream, for the job page.
-    pub fn describe(&self) -> Vec<String> {
+    pub fn describe(&self, encoder: Encoder) -> Vec<String> {
+        let video = match &self.video_action {
+            VideoAction::Copy { tag_hvc1 } => {
+                format!("copied{}", if *tag_hvc1 { ", tagged hvc1" } else { "" })
+            }
+            VideoAction::Encode(e) => {
+                let mut s = format!(
+                    "encoded to H.264 High {}.{} with {}",
+                    e.level / 10,
+                    e.level % 10,
+                    encoder.name()
+                );
+                if let Some((w, h)) = e.size {
+                    s.push_str(&format!(", scaled to {w}×{h}"));
+                }
+                if e.tonemap.is_some() {
+                    s.push_str(", HDR tone-mapped to SDR");
+                }
+                if e.deinterlace {
+                    s.push_str(", deinterlaced");
+                }
+                if let Some(fps) = e.fps {
+                    s.push_str(&format!(", {fps:.0} frames/s"));
+                }
+                format!("{s} ({})", e.why)
+            }
+        };
         let mut out = vec![format!(
-            "video stream {} ({}): copied{}",
-            self.video,
-            self.video_codec,
-            if self.tag_hvc1 { ", tagged hvc1" } else { "" }
+            "video stream {} ({}): {video}",
+            self.video, self.video_codec
         )];
         for (i, a) in self.audio.iter().enumerate() {
             out.push(match a.action {
@@ -224,11 +386,25 @@ impl Plan {
         let by_index = |i: u32| source.streams.iter().find(|s| s.index == i);
         let mut streams = Vec::new();
         if let Some(v) = by_index(self.video) {
-            streams.push(Stream {
+            let mut out = Stream {
                 index: 0,
                 attached_pic: false,
                 ..v.clone()
-            });
+            };
+            if let VideoAction::Encode(e) = &self.video_action {
+                let (w, h) = e.size.or_else(|| shown_size(v)).unwrap_or((0, 0));
+                out.codec = "h264".into();
+                out.width = Some(w).filter(|w| *w > 0);
+                out.height = Some(h).filter(|h| *h > 0);
+                out.format = super::probe::Format {
+                    profile: Some("High".into()),
+                    level: Some(e.level as i32),
+                    pix_fmt: Some("yuv420p".into()),
+                    frame_rate: e.fps.or(v.format.frame_rate),
+                    ..Default::default()
+                };
+            }
+            streams.push(out);
         }
         for a in &self.audio {
             if let Some(s) = by_index(a.input) {
@@ -247,6 +423,7 @@ impl Plan {
             duration: Some(duration),
             format_name: "mov,mp4,m4a,3gp,3g2,mj2".into(),
             streams,
+            moov_first: Some(true),
         }
     }
 
@@ -262,17 +439,31 @@ impl Plan {
         }
     }
 
+    /// ffmpeg's options before the input (a hardware device).
+    pub fn input_args(&self, encoder: Encoder) -> Vec<String> {
+        match self.video_action {
+            VideoAction::Encode(_) => encoder.input_args(),
+            VideoAction::Copy { .. } => Vec::new(),
+        }
+    }
+
     /// ffmpeg's arguments after the input: the MP4 to `mp4_out`, then each
     /// subtitle to its own WebVTT file (paths given in plan order).
-    pub fn output_args(&self, mp4_out: &Path, subtitle_outs: &[std::path::PathBuf]) -> Vec<String> {
-        let mut a: Vec<String> = vec![
-            "-map".into(),
-            format!("0:{}", self.video),
-            "-c:v".into(),
-            "copy".into(),
-        ];
-        if self.tag_hvc1 {
-            a.extend(["-tag:v".into(), "hvc1".into()]);
+    pub fn output_args(
+        &self,
+        mp4_out: &Path,
+        subtitle_outs: &[std::path::PathBuf],
+        encoder: Encoder,
+    ) -> Vec<String> {
+        let mut a: Vec<String> = vec!["-map".into(), format!("0:{}", self.video)];
+        match &self.video_action {
+            VideoAction::Copy { tag_hvc1 } => {
+                a.extend(["-c:v".into(), "copy".into()]);
+                if *tag_hvc1 {
+                    a.extend(["-tag:v".into(), "hvc1".into()]);
+                }
+            }
+            VideoAction::Encode(e) => a.extend(encoder.output_args(e)),
         }
         for (i, t) in self.audio.iter().enumerate() {
             a.extend(["-map".into(), format!("0:{}", t.input)]);
@@ -331,7 +522,12 @@ mod tests {
             attached_pic: false,
             channels: Some(2),
             duration: None,
+            format: Default::default(),
         }
+    }
+
+    fn baseline(p: &Probe) -> Result<Plan, NeedsTranscode> {
+        plan(p, &Target::default(), true)
     }
 
     fn probe(streams: Vec<Stream>) -> Probe {
@@ -339,17 +535,19 @@ mod tests {
             duration: Some(10.0),
             format_name: "matroska,webm".into(),
             streams,
+            moov_first: None,
         }
     }
 
     #[test]
     fn h264_aac_is_copied() {
-        let p = plan(&probe(vec![
+        let p = baseline(&probe(vec![
             stream(0, "video", "h264", None),
             stream(1, "audio", "aac", None),
         ]))
         .unwrap();
-        assert!(!p.tag_hvc1);
+        assert_eq!(p.video_action, VideoAction::Copy { tag_hvc1: false });
+        assert_eq!(p.conversion(), Conversion::Remux);
         assert_eq!(
             p.audio,
             vec![AudioTrack {
@@ -362,14 +560,16 @@ mod tests {
 
     #[test]
     fn ac3_becomes_aac_first_and_stays_second() {
-        let p = plan(&probe(vec![
+        let p = baseline(&probe(vec![
             stream(0, "video", "h264", None),
             stream(1, "audio", "ac3", None),
         ]))
         .unwrap();
         assert_eq!(p.audio[0].action, AudioAction::Aac(128_000));
         assert_eq!(p.audio[1].action, AudioAction::Copy);
-        let args = p.output_args(Path::new("/o.mp4"), &[]).join(" ");
+        let args = p
+            .output_args(Path::new("/o.mp4"), &[], Encoder::X264)
+            .join(" ");
         assert!(
             args.contains(
                 "-map 0:1 -c:a:0 aac -b:a:0 128000 -disposition:a:0 default -map 0:1 -c:a:1 copy"
@@ -381,7 +581,7 @@ mod tests {
 
     #[test]
     fn dts_and_opus_become_aac_only_with_a_note() {
-        let p = plan(&probe(vec![
+        let p = baseline(&probe(vec![
             stream(0, "video", "h264", None),
             stream(1, "audio", "dts", None),
             stream(2, "audio", "opus", None),
@@ -396,27 +596,103 @@ mod tests {
     }
 
     #[test]
-    fn hevc_is_tagged() {
-        let p = plan(&probe(vec![stream(0, "video", "hevc", None)])).unwrap();
-        assert!(p.tag_hvc1);
+    fn hevc_is_tagged_for_hevc_tvs() {
+        let hevc = probe(vec![stream(0, "video", "hevc", None)]);
+        let p = plan(&hevc, &Target::parse("hevc").unwrap(), true).unwrap();
+        assert_eq!(p.video_action, VideoAction::Copy { tag_hvc1: true });
         assert!(p
-            .output_args(Path::new("/o.mp4"), &[])
+            .output_args(Path::new("/o.mp4"), &[], Encoder::X264)
             .join(" ")
             .contains("-tag:v hvc1"));
     }
 
     #[test]
-    fn mpeg2_and_vc1_need_a_transcode() {
-        for c in ["mpeg2video", "vc1", "mpeg4"] {
-            let e = plan(&probe(vec![stream(0, "video", c, None)])).unwrap_err();
+    fn what_tvs_cant_play_is_transcoded_or_with_transcode_off_marked() {
+        for c in ["mpeg2video", "vc1", "mpeg4", "hevc", "wmv3"] {
+            let p = probe(vec![stream(0, "video", c, None)]);
+            assert_eq!(baseline(&p).unwrap().conversion(), Conversion::Transcode);
+            let e = plan(&p, &Target::default(), false).unwrap_err();
             assert!(e.to_string().starts_with("needs transcode"), "{e}");
+            assert!(e.to_string().contains("--transcode off"), "{e}");
         }
-        assert!(plan(&probe(vec![stream(0, "audio", "aac", None)])).is_err());
+        assert!(baseline(&probe(vec![stream(0, "audio", "aac", None)])).is_err());
+    }
+
+    fn encode_of(v: Stream) -> Encode {
+        match baseline(&probe(vec![v])).unwrap().video_action {
+            VideoAction::Encode(e) => e,
+            other => panic!("copied: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_4k_hdr_portrait_clip_becomes_1080p_sdr_portrait() {
+        let mut v = stream(0, "video", "hevc", None);
+        (v.width, v.height) = (Some(3840), Some(2160));
+        v.format.rotation = 90;
+        v.format.pix_fmt = Some("yuv420p10le".into());
+        v.format.color_transfer = Some("arib-std-b67".into());
+        v.format.frame_rate = Some(30.0);
+        let e = encode_of(v);
+        assert_eq!(e.size, Some((1080, 1920)));
+        assert_eq!(e.gop, 60);
+        assert_eq!(e.fps, None);
+        let f = e.filters();
+        assert!(
+            f.starts_with("scale=1080:1920,zscale=tin=arib-std-b67"),
+            "{f}"
+        );
+        assert!(f.contains("tonemap=tonemap=hable"), "{f}");
+        assert!(f.ends_with("format=yuv420p"), "{f}");
+        let args = Encoder::X264.output_args(&e).join(" ");
+        assert!(
+            args.contains("-c:v libx264 -preset veryfast -crf 21 -profile:v high -level:v 4.1"),
+            "{args}"
+        );
+        assert!(args.contains("-color_trc bt709"), "{args}");
+    }
+
+    #[test]
+    fn fast_1080p_halves_its_rate_interlaced_is_deinterlaced() {
+        let mut v = stream(0, "video", "mpeg2video", None);
+        (v.width, v.height) = (Some(1920), Some(1080));
+        v.format.frame_rate = Some(59.94);
+        v.format.field_order = Some("tt".into());
+        let e = encode_of(v);
+        assert_eq!(e.size, None);
+        assert!((e.fps.unwrap() - 29.97).abs() < 0.01);
+        assert!(e.deinterlace);
+        assert!(
+            e.filters().starts_with("yadif,fps=29.97"),
+            "{}",
+            e.filters()
+        );
+        // 720p60 fits level 4.1 as it is.
+        let mut v = stream(0, "video", "mpeg2video", None);
+        (v.width, v.height) = (Some(1280), Some(720));
+        v.format.frame_rate = Some(60.0);
+        assert_eq!(encode_of(v).fps, None);
+    }
+
+    #[test]
+    fn hi10p_is_transcoded_and_its_audio_plan_stays() {
+        let mut v = stream(0, "video", "h264", None);
+        v.format.profile = Some("High 10".into());
+        v.format.pix_fmt = Some("yuv420p10le".into());
+        let p = baseline(&probe(vec![v, stream(1, "audio", "ac3", None)])).unwrap();
+        assert_eq!(p.conversion(), Conversion::Transcode);
+        assert_eq!(p.audio[0].action, AudioAction::Aac(128_000));
+        let d = p.describe(Encoder::V4l2m2m).join("\n");
+        assert!(
+            d.contains("encoded to H.264 High 4.1 with h264_v4l2m2m"),
+            "{d}"
+        );
+        assert!(d.contains("High 10"), "{d}");
     }
 
     #[test]
     fn subtitles_text_to_vtt_images_skipped() {
-        let p = plan(&probe(vec![
+        let p = baseline(&probe(vec![
             stream(0, "video", "h264", None),
             stream(1, "subtitle", "subrip", Some("eng")),
             stream(2, "subtitle", "ass", Some("eng")),
@@ -449,9 +725,9 @@ mod tests {
             timed(stream(2, "subtitle", "subrip", None), Some(8.0)),
         ]);
         p.duration = Some(8.0);
-        assert_eq!(plan(&p).unwrap().output_duration(&p), Some(5.02));
+        assert_eq!(baseline(&p).unwrap().output_duration(&p), Some(5.02));
         // Streams that don't say: the container's.
         let p = probe(vec![stream(0, "video", "h264", None)]);
-        assert_eq!(plan(&p).unwrap().output_duration(&p), Some(10.0));
+        assert_eq!(baseline(&p).unwrap().output_duration(&p), Some(10.0));
     }
 }

@@ -11,6 +11,10 @@ pub struct Probe {
     pub duration: Option<f64>,
     pub format_name: String,
     pub streams: Vec<Stream>,
+    /// For MP4 and MOV files: whether the index (`moov`) comes before the
+    /// media, so a player can start before it has the end of the file.
+    #[serde(default)]
+    pub moov_first: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -27,6 +31,45 @@ pub struct Stream {
     /// file's duration counts every stream, subtitles too.
     #[serde(default)]
     pub duration: Option<f64>,
+    /// What decides whether a TV can play the stream as it is.
+    #[serde(default, flatten)]
+    pub format: Format,
+}
+
+/// A stream's coding details, as ffprobe names them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Format {
+    /// `High`, `High 10`, `Main 10`, `Constrained Baseline`, …
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    /// H.264: 41 for level 4.1; HEVC: 30 × the level (123 for 4.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<i32>,
+    /// `yuv420p`, `yuv420p10le`, `yuv444p`, …
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pix_fmt: Option<String>,
+    /// `bt709`, `smpte2084` (PQ), `arib-std-b67` (HLG), …
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color_transfer: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color_primaries: Option<String>,
+    /// `progressive`, `tt`, `bb`, `tb`, `bt`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field_order: Option<String>,
+    /// Frames per second (the average, else the container's rate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frame_rate: Option<f64>,
+    /// Degrees the picture is turned when shown (the display matrix), e.g.
+    /// 90 or -90 for a portrait phone clip.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub rotation: i32,
+    /// The container's tag for the codec (`hvc1`, `hev1`, `avc1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub codec_tag: Option<String>,
+}
+
+fn is_zero(n: &i32) -> bool {
+    *n == 0
 }
 
 /// The facts the library shows and caches.
@@ -77,6 +120,57 @@ struct RawStream {
     tags: std::collections::HashMap<String, String>,
     #[serde(default)]
     disposition: std::collections::HashMap<String, i64>,
+    profile: Option<String>,
+    level: Option<i32>,
+    pix_fmt: Option<String>,
+    color_transfer: Option<String>,
+    color_primaries: Option<String>,
+    field_order: Option<String>,
+    avg_frame_rate: Option<String>,
+    r_frame_rate: Option<String>,
+    codec_tag_string: Option<String>,
+    #[serde(default)]
+    side_data_list: Vec<RawSideData>,
+}
+
+#[derive(Deserialize)]
+struct RawSideData {
+    rotation: Option<f64>,
+}
+
+/// `30000/1001` -> 29.97; `0/0` -> None.
+fn rate(r: &str) -> Option<f64> {
+    let (n, d) = r.split_once('/').unwrap_or((r, "1"));
+    let (n, d) = (n.parse::<f64>().ok()?, d.parse::<f64>().ok()?);
+    (n > 0.0 && d > 0.0).then(|| n / d)
+}
+
+impl RawStream {
+    fn format(&self) -> Format {
+        let known = |v: &Option<String>| v.clone().filter(|s| !s.is_empty() && s != "unknown");
+        let rotation = self
+            .side_data_list
+            .iter()
+            .find_map(|d| d.rotation)
+            .map(|r| r.round() as i32)
+            .or_else(|| self.tags.get("rotate")?.parse().ok())
+            .unwrap_or(0);
+        Format {
+            profile: known(&self.profile),
+            level: self.level.filter(|l| *l > 0),
+            pix_fmt: known(&self.pix_fmt),
+            color_transfer: known(&self.color_transfer),
+            color_primaries: known(&self.color_primaries),
+            field_order: known(&self.field_order),
+            frame_rate: self
+                .avg_frame_rate
+                .as_deref()
+                .and_then(rate)
+                .or_else(|| self.r_frame_rate.as_deref().and_then(rate)),
+            rotation,
+            codec_tag: known(&self.codec_tag_string).filter(|t| !t.starts_with('[')),
+        }
+    }
 }
 
 /// Runs ffprobe on one file. Blocking: call it from `spawn_blocking`.
@@ -112,9 +206,15 @@ pub fn probe(tools: &Tools, file: &Path) -> Result<Probe, ProbeError> {
     }
     let raw: RawOutput = serde_json::from_slice(&out.stdout)
         .map_err(|e| ProbeError::Unreadable(format!("unexpected ffprobe output: {e}")))?;
-    let probe = Probe::from_raw(raw);
+    let mut probe = Probe::from_raw(raw);
     if probe.streams.is_empty() {
         return Err(ProbeError::Unreadable("it holds no audio or video".into()));
+    }
+    if probe.is_mp4_family() {
+        probe.moov_first = super::mp4::summarize(file)
+            .ok()
+            .flatten()
+            .map(|s| s.faststart);
     }
     Ok(probe)
 }
@@ -132,6 +232,7 @@ impl Probe {
             .streams
             .into_iter()
             .map(|s| Stream {
+                format: s.format(),
                 index: s.index,
                 kind: s.codec_type,
                 codec: s.codec_name,
@@ -155,7 +256,15 @@ impl Probe {
             duration,
             format_name,
             streams,
+            moov_first: None,
         }
+    }
+
+    /// MP4, MOV, 3GP: one family of containers to ffprobe.
+    pub fn is_mp4_family(&self) -> bool {
+        self.format_name
+            .split(',')
+            .any(|f| f == "mp4" || f == "mov")
     }
 
     /// The first real video stream (cover art does not count).

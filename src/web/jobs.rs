@@ -17,6 +17,7 @@ type Reply_ = Result<warp::reply::Response, warp::Rejection>;
 
 pub struct JobRow {
     pub id: u64,
+    pub kind: &'static str,
     pub source: String,
     pub state: &'static str,
     pub progress: f64,
@@ -29,9 +30,13 @@ pub struct JobRow {
     pub can_retry: bool,
 }
 
-/// The progress line of a job: percent, speed, time left, retries.
+/// The progress line of a job: a pause, percent, speed, time left, the
+/// encoder, retries.
 fn detail(j: &Job) -> String {
     let mut detail = Vec::new();
+    if let Some(why) = j.paused.as_ref().filter(|_| j.state == State::Running) {
+        detail.push(format!("paused: {why}"));
+    }
     if j.state == State::Running {
         detail.push(format!("{:.0}%", j.progress));
         if let Some(s) = j.speed {
@@ -40,6 +45,9 @@ fn detail(j: &Job) -> String {
         if let Some(e) = j.eta_secs {
             detail.push(format!("{} left", super::format::format_duration(e as f64)));
         }
+    }
+    if let Some(e) = j.encoder.as_ref().filter(|_| j.state.is_live()) {
+        detail.push(format!("with {e}"));
     }
     if j.state == State::Queued && j.attempts > 0 {
         detail.push(format!(
@@ -54,6 +62,7 @@ fn detail(j: &Job) -> String {
 fn row(j: &Job) -> JobRow {
     JobRow {
         id: j.id,
+        kind: j.kind.name(),
         source: j.source.clone(),
         state: j.state.name(),
         progress: j.progress,
@@ -79,6 +88,11 @@ struct JobsPage {
     live: bool,
     /// Why nothing is being converted ("ffmpeg cannot start: …").
     problem: Option<String>,
+    /// Why transcodes wait ("the Pi is at 82 °C").
+    paused: Option<String>,
+    /// How transcodes are made, for the page's footnote.
+    encoder: &'static str,
+    transcode: bool,
 }
 
 pub async fn page(app: Arc<App>) -> Reply_ {
@@ -89,6 +103,9 @@ pub async fn page(app: Arc<App>) -> Reply_ {
         jobs,
         live,
         problem: app.conversion_problem(),
+        paused: app.transcodes_paused(),
+        encoder: app.encoder().name(),
+        transcode: app.transcode_on(),
     }
     .render()
     .map_err(|e| warp::reject::custom(Error::Internal(format!("template: {e}"))))?;

@@ -209,22 +209,23 @@ pub fn make_mp4(path: &Path, seconds: u32) {
     make_h264(path, seconds, "aac");
 }
 
-/// H.264 video with the given audio codec, in the container `path` names.
+/// H.264 video with the given audio codec, in the container `path` names
+/// (an MP4 with its index first, as TVs want it).
 pub fn make_h264(path: &Path, seconds: u32, audio: &str) {
-    make_clip(
-        path,
-        seconds,
-        &[
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            audio,
-        ],
-    );
+    let mut opts = vec![
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        audio,
+    ];
+    if path.extension().is_some_and(|e| e == "mp4" || e == "m4v") {
+        opts.extend(["-movflags", "+faststart"]);
+    }
+    make_clip(path, seconds, &opts);
 }
 
 /// One clip made once per test binary, copied wherever a test needs a video.

@@ -1,5 +1,6 @@
-//! One job, start to end: probe, plan, ffmpeg to hidden temp files, check
-//! the output's duration, fsync, rename, update the library.
+//! One job, start to end: probe, plan (a remux or a transcode), ffmpeg to
+//! hidden temp files (a failed hardware encode is done again with
+//! libx264), check the output's duration, fsync, rename, update the library.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -8,7 +9,8 @@ use super::{Job, Jobs};
 use crate::fsutil::{blocking, TempFile};
 use crate::library::found_file;
 use crate::media::ffmpeg::{self, Control, Outcome};
-use crate::media::{self, mp4, Plan};
+use crate::media::launch::Priority;
+use crate::media::{self, mp4, Conversion, Encoder, Plan};
 
 pub enum Ended {
     /// The MP4's library path.
@@ -48,17 +50,45 @@ async fn steps(jobs: &Arc<Jobs>, job: &Job, control: Arc<Control>) -> Result<Str
     }
     let src = Source::locate(jobs, job).await?;
     let probe = probe(jobs, job, &src.path).await?;
-    let plan = media::plan(&probe).map_err(|e| Ended::Failed {
-        reason: e.to_string(),
-        transient: false,
-        log: Vec::new(),
-        needs_transcode: true,
-    })?;
-    jobs.set_plan(job.id, plan.describe());
-    let out = Outputs::new(&src, &plan);
-    let args = plan.output_args(out.mp4.path(), &out.sub_paths());
+    let settings = &jobs.settings;
+    let plan =
+        media::plan(&probe, &settings.target, settings.transcode).map_err(|e| Ended::Failed {
+            reason: e.to_string(),
+            transient: false,
+            log: Vec::new(),
+            needs_transcode: true,
+        })?;
     let duration = plan.output_duration(&probe);
-    convert(jobs, job, control, &src.path, args, duration).await?;
+    let mut encoder = settings.encoder;
+    let out = loop {
+        jobs.set_plan(job.id, plan.describe(encoder));
+        let out = Outputs::new(&src, &plan);
+        let ran = convert(
+            jobs,
+            job,
+            control.clone(),
+            &src.path,
+            &plan,
+            &out,
+            encoder,
+            duration,
+        )
+        .await;
+        match ran {
+            Err(Ended::Failed { reason, .. })
+                if encoder.is_hardware() && plan.conversion() == Conversion::Transcode =>
+            {
+                tracing::warn!(
+                    "job {}: {} failed ({reason}); encoding again with libx264",
+                    job.id,
+                    encoder.name()
+                );
+                encoder = Encoder::X264;
+                jobs.set_encoder(job.id, encoder);
+            }
+            other => break other.map(|()| out)?,
+        }
+    };
     let summary = verify(&out, duration).await?;
     save(&out).await?;
     let mp4 = place(jobs, &src, &plan, out).await?;
@@ -77,29 +107,29 @@ struct Source {
     root: PathBuf,
     path: PathBuf,
     dir: PathBuf,
-    stem: String,
+    /// The playable MP4's name (see [`media::output_path`]).
+    output_name: String,
 }
 
 impl Source {
     async fn locate(jobs: &Jobs, job: &Job) -> Result<Source, Ended> {
         let root = jobs.library.root().to_path_buf();
         let path = root.join(&job.source);
-        let (Some(dir), Some(stem)) = (
+        let (Some(dir), Some(name)) = (
             path.parent().map(Path::to_path_buf),
-            path.file_stem()
-                .and_then(|s| s.to_str())
-                .map(str::to_string),
+            path.file_name().and_then(|s| s.to_str()),
         ) else {
             return Err(failed("the source path has no file name"));
         };
         if !tokio::fs::metadata(&path).await.is_ok_and(|m| m.is_file()) {
             return Err(failed("the source file is gone"));
         }
+        let output_name = media::output_path(name);
         Ok(Source {
             root,
             path,
             dir,
-            stem,
+            output_name,
         })
     }
 }
@@ -135,7 +165,7 @@ struct Outputs {
 
 impl Outputs {
     fn new(src: &Source, plan: &Plan) -> Outputs {
-        let target = src.dir.join(format!("{}.mp4", src.stem));
+        let target = src.dir.join(&src.output_name);
         let subs = plan
             .subtitles
             .iter()
@@ -156,22 +186,32 @@ impl Outputs {
     }
 }
 
-/// Runs ffmpeg on the blocking pool, reporting progress to the job.
+/// Runs ffmpeg on the blocking pool, reporting progress to the job: a
+/// remux at background priority, a transcode at the lowest.
 async fn convert(
     jobs: &Arc<Jobs>,
     job: &Job,
     control: Arc<Control>,
     src: &Path,
-    args: Vec<String>,
+    plan: &Plan,
+    out: &Outputs,
+    encoder: Encoder,
     duration: Option<f64>,
 ) -> Result<(), Ended> {
+    let input_args = plan.input_args(encoder);
+    let args = plan.output_args(out.mp4.path(), &out.sub_paths(), encoder);
+    let priority = match plan.conversion() {
+        Conversion::Remux => Priority::Background,
+        Conversion::Transcode => Priority::Lowest,
+    };
     let (jobs2, tools, id, src) = (jobs.clone(), jobs.tools.clone(), job.id, src.to_path_buf());
     let outcome = blocking(move || {
         let run = ffmpeg::Run {
-            input_args: &[],
+            input_args: &input_args,
             input: &src,
             output_args: &args,
             duration,
+            priority,
         };
         ffmpeg::run(&tools, run, &control, |p| jobs2.set_progress(id, p))
     })
@@ -257,7 +297,7 @@ async fn place(jobs: &Jobs, src: &Source, plan: &Plan, out: Outputs) -> Result<P
         out.mp4.path().to_path_buf(),
         out.sub_paths(),
         src.dir.clone(),
-        format!("{}.mp4", src.stem),
+        src.output_name.clone(),
     );
     let placed = blocking(move || -> std::io::Result<PathBuf> {
         let mp4 = crate::fsutil::place_unique(&tmp, &dir, &name)?;
