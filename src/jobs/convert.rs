@@ -63,17 +63,12 @@ async fn steps(jobs: &Arc<Jobs>, job: &Job, control: Arc<Control>) -> Result<Str
     let out = loop {
         jobs.set_plan(job.id, plan.describe(encoder));
         let out = Outputs::new(&src, &plan);
-        let ran = convert(
-            jobs,
-            job,
-            control.clone(),
-            &src.path,
-            &plan,
-            &out,
-            encoder,
+        let task = Task {
+            src: &src.path,
+            plan: &plan,
             duration,
-        )
-        .await;
+        };
+        let ran = convert(jobs, job, control.clone(), task, &out, encoder).await;
         match ran {
             Err(Ended::Failed { reason, .. })
                 if encoder.is_hardware() && plan.conversion() == Conversion::Transcode =>
@@ -186,18 +181,30 @@ impl Outputs {
     }
 }
 
+/// What ffmpeg converts: the source, the plan, and how long the output
+/// will be (for the percent done).
+#[derive(Clone, Copy)]
+struct Task<'a> {
+    src: &'a Path,
+    plan: &'a Plan,
+    duration: Option<f64>,
+}
+
 /// Runs ffmpeg on the blocking pool, reporting progress to the job: a
 /// remux at background priority, a transcode at the lowest.
 async fn convert(
     jobs: &Arc<Jobs>,
     job: &Job,
     control: Arc<Control>,
-    src: &Path,
-    plan: &Plan,
+    task: Task<'_>,
     out: &Outputs,
     encoder: Encoder,
-    duration: Option<f64>,
 ) -> Result<(), Ended> {
+    let Task {
+        src,
+        plan,
+        duration,
+    } = task;
     let input_args = plan.input_args(encoder);
     let args = plan.output_args(out.mp4.path(), &out.sub_paths(), encoder);
     let priority = match plan.conversion() {
