@@ -11,16 +11,6 @@ fn h264(out: &Path, secs: u32, audio: &str) {
     make_h264(out, secs, audio);
 }
 
-fn ffprobe_json(path: &Path, args: &[&str]) -> serde_json::Value {
-    let out = Command::new("ffprobe")
-        .args(["-v", "error", "-print_format", "json"])
-        .args(args)
-        .arg(path)
-        .output()
-        .unwrap();
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 fn streams(path: &Path) -> Vec<(String, String, String)> {
     ffprobe_json(path, &["-show_streams"])["streams"]
         .as_array()
@@ -56,26 +46,6 @@ fn duration(path: &Path) -> f64 {
         .unwrap()
 }
 
-/// The newest job for `source` once it reaches a final state.
-fn finished_job(s: &Server, source: &str) -> serde_json::Value {
-    let mut last = serde_json::Value::Null;
-    s.wait_until(60, &format!("the job for {source} to end"), || {
-        let jobs = s.json("/api/jobs");
-        last = jobs
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|j| j["source"] == source)
-            .cloned()
-            .unwrap_or_default();
-        matches!(
-            last["state"].as_str(),
-            Some("done" | "failed" | "cancelled")
-        )
-    });
-    last
-}
-
 fn job_state(s: &Server, source: &str) -> String {
     s.json("/api/jobs")
         .as_array()
@@ -84,27 +54,6 @@ fn job_state(s: &Server, source: &str) -> String {
         .find(|j| j["source"] == source)
         .map(|j| j["state"].as_str().unwrap().to_string())
         .unwrap_or_default()
-}
-
-/// Makes one file of a test's media dir.
-type Maker<'a> = &'a dyn Fn(&Path);
-
-fn media_with(files: &[(&str, Maker)]) -> tempfile::TempDir {
-    let d = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(d.path().join("media")).unwrap();
-    for (name, make) in files {
-        make(&d.path().join("media").join(name));
-    }
-    d
-}
-
-fn hidden_files(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(".pimedia-"))
-        .collect()
 }
 
 /// ffmpeg processes whose command line mentions `needle`.

@@ -149,9 +149,13 @@ impl Target {
             }
             _ => false,
         };
+        // Apple's players and many TVs take HEVC in MP4 only tagged hvc1.
+        let tag_ok = probe
+            .video()
+            .is_none_or(|v| v.codec != "hevc" || v.format.codec_tag.as_deref() == Some("hvc1"));
         let audio_ok =
             ext == "webm" || first_audio.is_none_or(|a| matches!(a.codec.as_str(), "aac" | "mp3"));
-        container_ok && video_ok && audio_ok
+        container_ok && video_ok && tag_ok && audio_ok
     }
 }
 

@@ -306,3 +306,54 @@ pub fn big_media(dir: &Path, extra: u32) -> Vec<u8> {
     }));
     bytes
 }
+
+pub fn ffprobe_json(path: &Path, args: &[&str]) -> serde_json::Value {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-print_format", "json"])
+        .args(args)
+        .arg(path)
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The newest job for `source` once it reaches a final state.
+pub fn finished_job(s: &Server, source: &str) -> serde_json::Value {
+    let mut last = serde_json::Value::Null;
+    s.wait_until(60, &format!("the job for {source} to end"), || {
+        let jobs = s.json("/api/jobs");
+        last = jobs
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["source"] == source)
+            .cloned()
+            .unwrap_or_default();
+        matches!(
+            last["state"].as_str(),
+            Some("done" | "failed" | "cancelled")
+        )
+    });
+    last
+}
+
+/// Makes one file of a test's media dir.
+pub type Maker<'a> = &'a dyn Fn(&Path);
+
+pub fn media_with(files: &[(&str, Maker)]) -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(d.path().join("media")).unwrap();
+    for (name, make) in files {
+        make(&d.path().join("media").join(name));
+    }
+    d
+}
+
+pub fn hidden_files(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".pimedia-"))
+        .collect()
+}
