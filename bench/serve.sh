@@ -27,9 +27,9 @@ for i in range(10000):
         f.write(b"\0" * 64)
     st = os.stat(p)
     cache[name] = {"size": st.st_size, "modified": int(st.st_mtime),
-                   "meta": {"duration": 1300.5, "width": 1920, "height": 1080, "codecs": ["h264", "aac"]}}
+                   "meta": {"duration": 1300.5, "width": 1920, "height": 1080, "codecs": ["h264", "aac"]}, "version": 2}
 st = os.stat(os.path.join(media, "big.mp4"))
-cache["big.mp4"] = {"size": st.st_size, "modified": int(st.st_mtime), "meta": {"duration": 60.0, "width": 1280, "height": 720, "codecs": ["h264", "aac"]}}
+cache["big.mp4"] = {"size": st.st_size, "modified": int(st.st_mtime), "meta": {"duration": 60.0, "width": 1280, "height": 720, "codecs": ["h264", "aac"]}, "version": 2}
 json.dump(cache, open(os.path.join(media, ".pimedia", "metadata.json"), "w"))
 # The steady state: every video has its poster (named as src/library/indexer.rs names them).
 import hashlib

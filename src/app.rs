@@ -105,6 +105,11 @@ impl App {
         self.jobs.depth()
     }
 
+    /// The file a playable version was made from, if `path` is one.
+    pub fn source_of(&self, path: &str) -> Option<String> {
+        self.library.source_of(path)
+    }
+
     /// Why transcodes wait now ("the Pi is at 82 °C"), if they do.
     pub fn transcodes_paused(&self) -> Option<String> {
         self.jobs.paused()

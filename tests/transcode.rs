@@ -185,6 +185,9 @@ fn what_phones_and_old_disks_hold_becomes_h264_the_tv_plays() {
     let hlg = seen(&m.join("hlg.tv.mp4"));
     assert_eq!(hlg.video["color_transfer"], "bt709", "tone-mapped to SDR");
     assert_eq!(hlg.video["color_primaries"], "bt709");
+    let (_, watch) = s.text("/watch/hlg.tv.mp4");
+    assert!(watch.contains("<title>hlg"), "titled as its source");
+    assert!(watch.contains("Download the original (hlg.mp4)"), "{watch}");
     let plan = finished_job(&s, "hlg.mp4")["plan"].to_string();
     assert!(plan.contains("HDR tone-mapped to SDR"), "{plan}");
     assert!(finished_job(&s, "uhd.mkv")["plan"]

@@ -155,25 +155,27 @@ pub(super) fn is_superseded(
     videos.contains_key(&output_path(&v.path))
 }
 
-/// Whether `path` is a playable MP4 made from another video (by its job's
-/// record or by the naming rule): it is never a source itself.
-pub(super) fn is_output(
+/// The video `path` was made from, when it is a playable MP4 made from
+/// another (by its job's record or by the naming rule): such a file is
+/// never a source itself.
+pub(super) fn source_of(
     videos: &BTreeMap<String, Video>,
     remuxed: &HashMap<String, String>,
     path: &str,
-) -> bool {
-    if remuxed.values().any(|out| out == path) {
-        return true;
+) -> Option<String> {
+    if let Some((source, _)) = remuxed
+        .iter()
+        .find(|(s, out)| *out == path && videos.contains_key(*s))
+    {
+        return Some(source.clone());
     }
-    let Some(base) = path
+    let base = path
         .strip_suffix(".tv.mp4")
-        .or_else(|| path.strip_suffix(".mp4"))
-    else {
-        return false;
-    };
+        .or_else(|| path.strip_suffix(".mp4"))?;
     let prefix = format!("{base}.");
     videos
         .range(prefix.clone()..)
         .take_while(|(p, _)| p.starts_with(&prefix))
-        .any(|(p, _)| p != path && output_path(p) == path)
+        .find(|(p, _)| *p != path && output_path(p) == path)
+        .map(|(p, _)| p.clone())
 }

@@ -20,7 +20,7 @@ use crate::media::{Kind, Meta, Probe};
 pub use cache::{Cached, MetaCache};
 use indexer::Work;
 pub use indexer::{parse_poster_name, poster_id, poster_name};
-use listing::{is_output, is_superseded};
+use listing::{is_superseded, source_of};
 pub use listing::{Listing, Query, Sort};
 pub use open::Opened;
 pub use scan::{found_file, scan, Found};
@@ -66,10 +66,15 @@ impl Video {
     }
 }
 
-/// A human title from a file name: the stem, underscores as spaces.
+/// A human title from a file name: the stem, underscores as spaces (a TV
+/// version `clip.tv.mp4` is titled as its source `clip.mp4`).
 pub fn title_of(path: &str) -> String {
     let name = path.rsplit('/').next().unwrap_or(path);
     let stem = name.rsplit_once('.').map(|(s, _)| s).unwrap_or(name);
+    let stem = stem
+        .strip_suffix(".tv")
+        .filter(|s| !s.is_empty())
+        .unwrap_or(stem);
     let t = stem.replace('_', " ");
     if t.trim().is_empty() {
         name.to_string()
@@ -187,10 +192,16 @@ impl Library {
             .is_some_and(|v| is_superseded(&index.videos, &index.remuxed, v))
     }
 
+    /// The video `path` was made from, when it is a playable MP4 pimedia
+    /// made (so the player can offer the original for download).
+    pub fn source_of(&self, path: &str) -> Option<String> {
+        let index = self.index.read().unwrap();
+        source_of(&index.videos, &index.remuxed, path)
+    }
+
     /// `path` is a playable MP4 pimedia made from another video.
     pub fn is_output(&self, path: &str) -> bool {
-        let index = self.index.read().unwrap();
-        is_output(&index.videos, &index.remuxed, path)
+        self.source_of(path).is_some()
     }
 
     /// Returns once ffprobe has run on `path`, if it was queued or running.
@@ -551,5 +562,6 @@ mod tests {
     fn titles() {
         assert_eq!(title_of("a/My_Film.2020.mkv"), "My Film.2020");
         assert_eq!(title_of(".mp4"), ".mp4");
+        assert_eq!(title_of("Kids/Birthday.tv.mp4"), "Birthday");
     }
 }

@@ -234,6 +234,8 @@ struct WatchPage {
     /// Where this video was left on any device, in seconds.
     resume: f64,
     position_url: String,
+    /// The file this playable version was made from, to download.
+    original: Option<(String, String)>,
 }
 
 pub async fn watch(
@@ -269,6 +271,10 @@ pub async fn watch(
         resume,
         position_url: format!("/api/positions/{}", encode_url_path(&rel)),
         title: video.title(),
+        original: app.source_of(&rel).map(|source| {
+            let name = source.rsplit('/').next().unwrap_or(&source).to_string();
+            (app.video_url(&source), name)
+        }),
         src: app.video_url(&rel),
         mime: crate::media::content_type(std::path::Path::new(&rel)),
         back_href: list_href(video.folder(), "", Sort::Name, 1),

@@ -4,35 +4,14 @@
 'use strict';
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const net = require('node:net');
 const { chromium } = require('playwright-core');
 
-const ROOT = path.join(__dirname, '..', '..');
-const BIN = process.env.PIMEDIA_BIN || path.join(ROOT, 'target', 'debug', 'pimedia');
-const SHOTS = path.join(ROOT, 'target', 'screenshots');
-const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
-  // TV browsers start videos they are asked to; headless Chromium would wait for a click.
-  '--autoplay-policy=no-user-gesture-required',
-];
+const { SHOTS, CHROMIUM_ARGS, ffmpeg, until, startPimedia, stopPimedia } = require('./lib');
 
 let dir, media, server, base, browser;
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
-}
-
-function ffmpeg(args) {
-  execFileSync('ffmpeg', ['-v', 'error', '-y', ...args]);
-}
 
 function clip(out, seconds, extra) {
   ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
@@ -42,15 +21,6 @@ function clip(out, seconds, extra) {
 async function json(p) {
   const r = await fetch(base + p);
   return r.json();
-}
-
-async function until(what, fn, secs = 60) {
-  const end = Date.now() + secs * 1000;
-  while (Date.now() < end) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('timed out waiting for ' + what);
 }
 
 before(async () => {
@@ -67,13 +37,10 @@ before(async () => {
     '-metadata:s:s:0', 'language=eng', path.join(media, 'Talk.mkv')]);
   const names = ['Big Buck Bunny', 'Sintel', 'Tears of Steel', 'Elephants Dream', 'Cosmos Laundromat', 'Spring', 'Caminandes'];
   const mp4 = path.join(dir, 'tile.mp4');
-  clip(mp4, 2, ['-c:a', 'aac']);
+  clip(mp4, 2, ['-c:a', 'aac', '-movflags', '+faststart']);
   for (const n of names) fs.copyFileSync(mp4, path.join(media, n + '.mp4'));
   fs.copyFileSync(mp4, path.join(media, 'Kids', 'Cartoon.mp4'));
-  const port = await freePort();
-  base = 'http://127.0.0.1:' + port;
-  server = spawn(BIN, ['--media-dir', media, '--listen', '127.0.0.1:' + port], { stdio: 'ignore' });
-  await until('the server', async () => { try { return (await fetch(base + '/healthz')).ok; } catch (e) { return false; } });
+  ({ server, base } = await startPimedia(media));
   await until('the remux of Talk.mkv', async () => (await json('/api/jobs')).some((j) => j.state === 'done'));
   await until('posters', async () => (await json('/api/videos')).every((v) => v.thumb));
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
@@ -81,11 +48,7 @@ before(async () => {
 
 after(async () => {
   if (browser) await browser.close();
-  if (server) {
-    const exited = new Promise((r) => server.once('exit', r));
-    server.kill('SIGTERM');
-    await exited;
-  }
+  if (server) await stopPimedia(server);
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 

@@ -1,0 +1,53 @@
+// Shared by the browser tests: the binary, Chromium's flags, a free port,
+// ffmpeg, polling, and pimedia started on a media dir.
+'use strict';
+const { spawn, execFileSync } = require('node:child_process');
+const path = require('node:path');
+const net = require('node:net');
+
+const ROOT = path.join(__dirname, '..', '..');
+const BIN = process.env.PIMEDIA_BIN || path.join(ROOT, 'target', 'debug', 'pimedia');
+const SHOTS = path.join(ROOT, 'target', 'screenshots');
+const CHROMIUM_ARGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
+  // TV browsers start videos they are asked to; headless Chromium would wait for a click.
+  '--autoplay-policy=no-user-gesture-required',
+];
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+  });
+}
+
+function ffmpeg(args) {
+  execFileSync('ffmpeg', ['-v', 'error', '-y', ...args]);
+}
+
+async function until(what, fn, secs = 60) {
+  const end = Date.now() + secs * 1000;
+  while (Date.now() < end) {
+    if (await fn()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('timed out waiting for ' + what);
+}
+
+// pimedia on `media` with extra arguments; resolves to { server, base } once healthy.
+async function startPimedia(media, args = []) {
+  const port = await freePort();
+  const base = 'http://127.0.0.1:' + port;
+  const server = spawn(BIN, ['--media-dir', media, '--listen', '127.0.0.1:' + port, ...args], { stdio: 'ignore' });
+  await until('the server', async () => { try { return (await fetch(base + '/healthz')).ok; } catch (e) { return false; } });
+  return { server, base };
+}
+
+async function stopPimedia(server) {
+  const exited = new Promise((r) => server.once('exit', r));
+  server.kill('SIGTERM');
+  await exited;
+}
+
+module.exports = { ROOT, BIN, SHOTS, CHROMIUM_ARGS, freePort, ffmpeg, until, startPimedia, stopPimedia };
