@@ -63,11 +63,13 @@ IDLE=$(lat "$URL")
 PRIOS=""
 for prio in "none:" "nice 10:nice -n 10 ionice -c 3" "nice 19:nice -n 19 ionice -c 3" "SCHED_IDLE:chrt --idle 0 ionice -c 3"; do
     name=${prio%%:*}; cmd=${prio#*:}
-    transcode "$cmd" "$WORK/hand/p.mp4" & T=$!
+    transcode "$cmd" "$WORK/hand/p-$SECS.mp4" & T=$!
     sleep 1
     PRIOS="$PRIOS| $name | $(lat "$URL") |
 "
-    kill $T 2>/dev/null; wait $T 2>/dev/null || true
+    # The function runs in a subshell: stop its ffmpeg, not only the shell.
+    pkill -f "$WORK/hand/p-$SECS.mp4" 2>/dev/null || true
+    wait $T 2>/dev/null || true
 done
 
 # 3. Under load: a transcode and remuxes in pimedia; nginx serves the page.

@@ -47,6 +47,8 @@ if [ -n "$missing" ]; then
 fi
 
 id pimedia >/dev/null 2>&1 || useradd --system --home-dir "$STATE" --no-create-home --shell /usr/sbin/nologin pimedia
+# VAAPI's /dev/dri/renderD128 belongs to the render group (where udev made it).
+if getent group render >/dev/null; then usermod -aG render pimedia; fi
 install -d -o pimedia -g pimedia -m 0755 "$MEDIA"
 install -m 0755 "$BIN" /usr/local/bin/pimedia.new && mv /usr/local/bin/pimedia.new /usr/local/bin/pimedia
 install -m 0644 pimedia.service /etc/systemd/system/pimedia.service

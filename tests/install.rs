@@ -256,6 +256,30 @@ fn installed_service_converts_serves_survives_restart_stops_clean_and_uninstalls
     // What a phone and an old disk hold: an MKV with AC-3 sound, an MP4.
     make_h264(&data.join("holiday.mkv"), 4, "ac3");
     make_mp4(&data.join("phone.mp4"), 3);
+    // What no remux fixes: MPEG-2 from an old camcorder, transcoded.
+    make_clip(
+        &data.join("tape.mpg"),
+        2,
+        &["-c:v", "mpeg2video", "-c:a", "mp2"],
+    );
+    // Ten minutes of sound: its MP3 outgrows every socket buffer on the
+    // way, so a slow /listen client keeps its ffmpeg running.
+    let long = Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-nostdin",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=size=64x64:rate=1",
+        ])
+        .args(["-f", "lavfi", "-i", "sine", "-t", "600", "-c:v", "libx264"])
+        .args(["-c:a", "aac", "-movflags", "+faststart"])
+        .arg(data.join("long.mp4"))
+        .status()
+        .unwrap();
+    assert!(long.success());
     let bin = Path::new(bin());
     let m = Machine::boot(
         &root,
@@ -272,9 +296,15 @@ fn installed_service_converts_serves_survives_restart_stops_clean_and_uninstalls
     m.wait_healthy();
     let health = m.json("/healthz");
     assert_eq!(health["ffmpeg_starts"], true, "{health}");
+    // No encoder device in a container: libx264, found by a trial encode
+    // that ran under the unit.
+    assert_eq!(health["encoder"], "libx264", "{health}");
+    let devices = m.ok("systemctl show pimedia -p DeviceAllow -p DevicePolicy");
+    assert!(devices.contains("char-video4linux rw"), "{devices}");
+    assert!(devices.contains("DevicePolicy=closed"), "{devices}");
 
     // The phone's form upload, through nginx on port 80.
-    for f in ["holiday.mkv", "phone.mp4"] {
+    for f in ["holiday.mkv", "phone.mp4", "tape.mpg"] {
         let code = m.ok(&format!(
             "curl -s -o /dev/null -w '%{{http_code}}' -H 'Accept: application/json' \
              -F file=@/data/{f} http://127.0.0.1/upload"
@@ -292,18 +322,35 @@ fn installed_service_converts_serves_survives_restart_stops_clean_and_uninstalls
         stream_codecs(&m, "/srv/media/holiday.mp4")[..2],
         ["h264", "aac"]
     );
+    // The transcode ran too, through `chrt --idle` under the unit's filters.
+    m.wait_until(60, "the transcode of tape.mpg to end", || {
+        job_for(&m.json("/api/jobs"), "tape.mpg")
+            .is_some_and(|j| j["state"] != "queued" && j["state"] != "running")
+    });
+    let jobs = m.json("/api/jobs");
+    let job = job_for(&jobs, "tape.mpg").unwrap();
+    assert_eq!(
+        (job["state"].as_str(), job["kind"].as_str()),
+        (Some("done"), Some("transcode")),
+        "{job}\n{}",
+        m.journal()
+    );
+    assert_eq!(
+        stream_codecs(&m, "/srv/media/tape.mp4")[..2],
+        ["h264", "aac"]
+    );
     // nginx (www-data) reads what the service wrote.
     m.ok("ls -l /srv/media/holiday.mp4 | grep -q '^-rw-r--r--'");
 
     // Both get posters, and they are JPEGs served through nginx.
-    m.wait_until(60, "posters for both videos", || {
+    m.wait_until(60, "posters for every video", || {
         let videos = m.json("/api/videos");
         let all = videos.as_array().unwrap();
-        all.len() == 2 && all.iter().all(|v| v["thumb"].is_string())
+        all.len() == 3 && all.iter().all(|v| v["thumb"].is_string())
     });
     for v in m.json("/api/videos").as_array().unwrap() {
         // ffprobe ran under the unit too.
-        assert!(v["duration"].as_f64().unwrap() > 2.0, "{v}");
+        assert!(v["duration"].as_f64().unwrap() > 1.5, "{v}");
         let thumb = v["thumb"].as_str().unwrap();
         let head = m.sh(&format!("curl -sSf http://127.0.0.1{thumb} | head -c 2"));
         assert_eq!(head.stdout, b"\xff\xd8", "{thumb} is not a JPEG");
@@ -332,7 +379,7 @@ fn installed_service_converts_serves_survives_restart_stops_clean_and_uninstalls
     m.ok("systemctl restart pimedia");
     m.wait_healthy();
     m.wait_until(30, "the library to be listed again", || {
-        m.json("/api/videos").as_array().unwrap().len() == 2
+        m.json("/api/videos").as_array().unwrap().len() == 3
     });
     assert_eq!(paths_of(&m.json("/api/videos")), paths_of(&videos_before));
     let ids = |v: &serde_json::Value| -> Vec<(u64, String)> {
@@ -345,11 +392,19 @@ fn installed_service_converts_serves_survives_restart_stops_clean_and_uninstalls
     assert_eq!(ids(&m.json("/api/jobs")), ids(&jobs_before));
 
     // Stop while a client is slowly taking an MP3: no ffmpeg is left.
+    // Copied in, as over SMB: the watcher lists it under the unit too.
+    m.ok("cp /data/long.mp4 /srv/media/long-copy.mp4");
     m.ok(
-        "setsid sh -c 'curl -s --limit-rate 2k http://127.0.0.1/listen/holiday.mp4.mp3 \
+        "setsid sh -c 'curl -s --limit-rate 2k http://127.0.0.1/listen/long-copy.mp4.mp3 \
          > /dev/null' < /dev/null > /dev/null 2>&1 &",
     );
-    m.wait_until(20, "the /listen ffmpeg to run", || m.ffmpeg_running());
+    m.wait_until(20, "the /listen ffmpeg to run", || {
+        let listed = paths_of(&m.json("/api/videos")).contains(&"long-copy.mp4".to_string());
+        if listed && !m.ffmpeg_running() {
+            m.sh("setsid sh -c 'curl -s --limit-rate 2k http://127.0.0.1/listen/long-copy.mp4.mp3 > /dev/null' < /dev/null > /dev/null 2>&1 &");
+        }
+        m.ffmpeg_running()
+    });
     m.ok("systemctl stop pimedia");
     m.wait_until(10, "every ffmpeg to end with the service", || {
         !m.ffmpeg_running()
@@ -362,7 +417,7 @@ fn installed_service_converts_serves_survives_restart_stops_clean_and_uninstalls
     assert_eq!(m.ok("sha256sum /etc/default/pimedia"), settings);
     m.wait_healthy();
     m.wait_until(30, "the library after a second install", || {
-        m.json("/api/videos").as_array().unwrap().len() == 2
+        m.json("/api/videos").as_array().unwrap().len() == 4
     });
 
     // Uninstall stops the service and keeps the videos.

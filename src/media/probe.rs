@@ -312,4 +312,33 @@ mod tests {
         assert_eq!(p.streams[1].language.as_deref(), Some("eng"));
         assert_eq!(p.streams[3].language, None);
     }
+
+    #[test]
+    fn reads_what_decides_playability() {
+        let json = r#"{"streams":[
+            {"index":0,"codec_type":"video","codec_name":"hevc","width":1920,"height":1080,
+             "profile":"Main 10","level":150,"pix_fmt":"yuv420p10le","color_transfer":"arib-std-b67",
+             "color_primaries":"bt2020","field_order":"progressive","avg_frame_rate":"30000/1001",
+             "codec_tag_string":"hvc1","side_data_list":[{"side_data_type":"Display Matrix","rotation":-90}]},
+            {"index":1,"codec_type":"video","codec_name":"mpeg2video","width":720,"height":576,
+             "avg_frame_rate":"0/0","r_frame_rate":"25/1","codec_tag_string":"[0][0][0][0]","tags":{"rotate":"180"}}],
+            "format":{"duration":"1.0","format_name":"mov,mp4,m4a,3gp,3g2,mj2"}}"#;
+        let p = Probe::from_raw(serde_json::from_str(json).unwrap());
+        let f = &p.streams[0].format;
+        assert_eq!(f.profile.as_deref(), Some("Main 10"));
+        assert_eq!(f.pix_fmt.as_deref(), Some("yuv420p10le"));
+        assert_eq!(f.color_transfer.as_deref(), Some("arib-std-b67"));
+        assert_eq!(f.rotation, -90);
+        assert_eq!(f.codec_tag.as_deref(), Some("hvc1"));
+        assert!((f.frame_rate.unwrap() - 29.97).abs() < 0.01);
+        let g = &p.streams[1].format;
+        assert_eq!(
+            (g.rotation, g.frame_rate, g.codec_tag.as_deref()),
+            (180, Some(25.0), None)
+        );
+        assert!(p.is_mp4_family());
+        // What the cache holds reads back the same.
+        let back: Probe = serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
+        assert_eq!(back.streams[0].format, *f);
+    }
 }
