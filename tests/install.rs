@@ -322,7 +322,7 @@ fn installed_service_converts_serves_survives_restart_stops_clean_and_uninstalls
         stream_codecs(&m, "/srv/media/holiday.mp4")[..2],
         ["h264", "aac"]
     );
-    // The transcode ran too, through `chrt --idle` under the unit's filters.
+    // The transcode ran too, at nice 19 under the unit's filters.
     m.wait_until(60, "the transcode of tape.mpg to end", || {
         job_for(&m.json("/api/jobs"), "tape.mpg")
             .is_some_and(|j| j["state"] != "queued" && j["state"] != "running")

@@ -1,5 +1,5 @@
 //! How pimedia starts ffmpeg and ffprobe. Every child goes through one
-//! chain, `pimedia --pimedia-child-guard <pid> [nice -n 10 | chrt --idle 0] [ionice -c 3] ffmpeg …`,
+//! chain, `pimedia --pimedia-child-guard <pid> [nice -n 10|19 ionice -c 3] ffmpeg …`,
 //! that works under the shipped systemd unit: it makes no capability call
 //! (`setpriv` did, and the unit's `SystemCallFilter=~@privileged` refuses
 //! `capset`).
@@ -28,9 +28,9 @@ const SELF_EXE: &str = "/proc/self/exe";
 /// How much a child may take from the web server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Priority {
-    /// Transcodes, which take a core for as long as the video lasts: the
-    /// idle scheduling class (`chrt --idle 0`, below every nice level) and
-    /// idle I/O, so they only use what nothing else wants.
+    /// Transcodes, which take a core for as long as the video lasts: nice
+    /// 19 and idle I/O. (The idle scheduling class, `chrt --idle`, measured
+    /// no better for page latency in `bench/transcode.sh`, twice.)
     Lowest,
     /// Remuxes and posters: nice 10 and idle I/O, so pages stay quick.
     Background,
@@ -43,7 +43,6 @@ pub struct Launcher {
     guard: Option<PathBuf>,
     nice: Option<PathBuf>,
     ionice: Option<PathBuf>,
-    chrt: Option<PathBuf>,
 }
 
 impl Launcher {
@@ -56,7 +55,6 @@ impl Launcher {
                 .then(|| PathBuf::from(SELF_EXE)),
             nice: super::tools::find_on_path("nice"),
             ionice: super::tools::find_on_path("ionice"),
-            chrt: super::tools::find_on_path("chrt"),
         }
     }
 
@@ -81,18 +79,13 @@ impl Launcher {
                 std::process::id().to_string().into(),
             ]);
         }
-        match (priority, &self.chrt, &self.nice) {
-            (Priority::Interactive, _, _) => {}
-            (Priority::Lowest, Some(chrt), _) => {
-                chain.extend([chrt.into(), "--idle".into(), "0".into()])
-            }
-            (Priority::Lowest, None, Some(nice)) => {
-                chain.extend([nice.into(), "-n".into(), "19".into()])
-            }
-            (Priority::Background, _, Some(nice)) => {
-                chain.extend([nice.into(), "-n".into(), "10".into()])
-            }
-            _ => {}
+        let niceness = match priority {
+            Priority::Lowest => Some("19"),
+            Priority::Background => Some("10"),
+            Priority::Interactive => None,
+        };
+        if let (Some(n), Some(nice)) = (niceness, &self.nice) {
+            chain.extend([nice.into(), "-n".into(), n.into()]);
         }
         if priority != Priority::Interactive {
             if let Some(ionice) = &self.ionice {
@@ -159,7 +152,6 @@ mod tests {
             guard: Some("/proc/self/exe".into()),
             nice: Some("/usr/bin/nice".into()),
             ionice: Some("/usr/bin/ionice".into()),
-            chrt: Some("/usr/bin/chrt".into()),
         };
         let pid = std::process::id().to_string();
         let bg = words(&l.command(Path::new("/usr/bin/ffmpeg"), Priority::Background));
@@ -182,9 +174,9 @@ mod tests {
         assert_eq!(
             lowest[3..],
             [
-                "/usr/bin/chrt",
-                "--idle",
-                "0",
+                "/usr/bin/nice",
+                "-n",
+                "19",
                 "/usr/bin/ionice",
                 "-c",
                 "3",
