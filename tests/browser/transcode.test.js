@@ -26,6 +26,7 @@ const CASES = {
   'tape.mpg': [['-c:v', 'mpeg2video', '-c:a', 'mp2'], 'tape.mp4', [320, 240]],
   'ac3.mp4': [['-c:v', 'libx264', '-c:a', 'ac3', ...FAST], 'ac3.tv.mp4', [320, 240]],
   'IMG_0042.MOV': [null, 'IMG_0042.mp4', [240, 320]],
+  'uhd.mkv': [null, 'uhd.mp4', [1920, 1080]],
 };
 
 before(async () => {
@@ -39,6 +40,9 @@ before(async () => {
   const flat = path.join(dir, 'flat.mov');
   ffmpeg([...SRC, ...X265, '-tag:v', 'hvc1', '-c:a', 'aac', flat]);
   ffmpeg(['-i', flat, '-c', 'copy', '-metadata:s:v:0', 'rotate=90', path.join(media, 'IMG_0042.MOV')]);
+  // 4K HEVC, two seconds at 5 frames/s: scaled down to 1080p.
+  ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=3840x2160:rate=5', '-f', 'lavfi', '-i', 'sine', '-t', '2', ...X265, '-c:a', 'aac',
+    path.join(media, 'uhd.mkv')]);
   ({ server, base } = await startPimedia(media));
   await until('every conversion', async () => {
     const jobs = await (await fetch(base + '/api/jobs')).json();
