@@ -115,9 +115,10 @@ impl App {
         self.jobs.paused()
     }
 
-    /// The encoder transcodes use.
-    pub fn encoder(&self) -> crate::media::Encoder {
-        self.jobs.encoder()
+    /// The encoder transcodes use, once found (trial encodes run in the
+    /// background just after start-up).
+    pub fn encoder(&self) -> Option<crate::media::Encoder> {
+        self.jobs.encoder_found()
     }
 
     /// `--transcode`.
@@ -142,7 +143,7 @@ impl App {
             queue_depth: self.queue_depth(),
             videos: self.library.len(),
             transcode: self.config.transcode,
-            encoder: self.encoder().name(),
+            encoder: self.encoder().map(|e| e.name()),
             tv_codecs: self.config.target.names(),
             transcodes_paused: self.transcodes_paused(),
         }
@@ -321,8 +322,9 @@ pub struct Health {
     pub videos: usize,
     /// `--transcode`.
     pub transcode: bool,
-    /// The encoder transcodes use (`h264_v4l2m2m`, `h264_vaapi`, `libx264`).
-    pub encoder: &'static str,
+    /// The encoder transcodes use (`h264_v4l2m2m`, `h264_vaapi`,
+    /// `libx264`); `null` for the moment after start-up while it is found.
+    pub encoder: Option<&'static str>,
     /// What the TVs play (`--tv-codecs`).
     pub tv_codecs: String,
     /// Why transcodes are paused now ("the Pi is at 82 °C"), if they are.
@@ -345,17 +347,11 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         config.ffmpeg.clone(),
         config.ffprobe.clone(),
     );
-    let (forced, transcode) = (config.encoder, config.transcode);
-    let (root, state_dir, tools, encoder) = blocking(move || -> std::io::Result<_> {
+    let (root, state_dir, tools) = blocking(move || -> std::io::Result<_> {
         std::fs::create_dir_all(&media)?;
         std::fs::create_dir_all(&state)?;
         let (root, state_dir) = (media.canonicalize()?, state.canonicalize()?);
-        let tools = Tools::locate(ffmpeg, ffprobe);
-        let encoder = match (transcode, tools.problem()) {
-            (true, None) => crate::media::encoder::choose(&tools, forced),
-            _ => forced.unwrap_or_default(),
-        };
-        Ok((root, state_dir, tools, encoder))
+        Ok((root, state_dir, Tools::locate(ffmpeg, ffprobe)))
     })
     .await
     .ok_or_else(|| std::io::Error::other("start-up stopped unexpectedly"))??;
@@ -378,7 +374,7 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         transcode_workers: config.transcode_workers,
         transcode: config.transcode,
         target: config.target,
-        encoder,
+        forced_encoder: config.encoder,
         delete_originals: config.delete_originals,
         on_job_done: config.on_job_done.clone(),
     };

@@ -294,8 +294,12 @@ fn installed_service_converts_serves_survives_restart_stops_clean_and_uninstalls
     m.ok("/src/deploy/install.sh /opt/pimedia-under-test");
     m.ok("systemctl is-active pimedia");
     m.wait_healthy();
-    let health = m.json("/healthz");
+    let mut health = m.json("/healthz");
     assert_eq!(health["ffmpeg_starts"], true, "{health}");
+    m.wait_until(20, "the encoder to be found", || {
+        health = m.json("/healthz");
+        !health["encoder"].is_null()
+    });
     // No encoder device in a container: libx264, found by a trial encode
     // that ran under the unit.
     assert_eq!(health["encoder"], "libx264", "{health}");

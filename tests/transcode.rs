@@ -146,7 +146,11 @@ fn what_phones_and_old_disks_hold_becomes_h264_the_tv_plays() {
         ("ready.mp4", &|p| make_mp4(p, 2)),
     ]);
     let s = Server::start_in(d, &[]);
-    assert_eq!(s.json("/healthz")["encoder"], "libx264", "no hardware here");
+    assert_eq!(
+        s.health_with_encoder()["encoder"],
+        "libx264",
+        "no hardware here"
+    );
     // A phone upload goes through the same decision.
     let phone = tempfile::tempdir().unwrap();
     let mov = phone.path().join("IMG_0042.MOV");
@@ -305,7 +309,7 @@ fn a_hardware_encoder_that_fails_is_replaced_by_libx264_for_that_job() {
     })]);
     let fake = flaky_hardware_ffmpeg(d.path());
     let s = Server::start_in(d, &["--ffmpeg", fake.to_str().unwrap()]);
-    assert_eq!(s.json("/healthz")["encoder"], "h264_v4l2m2m");
+    assert_eq!(s.health_with_encoder()["encoder"], "h264_v4l2m2m");
     assert!(
         s.log_text().contains("transcodes use h264_v4l2m2m"),
         "{}",
@@ -324,7 +328,7 @@ fn the_encoder_can_be_forced_and_transcoding_turned_off() {
         clip(p, &["-c:v", "mpeg2video", "-c:a", "mp2"])
     })]);
     let s = Server::start_in(d, &["--encoder", "h264_vaapi", "--transcode", "off"]);
-    let health = s.json("/healthz");
+    let health = s.health_with_encoder();
     assert_eq!(
         (health["encoder"].as_str(), health["transcode"].as_bool()),
         (Some("h264_vaapi"), Some(false))

@@ -59,7 +59,14 @@ async fn steps(jobs: &Arc<Jobs>, job: &Job, control: Arc<Control>) -> Result<Str
             needs_transcode: true,
         })?;
     let duration = plan.output_duration(&probe);
-    let mut encoder = settings.encoder;
+    let mut encoder = match plan.conversion() {
+        Conversion::Transcode => {
+            let e = jobs.encoder().await;
+            jobs.set_encoder(job.id, e);
+            e
+        }
+        Conversion::Remux => Encoder::X264,
+    };
     let out = loop {
         jobs.set_plan(job.id, plan.describe(encoder));
         let out = Outputs::new(&src, &plan);

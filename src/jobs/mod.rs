@@ -53,8 +53,8 @@ pub struct Settings {
     /// Off: video no TV plays is marked "needs transcode", not encoded.
     pub transcode: bool,
     pub target: Target,
-    /// What transcodes encode with (found at start-up).
-    pub encoder: Encoder,
+    /// `--encoder`: the one transcodes use, instead of the best found.
+    pub forced_encoder: Option<Encoder>,
     pub delete_originals: bool,
     pub on_job_done: Option<Vec<String>>,
 }
@@ -67,6 +67,10 @@ pub struct Jobs {
     controls: Mutex<HashMap<u64, (Conversion, Arc<Control>)>>,
     /// Why transcodes are paused now (the Pi is hot), if they are.
     paused: Mutex<Option<String>>,
+    /// The encoder transcodes use, found by trial encodes in the background
+    /// after start-up (they take a few hundred ms, which the first page
+    /// need not wait for).
+    encoder: tokio::sync::OnceCell<Encoder>,
     shutting_down: AtomicBool,
     library: Arc<Library>,
     tools: Tools,
@@ -112,6 +116,7 @@ impl Jobs {
             wake: [Notify::new(), Notify::new()],
             controls: Mutex::new(HashMap::new()),
             paused: Mutex::new(None),
+            encoder: tokio::sync::OnceCell::new(),
             shutting_down: AtomicBool::new(false),
             library,
             tools,
@@ -140,9 +145,28 @@ impl Jobs {
         self.wake[lane as usize].notify_one();
     }
 
-    /// The encoder transcodes use.
-    pub fn encoder(&self) -> Encoder {
-        self.settings.encoder
+    /// The encoder transcodes use, once found (`None` for the moment
+    /// after start-up while the trial encodes run).
+    pub fn encoder_found(&self) -> Option<Encoder> {
+        self.encoder.get().copied()
+    }
+
+    /// The encoder transcodes use: `--encoder`, else the first that
+    /// encodes a trial frame (found once, off the async workers).
+    pub async fn encoder(&self) -> Encoder {
+        let s = &self.settings;
+        *self
+            .encoder
+            .get_or_init(|| async {
+                if !s.transcode || self.tools.problem().is_some() {
+                    return s.forced_encoder.unwrap_or_default();
+                }
+                let (tools, forced) = (self.tools.clone(), s.forced_encoder);
+                crate::fsutil::blocking(move || crate::media::encoder::choose(&tools, forced))
+                    .await
+                    .unwrap_or_default()
+            })
+            .await
     }
 
     /// Queues a conversion of `source` unless it already has a live job.
@@ -168,8 +192,10 @@ impl Jobs {
             s.jobs.push(Job {
                 id,
                 kind,
-                encoder: (kind == Conversion::Transcode)
-                    .then(|| self.settings.encoder.name().to_string()),
+                encoder: self
+                    .encoder_found()
+                    .filter(|_| kind == Conversion::Transcode)
+                    .map(|e| e.name().to_string()),
                 paused: None,
                 source: source.to_string(),
                 output: None,
@@ -400,6 +426,10 @@ impl Jobs {
         if self.tools.problem().is_some() {
             return Vec::new();
         }
+        let jobs = self.clone();
+        let find = tokio::spawn(async move {
+            jobs.encoder().await;
+        });
         lanes
             .into_iter()
             .flat_map(|(lane, n)| std::iter::repeat_n(lane, n))
@@ -408,6 +438,7 @@ impl Jobs {
                 let stop = stop.clone();
                 tokio::spawn(async move { jobs.worker(lane, stop).await })
             })
+            .chain([find])
             .collect()
     }
 

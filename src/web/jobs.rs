@@ -90,7 +90,7 @@ struct JobsPage {
     problem: Option<String>,
     /// Why transcodes wait ("the Pi is at 82 °C").
     paused: Option<String>,
-    /// How transcodes are made, for the page's footnote.
+    /// How transcodes are made, for the page's footnote (once found).
     encoder: &'static str,
     transcode: bool,
 }
@@ -104,7 +104,7 @@ pub async fn page(app: Arc<App>) -> Reply_ {
         live,
         problem: app.conversion_problem(),
         paused: app.transcodes_paused(),
-        encoder: app.encoder().name(),
+        encoder: app.encoder().map_or("the best encoder found", |e| e.name()),
         transcode: app.transcode_on(),
     }
     .render()

@@ -105,6 +105,17 @@ impl Server {
         self.get(path).json().unwrap()
     }
 
+    /// `/healthz` once the encoder for transcodes is known (its trial
+    /// encodes run just after start-up).
+    pub fn health_with_encoder(&self) -> serde_json::Value {
+        let mut health = serde_json::Value::Null;
+        self.wait_until(20, "the encoder to be found", || {
+            health = self.json("/healthz");
+            !health["encoder"].is_null()
+        });
+        health
+    }
+
     /// The library's entries as `/api/videos` lists them, sorted.
     pub fn video_paths(&self) -> Vec<String> {
         paths_of(&self.json("/api/videos"))
