@@ -60,3 +60,24 @@ CONF
     nginx -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" 2>"$WORK/nginx/stderr" &
     PIDS="$PIDS $!"
 }
+
+lat() { # p50 p99 in ms from wrk --latency
+    wrk -t1 -c1 -d"${SECS}s" --latency "$1" | awk '
+      function ms(x) { if (x ~ /us$/) return x/1000; if (x ~ /ms$/) return x+0; if (x ~ /s$/) return x*1000; return x }
+      $1=="50%" {p50=ms($2)} $1=="99%" {p99=ms($2)} END {printf "%.2f %.2f", p50, p99}'
+}
+
+# Makes fsync(2) of a file part of a timed run, as pimedia's own is.
+fsync_file() { python3 -c "import os,sys; f=os.open(sys.argv[1], os.O_RDONLY); os.fsync(f)" "$1"; }
+
+# The physical limit for a page: nginx serving the bytes $1 returns now as
+# a static file, at $NURL once it answers. (Not in a subshell: start_nginx
+# records nginx in $PIDS for the cleanup.)
+nginx_copy_of() {
+    mkdir -p "$WORK/static"
+    curl -fs "$1" > "$WORK/static/page.html"
+    port=$(free_port)
+    start_nginx "server { listen 127.0.0.1:$port; root $WORK/static; }"
+    NURL="http://127.0.0.1:$port/page.html"
+    wait_http "$NURL"
+}

@@ -25,7 +25,7 @@ by_hand() {
         -map 0:0 -c:v copy -map 0:1 -c:a:0 aac -b:a:0 128000 -disposition:a:0 default \
         -map 0:1 -c:a:1 copy -disposition:a:1 0 -map_metadata 0 -map_chapters 0 \
         -movflags +faststart -f mp4 "$WORK/hand/film.mp4" 2>/dev/null
-    python3 -c "import os,sys; f=os.open(sys.argv[1], os.O_RDONLY); os.fsync(f)" "$WORK/hand/film.mp4"
+    fsync_file "$WORK/hand/film.mp4"
     awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.2f\n", e - s }'
 }
 
@@ -90,20 +90,10 @@ PORT=$(free_port)
 PPID_=$!; PIDS="$PIDS $PPID_"
 wait_http "http://127.0.0.1:$PORT/healthz"
 
-lat() { # p50 p99 in ms from wrk --latency
-    wrk -t1 -c1 -d"${SECS}s" --latency "$1" | awk '
-      function ms(x) { if (x ~ /us$/) return x/1000; if (x ~ /ms$/) return x+0; if (x ~ /s$/) return x*1000; return x }
-      $1=="50%" {p50=ms($2)} $1=="99%" {p99=ms($2)} END {printf "%.2f %.2f", p50, p99}'
-}
 URL="http://127.0.0.1:$PORT/?dir=shows"
 # The physical limit: nginx serving the same page's bytes as a static file,
 # measured in the same phases under the same load.
-mkdir -p "$WORK/static"
-curl -fs "$URL" > "$WORK/static/page.html"
-NPORT=$(free_port)
-start_nginx "server { listen 127.0.0.1:$NPORT; root $WORK/static; }"
-NURL="http://127.0.0.1:$NPORT/page.html"
-wait_http "$NURL"
+nginx_copy_of "$URL"
 
 # Load: enough copies to keep 2 workers busy through every loaded phase,
 # and 1 GiB uploads in a loop.

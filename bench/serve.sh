@@ -68,11 +68,6 @@ mibps() { # wrk's Transfer/sec line -> MiB/s
 N=$(wrk -t2 -c16 -d"${SECS}s" -s "$WORK/range.lua" "http://127.0.0.1:$NPORT" | mibps)
 P=$(wrk -t2 -c16 -d"${SECS}s" -s "$WORK/range.lua" "http://127.0.0.1:$PPORT" | mibps)
 
-lat() { # p50 p99 in ms from wrk --latency
-    wrk -t1 -c1 -d"${SECS}s" --latency "$1" | awk '
-      function ms(x) { if (x ~ /us$/) return x/1000; if (x ~ /ms$/) return x+0; if (x ~ /s$/) return x*1000; return x }
-      $1=="50%" {p50=ms($2)} $1=="99%" {p99=ms($2)} END {printf "%.2f %.2f", p50, p99}'
-}
 set -- $(lat "http://127.0.0.1:$PPORT/")
 P50=$1; P99=$2
 set -- $(lat "http://127.0.0.1:$PPORT/?q=episode%2042&sort=date")

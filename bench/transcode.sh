@@ -35,7 +35,7 @@ transcode() { # $1: priority prefix, $2: output
 }
 start=$(date +%s.%N)
 transcode "nice -n 19 ionice -c 3" "$WORK/hand/hdr.mp4"
-python3 -c "import os,sys; f=os.open(sys.argv[1], os.O_RDONLY); os.fsync(f)" "$WORK/hand/hdr.mp4"
+fsync_file "$WORK/hand/hdr.mp4"
 HAND=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
 
 PORT=$(free_port)
@@ -52,20 +52,17 @@ done
 PIM=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
 grep -q "with libx264" "$WORK/one.log" || grep -q "transcodes use libx264" "$WORK/one.log"
 
-lat() { # p99 in ms from wrk --latency
-    wrk -t1 -c1 -d"${SECS}s" --latency "$1" | awk '
-      function ms(x) { if (x ~ /us$/) return x/1000; if (x ~ /ms$/) return x+0; if (x ~ /s$/) return x*1000; return x }
-      $1=="99%" {p99=ms($2)} END {printf "%.2f", p99}'
-}
+# GET p99 alone, for the tables below.
+p99() { lat "$1" | cut -d' ' -f2; }
 URL="http://127.0.0.1:$PORT/"
-IDLE=$(lat "$URL")
+IDLE=$(p99 "$URL")
 # 2. The same transcode by hand at each priority, pages measured meanwhile.
 PRIOS=""
 for prio in "none:" "nice 10:nice -n 10 ionice -c 3" "nice 19:nice -n 19 ionice -c 3" "SCHED_IDLE:chrt --idle 0 ionice -c 3"; do
     name=${prio%%:*}; cmd=${prio#*:}
     transcode "$cmd" "$WORK/hand/p-$SECS.mp4" & T=$!
     sleep 1
-    PRIOS="$PRIOS| $name | $(lat "$URL") |
+    PRIOS="$PRIOS| $name | $(p99 "$URL") |
 "
     # The function runs in a subshell: stop its ffmpeg, not only the shell.
     pkill -f "$WORK/hand/p-$SECS.mp4" 2>/dev/null || true
@@ -73,12 +70,7 @@ for prio in "none:" "nice 10:nice -n 10 ionice -c 3" "nice 19:nice -n 19 ionice 
 done
 
 # 3. Under load: a transcode and remuxes in pimedia; nginx serves the page.
-mkdir -p "$WORK/static"
-curl -fs "$URL" > "$WORK/static/page.html"
-NPORT=$(free_port)
-start_nginx "server { listen 127.0.0.1:$NPORT; root $WORK/static; }"
-NURL="http://127.0.0.1:$NPORT/page.html"
-wait_http "$NURL"
+nginx_copy_of "$URL"
 curl -fs -o /dev/null -H 'Accept: application/json' -F "file=@$CLIP;filename=again.mp4" "http://127.0.0.1:$PORT/upload"
 # Remuxes one after another throughout, beside the transcode.
 ( for i in $(seq 1 60); do
@@ -87,8 +79,8 @@ done ) &
 PIDS="$PIDS $!"
 sleep 2
 BUSY1=$(curl -fs "http://127.0.0.1:$PORT/api/jobs" | python3 -c "import json,sys; print(sorted({j['kind'] for j in json.load(sys.stdin) if j['state']=='running'}))")
-LOADED=$(lat "$URL"); NGINX=$(lat "$NURL")
-LOADED2=$(lat "$URL"); NGINX2=$(lat "$NURL")
+LOADED=$(p99 "$URL"); NGINX=$(p99 "$NURL")
+LOADED2=$(p99 "$URL"); NGINX2=$(p99 "$NURL")
 BUSY=$(curl -fs "http://127.0.0.1:$PORT/api/jobs" | python3 -c "import json,sys; print(sorted({j['kind'] for j in json.load(sys.stdin) if j['state']=='running'}))")
 
 cat <<TABLE
