@@ -166,20 +166,7 @@ fn text_subtitles_become_vtt_files_beside_the_mp4() {
 fn for_hevc_tvs_hevc_is_tagged_hvc1_and_with_transcode_off_mpeg2_is_marked_each_with_one_poster() {
     let d = media_with(&[
         ("hevc.mkv", &|p| {
-            make_clip(
-                p,
-                1,
-                &[
-                    "-c:v",
-                    "libx265",
-                    "-preset",
-                    "ultrafast",
-                    "-x265-params",
-                    "log-level=error",
-                    "-c:a",
-                    "aac",
-                ],
-            )
+            make_clip(p, 1, &[X265, &["-c:a", "aac"]].concat())
         }),
         ("old.mkv", &|p| {
             make_clip(p, 1, &["-c:v", "mpeg2video", "-c:a", "mp2"])

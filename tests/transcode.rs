@@ -12,15 +12,6 @@ fn clip(p: &Path, opts: &[&str]) {
     make_clip(p, 2, opts);
 }
 
-const X265: &[&str] = &[
-    "-c:v",
-    "libx265",
-    "-preset",
-    "ultrafast",
-    "-x265-params",
-    "log-level=error",
-];
-
 fn hevc(p: &Path, extra: &[&str]) {
     let opts: Vec<&str> = X265.iter().chain(extra).copied().collect();
     clip(p, &opts);

@@ -215,6 +215,16 @@ pub fn make_clip(path: &Path, seconds: u32, opts: &[&str]) {
     );
 }
 
+/// Output options for HEVC video made quickly and quietly.
+pub const X265: &[&str] = &[
+    "-c:v",
+    "libx265",
+    "-preset",
+    "ultrafast",
+    "-x265-params",
+    "log-level=error",
+];
+
 /// An H.264 + AAC MP4, the file TVs play as it is.
 pub fn make_mp4(path: &Path, seconds: u32) {
     make_h264(path, seconds, "aac");
