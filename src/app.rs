@@ -419,13 +419,13 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         indexer,
         tokio::spawn(expire_uploads(app.clone(), stop.clone())),
         tokio::spawn(intake.clone().run(probed, stop.clone())),
-        tokio::spawn(crate::jobs::thermal::watch(
-            jobs.clone(),
-            sensors,
-            stop.clone(),
-        )),
         crate::watch::start(app.library.clone(), intake, added, state_dir, stop.clone()),
     ];
+    // Only transcodes pause for heat: with them off, nothing to watch.
+    if app.transcode_on() {
+        let watch = crate::jobs::thermal::watch(jobs.clone(), sensors, stop.clone());
+        tasks.push(tokio::spawn(watch));
+    }
     tasks.extend(jobs.start(stop.clone()));
     Ok(Running { app, stop, tasks })
 }

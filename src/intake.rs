@@ -64,7 +64,7 @@ impl Intake {
     /// What `probe` of the file at `path` needs: nothing when the TVs play
     /// it as it is; a transcode when its video must be encoded again; else
     /// a remux (which, with `--transcode off`, ends as "needs transcode").
-    pub fn needed(&self, path: &str, probe: &Probe) -> Option<Conversion> {
+    fn needed(&self, path: &str, probe: &Probe) -> Option<Conversion> {
         let ext = path.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
         if self.target.plays_as_is(ext, probe) {
             return None;
@@ -80,7 +80,7 @@ impl Intake {
         let Some(v) = self.library.get(path) else {
             return;
         };
-        if self.library.is_superseded(path) || self.library.is_output(path) {
+        if self.library.is_superseded(path) {
             return;
         }
         // Not read yet: the indexer says when it is.
@@ -97,6 +97,11 @@ impl Intake {
         let Some(kind) = self.needed(path, &probe) else {
             return;
         };
+        // A version pimedia made is never a source itself. Asked last: it
+        // looks through every job's record, and most files stop above.
+        if self.library.is_output(path) {
+            return;
+        }
         if kind == Conversion::Transcode {
             // It shows as itself (with a poster) for as long as that takes.
             self.library.source_stays(path);

@@ -43,18 +43,22 @@ impl Target {
         Ok(t)
     }
 
-    /// The list as `--tv-codecs` takes it.
-    pub fn names(&self) -> String {
+    /// The video codecs the TVs play.
+    fn codecs(&self) -> Vec<&'static str> {
         let mut v = vec!["h264"];
-        for (on, name) in [
-            (self.hevc, "hevc"),
-            (self.vp9, "vp9"),
-            (self.av1, "av1"),
-            (self.uhd, "4k"),
-        ] {
+        for (on, name) in [(self.hevc, "hevc"), (self.vp9, "vp9"), (self.av1, "av1")] {
             if on {
                 v.push(name);
             }
+        }
+        v
+    }
+
+    /// The list as `--tv-codecs` takes it.
+    pub fn names(&self) -> String {
+        let mut v = self.codecs();
+        if self.uhd {
+            v.push("4k");
         }
         v.join(",")
     }
@@ -114,7 +118,7 @@ impl Target {
                 return Some(format!(
                     "its video is {}, which the TVs here don't play (they play {})",
                     super::plan::pretty_codec(other),
-                    self.names().replace(",4k", "").replace(',', ", ")
+                    self.codecs().join(", ")
                 ))
             }
         }
