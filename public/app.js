@@ -119,7 +119,64 @@
     if (move(dir)) { e.preventDefault(); }
   });
 
-  window.pimedia = { move: move, focusFirst: focusFirst };
+  /* A JSON request; done(status, parsed answer or null). */
+  function send(method, url, body, done) {
+    var xhr = new XMLHttpRequest();
+    xhr.open(method, url);
+    xhr.setRequestHeader('Accept', 'application/json');
+    if (body) { xhr.setRequestHeader('Content-Type', 'application/json'); }
+    xhr.onload = function () {
+      var data = null;
+      try { data = JSON.parse(xhr.responseText); } catch (e) { data = null; }
+      if (done) { done(xhr.status, data); }
+    };
+    xhr.send(body ? JSON.stringify(body) : null);
+  }
+
+  function remembered(key, value) {
+    try {
+      if (value === undefined) { return window.localStorage.getItem(key); }
+      window.localStorage.setItem(key, value);
+    } catch (e) { /* private mode, or no storage: report again next time */ }
+    return null;
+  }
+
+  /* What this browser says it plays, for the questions pimedia asks. */
+  function answers(codecs) {
+    var v = document.createElement('video');
+    var ms = window.MediaSource || window.WebKitMediaSource;
+    var plays = {};
+    var mse = {};
+    for (var i = 0; i < codecs.length; i++) {
+      plays[codecs[i].key] = v.canPlayType ? v.canPlayType(codecs[i].mime) : '';
+      if (ms && ms.isTypeSupported) { mse[codecs[i].key] = !!ms.isTypeSupported(codecs[i].mime); }
+    }
+    var ratio = window.devicePixelRatio || 1;
+    return {
+      plays: plays,
+      mse: mse,
+      screen: [Math.round(screen.width * ratio), Math.round(screen.height * ratio)],
+      player: !!document.getElementById('player')
+    };
+  }
+
+  /* Once a day each browser tells pimedia what it plays: the TVs that
+     watch decide what the library is converted to (see /devices). */
+  function report() {
+    var now = new Date().getTime();
+    var last = parseInt(remembered('pimedia.reported'), 10);
+    if (last && now - last < 86400000) { return; }
+    send('GET', '/api/devices/me', null, function (status, me) {
+      if (status !== 200 || !me) { return; }
+      if (!me.due) { remembered('pimedia.reported', String(now)); return; }
+      send('POST', '/api/devices/me', answers(me.codecs), function (s) {
+        if (s === 200) { remembered('pimedia.reported', String(now)); }
+      });
+    });
+  }
+
+  window.pimedia = { move: move, focusFirst: focusFirst, send: send };
+  report();
   if (!document.activeElement || document.activeElement === document.body) {
     focusFirst();
   }

@@ -94,6 +94,70 @@
     }
   });
 
+  /* A video this browser can't play (an error, or sound with no picture):
+     pimedia marks this device as not playing that kind of video and makes
+     a TV version; the page says so and follows it until it is ready. */
+  var cannot = document.getElementById('cannot-play');
+  var told = false;
+  function say(text, href, label) {
+    if (!cannot) { return; }
+    cannot.textContent = text + ' ';
+    if (href) {
+      var a = document.createElement('a');
+      a.href = href;
+      a.className = 'button';
+      a.textContent = label;
+      cannot.appendChild(a);
+    }
+    cannot.hidden = false;
+  }
+  function minutes(secs) {
+    var m = Math.max(1, Math.round(secs / 60));
+    return 'about ' + m + (m === 1 ? ' minute' : ' minutes') + ' left';
+  }
+  function follow(id, message) {
+    window.pimedia.send('GET', '/api/jobs', null, function (status, jobs) {
+      var job = null;
+      for (var i = 0; jobs && i < jobs.length; i++) {
+        if (jobs[i].id === id) { job = jobs[i]; }
+      }
+      if (!job) { return; }
+      if (job.state === 'done' && job.output) {
+        var parts = job.output.split('/');
+        for (var k = 0; k < parts.length; k++) { parts[k] = encodeURIComponent(parts[k]); }
+        say('The TV version is ready.', '/watch/' + parts.join('/'), 'Play it');
+        return;
+      }
+      if (job.state === 'failed' || job.state === 'cancelled') {
+        say('The TV version could not be made: ' + (job.error || job.state) + '.');
+        return;
+      }
+      var where = job.state === 'running'
+        ? Math.round(job.progress) + '% done' + (job.eta_secs ? ', ' + minutes(job.eta_secs) : '') + '.'
+        : 'It starts when the conversions before it are done.';
+      say(message + ' ' + where + ' Come back to this video when it is ready.');
+      setTimeout(function () { follow(id, message); }, 3000);
+    });
+  }
+  function cannotPlay() {
+    var path = video.getAttribute('data-path');
+    if (told || !path || !window.pimedia) { return; }
+    told = true;
+    window.pimedia.send('POST', '/api/devices/me', { failed: path, player: true }, function (status, r) {
+      if (status !== 200 || !r) { return; }
+      say(r.message);
+      if (r.job) { follow(r.job.id, r.message); }
+    });
+  }
+  /* A <source> that fails fires its error on itself, seen here by capture. */
+  video.addEventListener('error', function (e) {
+    var code = video.error && video.error.code;
+    if (code === 3 || code === 4 || (e.target !== video && video.networkState === 3)) { cannotPlay(); }
+  }, true);
+  video.addEventListener('loadedmetadata', function () {
+    if (video.hasAttribute('data-has-video') && !video.videoWidth) { cannotPlay(); }
+  });
+
   video.setAttribute('tabindex', '0');
   video.focus();
 })();

@@ -9,6 +9,8 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::devices::{Change, Device, Devices, Report};
+use crate::intake::Intake;
 use crate::error::{Error, Result};
 use crate::fsutil::blocking;
 use crate::jobs::{Job, Jobs, State};
@@ -29,6 +31,8 @@ pub struct App {
     auth: Auth,
     jobs: Arc<Jobs>,
     positions: crate::positions::Positions,
+    devices: Arc<Devices>,
+    intake: Arc<Intake>,
 }
 
 /// Where a video stands, as pages and the API show it.
@@ -144,7 +148,8 @@ impl App {
             videos: self.library.len(),
             transcode: self.config.transcode,
             encoder: self.encoder().map(|e| e.name()),
-            tv_codecs: self.config.target.names(),
+            tv_codecs: self.devices.target().names(),
+            tv_codecs_learned: self.devices.learning(),
             transcodes_paused: self.transcodes_paused(),
         }
     }
@@ -239,6 +244,75 @@ impl App {
         })
     }
 
+    // Devices and what they play.
+
+    /// Every device that reported, most recently seen first.
+    pub fn devices(&self) -> Vec<Device> {
+        self.devices.list()
+    }
+
+    /// What conversions are made for now, and whether that is learned.
+    pub fn tv_target(&self) -> (crate::media::Target, bool) {
+        (self.devices.target(), self.devices.learning())
+    }
+
+    /// Whether this browser's page should report what it plays.
+    pub fn report_due(&self, viewer: Option<&str>) -> bool {
+        self.devices.report_due(viewer)
+    }
+
+    /// A known browser opened the player.
+    pub async fn opened_player(&self, viewer: &str) {
+        self.devices.opened_player(viewer).await
+    }
+
+    pub async fn update_device(&self, number: u64, change: &Change) -> Result<Device> {
+        self.devices.update(number, change).await
+    }
+
+    pub async fn forget_device(&self, number: u64) -> Result<Device> {
+        self.devices.forget(number).await
+    }
+
+    /// What a page says of its browser. When its player could not play a
+    /// file, the device is marked as not playing that kind of video and,
+    /// if that changes what the TVs need, a TV version is queued at once.
+    pub async fn report_device(&self, id: &str, user_agent: &str, report: &Report) -> Reported {
+        let Some(path) = report.failed.as_deref() else {
+            let device = self.devices.report(id, user_agent, report, None).await;
+            return Reported::new(&device, None, None, String::new());
+        };
+        let probe = self.library.probe_of(path);
+        let key = probe.as_ref().and_then(|p| p.video()).and_then(crate::devices::key_of);
+        let device = self.devices.report(id, user_agent, report, key).await;
+        if probe.is_some() {
+            self.intake.convert_if_needed(path, Some(id.to_string())).await;
+        }
+        let job = self.jobs.for_source(path).filter(|j| j.state.is_live());
+        let message = if probe.is_none() {
+            "This video is not in the library.".to_string()
+        } else if let Some(j) = &job {
+            let what = if j.kind == crate::media::Conversion::Transcode {
+                "a TV version"
+            } else {
+                "a version this TV plays"
+            };
+            format!("This TV can't play this video, so {what} is being made.")
+        } else if !device.counted(crate::fsutil::now()) {
+            "This TV can't play this video. It is not one pimedia converts for: tick \"Convert for this device\" on the Devices page.".into()
+        } else if !self.devices.learning() {
+            format!(
+                "This TV can't play this video. pimedia converts for what --tv-codecs says ({}), so it did not learn from this.",
+                self.devices.target().names()
+            )
+        } else if key == Some("h264") {
+            "This TV can't play this video, and it is already in the simplest form pimedia makes.".into()
+        } else {
+            "This TV can't play this video.".into()
+        };
+        Reported::new(&device, key, job, message)
+    }
+
     // Uploads.
 
     pub fn max_upload(&self) -> Option<u64> {
@@ -325,10 +399,38 @@ pub struct Health {
     /// The encoder transcodes use (`h264_v4l2m2m`, `h264_vaapi`,
     /// `libx264`); `null` for the moment after start-up while it is found.
     pub encoder: Option<&'static str>,
-    /// What the TVs play (`--tv-codecs`).
+    /// What the TVs play: `--tv-codecs`, or learned from the devices.
     pub tv_codecs: String,
+    /// Whether `tv_codecs` is learned (no `--tv-codecs`).
+    pub tv_codecs_learned: bool,
     /// Why transcodes are paused now ("the Pi is at 82 °C"), if they are.
     pub transcodes_paused: Option<String>,
+}
+
+/// The answer to a device's report.
+#[derive(Debug, serde::Serialize)]
+pub struct Reported {
+    /// The device's number on `/devices`.
+    pub device: u64,
+    pub name: String,
+    /// The codec its player failed on, now marked as not played.
+    pub marked: Option<&'static str>,
+    /// The job making a version it plays, when one is queued or running.
+    pub job: Option<Job>,
+    /// What the player page tells the viewer.
+    pub message: String,
+}
+
+impl Reported {
+    fn new(device: &Device, marked: Option<&'static str>, job: Option<Job>, message: String) -> Self {
+        Reported {
+            device: device.number,
+            name: device.name(),
+            marked,
+            job,
+            message,
+        }
+    }
 }
 
 /// The running server's parts, each with an owner that stops it.
@@ -369,33 +471,45 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
             .disk_reserve
             .unwrap_or_else(|| crate::upload::default_reserve(&root)),
     };
-    let settings = crate::jobs::Settings {
-        workers: config.workers,
-        transcode_workers: config.transcode_workers,
-        transcode: config.transcode,
-        target: config.target,
-        forced_encoder: config.encoder,
-        delete_originals: config.delete_originals,
-        on_job_done: config.on_job_done.clone(),
+    let (password, fixed_target, transcode) =
+        (config.upload_password.clone(), config.target, config.transcode);
+    let settings = {
+        let (workers, transcode_workers, forced_encoder, delete_originals, on_job_done) = (
+            config.workers,
+            config.transcode_workers,
+            config.encoder,
+            config.delete_originals,
+            config.on_job_done.clone(),
+        );
+        move |target| crate::jobs::Settings {
+            workers,
+            transcode_workers,
+            transcode,
+            target,
+            forced_encoder,
+            delete_originals,
+            on_job_done,
+        }
     };
-    let password = config.upload_password.clone();
     // The state files, read off the async workers.
-    let (jobs, intake, uploads, tus, auth, positions) = {
+    let (jobs, intake, devices, uploads, tus, auth, positions) = {
         let (library, tools, state_dir) = (library.clone(), tools.clone(), state_dir.clone());
         blocking(move || -> std::io::Result<_> {
+            let devices = Arc::new(Devices::load(&state_dir, fixed_target));
+            let settings = settings(devices.subscribe());
             let jobs = Jobs::load(&state_dir, library.clone(), tools.clone(), settings);
-            let intake = Arc::new(crate::intake::Intake::new(
+            let intake = Arc::new(Intake::new(
                 library,
                 jobs.clone(),
-                config.target,
-                config.transcode,
+                devices.clone(),
+                transcode,
             ));
             let uploads = Arc::new(Uploads::new(root.clone(), intake.clone(), tools, limits));
             let tus = Tus::load(&state_dir, &root, uploads.clone())?;
             sweep_leftovers(leftovers, &tus);
             let auth = Auth::new(&state_dir, password)?;
             let positions = crate::positions::Positions::load(&state_dir);
-            Ok((jobs, intake, uploads, tus, auth, positions))
+            Ok((jobs, intake, devices, uploads, tus, auth, positions))
         })
         .await
         .ok_or_else(|| std::io::Error::other("loading the state stopped unexpectedly"))??
@@ -411,13 +525,15 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         tus,
         jobs: jobs.clone(),
         positions,
+        devices,
+        intake: intake.clone(),
         config,
         tools,
         library,
     });
     let mut tasks = vec![
         indexer,
-        tokio::spawn(expire_uploads(app.clone(), stop.clone())),
+        tokio::spawn(hourly(app.clone(), stop.clone())),
         tokio::spawn(intake.clone().run(probed, stop.clone())),
         crate::watch::start(app.library.clone(), intake, added, state_dir, stop.clone()),
     ];
@@ -445,12 +561,15 @@ fn sweep_leftovers(leftovers: Vec<PathBuf>, tus: &Tus) {
     }
 }
 
-async fn expire_uploads(app: Arc<App>, stop: CancellationToken) {
+/// Housekeeping: abandoned resumable uploads expire, and devices that
+/// have not opened the player for 90 days stop counting.
+async fn hourly(app: Arc<App>, stop: CancellationToken) {
     loop {
         tokio::select! {
             _ = stop.cancelled() => return,
             _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
         }
+        app.devices.refresh();
         let app = app.clone();
         let _ = tokio::task::spawn_blocking(move || app.tus.expire()).await;
     }

@@ -105,13 +105,10 @@ pub struct Args {
     /// What the household's TVs play, comma-separated: h264 (always), hevc,
     /// vp9, av1, 4k. With hevc, HEVC is copied (tagged hvc1) rather than
     /// transcoded; with 4k, pictures up to 4096×2160 keep their size.
-    #[arg(
-        long,
-        env = "PIMEDIA_TV_CODECS",
-        value_name = "LIST",
-        default_value = "h264"
-    )]
-    pub tv_codecs: String,
+    /// Default: learned from the browsers that open the player (see
+    /// /devices), H.264 until one has; given, it replaces learning.
+    #[arg(long, env = "PIMEDIA_TV_CODECS", value_name = "LIST")]
+    pub tv_codecs: Option<String>,
 
     /// The H.264 encoder for transcodes: h264_v4l2m2m (Raspberry Pi 4),
     /// h264_vaapi (Intel/AMD) or libx264. Default: the first of these that
@@ -163,7 +160,8 @@ pub struct Config {
     pub on_job_done: Option<Vec<String>>,
     pub transcode: bool,
     pub transcode_workers: usize,
-    pub target: Target,
+    /// `--tv-codecs`: what the TVs play, when given; `None` learns it.
+    pub target: Option<Target>,
     /// `None`: the best that works, found at start-up.
     pub encoder: Option<Encoder>,
     pub thermal_file: PathBuf,
@@ -202,7 +200,10 @@ impl Config {
             "off" => false,
             other => return Err(bad("--transcode", format!("'{other}' is not on or off"))),
         };
-        let target = Target::parse(&args.tv_codecs).map_err(|e| bad("--tv-codecs", e))?;
+        let target = match args.tv_codecs.as_deref() {
+            None => None,
+            Some(list) => Some(Target::parse(list).map_err(|e| bad("--tv-codecs", e))?),
+        };
         let encoder = match args.encoder.as_deref() {
             None => None,
             Some(name) => Some(Encoder::parse(name).ok_or_else(|| {
@@ -407,7 +408,7 @@ mod tests {
         assert_eq!(c.listen.port(), 8080);
         assert!(c.transcode);
         assert_eq!(c.transcode_workers, 1);
-        assert_eq!(c.target, Target::default());
+        assert_eq!(c.target, None, "learned");
         assert_eq!(c.encoder, None);
     }
 }

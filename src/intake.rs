@@ -4,31 +4,42 @@
 //! makes its poster); once what it holds is known, it gets a remux or a
 //! transcode job when the TVs can't play it as it is and no playable
 //! version of it exists yet. This is the one place that rule lives.
+//!
+//! When the household's target changes (a TV reported, failed, or was
+//! unticked), the whole library is judged again: queued transcodes no
+//! longer needed are dropped, and what the TVs can no longer play gets a
+//! job. Versions already made stay.
 
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::jobs::Jobs;
+use crate::devices::Devices;
+use crate::jobs::{Jobs, State};
 use crate::library::{Found, Library};
-use crate::media::{self, Conversion, Probe, Target};
+use crate::media::{self, Conversion, Probe};
 
 pub struct Intake {
     library: Arc<Library>,
     jobs: Arc<Jobs>,
-    /// What the household's TVs play.
-    target: Target,
+    /// What the household's TVs play, and who they are.
+    devices: Arc<Devices>,
     /// `--transcode`: off, video no TV plays is marked, not encoded.
     transcode: bool,
 }
 
 impl Intake {
-    pub fn new(library: Arc<Library>, jobs: Arc<Jobs>, target: Target, transcode: bool) -> Intake {
+    pub fn new(
+        library: Arc<Library>,
+        jobs: Arc<Jobs>,
+        devices: Arc<Devices>,
+        transcode: bool,
+    ) -> Intake {
         Intake {
             library,
             jobs,
-            target,
+            devices,
             transcode,
         }
     }
@@ -43,21 +54,59 @@ impl Intake {
     }
 
     /// Runs until `stop`: first every file already in the library (the
-    /// start-up scan), then each file as soon as ffprobe has read it.
+    /// start-up scan), then each file as soon as ffprobe has read it, and
+    /// the whole library again whenever the target changes.
     pub async fn run(
         self: Arc<Self>,
         mut probed: mpsc::UnboundedReceiver<String>,
         stop: CancellationToken,
     ) {
+        let mut target = self.devices.subscribe();
+        target.mark_unchanged();
+        self.judge_all().await;
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                p = probed.recv() => match p {
+                    Some(p) => self.convert_if_needed(&p, None).await,
+                    None => return,
+                },
+                changed = target.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    target.mark_unchanged();
+                    self.drop_unneeded_transcodes().await;
+                    self.judge_all().await;
+                }
+            }
+        }
+    }
+
+    async fn judge_all(&self) {
         for v in self.library.all() {
             self.convert_if_needed(&v.path, None).await;
         }
-        loop {
-            let path = tokio::select! {
-                _ = stop.cancelled() => return,
-                p = probed.recv() => match p { Some(p) => p, None => return },
+    }
+
+    /// Queued transcodes the TVs no longer need (they now play the source,
+    /// or a remux is enough) are dropped; running ones finish.
+    async fn drop_unneeded_transcodes(&self) {
+        let queued = self
+            .jobs
+            .list()
+            .into_iter()
+            .filter(|j| j.state == State::Queued && j.kind == Conversion::Transcode);
+        for job in queued {
+            let Some(probe) = self.library.probe_of(&job.source) else {
+                continue;
             };
-            self.convert_if_needed(&path, None).await;
+            let why = match self.needed(&job.source, &probe) {
+                Some(Conversion::Transcode) => continue,
+                Some(Conversion::Remux) => "not needed any more: the TVs here now play its video, so a remux is enough",
+                None => "not needed any more: the TVs here now play it as it is",
+            };
+            self.jobs.drop_queued(job.id, why).await;
         }
     }
 
@@ -65,18 +114,20 @@ impl Intake {
     /// it as it is; a transcode when its video must be encoded again; else
     /// a remux (which, with `--transcode off`, ends as "needs transcode").
     fn needed(&self, path: &str, probe: &Probe) -> Option<Conversion> {
+        let target = self.devices.target();
         let ext = path.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
-        if self.target.plays_as_is(ext, probe) {
+        if target.plays_as_is(ext, probe) {
             return None;
         }
         Some(
-            media::plan(probe, &self.target, self.transcode)
+            media::plan(probe, &target, self.transcode)
                 .map(|p| p.conversion())
                 .unwrap_or(Conversion::Remux),
         )
     }
 
-    async fn convert_if_needed(&self, path: &str, owner: Option<String>) {
+    /// The file at `path` as it is now: a job for it, if it needs one.
+    pub async fn convert_if_needed(&self, path: &str, owner: Option<String>) {
         let Some(v) = self.library.get(path) else {
             return;
         };
@@ -87,25 +138,48 @@ impl Intake {
         let Some(probe) = self.library.probe_of(path) else {
             return;
         };
-        // Tried already, and the file has not changed since (a failed or
-        // cancelled job is retried from the jobs page, not at each start).
-        if let Some(last) = self.jobs.for_source(path) {
-            if last.state.is_live() || last.finished.is_some_and(|f| f as i64 >= v.modified) {
-                return;
-            }
-        }
         let Some(kind) = self.needed(path, &probe) else {
             return;
         };
-        // A version pimedia made is never a source itself. Asked last: it
+        // Tried already, the same way, and the file has not changed since
+        // (a failed or cancelled job is retried from the jobs page, not at
+        // each start).
+        if let Some(last) = self.jobs.for_source(path) {
+            let ended_since = last.finished.is_some_and(|f| f as i64 >= v.modified);
+            if last.state.is_live() || (ended_since && last.kind == kind) {
+                return;
+            }
+        }
+        // A version pimedia made is never remuxed again; it is transcoded
+        // only when the TVs changed and no longer play it. Asked last: it
         // looks through every job's record, and most files stop above.
-        if self.library.is_output(path) {
+        if kind == Conversion::Remux && self.library.is_output(path) {
             return;
         }
-        if kind == Conversion::Transcode {
-            // It shows as itself (with a poster) for as long as that takes.
-            self.library.source_stays(path);
+        let why = match kind {
+            Conversion::Transcode => {
+                // It shows as itself (with a poster) for as long as that takes.
+                self.library.source_stays(path);
+                Some(self.made_for(&probe))
+            }
+            Conversion::Remux => None,
+        };
+        self.jobs.enqueue(path, kind, owner, why).await;
+    }
+
+    /// Who a transcode is for: the devices that can't play the video, or
+    /// what the target stands on when no device has told.
+    fn made_for(&self, probe: &Probe) -> String {
+        let who = probe
+            .video()
+            .map(|v| self.devices.who_cannot_play(v))
+            .unwrap_or_default();
+        if !who.is_empty() {
+            who.join(", ")
+        } else if self.devices.learning() {
+            "every TV (none has opened the player yet, so H.264 is assumed)".into()
+        } else {
+            format!("--tv-codecs {}", self.devices.target().names())
         }
-        self.jobs.enqueue(path, kind, owner).await;
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod config;
+pub mod devices;
 pub mod error;
 pub mod fsutil;
 pub mod intake;

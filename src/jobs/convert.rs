@@ -52,7 +52,7 @@ async fn steps(jobs: &Arc<Jobs>, job: &Job, control: Arc<Control>) -> Result<Str
     let probe = probe(jobs, job, &src.path).await?;
     let settings = &jobs.settings;
     let plan =
-        media::plan(&probe, &settings.target, settings.transcode).map_err(|e| Ended::Failed {
+        media::plan(&probe, &settings.target.borrow(), settings.transcode).map_err(|e| Ended::Failed {
             reason: e.to_string(),
             transient: false,
             log: Vec::new(),

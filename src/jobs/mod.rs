@@ -52,7 +52,8 @@ pub struct Settings {
     pub transcode_workers: usize,
     /// Off: video no TV plays is marked "needs transcode", not encoded.
     pub transcode: bool,
-    pub target: Target,
+    /// What the TVs play, as it changes (see `devices`).
+    pub target: tokio::sync::watch::Receiver<Target>,
     /// `--encoder`: the one transcodes use, instead of the best found.
     pub forced_encoder: Option<Encoder>,
     pub delete_originals: bool,
@@ -170,12 +171,14 @@ impl Jobs {
     }
 
     /// Queues a conversion of `source` unless it already has a live job.
-    /// Returns the job's id. `owner` is the browser to tell when it is ready.
+    /// Returns the job's id. `owner` is the browser to tell when it is
+    /// ready; `made_for`, who needs it.
     pub async fn enqueue(
         &self,
         source: &str,
         kind: Conversion,
         owner: Option<String>,
+        made_for: Option<String>,
     ) -> Option<u64> {
         // Without ffmpeg nothing can be converted; the log said so at start.
         self.tools.ffmpeg.as_ref()?;
@@ -197,6 +200,7 @@ impl Jobs {
                     .filter(|_| kind == Conversion::Transcode)
                     .map(|e| e.name().to_string()),
                 paused: None,
+                made_for,
                 source: source.to_string(),
                 output: None,
                 state: State::Queued,
@@ -357,6 +361,24 @@ impl Jobs {
         }
         tracing::info!("job {id} cancelled: {}", job.source);
         Ok(self.get(id).unwrap_or(job))
+    }
+
+    /// Drops a job that is still queued, saying why (the TVs changed and
+    /// no longer need it). A job that started meanwhile finishes.
+    pub async fn drop_queued(&self, id: u64, why: &str) {
+        let dropped = self.update(id, |j| {
+            let queued = j.state == State::Queued;
+            if queued {
+                j.state = State::Cancelled;
+                j.error = Some(why.to_string());
+                j.finished = Some(now());
+            }
+            queued.then(|| j.source.clone())
+        });
+        if let Some(Some(source)) = dropped {
+            tracing::info!("job {id} dropped ({source}): {why}");
+            self.save().await;
+        }
     }
 
     /// Queues a failed or cancelled job again, with fresh attempts.

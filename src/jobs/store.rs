@@ -57,6 +57,9 @@ pub struct Job {
     /// Not saved: it is a fact about the moment.
     #[serde(skip)]
     pub paused: Option<String>,
+    /// Who a transcode is for ("Living-room LG"), when it was queued.
+    #[serde(rename = "for", default, skip_serializing_if = "Option::is_none")]
+    pub made_for: Option<String>,
     /// The file to remux, relative to the media dir.
     pub source: String,
     /// The MP4 written, once done.

@@ -43,6 +43,16 @@ impl Target {
         Ok(t)
     }
 
+    /// What both targets play (two TVs in one house).
+    pub fn common(self, other: Target) -> Target {
+        Target {
+            hevc: self.hevc && other.hevc,
+            vp9: self.vp9 && other.vp9,
+            av1: self.av1 && other.av1,
+            uhd: self.uhd && other.uhd,
+        }
+    }
+
     /// The video codecs the TVs play.
     fn codecs(&self) -> Vec<&'static str> {
         let mut v = vec!["h264"];

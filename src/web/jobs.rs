@@ -19,6 +19,8 @@ pub struct JobRow {
     pub id: u64,
     pub kind: &'static str,
     pub source: String,
+    /// Who a transcode is for ("Living-room LG").
+    pub made_for: String,
     pub state: &'static str,
     pub progress: f64,
     pub detail: String,
@@ -64,6 +66,7 @@ fn row(j: &Job) -> JobRow {
         id: j.id,
         kind: j.kind.name(),
         source: j.source.clone(),
+        made_for: j.made_for.clone().unwrap_or_default(),
         state: j.state.name(),
         progress: j.progress,
         detail: detail(j),

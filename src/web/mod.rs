@@ -3,6 +3,7 @@
 
 mod api;
 mod assets;
+mod devices;
 mod files;
 mod format;
 mod jobs;
@@ -73,6 +74,7 @@ pub fn routes(
         .or(files(app.clone()))
         .or(uploads(app.clone()))
         .or(conversions(app.clone()))
+        .or(devices_routes(app.clone()))
         .or(playback(app))
         .recover(recover)
         .with(warp::reply::with::header(
@@ -107,6 +109,7 @@ fn browsing(app: Arc<App>) -> impl Routes {
         .and(warp::path::tail())
         .and(warp::get())
         .and(with_app(app.clone()))
+        .and(caller())
         .and_then(pages::watch);
     let healthz = warp::path!("healthz")
         .and(warp::get())
@@ -234,6 +237,54 @@ fn conversions(app: Arc<App>) -> impl Routes {
         .and(caller())
         .and_then(jobs::action);
     page.or(api).or(action)
+}
+
+/// The devices page and API, and the reports pages send.
+fn devices_routes(app: Arc<App>) -> impl Routes {
+    let small_body = || warp::body::content_length_limit(16 * 1024);
+    let page = warp::path!("devices")
+        .and(warp::get())
+        .and(with_app(app.clone()))
+        .and(caller())
+        .and_then(devices::page);
+    let api = warp::path!("api" / "devices")
+        .and(warp::get())
+        .and(with_app(app.clone()))
+        .and_then(devices::api);
+    let me = warp::path!("api" / "devices" / "me")
+        .and(warp::get())
+        .and(with_app(app.clone()))
+        .and(caller())
+        .and_then(devices::me);
+    let report = warp::path!("api" / "devices" / "me")
+        .and(warp::post())
+        .and(with_app(app.clone()))
+        .and(caller())
+        .and(warp::header::optional::<String>("user-agent"))
+        .and(small_body())
+        .and(warp::body::json())
+        .and_then(devices::report);
+    let change_body = || {
+        small_body()
+            .and(warp::body::json().or(warp::body::form()).unify())
+            .or(warp::any().map(devices::ChangeBody::default))
+            .unify()
+    };
+    let change = warp::path!("api" / "devices" / u64)
+        .map(|n| (n, None))
+        .untuple_one();
+    let forget = warp::path!("api" / "devices" / u64 / String)
+        .map(|n, what| (n, Some(what)))
+        .untuple_one();
+    let action = change
+        .or(forget)
+        .unify()
+        .and(warp::post())
+        .and(with_app(app))
+        .and(caller())
+        .and(change_body())
+        .and_then(devices::action);
+    page.or(api).or(me).or(report).or(action)
 }
 
 /// Where each video was left, and its sound as MP3.

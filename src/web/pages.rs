@@ -236,15 +236,23 @@ struct WatchPage {
     position_url: String,
     /// The file this playable version was made from, to download.
     original: Option<(String, String)>,
+    /// The library path, for the player's report when it can't play it.
+    path: String,
+    has_video: bool,
 }
 
 pub async fn watch(
     tail: warp::path::Tail,
     app: Arc<App>,
+    caller: super::Caller,
 ) -> Result<warp::reply::Html<String>, Rejection> {
     let rel = decode_relative(tail.as_str()).ok_or(Error::NotFound)?;
     app.resolve(tail.as_str()).await.ok_or(Error::NotFound)?;
     let video = app.video(&rel).ok_or(Error::NotFound)?;
+    // Devices that watch are the ones conversions are made for.
+    if let Some(viewer) = &caller.viewer {
+        app.opened_player(viewer).await;
+    }
     let subs = app.subtitles_for(&rel).await;
     let tracks = subs
         .into_iter()
@@ -275,6 +283,8 @@ pub async fn watch(
             let name = source.rsplit('/').next().unwrap_or(&source).to_string();
             (app.video_url(&source), name)
         }),
+        has_video: video.meta.as_ref().is_some_and(|m| m.width.is_some()),
+        path: rel.clone(),
         src: app.video_url(&rel),
         mime: crate::media::content_type(std::path::Path::new(&rel)),
         back_href: list_href(video.folder(), "", Sort::Name, 1),

@@ -215,9 +215,14 @@ pub async fn login(
         "{COOKIE}={}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax",
         app.login_cookie()
     );
+    // Back to the page that asked (only ours: never another site).
+    let back = match form.get("back").map(String::as_str) {
+        Some("/devices") => "/devices",
+        _ => "/upload",
+    };
     Ok(Response::builder()
         .status(StatusCode::SEE_OTHER)
-        .header(header::LOCATION, "/upload")
+        .header(header::LOCATION, back)
         .header(header::SET_COOKIE, cookie)
         .body(Default::default())
         .expect("valid response"))

@@ -1,0 +1,411 @@
+//! The browsers that watch, and what they play: each page reports its
+//! browser's answers at most once a day, each player reports a file it
+//! could not play, and the household target is what every counted device
+//! plays (`--tv-codecs`, given, replaces all this). Conversions follow the
+//! target through a watch channel, so no other module knows devices exist.
+
+mod profile;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+use crate::error::{Error, Result};
+use crate::fsutil::now;
+use crate::media::{Stream, Target};
+pub use profile::{key_of, Codec, CODECS};
+
+const DAY: u64 = 24 * 3600;
+/// A device counts by default when it opened the player this recently.
+const COUNTED_FOR: u64 = 90 * DAY;
+/// Names are shown in one line; longer ones are cut.
+const MAX_NAME: usize = 60;
+
+/// One browser, known by the random id in its cookie.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Device {
+    /// The cookie's value: never shown, so no page can borrow another's.
+    id: String,
+    /// The number pages and the API name it by.
+    pub number: u64,
+    /// Given on the devices page; else one from the user agent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    pub user_agent: String,
+    pub first_seen: u64,
+    pub last_seen: u64,
+    /// When its report last came (at most once a day).
+    #[serde(default)]
+    pub last_report: Option<u64>,
+    /// When it last opened the player.
+    #[serde(default)]
+    pub last_player: Option<u64>,
+    /// Its browser's answer per codec key.
+    #[serde(default)]
+    pub said: BTreeMap<String, bool>,
+    /// Codec keys whose files failed on its player.
+    #[serde(default)]
+    pub failed: BTreeSet<String>,
+    /// Its screen in device pixels.
+    #[serde(default)]
+    pub screen: Option<[u32; 2]>,
+    /// "Convert for this device", when set on the devices page.
+    #[serde(default)]
+    pub convert: Option<bool>,
+}
+
+impl Device {
+    pub fn name(&self) -> String {
+        self.given_name.clone().unwrap_or_else(|| self.auto_name())
+    }
+
+    /// The name its user agent gives ("LG webOS TV").
+    pub fn auto_name(&self) -> String {
+        profile::name_from_user_agent(&self.user_agent)
+    }
+
+    /// Conversions are made for it: as set, else whether it opened the
+    /// player in the last 90 days.
+    pub fn counted(&self, at: u64) -> bool {
+        self.convert
+            .unwrap_or_else(|| self.last_player.is_some_and(|t| t + COUNTED_FOR >= at))
+    }
+
+    pub fn target(&self) -> Target {
+        profile::target_of(&self.said, &self.failed, self.screen)
+    }
+
+    /// Whether it plays codec `key` (as it said, less what failed).
+    pub fn plays(&self, key: &str) -> bool {
+        profile::plays(&self.said, &self.failed, key)
+    }
+}
+
+/// What a page sends to `POST /api/devices/me`.
+#[derive(Debug, Default, Deserialize)]
+pub struct Report {
+    /// `canPlayType` per codec key ("probably", "maybe", "").
+    #[serde(default)]
+    pub plays: Option<BTreeMap<String, String>>,
+    /// `MediaSource.isTypeSupported` per codec key, where present.
+    #[serde(default)]
+    pub mse: BTreeMap<String, bool>,
+    /// The screen in device pixels.
+    #[serde(default)]
+    pub screen: Option<[u32; 2]>,
+    /// Sent from the player page.
+    #[serde(default)]
+    pub player: bool,
+    /// A library path the player could not play.
+    #[serde(default)]
+    pub failed: Option<String>,
+}
+
+/// A change to one device from the devices page.
+#[derive(Debug, Default, Deserialize)]
+pub struct Change {
+    pub name: Option<String>,
+    pub convert: Option<bool>,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct Saved {
+    next_number: u64,
+    devices: Vec<Device>,
+}
+
+pub struct Devices {
+    file: PathBuf,
+    saved: Mutex<Saved>,
+    /// `--tv-codecs`: when given, the target, whatever devices say.
+    fixed: Option<Target>,
+    target: watch::Sender<Target>,
+    save_lock: tokio::sync::Mutex<()>,
+}
+
+impl Devices {
+    /// Loads `devices.json` from the state dir (an unreadable one is moved
+    /// aside and learning starts again).
+    pub fn load(state_dir: &Path, fixed: Option<Target>) -> Devices {
+        let file = state_dir.join("devices.json");
+        let saved: Saved = crate::fsutil::load_json(&file, "devices file").unwrap_or_default();
+        let target = fixed.unwrap_or_else(|| household(&saved.devices, now()));
+        Devices {
+            file,
+            saved: Mutex::new(saved),
+            fixed,
+            target: watch::Sender::new(target),
+            save_lock: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// What conversions are made for now.
+    pub fn target(&self) -> Target {
+        *self.target.borrow()
+    }
+
+    /// The target now and every change to it.
+    pub fn subscribe(&self) -> watch::Receiver<Target> {
+        self.target.subscribe()
+    }
+
+    /// Whether the target is learned (no `--tv-codecs`).
+    pub fn learning(&self) -> bool {
+        self.fixed.is_none()
+    }
+
+    /// Every device, most recently seen first.
+    pub fn list(&self) -> Vec<Device> {
+        let mut v = self.saved.lock().unwrap().devices.clone();
+        v.sort_by(|a, b| b.last_seen.cmp(&a.last_seen).then(a.number.cmp(&b.number)));
+        v
+    }
+
+    pub fn get(&self, id: &str) -> Option<Device> {
+        let s = self.saved.lock().unwrap();
+        s.devices.iter().find(|d| d.id == id).cloned()
+    }
+
+    /// Whether the browser with this id should report again (unknown, or
+    /// its last report is a day old).
+    pub fn report_due(&self, id: Option<&str>) -> bool {
+        id.and_then(|id| self.get(id))
+            .and_then(|d| d.last_report)
+            .is_none_or(|t| t + DAY <= now())
+    }
+
+    /// Records what a page said about its browser. `failed`, the codec key
+    /// of a file its player could not play, marks it as not playing that.
+    pub async fn report(
+        &self,
+        id: &str,
+        user_agent: &str,
+        report: &Report,
+        failed: Option<&str>,
+    ) -> Device {
+        let t = now();
+        let device = self.change(|s| {
+            let d = match s.devices.iter().position(|d| d.id == id) {
+                Some(i) => &mut s.devices[i],
+                None => {
+                    s.next_number += 1;
+                    s.devices.push(Device {
+                        id: id.to_string(),
+                        number: s.next_number,
+                        given_name: None,
+                        user_agent: String::new(),
+                        first_seen: t,
+                        last_seen: t,
+                        last_report: None,
+                        last_player: None,
+                        said: BTreeMap::new(),
+                        failed: BTreeSet::new(),
+                        screen: None,
+                        convert: None,
+                    });
+                    s.devices.last_mut().expect("just pushed")
+                }
+            };
+            d.last_seen = t;
+            d.user_agent = user_agent.chars().take(512).collect();
+            if report.player || failed.is_some() {
+                d.last_player = Some(t);
+            }
+            if let Some(plays) = &report.plays {
+                d.said = CODECS
+                    .iter()
+                    .map(|c| {
+                        let answer = plays.get(c.key).map_or("", String::as_str);
+                        let yes = profile::answer_means_yes(answer, report.mse.get(c.key).copied());
+                        (c.key.to_string(), yes)
+                    })
+                    .collect();
+                d.screen = report.screen;
+                d.last_report = Some(t);
+            }
+            if let Some(key) = failed {
+                d.failed.insert(key.to_string());
+            }
+            Some(d.clone())
+        });
+        self.saved_and_retargeted().await;
+        device.expect("the device was just recorded")
+    }
+
+    /// Notes that a known browser opened the player (the page needs no
+    /// script for that). Saved when it changes whether the device counts,
+    /// or once an hour.
+    pub async fn opened_player(&self, id: &str) {
+        let t = now();
+        let changed = self.change(|s| {
+            let d = s.devices.iter_mut().find(|d| d.id == id)?;
+            let was = d.counted(t);
+            let stale = d.last_player.is_none_or(|p| p + 3600 <= t);
+            d.last_player = Some(t);
+            d.last_seen = t;
+            (stale || was != d.counted(t)).then_some(())
+        });
+        if changed.is_some() {
+            self.saved_and_retargeted().await;
+        }
+    }
+
+    /// Renames a device or sets whether conversions are made for it.
+    pub async fn update(&self, number: u64, change: &Change) -> Result<Device> {
+        let name = change.name.as_deref().map(clean_name);
+        let device = self.change(|s| {
+            let d = s.devices.iter_mut().find(|d| d.number == number)?;
+            if let Some(name) = &name {
+                d.given_name = Some(name.clone()).filter(|n| !n.is_empty());
+            }
+            if let Some(on) = change.convert {
+                d.convert = Some(on);
+            }
+            Some(d.clone())
+        });
+        let device = device.ok_or(Error::NotFound)?;
+        self.saved_and_retargeted().await;
+        Ok(device)
+    }
+
+    /// Forgets a device: it no longer counts until it reports again.
+    pub async fn forget(&self, number: u64) -> Result<Device> {
+        let gone = self.change(|s| {
+            let i = s.devices.iter().position(|d| d.number == number)?;
+            Some(s.devices.remove(i))
+        });
+        let gone = gone.ok_or(Error::NotFound)?;
+        self.saved_and_retargeted().await;
+        Ok(gone)
+    }
+
+    /// Devices age out of the count after 90 days without opening the
+    /// player: called now and then.
+    pub fn refresh(&self) {
+        self.retarget();
+    }
+
+    /// The counted devices that can't play this video stream as it is, by
+    /// name; empty when the target is given with `--tv-codecs`.
+    pub fn who_cannot_play(&self, video: &Stream) -> Vec<String> {
+        if self.fixed.is_some() {
+            return Vec::new();
+        }
+        let t = now();
+        let s = self.saved.lock().unwrap();
+        s.devices
+            .iter()
+            .filter(|d| d.counted(t) && d.target().video_problem(video).is_some())
+            .map(Device::name)
+            .collect()
+    }
+
+    fn change<T>(&self, f: impl FnOnce(&mut Saved) -> Option<T>) -> Option<T> {
+        f(&mut self.saved.lock().unwrap())
+    }
+
+    fn retarget(&self) {
+        if self.fixed.is_some() {
+            return;
+        }
+        let target = household(&self.saved.lock().unwrap().devices, now());
+        self.target.send_if_modified(|t| {
+            let changed = *t != target;
+            if changed {
+                tracing::info!(
+                    "the TVs here now play {} (was {})",
+                    target.names(),
+                    t.names()
+                );
+                *t = target;
+            }
+            changed
+        });
+    }
+
+    /// Writes the file (atomically, off the workers, one save at a time)
+    /// and tells conversions when the target changed.
+    async fn saved_and_retargeted(&self) {
+        self.retarget();
+        let _order = self.save_lock.lock().await;
+        let bytes = serde_json::to_vec_pretty(&*self.saved.lock().unwrap()).unwrap_or_default();
+        let file = self.file.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            if let Err(e) = crate::fsutil::write_atomic(&file, &bytes) {
+                tracing::warn!("could not save the devices: {e}");
+            }
+        })
+        .await;
+    }
+}
+
+/// What every counted device plays; the baseline when none counts.
+fn household(devices: &[Device], at: u64) -> Target {
+    devices
+        .iter()
+        .filter(|d| d.counted(at))
+        .map(Device::target)
+        .reduce(Target::common)
+        .unwrap_or_default()
+}
+
+/// A name from a form: one line, printable, not too long.
+fn clean_name(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(MAX_NAME)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn device(number: u64, said: &[&str], player_days_ago: Option<u64>) -> Device {
+        let t = now();
+        Device {
+            id: format!("{number:032x}"),
+            number,
+            given_name: None,
+            user_agent: "Mozilla/5.0 (Web0S; Linux/SmartTV)".into(),
+            first_seen: t,
+            last_seen: t,
+            last_report: Some(t),
+            last_player: player_days_ago.map(|d| t - d * DAY),
+            said: said.iter().map(|k| (k.to_string(), true)).collect(),
+            failed: BTreeSet::new(),
+            screen: None,
+            convert: None,
+        }
+    }
+
+    #[test]
+    fn the_household_plays_what_every_counted_device_plays() {
+        let t = now();
+        assert_eq!(household(&[], t), Target::default());
+        let hevc_tv = device(1, &["hevc", "hevc10", "vp9"], Some(1));
+        let old_tv = device(2, &["vp9"], Some(3));
+        let phone = device(3, &[], None);
+        let both = household(&[hevc_tv.clone(), old_tv.clone(), phone.clone()], t);
+        assert!(!both.hevc && both.vp9, "the phone never opened the player");
+        let mut unticked = old_tv.clone();
+        unticked.convert = Some(false);
+        assert!(household(&[hevc_tv.clone(), unticked], t).hevc);
+        let stale = device(2, &[], Some(91));
+        assert!(household(&[hevc_tv, stale], t).hevc, "90 days");
+    }
+
+    #[test]
+    fn names_from_forms_are_one_clean_line() {
+        assert_eq!(clean_name("  Living-room\n LG  "), "Living-room LG");
+        assert_eq!(clean_name(&"x".repeat(100)).len(), MAX_NAME);
+    }
+}

@@ -1,0 +1,297 @@
+//! `/devices` and `/api/devices`: what each browser plays, the household
+//! target made of them, and the reports pages send.
+
+use std::sync::Arc;
+
+use askama::Template;
+use serde::{Deserialize, Serialize};
+use warp::http::{header, Response, StatusCode};
+use warp::Reply;
+
+use super::upload::VIEWER_COOKIE;
+use super::{Caller, ASSET_VERSION};
+use crate::devices::{Change, Device, Report, CODECS};
+use crate::error::Error;
+use crate::fsutil::now;
+use crate::App;
+
+type Reply_ = Result<warp::reply::Response, warp::Rejection>;
+
+/// One answer, as the page and the API show it.
+#[derive(Serialize)]
+pub struct Answer {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub yes: bool,
+    /// A file of this kind failed on its player.
+    pub failed: bool,
+}
+
+/// A device as the page and `/api/devices` show it.
+#[derive(Serialize)]
+pub struct DeviceView {
+    pub number: u64,
+    pub name: String,
+    /// The name its user agent gives, shown when none is set.
+    pub auto_name: String,
+    pub user_agent: String,
+    pub last_seen: u64,
+    pub last_seen_ago: String,
+    pub last_player: Option<u64>,
+    /// Whether conversions are made for it now.
+    pub convert: bool,
+    /// As set on this page, if it was.
+    pub convert_set: Option<bool>,
+    pub plays: Vec<Answer>,
+    /// What it plays, as `--tv-codecs` would say it.
+    pub tv_codecs: String,
+}
+
+fn view(d: &Device, at: u64) -> DeviceView {
+    DeviceView {
+        number: d.number,
+        name: d.name(),
+        auto_name: d.auto_name(),
+        user_agent: d.user_agent.clone(),
+        last_seen: d.last_seen,
+        last_seen_ago: ago(at.saturating_sub(d.last_seen)),
+        last_player: d.last_player,
+        convert: d.counted(at),
+        convert_set: d.convert,
+        plays: CODECS
+            .iter()
+            .map(|c| Answer {
+                key: c.key,
+                label: c.label,
+                yes: d.plays(c.key),
+                failed: d.failed.contains(c.key),
+            })
+            .collect(),
+        tv_codecs: d.target().names(),
+    }
+}
+
+/// "just now", "5 minutes ago", "3 days ago".
+fn ago(secs: u64) -> String {
+    let (n, unit) = match secs {
+        0..60 => return "just now".into(),
+        60..3600 => (secs / 60, "minute"),
+        3600..86400 => (secs / 3600, "hour"),
+        _ => (secs / 86400, "day"),
+    };
+    format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
+}
+
+/// The target in words: "H.264 and HEVC, up to 1080p".
+fn target_words(t: &crate::media::Target) -> String {
+    let mut codecs = vec!["H.264"];
+    for (on, name) in [(t.hevc, "HEVC"), (t.vp9, "VP9"), (t.av1, "AV1")] {
+        if on {
+            codecs.push(name);
+        }
+    }
+    let size = if t.uhd { "4K" } else { "1080p" };
+    let list = match codecs.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => codecs.join(""),
+    };
+    format!("{list} video up to {size}, with AAC or MP3 sound")
+}
+
+#[derive(Serialize)]
+struct Household {
+    /// Learned from the devices (no `--tv-codecs`).
+    learning: bool,
+    /// What conversions are made for, as `--tv-codecs` would say it.
+    tv_codecs: String,
+    /// The questions pages ask.
+    codecs: &'static [crate::devices::Codec],
+    devices: Vec<DeviceView>,
+}
+
+/// `GET /api/devices`.
+pub async fn api(app: Arc<App>) -> Reply_ {
+    let (target, learning) = app.tv_target();
+    let at = now();
+    Ok(warp::reply::json(&Household {
+        learning,
+        tv_codecs: target.names(),
+        codecs: CODECS,
+        devices: app.devices().iter().map(|d| view(d, at)).collect(),
+    })
+    .into_response())
+}
+
+/// `GET /api/devices/me`: whether this browser's pages should report, and
+/// the questions to answer (so the list lives in one place).
+pub async fn me(app: Arc<App>, caller: Caller) -> Reply_ {
+    let body = serde_json::json!({
+        "due": app.report_due(caller.viewer.as_deref()),
+        "codecs": CODECS,
+    });
+    Ok(warp::reply::json(&body).into_response())
+}
+
+/// `POST /api/devices/me`: a page's report, or its player's failure. A
+/// browser without an id gets one (a random cookie, kept a year).
+pub async fn report(
+    app: Arc<App>,
+    caller: Caller,
+    user_agent: Option<String>,
+    body: Report,
+) -> Reply_ {
+    let (id, new) = match caller.viewer {
+        Some(id) => (id, false),
+        None => (
+            crate::upload::random_id().map_err(|e| Error::Internal(e.to_string()))?,
+            true,
+        ),
+    };
+    let reported = app
+        .report_device(&id, user_agent.as_deref().unwrap_or(""), &body)
+        .await;
+    let mut resp = warp::reply::json(&reported).into_response();
+    if new {
+        let cookie = format!("{VIEWER_COOKIE}={id}; Path=/; Max-Age=31536000; SameSite=Lax");
+        if let Ok(v) = header::HeaderValue::from_str(&cookie) {
+            resp.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    Ok(resp)
+}
+
+#[derive(Template)]
+#[template(path = "devices.html")]
+struct DevicesPage {
+    version: &'static str,
+    learning: bool,
+    tv_codecs: String,
+    target: String,
+    counted: usize,
+    devices: Vec<DeviceView>,
+    needs_password: bool,
+    error: Option<String>,
+}
+
+fn page_with(app: &App, caller: &Caller, status: StatusCode, error: Option<String>) -> Reply_ {
+    let (target, learning) = app.tv_target();
+    let at = now();
+    let devices: Vec<DeviceView> = app.devices().iter().map(|d| view(d, at)).collect();
+    let html = DevicesPage {
+        version: ASSET_VERSION,
+        learning,
+        tv_codecs: target.names(),
+        target: target_words(&target),
+        counted: devices.iter().filter(|d| d.convert).count(),
+        devices,
+        needs_password: !caller.allowed(app),
+        error,
+    }
+    .render()
+    .map_err(|e| warp::reject::custom(Error::Internal(format!("template: {e}"))))?;
+    Ok(warp::reply::with_status(warp::reply::html(html), status).into_response())
+}
+
+/// `GET /devices`.
+pub async fn page(app: Arc<App>, caller: Caller) -> Reply_ {
+    page_with(&app, &caller, StatusCode::OK, None)
+}
+
+/// `"convert": true` from JSON, `convert=on` from a form's checkbox.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Flag {
+    Bool(bool),
+    Text(String),
+}
+
+/// A change from the page's form or as JSON.
+#[derive(Debug, Default, Deserialize)]
+pub struct ChangeBody {
+    name: Option<String>,
+    convert: Option<Flag>,
+    /// Present in the page's form, whose unticked checkbox sends nothing.
+    form: Option<String>,
+}
+
+impl ChangeBody {
+    fn change(&self) -> Result<Change, Error> {
+        let convert = match &self.convert {
+            Some(Flag::Bool(b)) => Some(*b),
+            Some(Flag::Text(t)) => match t.as_str() {
+                "on" | "true" | "1" | "yes" => Some(true),
+                "off" | "false" | "0" | "no" => Some(false),
+                other => {
+                    return Err(Error::BadRequest(format!(
+                        "convert is '{other}'; it must be true or false."
+                    )))
+                }
+            },
+            None if self.form.is_some() => Some(false),
+            None => None,
+        };
+        Ok(Change {
+            name: self.name.clone(),
+            convert,
+        })
+    }
+}
+
+/// `POST /api/devices/{n}` (rename, convert for it or not) and
+/// `POST /api/devices/{n}/forget`: the upload password when one is set.
+pub async fn action(
+    number: u64,
+    what: Option<String>,
+    app: Arc<App>,
+    caller: Caller,
+    body: ChangeBody,
+) -> Reply_ {
+    let result = if !caller.allowed(&app) {
+        Err(Error::Unauthorized)
+    } else {
+        match what.as_deref() {
+            None => match body.change() {
+                Ok(change) => app.update_device(number, &change).await,
+                Err(e) => Err(e),
+            },
+            Some("forget") => app.forget_device(number).await,
+            Some(_) => Err(Error::NotFound),
+        }
+    };
+    match result {
+        Ok(d) if caller.wants_json => Ok(warp::reply::json(&view(&d, now())).into_response()),
+        Ok(_) => Ok(Response::builder()
+            .status(StatusCode::SEE_OTHER)
+            .header(header::LOCATION, "/devices")
+            .body(Default::default())
+            .expect("valid response")),
+        Err(e) if caller.wants_json => Ok(super::json_error(&e)),
+        Err(e) => page_with(&app, &caller, super::status_of(&e), Some(e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn says_how_long_ago() {
+        assert_eq!(ago(5), "just now");
+        assert_eq!(ago(60), "1 minute ago");
+        assert_eq!(ago(7200), "2 hours ago");
+        assert_eq!(ago(3 * 86400), "3 days ago");
+    }
+
+    #[test]
+    fn says_the_target_in_words() {
+        let t = crate::media::Target::parse("h264,hevc,vp9").unwrap();
+        assert_eq!(
+            target_words(&t),
+            "H.264, HEVC and VP9 video up to 1080p, with AAC or MP3 sound"
+        );
+        assert_eq!(
+            target_words(&Default::default()),
+            "H.264 video up to 1080p, with AAC or MP3 sound"
+        );
+    }
+}
