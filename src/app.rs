@@ -10,9 +10,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::devices::{Change, Device, Devices, Report};
-use crate::intake::Intake;
 use crate::error::{Error, Result};
 use crate::fsutil::blocking;
+use crate::intake::Intake;
 use crate::jobs::{Job, Jobs, State};
 use crate::library::{Library, Listing, Query, Video};
 use crate::media::{Kind, Tools};
@@ -283,10 +283,15 @@ impl App {
             return Reported::new(&device, None, None, String::new());
         };
         let probe = self.library.probe_of(path);
-        let key = probe.as_ref().and_then(|p| p.video()).and_then(crate::devices::key_of);
+        let key = probe
+            .as_ref()
+            .and_then(|p| p.video())
+            .and_then(crate::devices::key_of);
         let device = self.devices.report(id, user_agent, report, key).await;
         if probe.is_some() {
-            self.intake.convert_if_needed(path, Some(id.to_string())).await;
+            self.intake
+                .convert_if_needed(path, Some(id.to_string()))
+                .await;
         }
         let job = self.jobs.for_source(path).filter(|j| j.state.is_live());
         let message = if probe.is_none() {
@@ -306,7 +311,8 @@ impl App {
                 self.devices.target().names()
             )
         } else if key == Some("h264") {
-            "This TV can't play this video, and it is already in the simplest form pimedia makes.".into()
+            "This TV can't play this video, and it is already in the simplest form pimedia makes."
+                .into()
         } else {
             "This TV can't play this video.".into()
         };
@@ -422,7 +428,12 @@ pub struct Reported {
 }
 
 impl Reported {
-    fn new(device: &Device, marked: Option<&'static str>, job: Option<Job>, message: String) -> Self {
+    fn new(
+        device: &Device,
+        marked: Option<&'static str>,
+        job: Option<Job>,
+        message: String,
+    ) -> Self {
         Reported {
             device: device.number,
             name: device.name(),
@@ -471,8 +482,11 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
             .disk_reserve
             .unwrap_or_else(|| crate::upload::default_reserve(&root)),
     };
-    let (password, fixed_target, transcode) =
-        (config.upload_password.clone(), config.target, config.transcode);
+    let (password, fixed_target, transcode) = (
+        config.upload_password.clone(),
+        config.target,
+        config.transcode,
+    );
     let settings = {
         let (workers, transcode_workers, forced_encoder, delete_originals, on_job_done) = (
             config.workers,

@@ -103,7 +103,9 @@ impl Intake {
             };
             let why = match self.needed(&job.source, &probe) {
                 Some(Conversion::Transcode) => continue,
-                Some(Conversion::Remux) => "not needed any more: the TVs here now play its video, so a remux is enough",
+                Some(Conversion::Remux) => {
+                    "not needed any more: the TVs here now play its video, so a remux is enough"
+                }
                 None => "not needed any more: the TVs here now play it as it is",
             };
             self.jobs.drop_queued(job.id, why).await;

@@ -22,12 +22,36 @@ const fn codec(key: &'static str, label: &'static str, mime: &'static str) -> Co
 
 /// Every question, in the order the devices page shows the answers.
 pub const CODECS: &[Codec] = &[
-    codec("h264", "H.264 High 4.1", r#"video/mp4; codecs="avc1.640029""#),
-    codec("h264_51", "H.264 High 5.1", r#"video/mp4; codecs="avc1.640033""#),
-    codec("hevc", "HEVC Main", r#"video/mp4; codecs="hvc1.1.6.L120.90""#),
-    codec("hevc_hev1", "HEVC Main (hev1)", r#"video/mp4; codecs="hev1.1.6.L120.90""#),
-    codec("hevc10", "HEVC Main 10", r#"video/mp4; codecs="hvc1.2.4.L120.90""#),
-    codec("hevc10_hev1", "HEVC Main 10 (hev1)", r#"video/mp4; codecs="hev1.2.4.L120.90""#),
+    codec(
+        "h264",
+        "H.264 High 4.1",
+        r#"video/mp4; codecs="avc1.640029""#,
+    ),
+    codec(
+        "h264_51",
+        "H.264 High 5.1",
+        r#"video/mp4; codecs="avc1.640033""#,
+    ),
+    codec(
+        "hevc",
+        "HEVC Main",
+        r#"video/mp4; codecs="hvc1.1.6.L120.90""#,
+    ),
+    codec(
+        "hevc_hev1",
+        "HEVC Main (hev1)",
+        r#"video/mp4; codecs="hev1.1.6.L120.90""#,
+    ),
+    codec(
+        "hevc10",
+        "HEVC Main 10",
+        r#"video/mp4; codecs="hvc1.2.4.L120.90""#,
+    ),
+    codec(
+        "hevc10_hev1",
+        "HEVC Main 10 (hev1)",
+        r#"video/mp4; codecs="hev1.2.4.L120.90""#,
+    ),
     codec("vp9", "VP9", r#"video/webm; codecs="vp9""#),
     codec("av1", "AV1", r#"video/mp4; codecs="av01.0.08M.08""#),
     codec("aac", "AAC", r#"audio/mp4; codecs="mp4a.40.2""#),
@@ -79,7 +103,11 @@ pub fn target_of(
 
 /// The codec key of a video stream, for marking what failed on a player.
 pub fn key_of(v: &Stream) -> Option<&'static str> {
-    let ten_bit = v.format.pix_fmt.as_deref().is_some_and(|p| p.contains("10"));
+    let ten_bit = v
+        .format
+        .pix_fmt
+        .as_deref()
+        .is_some_and(|p| p.contains("10"));
     Some(match v.codec.as_str() {
         "h264" if v.format.level.is_some_and(|l| l > 41) => "h264_51",
         "h264" => "h264",

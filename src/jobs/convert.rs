@@ -51,13 +51,14 @@ async fn steps(jobs: &Arc<Jobs>, job: &Job, control: Arc<Control>) -> Result<Str
     let src = Source::locate(jobs, job).await?;
     let probe = probe(jobs, job, &src.path).await?;
     let settings = &jobs.settings;
-    let plan =
-        media::plan(&probe, &settings.target.borrow(), settings.transcode).map_err(|e| Ended::Failed {
+    let plan = media::plan(&probe, &settings.target.borrow(), settings.transcode).map_err(|e| {
+        Ended::Failed {
             reason: e.to_string(),
             transient: false,
             log: Vec::new(),
             needs_transcode: true,
-        })?;
+        }
+    })?;
     let duration = plan.output_duration(&probe);
     let mut encoder = match plan.conversion() {
         Conversion::Transcode => {

@@ -363,20 +363,20 @@ impl Jobs {
         Ok(self.get(id).unwrap_or(job))
     }
 
-    /// Drops a job that is still queued, saying why (the TVs changed and
-    /// no longer need it). A job that started meanwhile finishes.
+    /// Drops a job that is still queued (the TVs changed and no longer
+    /// need it): it leaves the list, so it never stands in the way of the
+    /// job the file needs now. One that started meanwhile finishes.
     pub async fn drop_queued(&self, id: u64, why: &str) {
-        let dropped = self.update(id, |j| {
-            let queued = j.state == State::Queued;
-            if queued {
-                j.state = State::Cancelled;
-                j.error = Some(why.to_string());
-                j.finished = Some(now());
-            }
-            queued.then(|| j.source.clone())
-        });
-        if let Some(Some(source)) = dropped {
-            tracing::info!("job {id} dropped ({source}): {why}");
+        let dropped = {
+            let mut s = self.saved.lock().unwrap();
+            let i = s
+                .jobs
+                .iter()
+                .position(|j| j.id == id && j.state == State::Queued);
+            i.map(|i| s.jobs.remove(i))
+        };
+        if let Some(job) = dropped {
+            tracing::info!("job {id} dropped ({}): {why}", job.source);
             self.save().await;
         }
     }

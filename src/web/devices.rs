@@ -138,8 +138,15 @@ pub async fn report(
     app: Arc<App>,
     caller: Caller,
     user_agent: Option<String>,
-    body: Report,
+    body: bytes::Bytes,
 ) -> Reply_ {
+    let body: Report = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            let e = Error::BadRequest(format!("The report is not the JSON pages send: {e}."));
+            return Ok(super::json_error(&e));
+        }
+    };
     let (id, new) = match caller.viewer {
         Some(id) => (id, false),
         None => (

@@ -262,12 +262,23 @@ fn devices_routes(app: Arc<App>) -> impl Routes {
         .and(caller())
         .and(warp::header::optional::<String>("user-agent"))
         .and(small_body())
-        .and(warp::body::json())
+        .and(warp::body::bytes())
         .and_then(devices::report);
+    // JSON, a form, or nothing at all (a bare "forget").
     let change_body = || {
+        let nothing = warp::header::optional::<String>("content-type").and_then(
+            |kind: Option<String>| async move {
+                match kind {
+                    None => Ok(devices::ChangeBody::default()),
+                    Some(_) => Err(warp::reject::custom(Error::BadRequest(
+                        "The change must be JSON or a form with name and convert.".into(),
+                    ))),
+                }
+            },
+        );
         small_body()
             .and(warp::body::json().or(warp::body::form()).unify())
-            .or(warp::any().map(devices::ChangeBody::default))
+            .or(nothing)
             .unify()
     };
     let change = warp::path!("api" / "devices" / u64)
