@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use warp::http::{header, Response, StatusCode};
 use warp::Reply;
 
-use super::upload::VIEWER_COOKIE;
+use super::upload::viewer_cookie;
 use super::{Caller, ASSET_VERSION};
 use crate::devices::{Change, Device, Report, CODECS};
 use crate::error::Error;
@@ -158,11 +158,8 @@ pub async fn report(
         .report_device(&id, user_agent.as_deref().unwrap_or(""), &body)
         .await;
     let mut resp = warp::reply::json(&reported).into_response();
-    if new {
-        let cookie = format!("{VIEWER_COOKIE}={id}; Path=/; Max-Age=31536000; SameSite=Lax");
-        if let Ok(v) = header::HeaderValue::from_str(&cookie) {
-            resp.headers_mut().append(header::SET_COOKIE, v);
-        }
+    if let Some(cookie) = viewer_cookie(&id).filter(|_| new) {
+        resp.headers_mut().append(header::SET_COOKIE, cookie);
     }
     Ok(resp)
 }

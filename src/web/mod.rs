@@ -70,17 +70,36 @@ where
 pub fn routes(
     app: Arc<App>,
 ) -> impl Filter<Extract = (impl Reply,), Error = Infallible> + Clone + Send + Sync + 'static {
-    browsing(app.clone())
+    let all = browsing(app.clone())
         .or(files(app.clone()))
         .or(uploads(app.clone()))
         .or(conversions(app.clone()))
         .or(devices_routes(app.clone()))
-        .or(playback(app))
+        .or(playback(app));
+    caller()
+        .and(all)
+        .map(with_viewer_id)
         .recover(recover)
         .with(warp::reply::with::header(
             "x-content-type-options",
             "nosniff",
         ))
+}
+
+/// Every page gives a browser without one its id (a random cookie, kept a
+/// year): its reports, its player's failures and its "ready to play"
+/// notices are all its own, even when its first page sends them at once.
+fn with_viewer_id(caller: Caller, reply: impl Reply) -> warp::reply::Response {
+    let mut resp = reply.into_response();
+    let is_page = header_str(resp.headers(), warp::http::header::CONTENT_TYPE)
+        .is_some_and(|t| t.starts_with("text/html"));
+    if caller.viewer.is_none() && is_page {
+        if let Some(cookie) = upload::new_viewer_cookie() {
+            resp.headers_mut()
+                .append(warp::http::header::SET_COOKIE, cookie);
+        }
+    }
+    resp
 }
 
 fn with_app(

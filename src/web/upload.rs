@@ -53,22 +53,23 @@ fn page(
 
 pub const VIEWER_COOKIE: &str = "pimedia_viewer";
 
-/// The upload page gives each browser an id, so the conversions it starts
-/// can tell it (and only it) when they are ready to play.
+/// A new browser id as a `Set-Cookie` value (see `with_viewer_id`).
+pub fn new_viewer_cookie() -> Option<header::HeaderValue> {
+    viewer_cookie(&crate::upload::random_id().ok()?)
+}
+
+pub fn viewer_cookie(id: &str) -> Option<header::HeaderValue> {
+    let cookie = format!("{VIEWER_COOKIE}={id}; Path=/; Max-Age=31536000; SameSite=Lax");
+    header::HeaderValue::from_str(&cookie).ok()
+}
+
+/// The upload page; the browser's id (for its "ready to play" notices)
+/// comes with every page.
 pub async fn get_page(
     app: Arc<App>,
     caller: Caller,
 ) -> Result<warp::reply::Response, warp::Rejection> {
-    let mut resp = page(&app, &caller, StatusCode::OK, None);
-    if caller.viewer.is_none() {
-        if let Ok(id) = crate::upload::random_id() {
-            let cookie = format!("{VIEWER_COOKIE}={id}; Path=/; Max-Age=31536000; SameSite=Lax");
-            if let Ok(v) = header::HeaderValue::from_str(&cookie) {
-                resp.headers_mut().append(header::SET_COOKIE, v);
-            }
-        }
-    }
-    Ok(resp)
+    Ok(page(&app, &caller, StatusCode::OK, None))
 }
 
 /// An error as the caller wants it: JSON for scripts, the page for people.
