@@ -108,6 +108,7 @@
       a.className = 'button';
       a.textContent = label;
       cannot.appendChild(a);
+      a.focus();
     }
     cannot.hidden = false;
   }

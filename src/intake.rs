@@ -6,9 +6,9 @@
 //! version of it exists yet. This is the one place that rule lives.
 //!
 //! When the household's target changes (a TV reported, failed, or was
-//! unticked), the whole library is judged again: queued transcodes no
-//! longer needed are dropped, and what the TVs can no longer play gets a
-//! job. Versions already made stay.
+//! unticked), the whole library is judged again: queued jobs no longer
+//! needed as they are are dropped, and what the TVs can no longer play
+//! gets a job. Versions already made stay.
 
 use std::sync::Arc;
 
@@ -76,7 +76,7 @@ impl Intake {
                         return;
                     }
                     target.mark_unchanged();
-                    self.drop_unneeded_transcodes().await;
+                    self.drop_unneeded().await;
                     self.judge_all().await;
                 }
             }
@@ -89,22 +89,27 @@ impl Intake {
         }
     }
 
-    /// Queued transcodes the TVs no longer need (they now play the source,
-    /// or a remux is enough) are dropped; running ones finish.
-    async fn drop_unneeded_transcodes(&self) {
+    /// Queued jobs the TVs no longer need as they are (a transcode where
+    /// they now play the video, so a remux or nothing is enough; a remux
+    /// where the video must now be encoded) are dropped, to be replaced
+    /// by what is needed now. Running ones finish.
+    async fn drop_unneeded(&self) {
         let queued = self
             .jobs
             .list()
             .into_iter()
-            .filter(|j| j.state == State::Queued && j.kind == Conversion::Transcode);
+            .filter(|j| j.state == State::Queued);
         for job in queued {
             let Some(probe) = self.library.probe_of(&job.source) else {
                 continue;
             };
             let why = match self.needed(&job.source, &probe) {
-                Some(Conversion::Transcode) => continue,
+                Some(kind) if kind == job.kind => continue,
                 Some(Conversion::Remux) => {
                     "not needed any more: the TVs here now play its video, so a remux is enough"
+                }
+                Some(Conversion::Transcode) => {
+                    "the TVs here no longer play its video, so it is transcoded instead"
                 }
                 None => "not needed any more: the TVs here now play it as it is",
             };
