@@ -163,7 +163,7 @@ test('HEVC stays HEVC for an HEVC TV; an H.264 TV gets a version that plays; unt
     // Untick the bedroom TV on /devices (a form, no script needed): the
     // queued transcode is dropped and a remux keeps the HEVC.
     await lg.page.goto(base + '/devices');
-    const item = lg.page.locator('.device', { hasText: 'Samsung Tizen TV' });
+    const item = lg.page.locator('.device:has(input[name=name][value="Samsung Tizen TV"])');
     await item.locator('input[name=convert]').uncheck();
     await item.locator('button', { hasText: 'Save' }).click();
     await lg.page.waitForURL(/\/devices$/);
@@ -173,8 +173,14 @@ test('HEVC stays HEVC for an HEVC TV; an H.264 TV gets a version that plays; unt
       return j.length === 1 && j[0].kind === 'remux' && j[0].state === 'done';
     }, 30);
     assert.equal(probe(path.join(media, 'beach.mp4')).codec_tag_string, 'hvc1');
-    assert.equal(await lg.page.isChecked('.device:has-text("Samsung Tizen TV") input[name=convert]'), false);
+    assert.equal(await item.locator('input[name=convert]').isChecked(), false);
     await lg.page.screenshot({ path: path.join(SHOTS, 'devices.png'), fullPage: true });
+    // The remote reaches everything along the row: the box, Save, Forget.
+    await item.locator('input[name=convert]').focus();
+    await lg.page.keyboard.press('ArrowRight');
+    assert.equal(await lg.page.evaluate(() => document.activeElement.textContent), 'Save');
+    await lg.page.keyboard.press('ArrowRight');
+    assert.equal(await lg.page.evaluate(() => document.activeElement.textContent), 'Forget');
     assert.deepEqual([...lg.errors, ...samsung.errors], []);
     await lg.context.close();
     await samsung.context.close();
