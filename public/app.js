@@ -3,7 +3,8 @@
 (function () {
   'use strict';
   var KEYS = { 37: 'left', 38: 'up', 39: 'right', 40: 'down' };
-  var BACK_KEYS = { 461: true, 10009: true, 8: true };
+  /* Back on webOS (461) and Tizen (10009), Esc, and Backspace outside text. */
+  var BACK_KEYS = { 461: true, 10009: true, 27: true, 8: true };
   var SELECTOR = 'a[href], button, input, select, textarea, video, [tabindex]';
 
   function visible(el) {
@@ -100,15 +101,22 @@
       (el.tagName === 'INPUT' && /^(text|search|password|number)$/.test(el.type)));
   }
 
+  /* Leaves the page the way its Back link does (the player saves its
+     position first: see window.pimedia.beforeLeave). */
+  function goBack() {
+    if (window.pimedia && window.pimedia.beforeLeave) { window.pimedia.beforeLeave(); }
+    var back = document.getElementById('back');
+    if (back) { window.location.href = back.href; } else { window.history.back(); }
+  }
+
   document.addEventListener('keydown', function (e) {
     var el = document.activeElement;
     var dir = KEYS[e.keyCode];
-    if (BACK_KEYS[e.keyCode] && !isTextField(el)) {
-      if (e.keyCode !== 8 || !isTextField(el)) {
-        var back = document.getElementById('back');
-        if (back) { window.location.href = back.href; } else { window.history.back(); }
-        e.preventDefault();
-      }
+    if (BACK_KEYS[e.keyCode]) {
+      /* Backspace and Esc belong to a text field; the remote's Back never does. */
+      if ((e.keyCode === 8 || e.keyCode === 27) && isTextField(el)) { return; }
+      goBack();
+      e.preventDefault();
       return;
     }
     if (!dir || e.altKey || e.ctrlKey || e.metaKey) { return; }

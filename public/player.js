@@ -32,13 +32,20 @@
     xhr.setRequestHeader('Content-Type', 'application/json');
     xhr.send(body());
   }
+  /* Leaving: a beacon, or where there is none (webOS 3, Chromium 38) a
+     synchronous request, which an asynchronous one would not outlive. */
   function saveOnLeave() {
     if (!positionUrl || !(video.currentTime > 0)) { return; }
     if (navigator.sendBeacon) {
       navigator.sendBeacon(positionUrl, body());
-    } else {
-      save();
+      return;
     }
+    try {
+      var xhr = new XMLHttpRequest();
+      xhr.open('PUT', positionUrl, false);
+      xhr.setRequestHeader('Content-Type', 'application/json');
+      xhr.send(body());
+    } catch (e) { /* newer browsers refuse it while unloading: they have beacons */ }
   }
   video.addEventListener('timeupdate', function () {
     if (new Date().getTime() - lastSaved >= 10000) { save(); }
@@ -47,6 +54,10 @@
   video.addEventListener('ended', save);
   window.addEventListener('pagehide', saveOnLeave);
   window.addEventListener('beforeunload', saveOnLeave);
+  /* The Back button and the remote's Back save before the page goes. */
+  if (window.pimedia) { window.pimedia.beforeLeave = saveOnLeave; }
+  var backLink = document.getElementById('back');
+  if (backLink) { backLink.addEventListener('click', saveOnLeave); }
 
   /* Resume where it was left, with a way back to the beginning. */
   if (resume > 5) {
@@ -157,6 +168,27 @@
   }, true);
   video.addEventListener('loadedmetadata', function () {
     if (video.hasAttribute('data-has-video') && !video.videoWidth) { cannotPlay(); }
+  });
+
+  /* The remote's media keys, wherever the focus is. */
+  var MEDIA_KEYS = { 415: 'play', 19: 'pause', 179: 'toggle', 413: 'stop', 417: 'forward', 412: 'rewind' };
+  document.addEventListener('keydown', function (e) {
+    var what = MEDIA_KEYS[e.keyCode];
+    if (!what) { return; }
+    if (what === 'play' || (what === 'toggle' && video.paused)) {
+      video.play();
+    } else if (what === 'pause' || what === 'toggle') {
+      video.pause();
+    } else if (what === 'stop') {
+      /* Stop ends watching: saved where it was, back to the list. */
+      video.pause();
+      saveOnLeave();
+      if (backLink) { window.location.href = backLink.href; }
+    } else {
+      var to = video.currentTime + (what === 'forward' ? 30 : -10);
+      video.currentTime = Math.max(0, Math.min(to, video.duration || to));
+    }
+    e.preventDefault();
   });
 
   video.setAttribute('tabindex', '0');

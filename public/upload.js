@@ -195,15 +195,47 @@
     locate();
   }
 
+  /* The screen stays on while uploading, or the phone sleeps and the
+     browser stops the page. Wake Lock exists only on HTTPS or localhost;
+     elsewhere (http://192.168.1.20/, http://raspberrypi.local/) a muted,
+     looping, inline video started by the tap keeps phone screens on. */
+  var awakeVideo = null;
+  var keepOpen = document.getElementById('keep-open');
   function keepAwake(on) {
-    try {
-      if (on && navigator.wakeLock && !wakeLock) {
-        navigator.wakeLock.request('screen').then(function (l) { wakeLock = l; }, function () {});
-      } else if (!on && wakeLock) {
-        wakeLock.release();
-        wakeLock = null;
+    if (navigator.wakeLock) {
+      try {
+        if (on && !wakeLock) {
+          navigator.wakeLock.request('screen').then(function (l) { wakeLock = l; }, function () {});
+        } else if (!on && wakeLock) {
+          wakeLock.release();
+          wakeLock = null;
+        }
+      } catch (e) { /* refused: the uploads go on regardless */ }
+      return;
+    }
+    if (on && !awakeVideo) {
+      awakeVideo = document.createElement('video');
+      awakeVideo.id = 'keep-awake';
+      awakeVideo.className = 'keep-awake';
+      awakeVideo.muted = true;
+      awakeVideo.loop = true;
+      awakeVideo.setAttribute('muted', '');
+      awakeVideo.setAttribute('loop', '');
+      awakeVideo.setAttribute('playsinline', '');
+      awakeVideo.setAttribute('webkit-playsinline', '');
+      awakeVideo.setAttribute('tabindex', '-1');
+      awakeVideo.src = '/static/awake.mp4';
+      document.body.appendChild(awakeVideo);
+    }
+    if (awakeVideo) {
+      if (on) {
+        var p = awakeVideo.play();
+        if (p && p.then) { p.then(null, function () {}); }
+      } else {
+        awakeVideo.pause();
       }
-    } catch (e) { /* not supported: fine */ }
+    }
+    if (keepOpen) { keepOpen.hidden = !on; }
   }
 
   form.addEventListener('submit', function (e) {

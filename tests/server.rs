@@ -95,3 +95,35 @@ fn a_half_sent_header_is_disconnected() {
     // The server stays healthy for everyone else.
     assert_eq!(s.get("/healthz").status(), 200);
 }
+
+#[test]
+fn pages_and_json_are_revalidated_while_assets_are_cached() {
+    let s = Server::start(&[]);
+    for path in ["/", "/upload", "/jobs", "/devices", "/api/videos", "/api/jobs", "/healthz"] {
+        let r = s.get(path);
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(r.headers()["cache-control"], "no-cache", "{path}");
+    }
+    let css = s.get("/static/app.css");
+    assert_eq!(css.headers()["cache-control"], "public, max-age=86400");
+}
+
+#[test]
+fn icons_for_old_tvs_and_home_screens() {
+    let s = Server::start(&[]);
+    let (_, page) = s.text("/");
+    assert!(page.contains(r#"rel="icon" href="/static/icon.png"#), "{page}");
+    assert!(page.contains(r#"rel="apple-touch-icon" href="/static/apple-touch-icon.png"#));
+    for path in [
+        "/static/icon.png",
+        "/static/apple-touch-icon.png",
+        "/favicon.ico",
+        "/apple-touch-icon.png",
+    ] {
+        let r = s.get(path);
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(r.headers()["content-type"], "image/png", "{path}");
+        let bytes = r.bytes().unwrap();
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{path}");
+    }
+}

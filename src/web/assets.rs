@@ -28,6 +28,11 @@ const ASSETS: &[Asset] = &[
     asset!("upload.js", "application/javascript; charset=utf-8"),
     asset!("jobs.js", "application/javascript; charset=utf-8"),
     asset!("icon.svg", "image/svg+xml"),
+    asset!("icon.png", "image/png"),
+    asset!("apple-touch-icon.png", "image/png"),
+    // A second of black, played muted in a loop to keep a phone's screen on
+    // where there is no Wake Lock (pages not served over HTTPS).
+    asset!("awake.mp4", "video/mp4"),
 ];
 
 /// Pages link assets as `/static/name?v=<version>`, so a release changes
@@ -36,9 +41,23 @@ pub async fn serve(
     tail: warp::path::Tail,
     headers: HeaderMap,
 ) -> Result<warp::reply::Response, Rejection> {
+    serve_named(tail.as_str(), &headers)
+}
+
+/// The icons browsers ask for at the root without being told (old TV
+/// browsers: `/favicon.ico`; iOS: `/apple-touch-icon.png`).
+pub async fn root_icon(
+    name: &'static str,
+    headers: HeaderMap,
+) -> Result<warp::reply::Response, Rejection> {
+    let asset = if name == "favicon.ico" { "icon.png" } else { name };
+    serve_named(asset, &headers)
+}
+
+fn serve_named(name: &str, headers: &HeaderMap) -> Result<warp::reply::Response, Rejection> {
     let asset = ASSETS
         .iter()
-        .find(|a| a.name == tail.as_str())
+        .find(|a| a.name == name)
         .ok_or(Error::NotFound)?;
     let etag = format!("\"{}-{}\"", env!("CARGO_PKG_VERSION"), asset.bytes.len());
     let builder = Response::builder()

@@ -78,7 +78,7 @@ pub fn routes(
         .or(playback(app));
     caller()
         .and(all)
-        .map(with_viewer_id)
+        .map(finish)
         .recover(recover)
         .with(warp::reply::with::header(
             "x-content-type-options",
@@ -86,13 +86,25 @@ pub fn routes(
         ))
 }
 
-/// Every page gives a browser without one its id (a random cookie, kept a
-/// year): its reports, its player's failures and its "ready to play"
-/// notices are all its own, even when its first page sends them at once.
-fn with_viewer_id(caller: Caller, reply: impl Reply) -> warp::reply::Response {
+/// What every answer gets. Pages and JSON are asked for again each time
+/// (`Cache-Control: no-cache`; posters, videos and `/static/` say their
+/// own). Every page gives a browser without one its id (a random cookie,
+/// kept a year): its reports, its player's failures and its "ready to
+/// play" notices are all its own, even when its first page sends them at
+/// once.
+fn finish(caller: Caller, reply: impl Reply) -> warp::reply::Response {
+    use warp::http::header::{CACHE_CONTROL, CONTENT_TYPE};
     let mut resp = reply.into_response();
-    let is_page = header_str(resp.headers(), warp::http::header::CONTENT_TYPE)
-        .is_some_and(|t| t.starts_with("text/html"));
+    let kind = header_str(resp.headers(), CONTENT_TYPE).unwrap_or("");
+    let is_page = kind.starts_with("text/html");
+    if (is_page || kind.starts_with("application/json"))
+        && !resp.headers().contains_key(CACHE_CONTROL)
+    {
+        resp.headers_mut().insert(
+            CACHE_CONTROL,
+            warp::http::HeaderValue::from_static("no-cache"),
+        );
+    }
     if caller.viewer.is_none() && is_page {
         if let Some(cookie) = upload::new_viewer_cookie() {
             resp.headers_mut()
@@ -181,7 +193,17 @@ fn files(app: Arc<App>) -> impl Routes {
         .and(get_or_head())
         .and(warp::header::headers_cloned())
         .and_then(assets::serve);
-    videos.or(thumbs).or(statics)
+    let icon_names = warp::path!("favicon.ico")
+        .map(|| "favicon.ico")
+        .or(warp::path!("apple-touch-icon.png").map(|| "apple-touch-icon.png"))
+        .unify()
+        .or(warp::path!("apple-touch-icon-precomposed.png").map(|| "apple-touch-icon.png"))
+        .unify();
+    let icons = icon_names
+        .and(get_or_head())
+        .and(warp::header::headers_cloned())
+        .and_then(assets::root_icon);
+    videos.or(thumbs).or(statics).or(icons)
 }
 
 /// The upload page, form uploads, the password, and tus.
