@@ -7,8 +7,16 @@
   var BACK_KEYS = { 461: true, 10009: true, 27: true, 8: true };
   var SELECTOR = 'a[href], button, input, select, textarea, video, [tabindex]';
 
+  /* Parts for the phone (managing files) are never in the remote's path. */
+  function forRemote(el) {
+    for (var p = el; p && p.getAttribute; p = p.parentNode) {
+      if (p.hasAttribute('data-no-remote')) { return false; }
+    }
+    return true;
+  }
+
   function visible(el) {
-    if (el.disabled || el.getAttribute('tabindex') === '-1' || el.type === 'hidden') {
+    if (el.disabled || el.getAttribute('tabindex') === '-1' || el.type === 'hidden' || !forRemote(el)) {
       return false;
     }
     var r = el.getBoundingClientRect();

@@ -30,8 +30,9 @@ pub struct App {
     tus: Tus,
     auth: Auth,
     jobs: Arc<Jobs>,
-    positions: crate::positions::Positions,
+    positions: Arc<crate::positions::Positions>,
     devices: Arc<Devices>,
+    manage: crate::manage::Manage,
     intake: Arc<Intake>,
 }
 
@@ -242,6 +243,50 @@ impl App {
                 self.tools.ffmpeg_unavailable()
             ))
         })
+    }
+
+    // Tidying the library.
+
+    /// Folder and name of the file a video's entry began as, without its
+    /// extension: what a rename starts from.
+    pub fn rename_base(&self, rel: &str) -> String {
+        let first = self
+            .library
+            .group_of(rel)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| rel.to_string());
+        match first.rsplit_once('.') {
+            Some((stem, _)) if !stem.is_empty() && !stem.ends_with('/') => stem.to_string(),
+            _ => first,
+        }
+    }
+
+    /// Moves a video, with everything made of it, to the trash.
+    pub async fn delete_video(&self, path: &str) -> Result<crate::manage::Entry> {
+        self.manage.delete(path).await
+    }
+
+    /// Renames or moves a video (with its companions) or a folder; the new path.
+    pub async fn rename(&self, path: &str, to: &str) -> Result<String> {
+        self.manage.rename(path, to).await
+    }
+
+    pub async fn new_folder(&self, path: &str) -> Result<String> {
+        self.manage.new_folder(path).await
+    }
+
+    pub async fn trash(&self) -> Vec<crate::manage::Entry> {
+        self.manage.trash().await
+    }
+
+    /// Brings a video back from the trash; its path.
+    pub async fn restore(&self, id: &str) -> Result<String> {
+        self.manage.restore(id).await
+    }
+
+    pub async fn empty_trash(&self) -> Result<usize> {
+        self.manage.empty_trash().await
     }
 
     // Devices and what they play.
@@ -464,6 +509,8 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         std::fs::create_dir_all(&media)?;
         std::fs::create_dir_all(&state)?;
         let (root, state_dir) = (media.canonicalize()?, state.canonicalize()?);
+        // A rename pimedia did not finish is undone before anything is read.
+        crate::manage::Journal::new(&state_dir).roll_back();
         Ok((root, state_dir, Tools::locate(ffmpeg, ffprobe)))
     })
     .await
@@ -522,7 +569,7 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
             let tus = Tus::load(&state_dir, &root, uploads.clone())?;
             sweep_leftovers(leftovers, &tus);
             let auth = Auth::new(&state_dir, password)?;
-            let positions = crate::positions::Positions::load(&state_dir);
+            let positions = Arc::new(crate::positions::Positions::load(&state_dir));
             Ok((jobs, intake, devices, uploads, tus, auth, positions))
         })
         .await
@@ -533,7 +580,15 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         throttled: config.throttled_file.clone(),
         every: Duration::from_secs(1),
     };
+    let manage = crate::manage::Manage::new(
+        library.root().to_path_buf(),
+        &state_dir,
+        library.clone(),
+        jobs.clone(),
+        positions.clone(),
+    );
     let app = Arc::new(App {
+        manage,
         uploads,
         auth,
         tus,
@@ -575,8 +630,9 @@ fn sweep_leftovers(leftovers: Vec<PathBuf>, tus: &Tus) {
     }
 }
 
-/// Housekeeping: abandoned resumable uploads expire, and devices that
-/// have not opened the player for 90 days stop counting.
+/// Housekeeping: abandoned resumable uploads expire, devices that have
+/// not opened the player for 90 days stop counting, and the trash lets go
+/// of what it has held for 30 days.
 async fn hourly(app: Arc<App>, stop: CancellationToken) {
     loop {
         tokio::select! {
@@ -584,6 +640,7 @@ async fn hourly(app: Arc<App>, stop: CancellationToken) {
             _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
         }
         app.devices.refresh();
+        app.manage.expire_trash().await;
         let app = app.clone();
         let _ = tokio::task::spawn_blocking(move || app.tus.expire()).await;
     }

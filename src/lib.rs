@@ -11,6 +11,7 @@ pub mod fsutil;
 pub mod intake;
 pub mod jobs;
 pub mod library;
+pub mod manage;
 pub mod media;
 pub mod paths;
 pub mod positions;

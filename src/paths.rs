@@ -86,6 +86,20 @@ pub fn encode_url_path(rel: &str) -> String {
         .join("/")
 }
 
+/// Where `path` is after `moves` (each a file, or a folder ending in `/`).
+pub fn renamed(path: &str, moves: &[(String, String)]) -> Option<String> {
+    moves.iter().find_map(|(from, to)| {
+        if path == from {
+            Some(to.clone())
+        } else if from.ends_with('/') {
+            path.strip_prefix(from.as_str())
+                .map(|rest| format!("{to}{rest}"))
+        } else {
+            None
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

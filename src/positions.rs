@@ -61,6 +61,55 @@ impl Positions {
             updated: crate::fsutil::now(),
         };
         self.map.lock().unwrap().insert(path.to_string(), p);
+        self.save().await;
+        p
+    }
+
+    /// Positions of renamed files follow them (`from` -> `to`, each a file
+    /// or a folder's prefix ending in `/`), and are saved.
+    pub async fn moved(&self, moves: &[(String, String)]) {
+        {
+            let mut map = self.map.lock().unwrap();
+            let keys: Vec<String> = map.keys().cloned().collect();
+            for key in keys {
+                if let Some(to) = crate::paths::renamed(&key, moves) {
+                    let p = map.remove(&key).expect("listed");
+                    map.insert(to, p);
+                }
+            }
+        }
+        self.save().await;
+    }
+
+    /// The positions of these files, as they are now.
+    pub fn snapshot(&self, paths: &[String]) -> Vec<(String, Position)> {
+        let map = self.map.lock().unwrap();
+        paths
+            .iter()
+            .filter_map(|p| Some((p.clone(), *map.get(p)?)))
+            .collect()
+    }
+
+    /// Takes the positions of these files out (they go to the trash).
+    pub async fn take(&self, paths: &[String]) -> Vec<(String, Position)> {
+        let taken = {
+            let mut map = self.map.lock().unwrap();
+            paths
+                .iter()
+                .filter_map(|p| map.remove(p).map(|pos| (p.clone(), pos)))
+                .collect()
+        };
+        self.save().await;
+        taken
+    }
+
+    /// Puts positions back (restored from the trash).
+    pub async fn put_back(&self, positions: Vec<(String, Position)>) {
+        self.map.lock().unwrap().extend(positions);
+        self.save().await;
+    }
+
+    async fn save(&self) {
         let _order = self.save_lock.lock().await;
         let bytes = serde_json::to_vec(&*self.map.lock().unwrap()).unwrap_or_default();
         let file = self.file.clone();
@@ -70,6 +119,5 @@ impl Positions {
             }
         })
         .await;
-        p
     }
 }

@@ -99,7 +99,15 @@ fn a_half_sent_header_is_disconnected() {
 #[test]
 fn pages_and_json_are_revalidated_while_assets_are_cached() {
     let s = Server::start(&[]);
-    for path in ["/", "/upload", "/jobs", "/devices", "/api/videos", "/api/jobs", "/healthz"] {
+    for path in [
+        "/",
+        "/upload",
+        "/jobs",
+        "/devices",
+        "/api/videos",
+        "/api/jobs",
+        "/healthz",
+    ] {
         let r = s.get(path);
         assert_eq!(r.status(), 200, "{path}");
         assert_eq!(r.headers()["cache-control"], "no-cache", "{path}");
@@ -112,7 +120,10 @@ fn pages_and_json_are_revalidated_while_assets_are_cached() {
 fn icons_for_old_tvs_and_home_screens() {
     let s = Server::start(&[]);
     let (_, page) = s.text("/");
-    assert!(page.contains(r#"rel="icon" href="/static/icon.png"#), "{page}");
+    assert!(
+        page.contains(r#"rel="icon" href="/static/icon.png"#),
+        "{page}"
+    );
     assert!(page.contains(r#"rel="apple-touch-icon" href="/static/apple-touch-icon.png"#));
     for path in [
         "/static/icon.png",

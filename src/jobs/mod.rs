@@ -381,6 +381,84 @@ impl Jobs {
         }
     }
 
+    /// Whether any of these files is being converted right now.
+    pub fn running_for(&self, paths: &[String]) -> bool {
+        let s = self.saved.lock().unwrap();
+        s.jobs.iter().any(|j| {
+            j.state == State::Running
+                && (paths.contains(&j.source)
+                    || j.output.as_ref().is_some_and(|o| paths.contains(o)))
+        })
+    }
+
+    /// Renamed files keep their jobs (`from` -> `to`, each a file or a
+    /// folder ending in `/`).
+    pub async fn moved(&self, moves: &[(String, String)]) {
+        {
+            let mut s = self.saved.lock().unwrap();
+            for j in s.jobs.iter_mut() {
+                if let Some(to) = crate::paths::renamed(&j.source, moves) {
+                    j.source = to;
+                }
+                if let Some(to) = j
+                    .output
+                    .as_deref()
+                    .and_then(|o| crate::paths::renamed(o, moves))
+                {
+                    j.output = Some(to);
+                }
+            }
+        }
+        self.save().await;
+    }
+
+    /// The jobs of these files, as they are now.
+    pub fn snapshot_for(&self, paths: &[String]) -> Vec<Job> {
+        let s = self.saved.lock().unwrap();
+        s.jobs
+            .iter()
+            .filter(|j| {
+                paths.contains(&j.source) || j.output.as_ref().is_some_and(|o| paths.contains(o))
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Takes out the jobs of these files (they go to the trash; none runs).
+    pub async fn take_for(&self, paths: &[String]) -> Vec<Job> {
+        let taken = {
+            let mut s = self.saved.lock().unwrap();
+            let (taken, kept) = std::mem::take(&mut s.jobs)
+                .into_iter()
+                .partition(|j: &Job| {
+                    paths.contains(&j.source)
+                        || j.output.as_ref().is_some_and(|o| paths.contains(o))
+                });
+            s.jobs = kept;
+            taken
+        };
+        self.save().await;
+        taken
+    }
+
+    /// Puts jobs back (their files came back from the trash).
+    pub async fn put_back(&self, jobs: Vec<Job>) {
+        let lanes: Vec<Conversion> = jobs
+            .iter()
+            .filter(|j| j.state == State::Queued)
+            .map(|j| j.kind)
+            .collect();
+        {
+            let mut s = self.saved.lock().unwrap();
+            s.jobs.extend(jobs);
+            s.jobs.sort_by_key(|j| j.id);
+        }
+        self.save().await;
+        for lane in lanes {
+            self.wake(lane);
+        }
+    }
+
     /// Queues a failed or cancelled job again, with fresh attempts.
     pub async fn retry(&self, id: u64) -> Result<Job> {
         let job = self

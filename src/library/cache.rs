@@ -70,6 +70,13 @@ impl MetaCache {
             .filter(|c| c.size == size && c.modified == modified && c.version == VERSION)
     }
 
+    /// Takes a file's entry out (it is being renamed).
+    pub fn take(&mut self, path: &str) -> Option<Cached> {
+        let c = self.entries.remove(path);
+        self.dirty |= c.is_some();
+        c
+    }
+
     pub fn remove(&mut self, path: &str) {
         if self.entries.remove(path).is_some() {
             self.dirty = true;

@@ -5,6 +5,7 @@
 mod cache;
 mod indexer;
 mod listing;
+mod moves;
 mod open;
 mod scan;
 

@@ -50,7 +50,11 @@ pub async fn root_icon(
     name: &'static str,
     headers: HeaderMap,
 ) -> Result<warp::reply::Response, Rejection> {
-    let asset = if name == "favicon.ico" { "icon.png" } else { name };
+    let asset = if name == "favicon.ico" {
+        "icon.png"
+    } else {
+        name
+    };
     serve_named(asset, &headers)
 }
 

@@ -72,7 +72,7 @@ fn view(d: &Device, at: u64) -> DeviceView {
 }
 
 /// "just now", "5 minutes ago", "3 days ago".
-fn ago(secs: u64) -> String {
+pub fn ago(secs: u64) -> String {
     let (n, unit) = match secs {
         0..60 => return "just now".into(),
         60..3600 => (secs / 60, "minute"),

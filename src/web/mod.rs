@@ -8,6 +8,7 @@ mod files;
 mod format;
 mod jobs;
 mod listen;
+mod manage;
 mod notice;
 pub mod pages;
 mod positions;
@@ -75,6 +76,7 @@ pub fn routes(
         .or(uploads(app.clone()))
         .or(conversions(app.clone()))
         .or(devices_routes(app.clone()))
+        .or(manage_routes(app.clone()))
         .or(playback(app));
     caller()
         .and(all)
@@ -280,6 +282,60 @@ fn conversions(app: Arc<App>) -> impl Routes {
     page.or(api).or(action)
 }
 
+/// A small body as JSON or as a form, or none at all (a bare button):
+/// anything else is refused with a sentence.
+fn fields<T>() -> impl Filter<Extract = (T,), Error = Rejection> + Clone + Send + Sync + 'static
+where
+    T: serde::de::DeserializeOwned + Default + Send + 'static,
+{
+    let nothing = warp::header::optional::<String>("content-type").and_then(
+        |kind: Option<String>| async move {
+            match kind {
+                None => Ok(T::default()),
+                Some(_) => Err(warp::reject::custom(Error::BadRequest(
+                    "The request must be JSON or a form.".into(),
+                ))),
+            }
+        },
+    );
+    warp::body::content_length_limit(16 * 1024)
+        .and(warp::body::json().or(warp::body::form()).unify())
+        .or(nothing)
+        .unify()
+}
+
+/// Delete, rename and move, new folders, the trash.
+fn manage_routes(app: Arc<App>) -> impl Routes {
+    let video = warp::path!("api" / "videos" / ..)
+        .and(warp::path::tail())
+        .and(warp::post())
+        .and(with_app(app.clone()))
+        .and(caller())
+        .and(fields::<manage::Fields>())
+        .and_then(manage::video_action);
+    let folder = warp::path!("api" / "folders")
+        .and(warp::post())
+        .and(with_app(app.clone()))
+        .and(caller())
+        .and(fields::<manage::Fields>())
+        .and_then(manage::new_folder);
+    let page = warp::path!("trash")
+        .and(warp::get())
+        .and(with_app(app.clone()))
+        .and(caller())
+        .and_then(manage::page);
+    let restore = warp::path!("api" / "trash" / String / "restore").map(Some);
+    let empty = warp::path!("api" / "trash" / "empty").map(|| None);
+    let trash = restore
+        .or(empty)
+        .unify()
+        .and(warp::post())
+        .and(with_app(app))
+        .and(caller())
+        .and_then(manage::trash_action);
+    video.or(folder).or(page).or(trash)
+}
+
 /// The devices page and API, and the reports pages send.
 fn devices_routes(app: Arc<App>) -> impl Routes {
     let small_body = || warp::body::content_length_limit(16 * 1024);
@@ -305,23 +361,6 @@ fn devices_routes(app: Arc<App>) -> impl Routes {
         .and(small_body())
         .and(warp::body::bytes())
         .and_then(devices::report);
-    // JSON, a form, or nothing at all (a bare "forget").
-    let change_body = || {
-        let nothing = warp::header::optional::<String>("content-type").and_then(
-            |kind: Option<String>| async move {
-                match kind {
-                    None => Ok(devices::ChangeBody::default()),
-                    Some(_) => Err(warp::reject::custom(Error::BadRequest(
-                        "The change must be JSON or a form with name and convert.".into(),
-                    ))),
-                }
-            },
-        );
-        small_body()
-            .and(warp::body::json().or(warp::body::form()).unify())
-            .or(nothing)
-            .unify()
-    };
     let change = warp::path!("api" / "devices" / u64)
         .map(|n| (n, None))
         .untuple_one();
@@ -334,7 +373,7 @@ fn devices_routes(app: Arc<App>) -> impl Routes {
         .and(warp::post())
         .and(with_app(app))
         .and(caller())
-        .and(change_body())
+        .and(fields::<devices::ChangeBody>())
         .and_then(devices::action);
     page.or(api).or(me).or(report).or(action)
 }

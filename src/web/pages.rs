@@ -66,6 +66,10 @@ struct LibraryPage {
     notice: Option<String>,
     /// "Ready to play" for conversions this browser started.
     ready: Vec<super::notice::Notice>,
+    /// Changes (a new folder) need the password first.
+    needs_password: bool,
+    /// This page, to come back to after the password.
+    here_href: String,
 }
 
 fn list_href(dir: &str, search: &str, sort: Sort, page: usize) -> String {
@@ -195,6 +199,8 @@ pub async fn library(
     render(&LibraryPage {
         version: ASSET_VERSION,
         ready: super::notice::notices(&app, &caller),
+        needs_password: !caller.allowed(&app),
+        here_href: list_href(&dir, &search, sort, page),
         notice,
         heading,
         crumbs: crumbs(&dir),
@@ -239,6 +245,12 @@ struct WatchPage {
     /// The library path, for the player's report when it can't play it.
     path: String,
     has_video: bool,
+    /// The path in the manage forms' addresses (percent-encoded).
+    action_path: String,
+    /// The rename field's first value: folder and name, no extension.
+    rename_to: String,
+    needs_password: bool,
+    watch_href: String,
 }
 
 pub async fn watch(
@@ -284,6 +296,10 @@ pub async fn watch(
             (app.video_url(&source), name)
         }),
         has_video: video.meta.as_ref().is_some_and(|m| m.width.is_some()),
+        action_path: encode_url_path(&rel),
+        rename_to: app.rename_base(&rel),
+        needs_password: !caller.allowed(&app),
+        watch_href: format!("/watch/{}", encode_url_path(&rel)),
         path: rel.clone(),
         src: app.video_url(&rel),
         mime: crate::media::content_type(std::path::Path::new(&rel)),

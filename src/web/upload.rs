@@ -216,11 +216,17 @@ pub async fn login(
         "{COOKIE}={}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax",
         app.login_cookie()
     );
-    // Back to the page that asked (only ours: never another site).
-    let back = match form.get("back").map(String::as_str) {
-        Some("/devices") => "/devices",
-        _ => "/upload",
-    };
+    // Back to the page that asked: a path here, never another site.
+    let back = form
+        .get("back")
+        .map(String::as_str)
+        .filter(|b| {
+            b.starts_with('/')
+                && !b.starts_with("//")
+                && !b.contains('\\')
+                && !b.chars().any(char::is_control)
+        })
+        .unwrap_or("/upload");
     Ok(Response::builder()
         .status(StatusCode::SEE_OTHER)
         .header(header::LOCATION, back)

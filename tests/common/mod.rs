@@ -37,6 +37,11 @@ impl Server {
 
     /// A server over `dir/media` as it is (restart, pre-filled folders).
     pub fn start_in(dir: tempfile::TempDir, args: &[&str]) -> Server {
+        Server::start_with_env(dir, args, &[])
+    }
+
+    /// As `start_in`, with extra environment variables.
+    pub fn start_with_env(dir: tempfile::TempDir, args: &[&str], env: &[(&str, &str)]) -> Server {
         let port = free_port();
         let log = dir.path().join("server.log");
         let child = Command::new(bin())
@@ -46,6 +51,7 @@ impl Server {
             .arg(format!("127.0.0.1:{port}"))
             .args(args)
             .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()

@@ -1,0 +1,113 @@
+//! What the library learns when pimedia itself renames files (a rename, a
+//! move into another folder, a delete to the trash): the entry, what
+//! ffprobe said, the poster and the source/output pairing follow the
+//! file, so nothing is probed or made again.
+
+use std::collections::HashSet;
+
+use super::indexer::{poster_id, poster_name};
+use super::listing::source_of;
+use super::Library;
+use crate::media::output_path;
+
+impl Library {
+    /// The files that make the entry `path` belongs to: the first source,
+    /// then every version made from it (its MP4, that MP4's TV version…).
+    pub fn group_of(&self, path: &str) -> Vec<String> {
+        let index = self.index.read().unwrap();
+        if !index.videos.contains_key(path) {
+            return Vec::new();
+        }
+        let mut root = path.to_string();
+        let mut seen = HashSet::from([root.clone()]);
+        while let Some(source) = source_of(&index.videos, &index.remuxed, &root) {
+            if !seen.insert(source.clone()) {
+                break;
+            }
+            root = source;
+        }
+        let mut group = vec![root];
+        let mut i = 0;
+        while i < group.len() {
+            let made = [
+                index.remuxed.get(&group[i]).cloned(),
+                Some(output_path(&group[i])),
+            ];
+            for out in made.into_iter().flatten() {
+                if index.videos.contains_key(&out) && !group.contains(&out) {
+                    group.push(out);
+                }
+            }
+            i += 1;
+        }
+        group
+    }
+
+    /// `from` was renamed to `to` on disk (same size and mtime). Blocking:
+    /// the poster file is renamed to the id of the new path.
+    pub fn moved(&self, from: &str, to: &str) {
+        let cached = self.cache.lock().unwrap().take(from);
+        if let Some(c) = cached {
+            self.cache.lock().unwrap().put(to.to_string(), c);
+        }
+        let posters = {
+            let mut index = self.index.write().unwrap();
+            let Some(mut v) = index.videos.remove(from) else {
+                return;
+            };
+            let old = v.thumb;
+            let new = poster_id(to, v.size, v.modified);
+            v.path = to.to_string();
+            v.thumb = old.map(|_| new);
+            index.add_folder(v.folder());
+            index.videos.insert(to.to_string(), v);
+            if let Some(out) = index.remuxed.remove(from) {
+                index.remuxed.insert(to.to_string(), out);
+            }
+            for out in index.remuxed.values_mut().filter(|o| *o == from) {
+                *out = to.to_string();
+            }
+            if index.stays.remove(from) {
+                index.stays.insert(to.to_string());
+            }
+            old.map(|old| (old, new))
+        };
+        if let Some((old, new)) = posters {
+            let name = |id| self.thumbs.join(format!("{}.jpg", poster_name(id)));
+            if let Err(e) = std::fs::rename(name(old), name(new)) {
+                tracing::warn!("the poster of {from} did not follow it to {to}: {e}");
+            }
+        }
+        self.changed();
+    }
+
+    /// Folder `from` was renamed to `to` on disk: every video in it moves.
+    pub fn folder_moved(&self, from: &str, to: &str) {
+        let prefix = format!("{from}/");
+        let inside: Vec<String> = {
+            let mut index = self.index.write().unwrap();
+            let folders: Vec<String> = index
+                .folders
+                .iter()
+                .filter(|f| *f == from || f.starts_with(&prefix))
+                .cloned()
+                .collect();
+            for f in folders {
+                index.folders.remove(&f);
+                let moved = format!("{to}{}", &f[from.len()..]);
+                index.add_folder(&moved);
+            }
+            index.add_folder(to);
+            index
+                .videos
+                .range(prefix.clone()..)
+                .take_while(|(p, _)| p.starts_with(&prefix))
+                .map(|(p, _)| p.clone())
+                .collect()
+        };
+        for p in inside {
+            self.moved(&p, &format!("{to}/{}", &p[prefix.len()..]));
+        }
+        self.changed();
+    }
+}

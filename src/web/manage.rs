@@ -1,0 +1,197 @@
+//! Tidying the library from the phone: delete (to the trash), rename and
+//! move, new folders, and the trash page. Forms get `303` back to a page;
+//! `Accept: application/json` gets JSON. Every change needs the upload
+//! password when one is set.
+
+use std::sync::Arc;
+
+use askama::Template;
+use serde::Deserialize;
+use warp::http::{header, Response, StatusCode};
+use warp::Reply;
+
+use super::format::q;
+use super::{Caller, ASSET_VERSION};
+use crate::error::Error;
+use crate::fsutil::now;
+use crate::paths::{decode_relative, encode_url_path};
+use crate::App;
+
+type Reply_ = Result<warp::reply::Response, warp::Rejection>;
+
+/// The fields these forms and JSON bodies carry.
+#[derive(Debug, Default, Deserialize)]
+pub struct Fields {
+    /// The new path of a rename, relative to the media dir.
+    to: Option<String>,
+    /// A new folder's path, relative to the media dir (or to `in`).
+    path: Option<String>,
+    /// The folder a new folder's form was in.
+    #[serde(rename = "in")]
+    inside: Option<String>,
+}
+
+fn see_other(location: &str) -> warp::reply::Response {
+    Response::builder()
+        .status(StatusCode::SEE_OTHER)
+        .header(header::LOCATION, location)
+        .body(Default::default())
+        .expect("valid response")
+}
+
+/// The library page of a folder.
+fn folder_href(dir: &str) -> String {
+    if dir.is_empty() {
+        "/".into()
+    } else {
+        format!("/?dir={}", q(dir))
+    }
+}
+
+fn watch_href(path: &str) -> String {
+    format!("/watch/{}", encode_url_path(path))
+}
+
+/// JSON for scripts, a page to go back to for forms, the error either way.
+fn answer(
+    caller: &Caller,
+    result: Result<(serde_json::Value, String), Error>,
+    created: bool,
+) -> warp::reply::Response {
+    match result {
+        Ok((json, _)) if caller.wants_json => {
+            let status = if created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
+            warp::reply::with_status(warp::reply::json(&json), status).into_response()
+        }
+        Ok((_, back)) => see_other(&back),
+        Err(e) if caller.wants_json => super::json_error(&e),
+        Err(e) => super::text_error(&e),
+    }
+}
+
+/// `POST /api/videos/{path}/delete` and `…/rename`.
+pub async fn video_action(
+    tail: warp::path::Tail,
+    app: Arc<App>,
+    caller: Caller,
+    fields: Fields,
+) -> Reply_ {
+    let (encoded, action) = tail.as_str().rsplit_once('/').ok_or(Error::NotFound)?;
+    let path = decode_relative(encoded).ok_or(Error::NotFound)?;
+    let result = if !caller.allowed(&app) {
+        Err(Error::Unauthorized)
+    } else {
+        match action {
+            "delete" => app.delete_video(&path).await.map(|e| {
+                let folder = path.rsplit_once('/').map_or("", |(d, _)| d);
+                let json = serde_json::json!({ "trash": e.id, "path": e.path, "title": e.title, "files": e.files });
+                (json, folder_href(folder))
+            }),
+            "rename" => match fields.to.as_deref() {
+                None => Err(Error::BadRequest("Say the new name in the field 'to'.".into())),
+                Some(to) => app.rename(&path, to).await.map(|new| {
+                    let back = if app.video(&new).is_some() {
+                        watch_href(&new)
+                    } else {
+                        folder_href(&new)
+                    };
+                    (serde_json::json!({ "path": new }), back)
+                }),
+            },
+            _ => Err(Error::NotFound),
+        }
+    };
+    Ok(answer(&caller, result, false))
+}
+
+/// `POST /api/folders`.
+pub async fn new_folder(app: Arc<App>, caller: Caller, fields: Fields) -> Reply_ {
+    let result = if !caller.allowed(&app) {
+        Err(Error::Unauthorized)
+    } else {
+        let name = fields.path.unwrap_or_default();
+        let full = match fields
+            .inside
+            .as_deref()
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+        {
+            Some(dir) => format!("{dir}/{name}"),
+            None => name,
+        };
+        app.new_folder(&full)
+            .await
+            .map(|p| (serde_json::json!({ "path": p }), folder_href(&p)))
+    };
+    Ok(answer(&caller, result, true))
+}
+
+/// `POST /api/trash/{id}/restore` and `POST /api/trash/empty`.
+pub async fn trash_action(id: Option<String>, app: Arc<App>, caller: Caller) -> Reply_ {
+    let result = if !caller.allowed(&app) {
+        Err(Error::Unauthorized)
+    } else {
+        match id {
+            Some(id) => app
+                .restore(&id)
+                .await
+                .map(|p| (serde_json::json!({ "path": p }), "/trash".to_string())),
+            None => app
+                .empty_trash()
+                .await
+                .map(|n| (serde_json::json!({ "emptied": n }), "/trash".to_string())),
+        }
+    };
+    Ok(answer(&caller, result, false))
+}
+
+pub struct TrashRow {
+    pub id: String,
+    pub title: String,
+    pub path: String,
+    pub files: usize,
+    pub deleted: String,
+    pub days_left: u64,
+}
+
+#[derive(Template)]
+#[template(path = "trash.html")]
+struct TrashPage {
+    version: &'static str,
+    rows: Vec<TrashRow>,
+    needs_password: bool,
+    keep_days: u64,
+}
+
+/// `GET /trash` (JSON with `Accept: application/json`).
+pub async fn page(app: Arc<App>, caller: Caller) -> Reply_ {
+    let entries = app.trash().await;
+    if caller.wants_json {
+        return Ok(warp::reply::json(&entries).into_response());
+    }
+    let t = now();
+    let rows = entries
+        .iter()
+        .map(|e| TrashRow {
+            id: e.id.clone(),
+            title: e.title.clone(),
+            path: e.path.clone(),
+            files: e.files.len(),
+            deleted: super::devices::ago(t.saturating_sub(e.deleted)),
+            days_left: e.expires().saturating_sub(t).div_ceil(86400),
+        })
+        .collect();
+    let html = TrashPage {
+        version: ASSET_VERSION,
+        rows,
+        needs_password: !caller.allowed(&app),
+        keep_days: crate::manage::trash::KEEP_DAYS,
+    }
+    .render()
+    .map_err(|e| warp::reject::custom(Error::Internal(format!("template: {e}"))))?;
+    Ok(warp::reply::html(html).into_response())
+}
