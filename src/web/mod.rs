@@ -214,6 +214,11 @@ fn uploads(app: Arc<App>) -> impl Routes {
         .and(warp::get())
         .and(with_app(app.clone()))
         .and(caller())
+        .and(
+            warp::query::<HashMap<String, String>>()
+                .or(warp::any().map(HashMap::new))
+                .unify(),
+        )
         .and_then(upload::get_page);
     let post = warp::path!("upload")
         .and(warp::post())

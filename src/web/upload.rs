@@ -21,6 +21,8 @@ struct UploadPage<'a> {
     needs_password: bool,
     error: Option<&'a str>,
     folders: Vec<String>,
+    /// The folder field's first value (`?folder=`, from a folder's page).
+    folder: String,
     max_upload: String,
     /// Files above this many bytes go through tus when the browser can.
     tus_threshold: u64,
@@ -34,12 +36,23 @@ fn page(
     status: StatusCode,
     error: Option<&str>,
 ) -> warp::reply::Response {
+    page_for(app, caller, status, error, "")
+}
+
+fn page_for(
+    app: &App,
+    caller: &Caller,
+    status: StatusCode,
+    error: Option<&str>,
+    folder: &str,
+) -> warp::reply::Response {
     let needs_password = !caller.allowed(app);
     let html = UploadPage {
         version: ASSET_VERSION,
         needs_password,
         error,
         folders: app.folders(),
+        folder: folder.to_string(),
         max_upload: app
             .max_upload()
             .map(crate::upload::human_size)
@@ -68,8 +81,10 @@ pub fn viewer_cookie(id: &str) -> Option<header::HeaderValue> {
 pub async fn get_page(
     app: Arc<App>,
     caller: Caller,
+    query: std::collections::HashMap<String, String>,
 ) -> Result<warp::reply::Response, warp::Rejection> {
-    Ok(page(&app, &caller, StatusCode::OK, None))
+    let folder = query.get("folder").map(String::as_str).unwrap_or("");
+    Ok(page_for(&app, &caller, StatusCode::OK, None, folder))
 }
 
 /// An error as the caller wants it: JSON for scripts, the page for people.

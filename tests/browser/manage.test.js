@@ -80,8 +80,8 @@ test('on a phone: rename and move, delete, restore, a new folder and an upload i
     await page.fill('#new-folder', 'Trips');
     await Promise.all([page.waitForURL(base + '/?dir=Trips'), page.tap('text=Make it')]);
     assert.ok(fs.statSync(path.join(media, 'Trips')).isDirectory());
-    await page.goto(base + '/upload');
-    await page.fill('#folder', 'Trips');
+    await Promise.all([page.waitForURL(base + '/upload?folder=Trips'), page.tap('text=Upload into Trips')]);
+    assert.equal(await page.inputValue('#folder'), 'Trips');
     const upload = path.join(dir, 'Beach.mp4');
     fs.copyFileSync(clip, upload);
     await page.setInputFiles('#file', upload);
