@@ -3,20 +3,44 @@
 # user, the media and state folders, the systemd unit, the nginx site and
 # /etc/default/pimedia. Safe to run again (upgrades keep your settings).
 #
-#   sudo deploy/install.sh [path/to/pimedia]   install or upgrade
+#   sudo deploy/install.sh [--dlna] [path/to/pimedia]   install or upgrade
 #   sudo deploy/install.sh --uninstall         remove pimedia, keep videos and state
 #   sudo deploy/install.sh --purge             also remove the state dir and the user
+#   deploy/install.sh --print-dlna-config MEDIA DB_DIR PORT NAME
+#                                              the minidlna configuration --dlna writes
+#
+# --dlna also installs Debian's minidlna (ReadyMedia) on the same media
+# folder, so the TV's own media player lists the library (port 8200).
 set -eu
 cd "$(dirname "$0")"
 
 MEDIA=/srv/media
 STATE=/var/lib/pimedia
+DLNA_CONF=/etc/minidlna.conf
+
+# deploy/minidlna.conf with its blanks filled in.
+dlna_config() {
+    sed -e "s|@MEDIA_DIR@|$1|" -e "s|@DB_DIR@|$2|g" -e "s|@PORT@|$3|" -e "s|@NAME@|$4|" minidlna.conf
+}
+
+if [ "${1:-}" = "--print-dlna-config" ]; then
+    [ $# -eq 5 ] || { echo "usage: $0 --print-dlna-config MEDIA DB_DIR PORT NAME" >&2; exit 2; }
+    dlna_config "$2" "$3" "$4" "$5"
+    exit 0
+fi
 [ "$(id -u)" -eq 0 ] || { echo "run it as root: sudo $0 $*" >&2; exit 1; }
 
 uninstall() {
     systemctl disable --now pimedia 2>/dev/null || true
     rm -f /etc/systemd/system/pimedia.service /usr/local/bin/pimedia
     rm -f /etc/nginx/sites-enabled/pimedia /etc/nginx/sites-available/pimedia
+    rm -f /etc/avahi/services/pimedia.service
+    # minidlna, when --dlna put it there: its own settings come back.
+    if [ -e "$DLNA_CONF.pimedia-orig" ]; then
+        systemctl disable --now minidlna 2>/dev/null || true
+        mv "$DLNA_CONF.pimedia-orig" "$DLNA_CONF"
+        echo "minidlna's settings are back as they were; remove it with: sudo apt-get remove minidlna"
+    fi
     systemctl daemon-reload
     if command -v nginx >/dev/null && nginx -t 2>/dev/null; then systemctl reload nginx || true; fi
     echo "pimedia removed; your videos in $MEDIA and /etc/default/pimedia are kept."
@@ -28,6 +52,8 @@ case "${1:-}" in
              echo "state and user removed; $MEDIA is kept."; exit 0 ;;
 esac
 
+DLNA=""
+if [ "${1:-}" = "--dlna" ]; then DLNA=1; shift; fi
 BIN="${1:-}"
 if [ -z "$BIN" ]; then
     case "$(uname -m)" in
@@ -41,6 +67,7 @@ fi
 missing=""
 command -v ffmpeg >/dev/null || missing="$missing ffmpeg"
 command -v nginx >/dev/null || missing="$missing nginx"
+[ -z "$DLNA" ] || command -v minidlnad >/dev/null || missing="$missing minidlna"
 if [ -n "$missing" ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing
@@ -82,6 +109,17 @@ ln -sf ../sites-available/pimedia /etc/nginx/sites-enabled/pimedia
 # Debian's own default site would take port 80 first.
 [ -L /etc/nginx/sites-enabled/default ] && rm -f /etc/nginx/sites-enabled/default
 nginx -t
+# mDNS: Avahi (running on Pi OS) announces "pimedia on <hostname>".
+if [ -d /etc/avahi/services ]; then
+    install -m 0644 avahi/pimedia.service /etc/avahi/services/pimedia.service
+fi
+if [ -n "$DLNA" ]; then
+    [ -e "$DLNA_CONF.pimedia-orig" ] || [ ! -e "$DLNA_CONF" ] || cp -p "$DLNA_CONF" "$DLNA_CONF.pimedia-orig"
+    dlna_config "$MEDIA" /var/cache/minidlna 8200 "pimedia on $(hostname)" > "$DLNA_CONF"
+    install -d -o minidlna -g minidlna /var/cache/minidlna
+    systemctl enable minidlna >/dev/null
+    systemctl restart minidlna
+fi
 systemctl daemon-reload
 systemctl enable pimedia >/dev/null
 systemctl restart pimedia

@@ -245,6 +245,21 @@ impl App {
         })
     }
 
+    // The phone's way in.
+
+    /// Whether the library page shows the "Add videos from your phone" tile.
+    pub fn phone_tile(&self) -> bool {
+        self.config.phone_tile
+    }
+
+    /// The upload page's address for a phone, from the `Host:` the TV used.
+    pub async fn upload_url(&self, host: Option<&str>) -> String {
+        let lan = blocking(|| crate::lan::lan_address(&crate::lan::interfaces()))
+            .await
+            .flatten();
+        crate::lan::upload_url(host, lan)
+    }
+
     // Tidying the library.
 
     /// Folder and name of the file a video's entry began as, without its

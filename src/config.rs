@@ -92,6 +92,16 @@ pub struct Args {
     )]
     pub transcode: String,
 
+    /// The "Add videos from your phone" tile on the TV's library page, which
+    /// opens a QR code of the upload page's address.
+    #[arg(
+        long,
+        env = "PIMEDIA_PHONE_TILE",
+        value_name = "on|off",
+        default_value = "on"
+    )]
+    pub phone_tile: String,
+
     /// Number of transcodes run at the same time (1 to 16), in a lane of
     /// their own so they never hold up a remux.
     #[arg(
@@ -159,6 +169,8 @@ pub struct Config {
     pub disk_reserve: Option<u64>,
     pub on_job_done: Option<Vec<String>>,
     pub transcode: bool,
+    /// `--phone-tile`.
+    pub phone_tile: bool,
     pub transcode_workers: usize,
     /// `--tv-codecs`: what the TVs play, when given; `None` learns it.
     pub target: Option<Target>,
@@ -195,11 +207,8 @@ impl Config {
         })?;
         let workers = count("--workers", &args.workers, 64)?;
         let transcode_workers = count("--transcode-workers", &args.transcode_workers, 16)?;
-        let transcode = match args.transcode.trim() {
-            "on" => true,
-            "off" => false,
-            other => return Err(bad("--transcode", format!("'{other}' is not on or off"))),
-        };
+        let transcode = on_off("--transcode", &args.transcode)?;
+        let phone_tile = on_off("--phone-tile", &args.phone_tile)?;
         let target = match args.tv_codecs.as_deref() {
             None => None,
             Some(list) => Some(Target::parse(list).map_err(|e| bad("--tv-codecs", e))?),
@@ -250,6 +259,7 @@ impl Config {
             disk_reserve,
             on_job_done: command("--on-job-done", args.on_job_done.as_deref())?,
             transcode,
+            phone_tile,
             transcode_workers,
             target,
             encoder,
@@ -321,6 +331,15 @@ fn count(option: &'static str, value: &str, max: usize) -> Result<usize, ConfigE
             option,
             format!("'{value}' is not a number from 1 to {max}"),
         )),
+    }
+}
+
+/// A switch: `on` or `off`.
+fn on_off(option: &'static str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim() {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        other => Err(bad(option, format!("'{other}' is not on or off"))),
     }
 }
 

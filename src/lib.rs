@@ -10,6 +10,7 @@ pub mod error;
 pub mod fsutil;
 pub mod intake;
 pub mod jobs;
+pub mod lan;
 pub mod library;
 pub mod manage;
 pub mod media;

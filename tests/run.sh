@@ -1,7 +1,8 @@
 #!/bin/sh
 # The whole test suite on a fresh Debian or Ubuntu machine: installs what is
 # missing (ffmpeg, nginx, systemd-analyze, systemd-nspawn and debootstrap,
-# Node.js, Chromium, the Pi cross linkers and qemu), then runs every test:
+# Node.js, Chromium, zbar, minidlna and Python's venv, the Pi cross linkers
+# and qemu), then runs every test:
 # cargo's (as root, tests/install.rs boots Debian bookworm with systemd and
 # installs pimedia there), the browser tests, and the aarch64 and armv7
 # builds under qemu.
@@ -20,10 +21,15 @@ command -v pgrep >/dev/null 2>&1 || missing="$missing procps"
 command -v systemd-nspawn >/dev/null 2>&1 || missing="$missing systemd-container"
 command -v debootstrap >/dev/null 2>&1 || missing="$missing debootstrap"
 [ -x /usr/bin/chromium ] || missing="$missing chromium"
+command -v zbarimg >/dev/null 2>&1 || missing="$missing zbar-tools"
+[ -x /usr/sbin/minidlnad ] || missing="$missing minidlna"
+/usr/bin/python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing="$missing python3-venv"
 if [ -n "$missing" ]; then
     echo "installing:$missing"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing
+    # The DLNA test runs its own minidlnad; the package's service is not wanted.
+    case "$missing" in *minidlna*) $SUDO systemctl disable --now minidlna >/dev/null 2>&1 || true ;; esac
 fi
 if ! command -v cargo >/dev/null 2>&1; then
     echo "Rust is missing: install it from https://rustup.rs, then run this again." >&2

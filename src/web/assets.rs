@@ -29,6 +29,7 @@ const ASSETS: &[Asset] = &[
     asset!("jobs.js", "application/javascript; charset=utf-8"),
     asset!("icon.svg", "image/svg+xml"),
     asset!("icon.png", "image/png"),
+    asset!("phone.svg", "image/svg+xml"),
     asset!("apple-touch-icon.png", "image/png"),
     // A second of black, played muted in a loop to keep a phone's screen on
     // where there is no Wake Lock (pages not served over HTTPS).

@@ -11,6 +11,7 @@ mod listen;
 mod manage;
 mod notice;
 pub mod pages;
+mod phone;
 mod positions;
 mod tus;
 mod upload;
@@ -150,9 +151,14 @@ fn browsing(app: Arc<App>) -> impl Routes {
         .and_then(api::healthz);
     let api_videos = warp::path!("api" / "videos")
         .and(warp::get())
-        .and(with_app(app))
+        .and(with_app(app.clone()))
         .and_then(api::videos);
-    library.or(watch).or(healthz).or(api_videos)
+    let phone = warp::path!("phone")
+        .and(warp::get())
+        .and(with_app(app.clone()))
+        .and(warp::header::optional::<String>("host"))
+        .and_then(phone::page);
+    library.or(watch).or(healthz).or(api_videos).or(phone)
 }
 
 /// Bytes from disk: videos, posters, the page's own assets.

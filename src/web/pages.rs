@@ -68,6 +68,8 @@ struct LibraryPage {
     ready: Vec<super::notice::Notice>,
     /// Changes (a new folder) need the password first.
     needs_password: bool,
+    /// The "Add videos from your phone" tile (the top of the library).
+    phone_tile: bool,
     /// This page, to come back to after the password.
     here_href: String,
 }
@@ -200,6 +202,7 @@ pub async fn library(
         version: ASSET_VERSION,
         ready: super::notice::notices(&app, &caller),
         needs_password: !caller.allowed(&app),
+        phone_tile: app.phone_tile() && dir.is_empty() && search.is_empty() && listing.page == 1,
         here_href: list_href(&dir, &search, sort, page),
         notice,
         heading,

@@ -1,0 +1,159 @@
+//! The address a phone on the same network can open: what the QR code on
+//! the TV carries. `.local` names are unreliable on Android, so a name in
+//! `Host:` is replaced by the server's LAN IPv4 address.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+/// Interface names of container and VM bridges and tunnels: their
+/// addresses are not on the home network.
+const NOT_THE_LAN: &[&str] = &[
+    "docker",
+    "br-",
+    "virbr",
+    "veth",
+    "lxc",
+    "lxd",
+    "cni",
+    "flannel",
+    "podman",
+    "vmnet",
+    "vboxnet",
+    "tun",
+    "tap",
+    "wg",
+    "zt",
+    "tailscale",
+];
+
+/// One IPv4 address of an interface that is up.
+#[derive(Debug, Clone)]
+pub struct Interface {
+    pub name: String,
+    pub loopback: bool,
+    pub address: Ipv4Addr,
+}
+
+/// The machine's interfaces that are up, with their IPv4 addresses.
+pub fn interfaces() -> Vec<Interface> {
+    use nix::net::if_::InterfaceFlags;
+    let Ok(all) = nix::ifaddrs::getifaddrs() else {
+        return Vec::new();
+    };
+    all.filter(|i| i.flags.contains(InterfaceFlags::IFF_UP))
+        .filter_map(|i| {
+            let address = i.address.as_ref()?.as_sockaddr_in()?.ip();
+            Some(Interface {
+                loopback: i.flags.contains(InterfaceFlags::IFF_LOOPBACK),
+                name: i.interface_name,
+                address,
+            })
+        })
+        .collect()
+}
+
+/// The LAN address among these: not loopback, not a bridge or tunnel; a
+/// private (RFC 1918) one first.
+pub fn lan_address(interfaces: &[Interface]) -> Option<Ipv4Addr> {
+    let candidates = interfaces.iter().filter(|i| {
+        !i.loopback
+            && !i.address.is_loopback()
+            && !i.address.is_link_local()
+            && !NOT_THE_LAN.iter().any(|p| i.name.starts_with(p))
+    });
+    candidates
+        .clone()
+        .find(|i| i.address.is_private())
+        .or_else(|| candidates.clone().next())
+        .map(|i| i.address)
+}
+
+/// The upload page's address for a phone: the host the browser used when
+/// it is an IP address; otherwise `lan` with the port the browser used
+/// (none behind nginx, which is port 80).
+pub fn upload_url(host_header: Option<&str>, lan: Option<Ipv4Addr>) -> String {
+    let host = host_header.unwrap_or("").trim();
+    let (name, port) = split_host(host);
+    let literal = name
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+        .is_ok();
+    let address = match (literal, lan) {
+        (true, _) | (false, None) => host.to_string(),
+        (false, Some(ip)) => match port {
+            Some(p) => format!("{ip}:{p}"),
+            None => ip.to_string(),
+        },
+    };
+    format!("http://{address}/upload")
+}
+
+/// `name[:port]`, the brackets of an IPv6 literal kept with the name.
+fn split_host(host: &str) -> (&str, Option<&str>) {
+    if host.starts_with('[') {
+        return match host.rsplit_once("]:") {
+            Some((name, port)) => (&host[..name.len() + 1], Some(port)),
+            None => (host, None),
+        };
+    }
+    match host.rsplit_once(':') {
+        Some((name, port)) if !name.contains(':') => (name, Some(port)),
+        _ => (host, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn iface(name: &str, ip: [u8; 4]) -> Interface {
+        Interface {
+            name: name.into(),
+            loopback: name == "lo",
+            address: Ipv4Addr::from(ip),
+        }
+    }
+
+    #[test]
+    fn the_lan_address_is_not_loopback_nor_a_bridge() {
+        let all = [
+            iface("lo", [127, 0, 0, 1]),
+            iface("docker0", [172, 17, 0, 1]),
+            iface("wlan0", [192, 168, 1, 20]),
+        ];
+        assert_eq!(lan_address(&all), Some(Ipv4Addr::new(192, 168, 1, 20)));
+        let odd = [iface("lo", [127, 0, 0, 1]), iface("eth0", [192, 0, 2, 2])];
+        assert_eq!(lan_address(&odd), Some(Ipv4Addr::new(192, 0, 2, 2)));
+        assert_eq!(lan_address(&[iface("lo", [127, 0, 0, 1])]), None);
+    }
+
+    #[test]
+    fn the_url_carries_an_address_a_phone_can_open() {
+        let lan = Some(Ipv4Addr::new(192, 168, 1, 20));
+        assert_eq!(
+            upload_url(Some("192.168.1.20:8080"), lan),
+            "http://192.168.1.20:8080/upload"
+        );
+        assert_eq!(
+            upload_url(Some("raspberrypi.local"), lan),
+            "http://192.168.1.20/upload"
+        );
+        assert_eq!(
+            upload_url(Some("pi.lan:8080"), lan),
+            "http://192.168.1.20:8080/upload"
+        );
+        assert_eq!(
+            upload_url(Some("localhost:8080"), lan),
+            "http://192.168.1.20:8080/upload"
+        );
+        assert_eq!(
+            upload_url(Some("127.0.0.1:8080"), lan),
+            "http://127.0.0.1:8080/upload"
+        );
+        assert_eq!(
+            upload_url(Some("[fd00::2]:8080"), lan),
+            "http://[fd00::2]:8080/upload"
+        );
+        assert_eq!(upload_url(Some("pi.lan"), None), "http://pi.lan/upload");
+    }
+}
