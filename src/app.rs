@@ -33,6 +33,7 @@ pub struct App {
     positions: Arc<crate::positions::Positions>,
     devices: Arc<Devices>,
     manage: crate::manage::Manage,
+    allowed_hosts: crate::web::guard::AllowedHosts,
     intake: Arc<Intake>,
 }
 
@@ -245,6 +246,11 @@ impl App {
         })
     }
 
+    /// The `Host` names this server answers to.
+    pub fn allowed_hosts(&self) -> &crate::web::guard::AllowedHosts {
+        &self.allowed_hosts
+    }
+
     // The phone's way in.
 
     /// Whether the library page shows the "Add videos from your phone" tile.
@@ -432,8 +438,12 @@ impl App {
 
     // The upload password.
 
-    pub fn check_password(&self, given: &str) -> bool {
-        self.auth.check_password(given)
+    /// A password typed in a form: whether it is right, or `429` while
+    /// this client must wait after too many wrong ones.
+    pub fn check_password(&self, given: &str, client: Option<std::net::IpAddr>) -> Result<bool> {
+        self.auth
+            .attempt(given, client)
+            .map_err(Error::TooManyAttempts)
     }
 
     /// A signed cookie value that stands for the password.
@@ -442,8 +452,15 @@ impl App {
     }
 
     /// Whether a request with this cookie or password header may write.
-    pub fn allows(&self, cookie: Option<&str>, password: Option<&str>) -> bool {
-        self.auth.allows(cookie, password)
+    pub fn allows(
+        &self,
+        cookie: Option<&str>,
+        password: Option<&str>,
+        client: Option<std::net::IpAddr>,
+    ) -> Result<bool> {
+        self.auth
+            .allows(cookie, password, client)
+            .map_err(Error::TooManyAttempts)
     }
 }
 
@@ -603,6 +620,7 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         positions.clone(),
     );
     let app = Arc::new(App {
+        allowed_hosts: crate::web::guard::AllowedHosts::new(config.allowed_hosts.clone()),
         manage,
         uploads,
         auth,

@@ -92,6 +92,12 @@ pub struct Args {
     )]
     pub transcode: String,
 
+    /// Host names pimedia answers to besides IP addresses, `localhost`,
+    /// `*.local` and this machine's name, comma-separated (`media.home.arpa`,
+    /// `*.example.org`). Others get 421: a guard against DNS rebinding.
+    #[arg(long, env = "PIMEDIA_ALLOWED_HOSTS", value_name = "LIST")]
+    pub allowed_hosts: Option<String>,
+
     /// The "Add videos from your phone" tile on the TV's library page, which
     /// opens a QR code of the upload page's address.
     #[arg(
@@ -171,6 +177,8 @@ pub struct Config {
     pub transcode: bool,
     /// `--phone-tile`.
     pub phone_tile: bool,
+    /// `--allowed-hosts`.
+    pub allowed_hosts: Vec<String>,
     pub transcode_workers: usize,
     /// `--tv-codecs`: what the TVs play, when given; `None` learns it.
     pub target: Option<Target>,
@@ -209,6 +217,15 @@ impl Config {
         let transcode_workers = count("--transcode-workers", &args.transcode_workers, 16)?;
         let transcode = on_off("--transcode", &args.transcode)?;
         let phone_tile = on_off("--phone-tile", &args.phone_tile)?;
+        let allowed_hosts = args
+            .allowed_hosts
+            .as_deref()
+            .unwrap_or("")
+            .split([',', ' '])
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+            .map(str::to_string)
+            .collect();
         let target = match args.tv_codecs.as_deref() {
             None => None,
             Some(list) => Some(Target::parse(list).map_err(|e| bad("--tv-codecs", e))?),
@@ -260,6 +277,7 @@ impl Config {
             on_job_done: command("--on-job-done", args.on_job_done.as_deref())?,
             transcode,
             phone_tile,
+            allowed_hosts,
             transcode_workers,
             target,
             encoder,

@@ -18,6 +18,15 @@ pub enum Error {
     Unprocessable(String),
     #[error("{0}")]
     Conflict(String),
+    /// A write from another web site.
+    #[error("{0}")]
+    Forbidden(String),
+    /// A `Host` this server does not answer to.
+    #[error("{0}")]
+    Misdirected(String),
+    /// Too many wrong passwords: wait this many seconds.
+    #[error("Too many wrong passwords from here: wait {0} seconds, then try again.")]
+    TooManyAttempts(u64),
     #[error("{0}")]
     InsufficientStorage(String),
     #[error("The request body was cut off before it ended; nothing was kept. Try again.")]

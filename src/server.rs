@@ -13,6 +13,39 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use warp::{Filter, Reply};
 
+/// The TCP peer of a request, put in its extensions for the routes
+/// (`warp::ext::optional::<Peer>()`): who gets a password wrong.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub std::net::SocketAddr);
+
+/// Hands each request of one connection its peer address.
+#[derive(Clone)]
+struct WithPeer<S> {
+    inner: S,
+    peer: std::net::SocketAddr,
+}
+
+impl<S, B> tower_service::Service<warp::http::Request<B>> for WithPeer<S>
+where
+    S: tower_service::Service<warp::http::Request<B>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: warp::http::Request<B>) -> Self::Future {
+        req.extensions_mut().insert(Peer(self.peer));
+        self.inner.call(req)
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct Timeouts {
     /// A client must send its whole request head within this.
@@ -50,7 +83,7 @@ pub async fn serve<F>(
         .keep_alive(true);
     tokio::pin!(shutdown);
     loop {
-        let (stream, _peer) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             _ = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
@@ -65,7 +98,10 @@ pub async fn serve<F>(
         let _ = stream.set_nodelay(true);
         let conn = builder.serve_connection(
             TokioIo::new(stream),
-            TowerToHyperService::new(service.clone()),
+            TowerToHyperService::new(WithPeer {
+                inner: service.clone(),
+                peer,
+            }),
         );
         let conn = graceful.watch(conn);
         tokio::spawn(async move {

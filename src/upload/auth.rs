@@ -2,8 +2,12 @@
 //! that keeps a browser in once it has given the password.
 
 use crate::fsutil::now;
+use std::collections::HashMap;
 use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -14,10 +18,18 @@ type HmacSha256 = Hmac<Sha256>;
 pub const COOKIE: &str = "pimedia_auth";
 /// A browser stays in for a year.
 const COOKIE_SECS: u64 = 365 * 24 * 3600;
+/// Wrong passwords a client may give before each further try must wait:
+/// 1 s, then twice as long each time, up to a minute.
+const FREE_TRIES: u32 = 5;
+const MAX_WAIT_SECS: u64 = 60;
+/// Clients remembered at most (the oldest forgiven first).
+const MAX_CLIENTS: usize = 10_000;
 
 pub struct Auth {
     password: Option<String>,
     key: [u8; 32],
+    /// Per client: wrong passwords in a row, and when it may try again.
+    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
 }
 
 impl Auth {
@@ -43,7 +55,11 @@ impl Auth {
                 }
             }
         }
-        Ok(Auth { password, key })
+        Ok(Auth {
+            password,
+            key,
+            failures: Mutex::new(HashMap::new()),
+        })
     }
 
     pub fn enabled(&self) -> bool {
@@ -92,12 +108,61 @@ impl Auth {
         exp > now() && bool::from(want.as_bytes().ct_eq(sig.as_bytes()))
     }
 
-    /// Whether a request may upload: no password set, a valid cookie, or
-    /// the password itself in a header (for scripts and API clients).
-    pub fn allows(&self, cookie: Option<&str>, header_password: Option<&str>) -> bool {
-        !self.enabled()
-            || cookie.is_some_and(|c| self.check_cookie(c))
-            || header_password.is_some_and(|p| self.check_password(p))
+    /// Whether a request may change things: no password set, a valid
+    /// cookie, or the password itself in a header (scripts, API clients).
+    /// A password given counts as an attempt (see [`Auth::attempt`]).
+    pub fn allows(
+        &self,
+        cookie: Option<&str>,
+        header_password: Option<&str>,
+        client: Option<IpAddr>,
+    ) -> Result<bool, u64> {
+        if !self.enabled() || cookie.is_some_and(|c| self.check_cookie(c)) {
+            return Ok(true);
+        }
+        match header_password {
+            Some(p) => self.attempt(p, client),
+            None => Ok(false),
+        }
+    }
+
+    /// One password attempt from `client`: whether it was right, or how
+    /// many seconds it must wait first. After 5 wrong ones in a row each
+    /// further attempt waits, longer each time; a right one forgives.
+    pub fn attempt(&self, given: &str, client: Option<IpAddr>) -> Result<bool, u64> {
+        let client = client.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let at = Instant::now();
+        if let Some((n, until)) = self.failures.lock().unwrap().get(&client) {
+            if *n >= FREE_TRIES && at < *until {
+                return Err((*until - at).as_secs_f64().ceil().max(1.0) as u64);
+            }
+        }
+        let right = self.check_password(given);
+        let mut failures = self.failures.lock().unwrap();
+        if right {
+            failures.remove(&client);
+            return Ok(true);
+        }
+        if failures.len() >= MAX_CLIENTS && !failures.contains_key(&client) {
+            if let Some(oldest) = failures
+                .iter()
+                .min_by_key(|(_, (_, t))| *t)
+                .map(|(k, _)| *k)
+            {
+                failures.remove(&oldest);
+            }
+        }
+        let entry = failures.entry(client).or_insert((0, at));
+        entry.0 += 1;
+        if entry.0 >= FREE_TRIES {
+            let wait = (1u64 << (entry.0 - FREE_TRIES).min(6)).min(MAX_WAIT_SECS);
+            entry.1 = at + Duration::from_secs(wait);
+        }
+        tracing::warn!(
+            "a wrong upload password from {client} ({} in a row)",
+            entry.0
+        );
+        Ok(false)
     }
 }
 
@@ -124,8 +189,34 @@ mod tests {
         assert!(b.check_cookie(&c));
         let other = Auth::new(dir.path(), Some("new".into())).unwrap();
         assert!(!other.check_cookie(&c));
-        assert!(a.allows(None, Some("s3cret")) && !a.allows(None, None));
+        assert_eq!(a.allows(None, Some("s3cret"), None), Ok(true));
+        assert_eq!(a.allows(None, None, None), Ok(false));
         let open = Auth::new(dir.path(), None).unwrap();
-        assert!(open.allows(None, None));
+        assert_eq!(open.allows(None, None, None), Ok(true));
+    }
+
+    #[test]
+    fn five_wrong_passwords_then_each_try_waits_longer() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = Auth::new(dir.path(), Some("s3cret".into())).unwrap();
+        let (me, other) = (
+            Some("10.0.0.5".parse().unwrap()),
+            Some("10.0.0.6".parse().unwrap()),
+        );
+        for _ in 0..5 {
+            assert_eq!(a.attempt("guess", me), Ok(false));
+        }
+        assert_eq!(a.attempt("s3cret", me), Err(1), "even the right one waits");
+        assert_eq!(
+            a.attempt("s3cret", other),
+            Ok(true),
+            "others are not held up"
+        );
+        std::thread::sleep(Duration::from_millis(1100));
+        assert_eq!(a.attempt("guess", me), Ok(false));
+        assert_eq!(a.attempt("guess", me), Err(2), "longer now");
+        std::thread::sleep(Duration::from_millis(2100));
+        assert_eq!(a.attempt("s3cret", me), Ok(true));
+        assert_eq!(a.attempt("guess", me), Ok(false), "forgiven");
     }
 }

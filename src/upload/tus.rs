@@ -114,24 +114,30 @@ impl Hasher {
     }
 }
 
-/// `Upload-Metadata`: comma-separated `key base64value` pairs.
-pub fn parse_metadata(header: &str) -> HashMap<String, String> {
-    header
-        .split(',')
-        .filter_map(|pair| {
-            let mut it = pair.trim().splitn(2, ' ');
-            let key = it.next()?.trim();
-            let value = it.next().unwrap_or("").trim();
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(value)
-                .ok()?;
-            Some((
+/// `Upload-Metadata`: comma-separated `key base64value` pairs (a key
+/// alone has an empty value). Keys are unique, not empty, without spaces
+/// or commas; values are base64. Anything else is refused, saying why.
+pub fn parse_metadata(header: &str) -> Result<HashMap<String, String>, String> {
+    let mut out = HashMap::new();
+    for pair in header.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once(' ').unwrap_or((pair, ""));
+        if key.is_empty() || key.chars().any(|c| c.is_control()) {
+            return Err(format!("'{pair}' has no usable key"));
+        }
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(value.trim())
+            .map_err(|_| format!("the value of '{key}' is not base64"))?;
+        if out
+            .insert(
                 key.to_string(),
                 String::from_utf8_lossy(&bytes).into_owned(),
-            ))
-        })
-        .filter(|(k, _)| !k.is_empty())
-        .collect()
+            )
+            .is_some()
+        {
+            return Err(format!("'{key}' is given twice"));
+        }
+    }
+    Ok(out)
 }
 
 pub struct Tus {
@@ -483,10 +489,13 @@ mod tests {
 
     #[test]
     fn metadata_and_checksums_parse() {
-        let m = parse_metadata("filename ZmlsbS5ta3Y=,folder S2lkcw==, empty");
+        let m = parse_metadata("filename ZmlsbS5ta3Y=,folder S2lkcw==, empty").unwrap();
         assert_eq!(m["filename"], "film.mkv");
         assert_eq!(m["folder"], "Kids");
         assert_eq!(m["empty"], "");
+        assert!(parse_metadata("filename !!!").is_err());
+        assert!(parse_metadata("a YQ==,a Yg==").is_err());
+        assert!(parse_metadata("").unwrap().is_empty());
         assert!(matches!(
             Checksum::parse("sha1 Kq5sNclPz7QV2+lfQIuc6R7oRu0="),
             Some(Checksum::Sha1(d)) if d.len() == 20

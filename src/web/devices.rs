@@ -250,8 +250,8 @@ pub async fn action(
     caller: Caller,
     body: ChangeBody,
 ) -> Reply_ {
-    let result = if !caller.allowed(&app) {
-        Err(Error::Unauthorized)
+    let result = if let Err(e) = caller.permit(&app) {
+        Err(e)
     } else {
         match what.as_deref() {
             None => match body.change() {

@@ -139,8 +139,9 @@ pub async fn api(app: Arc<App>) -> Reply_ {
 
 /// Cancel, retry or dismiss: JSON for scripts, back to the page for forms.
 pub async fn action(id: u64, what: String, app: Arc<App>, caller: Caller) -> Reply_ {
+    let permit = caller.permit(&app);
     let result = match what.as_str() {
-        "cancel" | "retry" if !caller.allowed(&app) => Err(Error::Unauthorized),
+        "cancel" | "retry" if permit.is_err() => Err(permit.expect_err("checked")),
         "cancel" => app.cancel_job(id).await,
         "retry" => app.retry_job(id).await,
         "dismiss" => match &caller.viewer {

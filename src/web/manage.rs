@@ -82,8 +82,8 @@ pub async fn video_action(
 ) -> Reply_ {
     let (encoded, action) = tail.as_str().rsplit_once('/').ok_or(Error::NotFound)?;
     let path = decode_relative(encoded).ok_or(Error::NotFound)?;
-    let result = if !caller.allowed(&app) {
-        Err(Error::Unauthorized)
+    let result = if let Err(e) = caller.permit(&app) {
+        Err(e)
     } else {
         match action {
             "delete" => app.delete_video(&path).await.map(|e| {
@@ -110,8 +110,8 @@ pub async fn video_action(
 
 /// `POST /api/folders`.
 pub async fn new_folder(app: Arc<App>, caller: Caller, fields: Fields) -> Reply_ {
-    let result = if !caller.allowed(&app) {
-        Err(Error::Unauthorized)
+    let result = if let Err(e) = caller.permit(&app) {
+        Err(e)
     } else {
         let name = fields.path.unwrap_or_default();
         let full = match fields
@@ -132,8 +132,8 @@ pub async fn new_folder(app: Arc<App>, caller: Caller, fields: Fields) -> Reply_
 
 /// `POST /api/trash/{id}/restore` and `POST /api/trash/empty`.
 pub async fn trash_action(id: Option<String>, app: Arc<App>, caller: Caller) -> Reply_ {
-    let result = if !caller.allowed(&app) {
-        Err(Error::Unauthorized)
+    let result = if let Err(e) = caller.permit(&app) {
+        Err(e)
     } else {
         match id {
             Some(id) => app

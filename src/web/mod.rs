@@ -6,6 +6,7 @@ mod assets;
 mod devices;
 mod files;
 mod format;
+pub mod guard;
 mod jobs;
 mod listen;
 mod manage;
@@ -50,6 +51,8 @@ pub struct Caller {
     pub viewer: Option<String>,
     pub password: Option<String>,
     pub wants_json: bool,
+    /// Where the request came from, for the wrong-password count.
+    pub client: Option<std::net::IpAddr>,
 }
 
 /// The filters a route group returns: a reply, or a rejection the others
@@ -78,8 +81,17 @@ pub fn routes(
         .or(conversions(app.clone()))
         .or(devices_routes(app.clone()))
         .or(manage_routes(app.clone()))
-        .or(playback(app));
+        .or(playback(app.clone()));
+    // Checked before any route reads the request (its body above all).
+    let guard = warp::method()
+        .and(warp::header::headers_cloned())
+        .and(with_app(app.clone()))
+        .and_then(|method, headers, app: Arc<App>| async move {
+            guard::check(&method, &headers, app.allowed_hosts()).map_err(warp::reject::custom)
+        })
+        .untuple_one();
     caller()
+        .and(guard)
         .and(all)
         .map(finish)
         .recover(recover)
@@ -125,7 +137,9 @@ fn with_app(
 
 fn caller() -> impl Filter<Extract = (Caller,), Error = Infallible> + Clone + Send + Sync + 'static
 {
-    warp::header::headers_cloned().map(|h: warp::http::HeaderMap| Caller::from_headers(&h))
+    warp::header::headers_cloned()
+        .and(warp::ext::optional::<crate::server::Peer>())
+        .map(|h: warp::http::HeaderMap, peer| Caller::from_request(&h, peer))
 }
 
 /// The pages and JSON a TV or phone browses with.
@@ -255,22 +269,26 @@ fn resumable(app: Arc<App>) -> impl Routes {
         .and(warp::post())
         .and(with_app(app.clone()))
         .and(headers)
+        .and(caller())
         .and_then(tus::create);
     let head = one
         .and(warp::head())
         .and(with_app(app.clone()))
         .and(headers)
+        .and(caller())
         .and_then(tus::head);
     let patch = one
         .and(warp::patch())
         .and(with_app(app.clone()))
         .and(headers)
+        .and(caller())
         .and(warp::body::stream())
         .and_then(tus::patch);
     let delete = one
         .and(warp::delete())
         .and(with_app(app))
         .and(headers)
+        .and(caller())
         .and_then(tus::delete);
     options.or(create).or(head).or(patch).or(delete)
 }
@@ -424,6 +442,9 @@ pub fn status_of(e: &Error) -> StatusCode {
         Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
         Error::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
         Error::Conflict(_) => StatusCode::CONFLICT,
+        Error::Forbidden(_) => StatusCode::FORBIDDEN,
+        Error::Misdirected(_) => StatusCode::MISDIRECTED_REQUEST,
+        Error::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
         Error::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
         Error::Aborted => StatusCode::BAD_REQUEST,
         Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -435,12 +456,24 @@ pub fn status_of(e: &Error) -> StatusCode {
 /// An error as JSON, `{"error": "<sentence>"}`, with its status.
 pub fn json_error(e: &Error) -> warp::reply::Response {
     let body = serde_json::json!({ "error": e.to_string() });
-    warp::reply::with_status(warp::reply::json(&body), status_of(e)).into_response()
+    retry_after(
+        e,
+        warp::reply::with_status(warp::reply::json(&body), status_of(e)).into_response(),
+    )
 }
 
 /// An error as a plain-text sentence, with its status.
 pub fn text_error(e: &Error) -> warp::reply::Response {
-    text_reply(status_of(e), e.to_string())
+    retry_after(e, text_reply(status_of(e), e.to_string()))
+}
+
+/// A 429 says when to try again.
+fn retry_after(e: &Error, mut resp: warp::reply::Response) -> warp::reply::Response {
+    if let Error::TooManyAttempts(secs) = e {
+        resp.headers_mut()
+            .insert(warp::http::header::RETRY_AFTER, (*secs).into());
+    }
+    resp
 }
 
 /// Plain text for a status: what happened, in one sentence.

@@ -28,8 +28,18 @@ fn error(e: &Error) -> warp::reply::Response {
     b.body(format!("{e}\n").into()).expect("valid response")
 }
 
+/// A header that must be a non-negative integer: digits only (no sign,
+/// no spaces), as tus says.
+fn number(h: &HeaderMap, name: &str) -> Option<u64> {
+    let v = super::header_str(h, name)?;
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    v.parse().ok()
+}
+
 /// Every request but OPTIONS must speak our version, and be allowed to upload.
-fn precheck(app: &App, h: &HeaderMap) -> Option<warp::reply::Response> {
+fn precheck(app: &App, h: &HeaderMap, caller: &Caller) -> Option<warp::reply::Response> {
     if super::header_str(h, "tus-resumable") != Some(tus::VERSION) {
         return Some(
             base(StatusCode::PRECONDITION_FAILED)
@@ -38,8 +48,8 @@ fn precheck(app: &App, h: &HeaderMap) -> Option<warp::reply::Response> {
                 .expect("valid response"),
         );
     }
-    if !Caller::from_headers(h).allowed(app) {
-        return Some(error(&Error::Unauthorized));
+    if let Err(e) = caller.permit(app) {
+        return Some(error(&e));
     }
     None
 }
@@ -55,8 +65,8 @@ pub async fn options(app: Arc<App>) -> Reply_ {
     Ok(b.body(Default::default()).expect("valid response"))
 }
 
-pub async fn create(app: Arc<App>, h: HeaderMap) -> Reply_ {
-    if let Some(r) = precheck(&app, &h) {
+pub async fn create(app: Arc<App>, h: HeaderMap, caller: Caller) -> Reply_ {
+    if let Some(r) = precheck(&app, &h, &caller) {
         return Ok(r);
     }
     if h.contains_key("upload-defer-length") {
@@ -64,13 +74,19 @@ pub async fn create(app: Arc<App>, h: HeaderMap) -> Reply_ {
             "Upload-Defer-Length is not supported: send Upload-Length.".into(),
         )));
     }
-    let Some(length) = super::header_str(&h, "upload-length").and_then(|v| v.parse::<u64>().ok())
-    else {
+    let Some(length) = number(&h, "upload-length") else {
         return Ok(error(&Error::BadRequest(
             "Upload-Length is missing or not a number.".into(),
         )));
     };
-    let meta = tus::parse_metadata(super::header_str(&h, "upload-metadata").unwrap_or(""));
+    let meta = match tus::parse_metadata(super::header_str(&h, "upload-metadata").unwrap_or("")) {
+        Ok(m) => m,
+        Err(why) => {
+            return Ok(error(&Error::BadRequest(format!(
+                "Upload-Metadata must be 'key base64value' pairs: {why}."
+            ))))
+        }
+    };
     match app.tus_create(length, &meta).await {
         Ok(u) => Ok(base(StatusCode::CREATED)
             .header(header::LOCATION, format!("/uploads/{}", u.id))
@@ -87,8 +103,8 @@ pub async fn create(app: Arc<App>, h: HeaderMap) -> Reply_ {
     }
 }
 
-pub async fn head(id: String, app: Arc<App>, h: HeaderMap) -> Reply_ {
-    if let Some(r) = precheck(&app, &h) {
+pub async fn head(id: String, app: Arc<App>, h: HeaderMap, caller: Caller) -> Reply_ {
+    if let Some(r) = precheck(&app, &h, &caller) {
         return Ok(r);
     }
     match app.tus_upload(&id) {
@@ -103,12 +119,12 @@ pub async fn head(id: String, app: Arc<App>, h: HeaderMap) -> Reply_ {
     }
 }
 
-pub async fn patch<S, B>(id: String, app: Arc<App>, h: HeaderMap, body: S) -> Reply_
+pub async fn patch<S, B>(id: String, app: Arc<App>, h: HeaderMap, caller: Caller, body: S) -> Reply_
 where
     S: futures_util::Stream<Item = Result<B, warp::Error>> + Send + 'static,
     B: bytes::Buf,
 {
-    if let Some(r) = precheck(&app, &h) {
+    if let Some(r) = precheck(&app, &h, &caller) {
         return Ok(r);
     }
     if super::header_str(&h, "content-type") != Some("application/offset+octet-stream") {
@@ -116,8 +132,7 @@ where
             "A PATCH must have Content-Type: application/offset+octet-stream.".into(),
         )));
     }
-    let Some(offset) = super::header_str(&h, "upload-offset").and_then(|v| v.parse::<u64>().ok())
-    else {
+    let Some(offset) = number(&h, "upload-offset") else {
         return Ok(error(&Error::BadRequest(
             "Upload-Offset is missing or not a number.".into(),
         )));
@@ -133,7 +148,7 @@ where
             }
         },
     };
-    let viewer = Caller::from_headers(&h).viewer;
+    let viewer = caller.viewer.clone();
     match app
         .tus_patch(&id, offset, checksum, viewer.as_deref(), Box::pin(body))
         .await
@@ -146,8 +161,8 @@ where
     }
 }
 
-pub async fn delete(id: String, app: Arc<App>, h: HeaderMap) -> Reply_ {
-    if let Some(r) = precheck(&app, &h) {
+pub async fn delete(id: String, app: Arc<App>, h: HeaderMap, caller: Caller) -> Reply_ {
+    if let Some(r) = precheck(&app, &h, &caller) {
         return Ok(r);
     }
     match app.tus_delete(&id).await {

@@ -102,9 +102,9 @@ pub async fn post_form(
     caller: Caller,
     form: FormData,
 ) -> Result<warp::reply::Response, warp::Rejection> {
-    if !caller.allowed(&app) {
+    if let Err(e) = caller.permit(&app) {
         drain(form, std::time::Duration::from_secs(5)).await;
-        return Ok(error_reply(&app, &caller, &Error::Unauthorized));
+        return Ok(error_reply(&app, &caller, &e));
     }
     let mut form = form;
     match receive_all(&app, &mut form, caller.viewer.as_deref()).await {
@@ -219,16 +219,27 @@ pub async fn login(
     form: std::collections::HashMap<String, String>,
 ) -> Result<warp::reply::Response, warp::Rejection> {
     let given = form.get("password").map(String::as_str).unwrap_or("");
-    if !app.check_password(given) {
-        return Ok(page(
-            &app,
-            &caller,
-            StatusCode::UNAUTHORIZED,
-            Some("That password is not right. Try again."),
-        ));
+    match app.check_password(given, caller.client) {
+        Ok(true) => {}
+        Ok(false) => {
+            return Ok(page(
+                &app,
+                &caller,
+                StatusCode::UNAUTHORIZED,
+                Some("That password is not right. Try again."),
+            ))
+        }
+        Err(e) => {
+            let mut resp = page(&app, &caller, status_of(&e), Some(&e.to_string()));
+            if let Error::TooManyAttempts(secs) = e {
+                resp.headers_mut().insert(header::RETRY_AFTER, secs.into());
+            }
+            return Ok(resp);
+        }
     }
+    // Strict: no other site's page ever makes the browser send it.
     let cookie = format!(
-        "{COOKIE}={}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax",
+        "{COOKIE}={}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Strict",
         app.login_cookie()
     );
     // Back to the page that asked: a path here, never another site.
@@ -262,11 +273,32 @@ fn cookie_value(h: &HeaderMap, name: &str) -> Option<String> {
 }
 
 impl Caller {
+    /// The caller of a request: its headers, and the address it came from
+    /// (behind nginx on this machine, the client nginx names in
+    /// `X-Forwarded-For`).
+    pub fn from_request(h: &HeaderMap, peer: Option<crate::server::Peer>) -> Caller {
+        let peer = peer.map(|p| p.0.ip());
+        let forwarded = h
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|ip| ip.trim().parse().ok());
+        let client = match peer {
+            Some(ip) if ip.is_loopback() => forwarded.or(Some(ip)),
+            other => other,
+        };
+        Caller {
+            client,
+            ..Caller::from_headers(h)
+        }
+    }
+
     pub fn from_headers(h: &HeaderMap) -> Caller {
         let cookie = cookie_value(h, COOKIE);
         let viewer = cookie_value(h, VIEWER_COOKIE)
             .filter(|v| v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit()));
         Caller {
+            client: None,
             cookie,
             viewer,
             password: h
@@ -280,7 +312,21 @@ impl Caller {
         }
     }
 
+    /// Whether this caller may change things (see [`Caller::permit`]).
     pub fn allowed(&self, app: &App) -> bool {
-        app.allows(self.cookie.as_deref(), self.password.as_deref())
+        self.permit(app).is_ok()
+    }
+
+    /// `Ok` when this caller may change things; else `401`, or `429`
+    /// while it must wait after too many wrong passwords.
+    pub fn permit(&self, app: &App) -> Result<(), Error> {
+        match app.allows(
+            self.cookie.as_deref(),
+            self.password.as_deref(),
+            self.client,
+        )? {
+            true => Ok(()),
+            false => Err(Error::Unauthorized),
+        }
     }
 }

@@ -140,14 +140,14 @@ test('without sendBeacon (webOS 3) leaving the player still saves the position',
 test('on a plain-HTTP LAN name (no Wake Lock) an upload keeps the screen on with a looping video', async () => {
   const lan = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: [...CHROMIUM_ARGS, '--host-resolver-rules=MAP raspberrypi.lan 127.0.0.1'],
+    args: [...CHROMIUM_ARGS, '--host-resolver-rules=MAP raspberrypi.local 127.0.0.1'],
   });
   try {
     const context = await lan.newContext(PHONE);
     const page = await context.newPage();
     const errors = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(base.replace('127.0.0.1', 'raspberrypi.lan') + '/upload');
+    await page.goto(base.replace('127.0.0.1', 'raspberrypi.local') + '/upload');
     assert.deepEqual(await page.evaluate(() => [window.isSecureContext, 'wakeLock' in navigator]), [false, false]);
     // What was on screen when the keep-awake video started playing.
     await page.evaluate(() => document.addEventListener('playing', (e) => {

@@ -1,0 +1,180 @@
+//! Property tests (proptest, bounded so `cargo test` stays fast) for the
+//! parsers that see hostile input: paths, names, ranges, tus headers.
+
+mod common;
+use common::*;
+
+use pimedia::paths::resolve;
+use pimedia::upload::safe_name;
+use pimedia::upload::tus::{parse_metadata, Checksum};
+use pimedia::web::{parse_range, ByteRange};
+use proptest::prelude::*;
+
+/// Strings made mostly of the characters path tricks are made of.
+fn tricky() -> impl Strategy<Value = String> {
+    proptest::collection::vec(
+        prop_oneof![
+            Just("..".to_string()),
+            Just("/".to_string()),
+            Just(".".to_string()),
+            Just("%2e".to_string()),
+            Just("%2f".to_string()),
+            Just("%5c".to_string()),
+            Just("%00".to_string()),
+            Just("\\".to_string()),
+            Just(".pimedia".to_string()),
+            Just("link".to_string()),
+            Just("out".to_string()),
+            Just("a.mp4".to_string()),
+            Just("Kids".to_string()),
+            "[a-zA-Z0-9 %._-]{0,6}",
+        ],
+        0..10,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
+fn config() -> ProptestConfig {
+    ProptestConfig {
+        cases: 400,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn a_path_never_leaves_the_media_dir_nor_names_a_dot_entry(tail in tricky()) {
+        let (root, _keep) = media_root();
+        if let Some(p) = resolve(&root, &tail) {
+            prop_assert!(p.starts_with(&root), "{tail:?} -> {p:?}");
+            let inside = p.strip_prefix(&root).unwrap();
+            prop_assert!(
+                !inside.components().any(|c| c.as_os_str().to_string_lossy().starts_with('.')),
+                "{tail:?} -> {p:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn safe_names_are_never_empty_long_hidden_or_paths(raw in "\\PC{0,300}|[./\\ \x00-\x1f]{0,20}") {
+        let name = safe_name(&raw);
+        prop_assert!(!name.is_empty());
+        prop_assert!(name.len() <= 255, "{} bytes", name.len());
+        prop_assert!(!name.contains('/') && !name.contains('\\') && !name.contains('\0'));
+        prop_assert!(!name.starts_with('.'), "{name:?}");
+    }
+
+    #[test]
+    fn a_range_never_reaches_outside_the_file(
+        value in "(bytes=)?[0-9]{0,21}-?[0-9]{0,21}(,[0-9-]{0,8})?|\\PC{0,30}",
+        len in 0u64..5_000_000_000,
+    ) {
+        match parse_range(&value, len) {
+            ByteRange::Part(a, b) => prop_assert!(a <= b && b < len, "{value:?} on {len}: {a}-{b}"),
+            ByteRange::Full | ByteRange::Unsatisfiable => {}
+        }
+    }
+
+    #[test]
+    fn tus_metadata_and_checksums_never_panic(meta in "\\PC{0,80}", sum in "(sha1|sha256|md5)? ?[A-Za-z0-9+/=!]{0,50}") {
+        if let Ok(m) = parse_metadata(&meta) {
+            prop_assert!(m.keys().all(|k| !k.is_empty() && !k.contains(',') && !k.contains(' ')));
+        }
+        let _ = Checksum::parse(&sum);
+    }
+}
+
+/// A canonical media dir with a file, a folder, the state dir, and a
+/// symlink out of it (made once per test binary).
+fn media_root() -> (std::path::PathBuf, ()) {
+    static ROOT: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    let root = ROOT.get_or_init(|| {
+        let d = tempfile::tempdir().unwrap().keep();
+        let media = d.join("media");
+        std::fs::create_dir_all(media.join("Kids")).unwrap();
+        std::fs::create_dir_all(media.join(".pimedia")).unwrap();
+        std::fs::create_dir_all(d.join("out")).unwrap();
+        std::fs::write(media.join("a.mp4"), "x").unwrap();
+        std::fs::write(media.join(".pimedia/secret"), "x").unwrap();
+        std::os::unix::fs::symlink(d.join("out"), media.join("link")).unwrap();
+        std::os::unix::fs::symlink(media.join(".pimedia"), media.join("Kids/state")).unwrap();
+        media.canonicalize().unwrap()
+    });
+    (root.clone(), ())
+}
+
+/// `filename a.mp4`.
+const NAME: &str = "filename YS5tcDQ=";
+
+/// Malformed tus headers over HTTP: 400 with a sentence, never a crash.
+#[test]
+fn malformed_tus_headers_are_refused_with_400() {
+    let s = Server::start(&[]);
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: 40,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    });
+    let create = s
+        .client()
+        .post(s.url("/uploads/"))
+        .header("tus-resumable", "1.0.0")
+        .header("upload-length", "10")
+        .header("upload-metadata", NAME)
+        .send()
+        .unwrap();
+    assert_eq!(create.status(), 201);
+    let location = create.headers()["location"].to_str().unwrap().to_string();
+    let bad = "[!-/:-~][ -~]{0,20}|-[0-9]{1,5}|[0-9]{21,25}";
+    runner
+        .run(
+            &(bad, bad, "[!*]{1,10} [!*]{0,10}"),
+            |(length, offset, meta)| {
+                let r = s
+                    .client()
+                    .post(s.url("/uploads/"))
+                    .header("tus-resumable", "1.0.0")
+                    .header("upload-length", &length)
+                    .header("upload-metadata", NAME)
+                    .send()
+                    .unwrap();
+                prop_assert_eq!(r.status(), 400, "Upload-Length {:?}", length);
+                let r = s
+                    .client()
+                    .post(s.url("/uploads/"))
+                    .header("tus-resumable", "1.0.0")
+                    .header("upload-length", "10")
+                    .header("upload-metadata", &meta)
+                    .send()
+                    .unwrap();
+                prop_assert_eq!(r.status(), 400, "Upload-Metadata {:?}", meta);
+                let r = s
+                    .client()
+                    .patch(s.url(&location))
+                    .header("tus-resumable", "1.0.0")
+                    .header("content-type", "application/offset+octet-stream")
+                    .header("upload-offset", &offset)
+                    .body("0123456789")
+                    .send()
+                    .unwrap();
+                prop_assert_eq!(r.status(), 400, "Upload-Offset {:?}", offset);
+                let r = s
+                    .client()
+                    .patch(s.url(&location))
+                    .header("tus-resumable", "1.0.0")
+                    .header("content-type", "application/offset+octet-stream")
+                    .header("upload-offset", "0")
+                    .header("upload-checksum", format!("md5 {offset}"))
+                    .body("0123456789")
+                    .send()
+                    .unwrap();
+                prop_assert_eq!(r.status(), 400, "Upload-Checksum md5 {:?}", offset);
+                Ok(())
+            },
+        )
+        .unwrap();
+    assert_eq!(s.json("/healthz")["videos"], 0, "still answering");
+}
