@@ -181,7 +181,7 @@ fn hostile_names_land_inside_under_safe_names_and_nothing_is_overwritten() {
     // A raw control character in a form's part header is refused clearly.
     let body = "--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\x01.mp4\"\r\n\r\nxx\r\n--B--\r\n";
     let answer = s.raw(&format!(
-        "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     ));
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
@@ -233,7 +233,7 @@ fn start_raw_upload(s: &Server, name: &str, declared: usize, sent: usize) -> Tcp
     let mut c = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
     write!(
         c,
-        "POST /upload HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: {}\r\n\r\n{head}",
+        "POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: {}\r\n\r\n{head}",
         head.len() + declared + tail.len()
     )
     .unwrap();
