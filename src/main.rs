@@ -58,13 +58,11 @@ async fn run(config: Config) -> ExitCode {
         running.app.media_dir().display()
     );
     let routes = pimedia::web::routes(running.app.clone());
-    server::serve(
-        listener,
-        routes,
-        Timeouts::default(),
-        server::shutdown_signal(),
-    )
-    .await;
+    let timeouts = Timeouts {
+        max_connections: server::connection_limit(),
+        ..Timeouts::default()
+    };
+    server::serve(listener, routes, timeouts, server::shutdown_signal()).await;
     running.shutdown().await;
     tracing::info!("stopped");
     ExitCode::SUCCESS

@@ -1,10 +1,19 @@
 //! HTTP/1.1 on hyper-util with the timeouts warp's own `serve` lacks: a
 //! header-read timeout so half-sent requests are dropped, keep-alive, and
-//! graceful shutdown with a deadline.
+//! graceful shutdown with a deadline. Open connections are bounded by the
+//! file descriptors there are (less a reserve for files and ffmpeg): at the
+//! bound, the oldest idle connection makes room for the new one, so a
+//! thousand clients that send nothing never lock out the TV.
 
+use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use tokio::sync::Notify;
 
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -18,20 +27,60 @@ use warp::{Filter, Reply};
 #[derive(Debug, Clone, Copy)]
 pub struct Peer(pub std::net::SocketAddr);
 
-/// Hands each request of one connection its peer address.
+/// Hands each request of one connection its peer address, and counts
+/// the requests in flight on it (until their body is sent) so an idle
+/// connection is known.
 #[derive(Clone)]
 struct WithPeer<S> {
     inner: S,
     peer: std::net::SocketAddr,
+    busy: Arc<AtomicUsize>,
 }
 
-impl<S, B> tower_service::Service<warp::http::Request<B>> for WithPeer<S>
+/// One request in flight; dropped with its response's body.
+struct Busy(Arc<AtomicUsize>);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A response body that keeps its connection counted busy until it ends.
+pub struct Tracked<B> {
+    inner: B,
+    _busy: Busy,
+}
+
+impl<B: http_body::Body + Unpin> http_body::Body for Tracked<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<B::Data>, B::Error>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl<S, B, RB> tower_service::Service<warp::http::Request<B>> for WithPeer<S>
 where
-    S: tower_service::Service<warp::http::Request<B>>,
+    S: tower_service::Service<warp::http::Request<B>, Response = warp::http::Response<RB>>,
+    S::Future: Send + 'static,
+    RB: 'static,
 {
-    type Response = S::Response;
+    type Response = warp::http::Response<Tracked<RB>>;
     type Error = S::Error;
-    type Future = S::Future;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, S::Error>> + Send>>;
 
     fn poll_ready(
         &mut self,
@@ -42,8 +91,41 @@ where
 
     fn call(&mut self, mut req: warp::http::Request<B>) -> Self::Future {
         req.extensions_mut().insert(Peer(self.peer));
-        self.inner.call(req)
+        self.busy.fetch_add(1, Ordering::SeqCst);
+        let busy = Busy(self.busy.clone());
+        let response = self.inner.call(req);
+        Box::pin(async move {
+            let r = response.await?;
+            Ok(r.map(|inner| Tracked { inner, _busy: busy }))
+        })
     }
+}
+
+/// The connections open now, oldest first, with what is needed to close
+/// one that is idle.
+#[derive(Default)]
+struct Open {
+    next: u64,
+    conns: BTreeMap<u64, (Arc<AtomicUsize>, Arc<Notify>)>,
+}
+
+/// Descriptors kept for files, posters, state and ffmpeg's pipes.
+const FD_RESERVE: u64 = 256;
+
+/// Raises the soft limit on open files to the hard one (systemd's soft
+/// limit is 1024, far below what a few hundred clients need) and says how
+/// many connections may be open at once. Called once at start-up.
+pub fn connection_limit() -> usize {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap_or((1024, 1024));
+    let soft = if soft < hard && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_ok() {
+        hard
+    } else {
+        soft
+    };
+    let limit = soft.saturating_sub(FD_RESERVE).clamp(32, 100_000) as usize;
+    tracing::info!("open files allowed: {soft}; connections at once: up to {limit}");
+    limit
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -52,6 +134,8 @@ pub struct Timeouts {
     pub header_read: Duration,
     /// In-flight requests get this long after a shutdown signal.
     pub shutdown_grace: Duration,
+    /// Connections open at once (see [`connection_limit`]).
+    pub max_connections: usize,
 }
 
 impl Default for Timeouts {
@@ -59,6 +143,7 @@ impl Default for Timeouts {
         Timeouts {
             header_read: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(5),
+            max_connections: 1000,
         }
     }
 }
@@ -82,6 +167,7 @@ pub async fn serve<F>(
         .header_read_timeout(timeouts.header_read)
         .keep_alive(true);
     tokio::pin!(shutdown);
+    let open = Arc::new(Mutex::new(Open::default()));
     loop {
         let (stream, peer) = tokio::select! {
             _ = &mut shutdown => break,
@@ -96,18 +182,49 @@ pub async fn serve<F>(
             },
         };
         let _ = stream.set_nodelay(true);
+        let busy = Arc::new(AtomicUsize::new(0));
+        let close = Arc::new(Notify::new());
+        let id = {
+            let mut o = open.lock().unwrap();
+            if o.conns.len() >= timeouts.max_connections {
+                // Make room: the oldest connection with nothing in flight
+                // (one that sent nothing yet, or idles between requests).
+                let idle = o
+                    .conns
+                    .iter()
+                    .find(|(_, (b, _))| b.load(Ordering::SeqCst) == 0)
+                    .map(|(id, _)| *id);
+                match idle.and_then(|id| o.conns.remove(&id)) {
+                    Some((_, shut)) => shut.notify_one(),
+                    None => {
+                        tracing::warn!("{} connections busy: turned one away", o.conns.len());
+                        continue;
+                    }
+                }
+            }
+            o.next += 1;
+            let id = o.next;
+            o.conns.insert(id, (busy.clone(), close.clone()));
+            id
+        };
         let conn = builder.serve_connection(
             TokioIo::new(stream),
             TowerToHyperService::new(WithPeer {
                 inner: service.clone(),
                 peer,
+                busy,
             }),
         );
         let conn = graceful.watch(conn);
+        let open = open.clone();
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!("connection ended: {e}");
+            tokio::select! {
+                ended = conn => if let Err(e) = ended {
+                    tracing::debug!("connection ended: {e}");
+                },
+                _ = close.notified() => tracing::debug!("closed an idle connection to make room"),
             }
+            open.lock().unwrap().conns.remove(&id);
         });
     }
     drop(listener);

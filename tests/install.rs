@@ -306,6 +306,15 @@ fn installed_service_converts_serves_survives_restart_stops_clean_and_uninstalls
     let devices = m.ok("systemctl show pimedia -p DeviceAllow -p DevicePolicy");
     assert!(devices.contains("char-video4linux rw"), "{devices}");
     assert!(devices.contains("DevicePolicy=closed"), "{devices}");
+    // Room for many clients: the unit's LimitNOFILE (65536, or what the
+    // container allows), not systemd's soft 1024.
+    let files =
+        m.ok("grep 'Max open files' /proc/$(systemctl show -p MainPID --value pimedia)/limits");
+    let limits: Vec<u64> = files
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    assert!(limits[0] == limits[1] && limits[0] >= 4096, "{files}");
 
     // The phone's form upload, through nginx on port 80.
     for f in ["holiday.mkv", "phone.mp4", "tape.mpg"] {

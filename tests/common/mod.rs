@@ -42,9 +42,36 @@ impl Server {
 
     /// As `start_in`, with extra environment variables.
     pub fn start_with_env(dir: tempfile::TempDir, args: &[&str], env: &[(&str, &str)]) -> Server {
+        Server::start_under(dir, args, env, None)
+    }
+
+    /// As `start_in`, started by `sh` after `ulimit <limit>` (`-Sn 1024`:
+    /// a soft limit on open files as systemd sets it).
+    pub fn start_with_ulimit(dir: tempfile::TempDir, args: &[&str], limit: &str) -> Server {
+        Server::start_under(dir, args, &[], Some(limit))
+    }
+
+    fn start_under(
+        dir: tempfile::TempDir,
+        args: &[&str],
+        env: &[(&str, &str)],
+        ulimit: Option<&str>,
+    ) -> Server {
         let port = free_port();
         let log = dir.path().join("server.log");
-        let child = Command::new(bin())
+        let mut command = match ulimit {
+            None => Command::new(bin()),
+            Some(limit) => {
+                let mut c = Command::new("sh");
+                c.args([
+                    "-c",
+                    &format!("ulimit {limit} && exec \"$0\" \"$@\""),
+                    bin(),
+                ]);
+                c
+            }
+        };
+        let child = command
             .arg("--media-dir")
             .arg(dir.path().join("media"))
             .arg("--listen")

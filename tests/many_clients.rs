@@ -1,0 +1,97 @@
+//! Many slow clients: with the open-file limit systemd sets (1024), two
+//! thousand connections that send nothing and fifty half-sent requests
+//! neither lock out the TV's library page nor an upload.
+
+mod common;
+use common::*;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+fn open_files(pid: u32) -> (String, String) {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .unwrap();
+    let parts: Vec<&str> = line.split_whitespace().collect();
+    (parts[3].to_string(), parts[4].to_string())
+}
+
+/// This test opens thousands of sockets itself.
+fn raise_own_limit() {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    let (_, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
+    assert!(
+        hard >= 4200,
+        "the test needs 4200 open files; the hard limit is {hard}"
+    );
+    setrlimit(Resource::RLIMIT_NOFILE, hard, hard).unwrap();
+}
+
+#[test]
+fn the_soft_limit_on_open_files_is_raised_to_the_hard_one() {
+    let s = Server::start_with_ulimit(tempdir_with_media(), &[], "-Sn 1024");
+    let (soft, hard) = open_files(s.child.id());
+    assert_eq!(soft, hard, "raised from 1024");
+    assert!(s.log_text().contains("open files allowed"));
+}
+
+#[test]
+fn two_thousand_idle_clients_leave_room_for_the_tv() {
+    raise_own_limit();
+    // Soft and hard at 1024: nothing to raise, so the bound does the work.
+    let s = Server::start_with_ulimit(tempdir_with_media(), &[], "-n 1024");
+    assert_eq!(open_files(s.child.id()).0, "1024");
+    let addr = ("127.0.0.1", s.port);
+    let mut idle = Vec::new();
+    for _ in 0..2000 {
+        idle.push(TcpStream::connect(addr).unwrap());
+    }
+    let mut half = Vec::new();
+    for _ in 0..50 {
+        let mut c = TcpStream::connect(addr).unwrap();
+        c.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+            .unwrap();
+        half.push(c);
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    // The library page, on a new connection, as a TV opens it.
+    let best = (0..3)
+        .map(|_| {
+            let t = Instant::now();
+            let mut c = TcpStream::connect(addr).unwrap();
+            c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            c.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            let mut page = String::new();
+            c.read_to_string(&mut page).unwrap();
+            assert!(
+                page.starts_with("HTTP/1.1 200"),
+                "{}",
+                &page[..page.len().min(200)]
+            );
+            t.elapsed()
+        })
+        .min()
+        .unwrap();
+    assert!(
+        best < Duration::from_millis(100),
+        "the library page took {best:?}"
+    );
+    let r = upload_file(&s, &sample_mp4(), &[("accept", "application/json")]);
+    assert_eq!(r.status(), 201);
+    assert!(
+        !s.log_text().contains("Too many open files"),
+        "{}",
+        s.log_text()
+    );
+    drop((idle, half));
+}
+
+fn tempdir_with_media() -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::create_dir(d.path().join("media")).unwrap();
+    d
+}
