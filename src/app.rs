@@ -567,6 +567,7 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         config.transcode,
     );
     let settings = {
+        let disk_reserve = limits.reserve;
         let (workers, transcode_workers, forced_encoder, delete_originals, on_job_done) = (
             config.workers,
             config.transcode_workers,
@@ -582,6 +583,7 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
             forced_encoder,
             delete_originals,
             on_job_done,
+            disk_reserve,
         }
     };
     // The state files, read off the async workers.

@@ -16,6 +16,9 @@ pub enum Ended {
     /// The MP4's library path.
     Done(String),
     Cancelled,
+    /// The disk is too full to write the output: the job waits for space
+    /// (its temp file is gone, the source untouched), saying why.
+    NoSpace(String),
     Failed {
         reason: String,
         transient: bool,
@@ -60,6 +63,7 @@ async fn steps(jobs: &Arc<Jobs>, job: &Job, control: Arc<Control>) -> Result<Str
         }
     })?;
     let duration = plan.output_duration(&probe);
+    room_for(jobs, &src).await?;
     let mut encoder = match plan.conversion() {
         Conversion::Transcode => {
             let e = jobs.encoder().await;
@@ -89,10 +93,14 @@ async fn steps(jobs: &Arc<Jobs>, job: &Job, control: Arc<Control>) -> Result<Str
                 encoder = Encoder::X264;
                 jobs.set_encoder(job.id, encoder);
             }
-            other => break other.map(|()| out)?,
+            Err(e) => return Err(no_space_or(&src, e).await),
+            Ok(()) => break out,
         }
     };
-    let summary = verify(&out, duration).await?;
+    let summary = match verify(&out, duration).await {
+        Ok(s) => s,
+        Err(e) => return Err(no_space_or(&src, e).await),
+    };
     save(&out).await?;
     let mp4 = place(jobs, &src, &plan, out).await?;
     Ok(record(
@@ -103,6 +111,47 @@ async fn steps(jobs: &Arc<Jobs>, job: &Job, control: Arc<Control>) -> Result<Str
         &mp4,
     )
     .await)
+}
+
+/// A failure while the output's temp file is still there: when the disk
+/// is (all but) full, or ffmpeg said so, the job waits for space instead
+/// of failing. (ffmpeg does not always exit non-zero when a write fails.)
+async fn no_space_or(src: &Source, e: Ended) -> Ended {
+    let Ended::Failed { reason, .. } = &e else {
+        return e;
+    };
+    let dir = src.dir.clone();
+    let free = blocking(move || crate::fsutil::free_space(&dir))
+        .await
+        .flatten();
+    if reason.contains("No space left") || free.is_some_and(|f| f < 256 * 1024) {
+        return Ended::NoSpace(format!(
+            "the disk filled up while writing the MP4 ({reason}); it is tried again once there is room"
+        ));
+    }
+    e
+}
+
+/// Whether the disk has room for the output (about the source's size)
+/// and the reserve uploads keep; if not, the job waits for space.
+async fn room_for(jobs: &Jobs, src: &Source) -> Result<(), Ended> {
+    let (dir, file) = (src.dir.clone(), src.path.clone());
+    let (free, need) = blocking(move || {
+        let need = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+        (crate::fsutil::free_space(&dir), need)
+    })
+    .await
+    .unwrap_or((None, 0));
+    let reserve = jobs.settings.disk_reserve;
+    match free {
+        Some(free) if free < need.saturating_add(reserve) => Err(Ended::NoSpace(format!(
+            "the disk is too full: the MP4 needs about {} and {} is free (with {} kept in reserve); it starts once there is room",
+            crate::upload::human_size(need),
+            crate::upload::human_size(free),
+            crate::upload::human_size(reserve)
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// The source file and where its outputs go.

@@ -28,6 +28,8 @@ use store::{Saved, Store};
 pub const MAX_ATTEMPTS: u32 = 3;
 /// Wait before the second attempt; each later one waits 4 times longer.
 const RETRY_BACKOFF_SECS: u64 = 2;
+/// A job waiting for disk space looks again this often.
+const DISK_WAIT_SECS: u64 = 10;
 
 /// What a worker should do next.
 enum Claim {
@@ -58,6 +60,8 @@ pub struct Settings {
     pub forced_encoder: Option<Encoder>,
     pub delete_originals: bool,
     pub on_job_done: Option<Vec<String>>,
+    /// Bytes kept free on the disk (as for uploads).
+    pub disk_reserve: u64,
 }
 
 pub struct Jobs {
@@ -671,6 +675,15 @@ fn record(j: &mut Job, result: convert::Ended, shutting_down: bool) {
             j.progress = 0.0;
         }
         convert::Ended::Cancelled => j.state = State::Cancelled,
+        convert::Ended::NoSpace(why) => {
+            // Not an attempt: nothing is wrong with the file.
+            tracing::warn!("job {}: {why}", j.id);
+            j.state = State::Queued;
+            j.attempts = j.attempts.saturating_sub(1);
+            j.progress = 0.0;
+            j.error = Some(why);
+            j.not_before = now() + DISK_WAIT_SECS;
+        }
         convert::Ended::Failed {
             reason,
             transient,
