@@ -44,6 +44,7 @@ if [ "$(id -u)" -eq 0 ]; then
 else
     echo "not root: the install test and the inotify-limit test were not run" >&2
 fi
-# The browser tests drive the binary cargo just built.
+# The browser tests and the chaos script drive the binary cargo just built.
 node --test tests/browser/
+node tests/chaos.js 6
 ./tests/qemu-smoke.sh
