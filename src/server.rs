@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -35,6 +35,8 @@ struct WithPeer<S> {
     inner: S,
     peer: std::net::SocketAddr,
     busy: Arc<AtomicUsize>,
+    /// Whether a whole request has come on this connection yet.
+    served: Arc<AtomicBool>,
 }
 
 /// One request in flight; dropped with its response's body.
@@ -91,6 +93,7 @@ where
 
     fn call(&mut self, mut req: warp::http::Request<B>) -> Self::Future {
         req.extensions_mut().insert(Peer(self.peer));
+        self.served.store(true, Ordering::SeqCst);
         self.busy.fetch_add(1, Ordering::SeqCst);
         let busy = Busy(self.busy.clone());
         let response = self.inner.call(req);
@@ -111,6 +114,9 @@ struct Open {
 
 /// Descriptors kept for files, posters, state and ffmpeg's pipes.
 const FD_RESERVE: u64 = 256;
+/// A connection that has not made a whole request by then is closed
+/// (sooner than the header-read timeout): it only holds a descriptor.
+const FIRST_REQUEST_WITHIN: Duration = Duration::from_secs(5);
 
 /// Raises the soft limit on open files to the hard one (systemd's soft
 /// limit is 1024, far below what a few hundred clients need) and says how
@@ -183,6 +189,7 @@ pub async fn serve<F>(
         };
         let _ = stream.set_nodelay(true);
         let busy = Arc::new(AtomicUsize::new(0));
+        let served = Arc::new(AtomicBool::new(false));
         let close = Arc::new(Notify::new());
         let id = {
             let mut o = open.lock().unwrap();
@@ -213,16 +220,24 @@ pub async fn serve<F>(
                 inner: service.clone(),
                 peer,
                 busy,
+                served: served.clone(),
             }),
         );
         let conn = graceful.watch(conn);
         let open = open.clone();
         tokio::spawn(async move {
+            let silent = async {
+                tokio::time::sleep(FIRST_REQUEST_WITHIN).await;
+                if served.load(Ordering::SeqCst) {
+                    std::future::pending::<()>().await;
+                }
+            };
             tokio::select! {
                 ended = conn => if let Err(e) = ended {
                     tracing::debug!("connection ended: {e}");
                 },
                 _ = close.notified() => tracing::debug!("closed an idle connection to make room"),
+                _ = silent => tracing::debug!("closed a connection that sent no request"),
             }
             open.lock().unwrap().conns.remove(&id);
         });

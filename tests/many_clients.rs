@@ -95,3 +95,31 @@ fn tempdir_with_media() -> tempfile::TempDir {
     std::fs::create_dir(d.path().join("media")).unwrap();
     d
 }
+
+#[test]
+fn a_connection_that_sends_nothing_is_closed_sooner_than_a_slow_request() {
+    let s = Server::start(&[]);
+    let t = Instant::now();
+    let mut silent = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    silent
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut buf = Vec::new();
+    let _ = silent.read_to_end(&mut buf);
+    let took = t.elapsed();
+    assert!(
+        took >= Duration::from_secs(4) && took < Duration::from_secs(8),
+        "closed after {took:?}"
+    );
+    // A kept-alive connection that has made a request is not cut by it.
+    let mut c = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    c.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+    let mut first = [0u8; 512];
+    assert!(c.read(&mut first).unwrap() > 0);
+    std::thread::sleep(Duration::from_secs(6));
+    c.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .unwrap();
+    assert!(c.read(&mut first).unwrap() > 0, "still open after 6 s idle");
+}
