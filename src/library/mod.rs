@@ -100,6 +100,15 @@ struct Index {
 }
 
 impl Index {
+    /// The paths of every video under `prefix` (a folder ending in `/`).
+    fn paths_under(&self, prefix: &str) -> Vec<String> {
+        self.videos
+            .range(prefix.to_string()..)
+            .take_while(|(p, _)| p.starts_with(prefix))
+            .map(|(p, _)| p.clone())
+            .collect()
+    }
+
     /// Records `dir` and every folder above it.
     fn add_folder(&mut self, dir: &str) {
         let mut d = dir;
@@ -393,12 +402,7 @@ impl Library {
             index
                 .folders
                 .retain(|f| f != dir && !f.starts_with(&prefix));
-            index
-                .videos
-                .range(prefix.clone()..)
-                .take_while(|(p, _)| p.starts_with(&prefix))
-                .map(|(p, _)| p.clone())
-                .collect()
+            index.paths_under(&prefix)
         };
         for p in paths {
             self.remove(&p);

@@ -98,12 +98,7 @@ impl Library {
                 index.add_folder(&moved);
             }
             index.add_folder(to);
-            index
-                .videos
-                .range(prefix.clone()..)
-                .take_while(|(p, _)| p.starts_with(&prefix))
-                .map(|(p, _)| p.clone())
-                .collect()
+            index.paths_under(&prefix)
         };
         for p in inside {
             self.moved(&p, &format!("{to}/{}", &p[prefix.len()..]));
