@@ -76,6 +76,7 @@ fn two_thousand_idle_clients_leave_room_for_the_tv() {
         })
         .min()
         .unwrap();
+    eprintln!("the library page with 2,050 idle or half-sent connections open: {best:?}");
     assert!(
         best < Duration::from_millis(100),
         "the library page took {best:?}"
