@@ -129,6 +129,9 @@ pub fn connection_limit() -> usize {
     } else {
         soft
     };
+    // rlim_t is 32 bits on armv7 (so not useless there).
+    #[allow(clippy::useless_conversion)]
+    let soft = u64::from(soft);
     let limit = soft.saturating_sub(FD_RESERVE).clamp(32, 100_000) as usize;
     tracing::info!("open files allowed: {soft}; connections at once: up to {limit}");
     limit
