@@ -125,10 +125,31 @@ pub fn numbered(name: &str, n: u32) -> String {
     }
 }
 
+/// `name` as one visible file name in a folder, or an error: no separator
+/// (either slash), no NUL, not empty, no leading dot (so neither `..` nor
+/// a hidden file). Whatever a caller was told, an output never lands
+/// outside its folder or out of sight. (A `..` inside a name, as in
+/// `Film...mkv`, climbs nowhere without a separator.)
+pub fn checked_name(name: &str) -> std::io::Result<&str> {
+    let bad = name.is_empty()
+        || name.starts_with('.')
+        || name.contains(['/', '\\', '\0'])
+        || name.len() > MAX_NAME;
+    if bad {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("refused to place a file named {name:?}: not a plain, visible file name"),
+        ));
+    }
+    Ok(name)
+}
+
 /// Renames `tmp` to the first free `name`, `name (1)`, ... in `dir` and
 /// makes the rename durable. Blocking. Never overwrites; callers hold a
-/// lock so two of pimedia's own writers never race for a name.
+/// lock so two of pimedia's own writers never race for a name. A name
+/// that is not [`checked_name`] is refused.
 pub fn place_unique(tmp: &Path, dir: &Path, name: &str) -> std::io::Result<PathBuf> {
+    checked_name(name)?;
     for n in 0..10_000 {
         let candidate = dir.join(numbered(name, n));
         if candidate.symlink_metadata().is_ok() {
@@ -152,6 +173,37 @@ pub fn sync_file(path: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outputs_are_placed_only_under_plain_visible_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let inner = dir.path().join("in");
+        std::fs::create_dir(&inner).unwrap();
+        for bad in [
+            "",
+            ".",
+            "..",
+            "../x.vtt",
+            "a/../../x.vtt",
+            "a\\b.vtt",
+            "a\0b.vtt",
+            ".hidden.vtt",
+            "x/y",
+        ] {
+            let tmp = inner.join(".tmp");
+            std::fs::write(&tmp, b"x").unwrap();
+            let e = place_unique(&tmp, &inner, bad).unwrap_err();
+            assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput, "{bad:?}");
+            assert!(
+                tmp.exists(),
+                "{bad:?}: the temp file is the caller's to remove"
+            );
+        }
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        let tmp = inner.join(".tmp");
+        let placed = place_unique(&tmp, &inner, "Film...en.vtt").unwrap();
+        assert_eq!(placed, inner.join("Film...en.vtt"));
+    }
 
     #[test]
     fn atomic_write_replaces_and_leaves_no_temp() {

@@ -178,3 +178,69 @@ fn malformed_tus_headers_are_refused_with_400() {
         .unwrap();
     assert_eq!(s.json("/healthz")["videos"], 0, "still answering");
 }
+
+/// A stream of `kind` with a language tag as a file might say it.
+fn tagged(index: u32, kind: &str, codec: &str, tag: Option<String>) -> pimedia::media::Stream {
+    pimedia::media::Stream {
+        index,
+        kind: kind.into(),
+        codec: codec.into(),
+        width: Some(320),
+        height: Some(240),
+        language: tag,
+        attached_pic: false,
+        channels: Some(2),
+        duration: Some(5.0),
+        format: Default::default(),
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Whatever a file's tags say, each piece of a name made from them is
+    /// 1–16 of `[a-z0-9-]`, and every subtitle file the plan names is a
+    /// plain name beside the MP4 that the placing function takes.
+    #[test]
+    fn tags_never_shape_a_path(
+        tags in proptest::collection::vec(
+            proptest::option::of(prop_oneof![
+                tricky(),
+                Just("x/../../etc".to_string()),
+                Just("<img src=x onerror=alert(1)>".to_string()),
+                any::<String>(),
+                "[a-zA-Z-]{1,20}",
+            ]),
+            1..6,
+        )
+    ) {
+        use pimedia::media::{plan, tags::name_part, Plan, Probe, Target};
+        for t in tags.iter().flatten() {
+            let part = name_part(t, "sub", 7);
+            prop_assert!(!part.is_empty() && part.len() <= 16, "{:?} -> {:?}", t, part);
+            prop_assert!(
+                part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                "{:?} -> {:?}", t, part
+            );
+        }
+        let mut streams = vec![
+            tagged(0, "video", "h264", None),
+            tagged(1, "audio", "aac", tags[0].clone()),
+        ];
+        for (i, t) in tags.iter().enumerate() {
+            streams.push(tagged(2 + i as u32, "subtitle", "subrip", t.clone()));
+        }
+        let probe = Probe { duration: Some(5.0), format_name: "matroska,webm".into(), streams, moov_first: None };
+        let p = plan(&probe, &Target::default(), true).unwrap();
+        prop_assert_eq!(p.subtitles.len(), tags.len());
+        let out = std::path::Path::new("/media/Films/Film.mp4");
+        let mut names = std::collections::BTreeSet::new();
+        for s in &p.subtitles {
+            let name = Plan::subtitle_name(out, &s.suffix);
+            prop_assert!(pimedia::fsutil::checked_name(&name).is_ok(), "{:?}", name);
+            prop_assert!(name.starts_with("Film.") && name.ends_with(".vtt"), "{:?}", name);
+            prop_assert!(!name.contains(['<', '>', '"', '\'', '&', ' ']), "{:?}", name);
+            prop_assert!(names.insert(name.clone()), "two subtitles named {:?}", name);
+        }
+    }
+}

@@ -218,13 +218,18 @@ struct Outputs {
 impl Outputs {
     fn new(src: &Source, plan: &Plan) -> Outputs {
         let target = src.dir.join(&src.output_name);
+        // A temp file goes beside its final name: only ever in the
+        // source's own folder, whatever a plan's name says.
         let subs = plan
             .subtitles
             .iter()
-            .map(|s| {
-                TempFile::new(ffmpeg::temp_for(
-                    &src.dir.join(Plan::subtitle_name(&target, &s.suffix)),
-                ))
+            .enumerate()
+            .map(|(i, s)| {
+                let name = Plan::subtitle_name(&target, &s.suffix);
+                let name = crate::fsutil::checked_name(&name)
+                    .map(str::to_string)
+                    .unwrap_or_else(|_| format!("subtitles-{i}.vtt"));
+                TempFile::new(ffmpeg::temp_for(&src.dir.join(name)))
             })
             .collect();
         Outputs {

@@ -6,6 +6,7 @@ pub mod launch;
 pub mod mp4;
 mod plan;
 mod probe;
+pub mod tags;
 mod target;
 mod tools;
 

@@ -253,7 +253,11 @@ fn subtitle_tracks(probe: &Probe, notes: &mut Vec<String>) -> Vec<SubtitleTrack>
             ));
             continue;
         }
-        let base = s.language.clone();
+        // The tag names a file: made safe in the one place that does it.
+        let base = s
+            .language
+            .as_deref()
+            .map(|l| super::tags::name_part(l, "sub", s.index));
         let taken = |sfx: &Option<String>| subtitles.iter().any(|t| &t.suffix == sfx);
         let mut suffix = base.clone();
         let mut n = 2;
