@@ -63,7 +63,9 @@ pub struct Args {
     )]
     pub upload_password: Option<String>,
 
-    /// Remove a source file after its MP4 has been written and verified.
+    /// Remove a source file after a lossless remux: its MP4 (and WebVTT
+    /// files) hold every stream, copied, and ffprobe reads them back. A
+    /// transcode's source is always kept.
     #[arg(long, env = "PIMEDIA_DELETE_ORIGINALS")]
     pub delete_originals: bool,
 

@@ -112,3 +112,45 @@ fn a_language_tag_never_shapes_a_path() {
     );
     assert!(!page.contains("<img src=x"), "{page}");
 }
+
+#[test]
+fn delete_originals_removes_a_source_only_after_a_lossless_remux() {
+    let d = media_with(&[
+        ("film.mkv", &|p| make_h264(p, 2, "aac")),
+        ("tape.mpg", &|p| {
+            make_clip(p, 2, &["-c:v", "mpeg2video", "-c:a", "mp2"])
+        }),
+        ("concert.mkv", &|p| make_h264(p, 2, "flac")),
+    ]);
+    let s = Server::start_in(d, &["--delete-originals"]);
+    for src in ["film.mkv", "tape.mpg", "concert.mkv"] {
+        assert_eq!(finished_job(&s, src)["state"], "done", "{src}");
+    }
+    // H.264 + AAC copied as they are: the MP4 is every stream, losslessly.
+    let film = ffprobe_json(&s.media().join("film.mp4"), &["-show_streams"]);
+    assert_eq!(film["streams"].as_array().unwrap().len(), 2, "{film}");
+    s.wait_until(10, "the remuxed original to go", || {
+        !s.media().join("film.mkv").exists()
+    });
+    // A transcode is lossy (and the house may get a TV that plays the
+    // original); FLAC can only become AAC in an MP4: both stay.
+    assert_eq!(
+        ffprobe_json(&s.media().join("tape.mp4"), &["-show_streams"])["streams"][0]["codec_name"],
+        "h264"
+    );
+    assert!(
+        s.media().join("tape.mpg").exists(),
+        "a transcoded source is kept"
+    );
+    assert!(
+        s.media().join("concert.mkv").exists(),
+        "a source whose sound was re-encoded is kept"
+    );
+    let log = s.log_text();
+    assert!(log.contains("kept the original tape.mpg"), "{log}");
+    let api = s.text("/api/videos").1;
+    assert!(
+        !api.contains("film.mkv") && api.contains("tape.mp4"),
+        "{api}"
+    );
+}

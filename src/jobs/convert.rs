@@ -103,14 +103,79 @@ async fn steps(jobs: &Arc<Jobs>, job: &Job, control: Arc<Control>) -> Result<Str
     };
     save(&out).await?;
     let mp4 = place(jobs, &src, &plan, out).await?;
-    Ok(record(
+    let rel = record(
         jobs,
         job,
         &src,
         &plan.output_probe(&probe, summary.duration),
         &mp4,
-    )
-    .await)
+    );
+    if settings.delete_originals {
+        remove_original(jobs, job, &src, &plan, &probe, &mp4).await;
+    }
+    Ok(rel)
+}
+
+/// `--delete-originals`: the source goes only when its MP4 is a lossless
+/// copy of every stream (a remux that dropped nothing) and ffprobe reads
+/// back from the placed file every stream the plan promised. A transcode
+/// always keeps its source: its output is lossy, and the house may get a
+/// TV that plays the original.
+async fn remove_original(
+    jobs: &Jobs,
+    job: &Job,
+    src: &Source,
+    plan: &Plan,
+    source: &media::Probe,
+    mp4: &Path,
+) {
+    if !plan.keeps_every_stream(source) {
+        tracing::info!(
+            "kept the original {} (--delete-originals): its {} is not a lossless copy of every stream",
+            job.source,
+            plan.conversion().name()
+        );
+        return;
+    }
+    let vtts: Vec<PathBuf> = plan
+        .subtitles
+        .iter()
+        .map(|s| src.dir.join(Plan::subtitle_name(mp4, &s.suffix)))
+        .collect();
+    let (tools, out) = (jobs.tools.clone(), mp4.to_path_buf());
+    let read_back = blocking(move || {
+        let subtitles_there = vtts
+            .iter()
+            .all(|v| std::fs::metadata(v).is_ok_and(|m| m.len() > 0));
+        let codecs: Vec<String> = match media::probe(&tools, &out) {
+            Ok(p) => p
+                .streams
+                .iter()
+                .filter(|s| matches!(s.kind.as_str(), "video" | "audio") && !s.attached_pic)
+                .map(|s| s.codec.clone())
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        (codecs, subtitles_there)
+    })
+    .await;
+    let (got, subtitles_there) = read_back.unwrap_or_default();
+    let want = plan.promised_codecs(source);
+    if got != want || !subtitles_there {
+        tracing::warn!(
+            "kept the original {} (--delete-originals): its MP4 reads back as {got:?}, not {want:?}{}",
+            job.source,
+            if subtitles_there { "" } else { ", or a subtitle file is missing" }
+        );
+        return;
+    }
+    match tokio::fs::remove_file(&src.path).await {
+        Ok(()) => {
+            tracing::info!("removed the original {} (--delete-originals)", job.source);
+            jobs.library.remove(&job.source);
+        }
+        Err(e) => tracing::warn!("could not remove the original {}: {e}", job.source),
+    }
 }
 
 /// A failure while the output's temp file is still there: when the disk
@@ -390,9 +455,9 @@ async fn place(jobs: &Jobs, src: &Source, plan: &Plan, out: Outputs) -> Result<P
 }
 
 /// The library learns of the MP4 (with what is known of it, so it is not
-/// probed again) and that the source shows as it; the original goes with
-/// `--delete-originals`. Returns the MP4's library path.
-async fn record(jobs: &Jobs, job: &Job, src: &Source, output: &media::Probe, mp4: &Path) -> String {
+/// probed again) and that the source shows as it. Returns the MP4's
+/// library path.
+fn record(jobs: &Jobs, job: &Job, src: &Source, output: &media::Probe, mp4: &Path) -> String {
     let rel = mp4
         .strip_prefix(&src.root)
         .map(|p| p.to_string_lossy().into_owned())
@@ -401,14 +466,5 @@ async fn record(jobs: &Jobs, job: &Job, src: &Source, output: &media::Probe, mp4
         jobs.library.add(found, Some(output.clone()));
     }
     jobs.library.set_remuxed(&job.source, &rel);
-    if jobs.settings.delete_originals {
-        match tokio::fs::remove_file(&src.path).await {
-            Ok(()) => {
-                tracing::info!("removed the original {} (--delete-originals)", job.source);
-                jobs.library.remove(&job.source);
-            }
-            Err(e) => tracing::warn!("could not remove the original {}: {e}", job.source),
-        }
-    }
     rel
 }

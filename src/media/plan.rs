@@ -431,6 +431,50 @@ impl Plan {
         }
     }
 
+    /// Whether the MP4 and its WebVTT files keep every stream of the
+    /// source without loss: the video copied, each audio stream copied
+    /// (an AAC version beside it is extra), each subtitle stream written
+    /// out. Only then may `--delete-originals` remove the source. (Cover
+    /// pictures, fonts and data streams are not counted.)
+    pub fn keeps_every_stream(&self, source: &Probe) -> bool {
+        let copied = |i: u32| {
+            self.audio
+                .iter()
+                .any(|a| a.input == i && a.action == AudioAction::Copy)
+        };
+        matches!(self.video_action, VideoAction::Copy { .. })
+            && source.streams.iter().all(|s| match s.kind.as_str() {
+                "video" if s.attached_pic => true,
+                "video" => s.index == self.video,
+                "audio" => copied(s.index),
+                "subtitle" => self.subtitles.iter().any(|t| t.input == s.index),
+                _ => true,
+            })
+    }
+
+    /// What the MP4 must hold when ffprobe reads it back: the video's
+    /// codec, then each audio track's, in order.
+    pub fn promised_codecs(&self, source: &Probe) -> Vec<String> {
+        let codec_of = |i: u32| {
+            source
+                .streams
+                .iter()
+                .find(|s| s.index == i)
+                .map(|s| s.codec.clone())
+                .unwrap_or_default()
+        };
+        let video = match &self.video_action {
+            VideoAction::Copy { .. } => codec_of(self.video),
+            VideoAction::Encode(_) => "h264".into(),
+        };
+        std::iter::once(video)
+            .chain(self.audio.iter().map(|a| match a.action {
+                AudioAction::Copy => codec_of(a.input),
+                AudioAction::Aac(_) => "aac".into(),
+            }))
+            .collect()
+    }
+
     /// `name.<suffix>.vtt` beside the output `name.mp4`.
     pub fn subtitle_name(output: &Path, suffix: &Option<String>) -> String {
         let stem = output
@@ -540,6 +584,39 @@ mod tests {
             format_name: "matroska,webm".into(),
             streams,
             moov_first: None,
+        }
+    }
+
+    #[test]
+    fn only_a_plan_that_copies_every_stream_keeps_every_stream() {
+        let copy = probe(vec![
+            stream(0, "video", "h264", None),
+            stream(1, "audio", "ac3", Some("eng")),
+            stream(2, "subtitle", "subrip", Some("eng")),
+        ]);
+        let p = baseline(&copy).unwrap();
+        assert!(p.keeps_every_stream(&copy), "{p:?}");
+        assert_eq!(p.promised_codecs(&copy), ["h264", "aac", "ac3"]);
+        // DTS can only become AAC; a picture subtitle is skipped; HEVC for
+        // an H.264 TV is transcoded: each loses something.
+        for lossy in [
+            vec![
+                stream(0, "video", "h264", None),
+                stream(1, "audio", "dts", None),
+            ],
+            vec![
+                stream(0, "video", "h264", None),
+                stream(1, "audio", "aac", None),
+                stream(2, "subtitle", "hdmv_pgs_subtitle", None),
+            ],
+            vec![
+                stream(0, "video", "hevc", None),
+                stream(1, "audio", "aac", None),
+            ],
+        ] {
+            let pr = probe(lossy);
+            let p = baseline(&pr).unwrap();
+            assert!(!p.keeps_every_stream(&pr), "{pr:?}");
         }
     }
 
