@@ -35,6 +35,8 @@ pub struct App {
     manage: crate::manage::Manage,
     allowed_hosts: crate::web::guard::AllowedHosts,
     intake: Arc<Intake>,
+    /// `/listen` streams running now, at most `--listen-streams`.
+    listen_slots: Arc<tokio::sync::Semaphore>,
 }
 
 /// Where a video stands, as pages and the API show it.
@@ -237,13 +239,30 @@ impl App {
     }
 
     /// ffmpeg streaming a video's sound as MP3 on its stdout (`/listen`).
-    pub fn audio_as_mp3(&self, file: &Path) -> Result<std::process::Command> {
-        crate::media::ffmpeg::audio_as_mp3(&self.tools, file).ok_or_else(|| {
+    /// The ffmpeg that streams a video's sound as MP3, with the slot it
+    /// holds while it runs (`--listen-streams` at once; one more is told
+    /// to come back). Dropping the slot frees it.
+    pub fn audio_as_mp3(
+        &self,
+        file: &Path,
+    ) -> Result<(std::process::Command, tokio::sync::OwnedSemaphorePermit)> {
+        let cmd = crate::media::ffmpeg::audio_as_mp3(&self.tools, file).ok_or_else(|| {
             Error::Unavailable(format!(
                 "Audio can't be streamed: {}.",
                 self.tools.ffmpeg_unavailable()
             ))
-        })
+        })?;
+        let slot = self.listen_slots.clone().try_acquire_owned().map_err(|_| {
+            let n = self.config.listen_streams;
+            Error::Busy {
+                retry_after: 10,
+                message: format!(
+                    "{n} sound stream{} already playing, as many as this server runs at once (--listen-streams); try again when one ends.",
+                    if n == 1 { " is" } else { "s are" }
+                ),
+            }
+        })?;
+        Ok((cmd, slot))
     }
 
     /// The `Host` names this server answers to.
@@ -631,6 +650,7 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         positions,
         devices,
         intake: intake.clone(),
+        listen_slots: Arc::new(tokio::sync::Semaphore::new(config.listen_streams)),
         config,
         tools,
         library,

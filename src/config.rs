@@ -120,6 +120,16 @@ pub struct Args {
     )]
     pub transcode_workers: String,
 
+    /// Number of /listen MP3 streams at once (1 to 16): each is an ffmpeg
+    /// encoding live; one more gets 503.
+    #[arg(
+        long,
+        env = "PIMEDIA_LISTEN_STREAMS",
+        value_name = "N",
+        default_value = "2"
+    )]
+    pub listen_streams: String,
+
     /// What the household's TVs play, comma-separated: h264 (always), hevc,
     /// vp9, av1, 4k. With hevc, HEVC is copied (tagged hvc1) rather than
     /// transcoded; with 4k, pictures up to 4096×2160 keep their size.
@@ -154,7 +164,7 @@ pub struct Args {
     )]
     pub throttled_file: PathBuf,
 
-    /// A command run when a remux job ends (no shell; split on spaces), with
+    /// A command run when a conversion ends (no shell; split on spaces), with
     /// PIMEDIA_JOB_ID, _SOURCE, _OUTPUT, _STATE and _ERROR in its environment.
     #[arg(long, env = "PIMEDIA_ON_JOB_DONE", value_name = "COMMAND")]
     pub on_job_done: Option<String>,
@@ -182,6 +192,8 @@ pub struct Config {
     /// `--allowed-hosts`.
     pub allowed_hosts: Vec<String>,
     pub transcode_workers: usize,
+    /// `--listen-streams`.
+    pub listen_streams: usize,
     /// `--tv-codecs`: what the TVs play, when given; `None` learns it.
     pub target: Option<Target>,
     /// `None`: the best that works, found at start-up.
@@ -217,6 +229,7 @@ impl Config {
         })?;
         let workers = count("--workers", &args.workers, 64)?;
         let transcode_workers = count("--transcode-workers", &args.transcode_workers, 16)?;
+        let listen_streams = count("--listen-streams", &args.listen_streams, 16)?;
         let transcode = on_off("--transcode", &args.transcode)?;
         let phone_tile = on_off("--phone-tile", &args.phone_tile)?;
         let allowed_hosts = args
@@ -281,6 +294,7 @@ impl Config {
             phone_tile,
             allowed_hosts,
             transcode_workers,
+            listen_streams,
             target,
             encoder,
             thermal_file: args.thermal_file,

@@ -27,6 +27,12 @@ pub enum Error {
     /// Too many wrong passwords: wait this many seconds.
     #[error("Too many wrong passwords from here: wait {0} seconds, then try again.")]
     TooManyAttempts(u64),
+    /// Too many requests of one kind from one client: wait, then again.
+    #[error("{message}")]
+    TooMany { retry_after: u64, message: String },
+    /// Every slot for this is taken now: try again after a while.
+    #[error("{message}")]
+    Busy { retry_after: u64, message: String },
     #[error("{0}")]
     InsufficientStorage(String),
     #[error("The request body was cut off before it ended; nothing was kept. Try again.")]

@@ -154,3 +154,252 @@ fn delete_originals_removes_a_source_only_after_a_lossless_remux() {
         "{api}"
     );
 }
+
+/// The ffmpeg processes encoding MP3 from files under `dir`: (pid, nice,
+/// I/O class as `ionice` says it).
+fn mp3_encoders(dir: &Path) -> Vec<(u32, i32, String)> {
+    let needle = dir.to_string_lossy().into_owned();
+    let mut found = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let comm = std::fs::read_to_string(e.path().join("comm")).unwrap_or_default();
+        let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+        if comm.trim() != "ffmpeg" || !cmd.contains("libmp3lame") || !cmd.contains(&needle) {
+            continue;
+        }
+        let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+        // Field 19 is the nice value; the name (field 2) ends at ')'.
+        let after = stat.rsplit_once(')').map(|(_, a)| a).unwrap_or("");
+        let nice = after
+            .split_whitespace()
+            .nth(16)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        let io = Command::new("ionice")
+            .args(["-p", &pid.to_string()])
+            .output()
+            .unwrap();
+        found.push((
+            pid,
+            nice,
+            String::from_utf8_lossy(&io.stdout).trim().to_string(),
+        ));
+    }
+    found
+}
+
+#[test]
+fn listen_runs_at_most_two_streams_at_background_priority() {
+    // Ten minutes of sound: more MP3 than the socket buffers hold, so an
+    // encoder runs until its client leaves.
+    let d = media_with(&[("song.mp4", &|p| {
+        let o = Command::new("ffmpeg")
+            .args([
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                "color=size=32x32:rate=1",
+            ])
+            .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=22050"])
+            .args([
+                "-t",
+                "600",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-c:a",
+                "aac",
+            ])
+            .args(["-b:a", "32k", "-movflags", "+faststart"])
+            .arg(p)
+            .status()
+            .unwrap();
+        assert!(o.success());
+    })]);
+    let s = Server::start_in(d, &[]);
+    let media = s.media();
+    // HEAD says what a GET would, and starts nothing.
+    let head = s
+        .client()
+        .head(s.url("/listen/song.mp4.mp3"))
+        .send()
+        .unwrap();
+    assert_eq!(head.status(), 200);
+    assert_eq!(head.headers()["content-type"], "audio/mpeg");
+    assert!(mp3_encoders(&media).is_empty());
+
+    let first = s.get("/listen/song.mp4.mp3");
+    let second = s.get("/listen/song.mp4.mp3");
+    assert_eq!(
+        (first.status().as_u16(), second.status().as_u16()),
+        (200, 200)
+    );
+    let third = s.get("/listen/song.mp4.mp3");
+    assert_eq!(third.status(), 503);
+    assert!(third.headers().contains_key("retry-after"));
+    let said = third.text().unwrap();
+    assert!(
+        said.contains("--listen-streams") && said.contains("try again"),
+        "{said}"
+    );
+    s.wait_until(10, "two encoders", || mp3_encoders(&media).len() == 2);
+    for (pid, nice, io) in mp3_encoders(&media) {
+        assert_eq!(nice, 10, "ffmpeg {pid} runs at nice 10");
+        assert!(io.starts_with("idle"), "ffmpeg {pid} has idle I/O: {io}");
+    }
+    drop(first);
+    drop(second);
+    s.wait_until(5, "every encoder to end with its client", || {
+        mp3_encoders(&media).is_empty()
+    });
+    // The slots are free again.
+    let again = s.get("/listen/song.mp4.mp3");
+    assert_eq!(again.status(), 200);
+}
+
+/// The headers a client compares, without the ones that change per answer
+/// (and framing: a HEAD's answer has no body to be chunked, so hyper
+/// rightly leaves `Transfer-Encoding` out).
+fn comparable(r: &reqwest::blocking::Response) -> Vec<(String, String)> {
+    let mut h: Vec<(String, String)> = r
+        .headers()
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "date" | "set-cookie" | "transfer-encoding"))
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+        .collect();
+    h.sort();
+    h
+}
+
+#[test]
+fn every_get_route_answers_head_with_the_same_status_and_headers() {
+    let d = media_with(&[
+        ("a.mp4", &|p| make_mp4(p, 2)),
+        ("Films/b.mp4", &|p| make_mp4(p, 2)),
+    ]);
+    std::fs::write(
+        d.path().join("media/a.en.vtt"),
+        "WEBVTT\n\n00:00.000 --> 00:01.000\nHi\n",
+    )
+    .unwrap();
+    let s = Server::start_in(d, &[]);
+    s.wait_until(30, "posters", || {
+        s.json("/api/videos")
+            .as_array()
+            .is_some_and(|v| v.len() == 2 && v.iter().all(|x| x["thumb"].is_string()))
+    });
+    let thumb = s.json("/api/videos")[0]["thumb"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let routes = [
+        "/",
+        "/?dir=Films",
+        "/?q=a&sort=date",
+        "/watch/a.mp4",
+        "/videos/a.mp4",
+        "/videos/a.en.vtt",
+        thumb.as_str(),
+        "/upload",
+        "/jobs",
+        "/api/jobs",
+        "/api/videos",
+        "/api/positions/a.mp4",
+        "/listen/a.mp4.mp3",
+        "/healthz",
+        "/api/devices/me",
+        "/devices",
+        "/api/devices",
+        "/trash",
+        "/phone",
+        "/static/app.css",
+        "/favicon.ico",
+        "/apple-touch-icon.png",
+        // And what is not there: the same 404 either way.
+        "/videos/missing.mp4",
+        "/watch/..%2f..%2fetc%2fpasswd",
+        "/no-such-page",
+    ];
+    // Every GET route the README lists is walked here.
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for listed in readme.split("`GET ").skip(1) {
+        let route = listed.split(['`', ',', ' ', '{', '…', '?']).next().unwrap();
+        assert!(
+            routes
+                .iter()
+                .any(|r| r.starts_with(route) && (route != "/" || *r == "/")),
+            "the README's GET {route} is not walked"
+        );
+    }
+    let c = s.client();
+    for route in routes {
+        let get = c.get(s.url(route)).send().unwrap();
+        let head = c.head(s.url(route)).send().unwrap();
+        assert_eq!(head.status(), get.status(), "HEAD {route}");
+        assert_ne!(head.status(), 405, "HEAD {route}");
+        let (gh, hh) = (comparable(&get), comparable(&head));
+        assert_eq!(hh, gh, "HEAD {route} has the GET's headers");
+        let status = get.status();
+        let body = get.bytes().unwrap();
+        let streamed = route.starts_with("/listen/");
+        if !streamed {
+            assert_eq!(
+                head.headers()
+                    .get("content-length")
+                    .and_then(|v| v.to_str().ok()),
+                Some(body.len().to_string().as_str()),
+                "HEAD {route}: Content-Length is the GET's body ({status})"
+            );
+        }
+        assert!(head.bytes().unwrap().is_empty(), "HEAD {route} has no body");
+    }
+    assert!(
+        mp3_encoders(&s.media()).is_empty(),
+        "a HEAD starts no encoder"
+    );
+}
+
+#[test]
+fn a_chunked_body_is_read_not_refused() {
+    let d = media_with(&[("a.mp4", &|p| make_mp4(p, 2))]);
+    let s = Server::start_in(d, &[]);
+    let chunked = |bytes: &'static [u8]| reqwest::blocking::Body::new(std::io::Cursor::new(bytes));
+    let r = s
+        .client()
+        .put(s.url("/api/positions/a.mp4"))
+        .header("content-type", "application/json")
+        .body(chunked(br#"{"position": 1.5, "duration": 2}"#))
+        .send()
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    assert_eq!(s.json("/api/positions/a.mp4")["position"], 1.5);
+    // A form sent chunked, as some phones' browsers do.
+    let r = s
+        .client()
+        .post(s.url("/api/folders"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "application/json")
+        .body(chunked(b"path=Holidays"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    assert!(s.media().join("Holidays").is_dir());
+    // Too big is too big, however it comes.
+    let big: &'static [u8] = Box::leak(vec![b' '; 64 * 1024].into_boxed_slice());
+    let r = s
+        .client()
+        .put(s.url("/api/positions/a.mp4"))
+        .header("content-type", "application/json")
+        .body(chunked(big))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 413);
+}

@@ -85,7 +85,8 @@ fn sidecar_command(tools: &Tools, priority: Priority) -> Option<Command> {
 /// ffmpeg writing the first audio track of `file` to its stdout as MP3
 /// (`/listen`); the caller sets the pipes and owns the child.
 pub fn audio_as_mp3(tools: &Tools, file: &Path) -> Option<Command> {
-    let mut cmd = tools.ffmpeg_command(Priority::Interactive)?;
+    // Live, but never ahead of the TV's own work: as a remux runs.
+    let mut cmd = tools.ffmpeg_command(Priority::Background)?;
     cmd.args(["-hide_banner", "-nostdin", "-loglevel", "error", "-i"])
         .arg(file)
         .args(["-vn", "-map", "0:a:0", "-c:a", "libmp3lame", "-b:a", "160k"])

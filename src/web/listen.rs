@@ -1,6 +1,7 @@
 //! `/listen/{path}.mp3`: a video's audio as MP3, live from an ffmpeg pipe.
 //! The ffmpeg process belongs to the response body: when the client goes,
-//! the body is dropped and ffmpeg is killed (and reaped by tokio).
+//! the body is dropped and ffmpeg is killed (and reaped by tokio), and its
+//! slot (one of `--listen-streams`) is free again.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -17,6 +18,8 @@ use crate::App;
 
 struct Piped {
     _child: tokio::process::Child,
+    /// The stream's slot, given back with the body.
+    _slot: tokio::sync::OwnedSemaphorePermit,
     out: ReaderStream<tokio::process::ChildStdout>,
 }
 
@@ -27,8 +30,21 @@ impl Stream for Piped {
     }
 }
 
+/// The answer's headers, the same for HEAD (which starts no ffmpeg).
+fn headers(resp: &mut warp::reply::Response) {
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("audio/mpeg"),
+    );
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+}
+
 pub async fn listen(
     tail: warp::path::Tail,
+    method: warp::http::Method,
     app: Arc<App>,
 ) -> Result<warp::reply::Response, warp::Rejection> {
     let video = tail.as_str().strip_suffix(".mp3").ok_or(Error::NotFound)?;
@@ -36,7 +52,12 @@ pub async fn listen(
     if crate::media::kind_of(&file).is_none() {
         return Err(Error::NotFound.into());
     }
-    let ffmpeg = app.audio_as_mp3(&file)?;
+    if method == warp::http::Method::HEAD {
+        let mut resp = warp::reply::Response::new(Default::default());
+        headers(&mut resp);
+        return Ok(resp);
+    }
+    let (ffmpeg, slot) = app.audio_as_mp3(&file)?;
     let mut child = tokio::process::Command::from(ffmpeg)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
@@ -47,16 +68,10 @@ pub async fn listen(
     let out = child.stdout.take().expect("stdout is piped");
     let body = Piped {
         _child: child,
+        _slot: slot,
         out: ReaderStream::with_capacity(out, 64 * 1024),
     };
     let mut resp = warp::reply::stream(body).into_response();
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("audio/mpeg"),
-    );
-    resp.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
-    );
+    headers(&mut resp);
     Ok(resp)
 }

@@ -3,6 +3,7 @@
 
 mod api;
 mod assets;
+mod body;
 mod devices;
 mod files;
 mod format;
@@ -148,27 +149,27 @@ fn browsing(app: Arc<App>) -> impl Routes {
         .or(warp::any().map(HashMap::new))
         .unify();
     let library = warp::path::end()
-        .and(warp::get())
+        .and(body::get())
         .and(with_app(app.clone()))
         .and(query)
         .and(caller())
         .and_then(pages::library);
     let watch = warp::path("watch")
         .and(warp::path::tail())
-        .and(warp::get())
+        .and(body::get())
         .and(with_app(app.clone()))
         .and(caller())
         .and_then(pages::watch);
     let healthz = warp::path!("healthz")
-        .and(warp::get())
+        .and(body::get())
         .and(with_app(app.clone()))
         .and_then(api::healthz);
     let api_videos = warp::path!("api" / "videos")
-        .and(warp::get())
+        .and(body::get())
         .and(with_app(app.clone()))
         .and_then(api::videos);
     let phone = warp::path!("phone")
-        .and(warp::get())
+        .and(body::get())
         .and(with_app(app.clone()))
         .and(warp::header::optional::<String>("host"))
         .and_then(phone::page);
@@ -177,10 +178,9 @@ fn browsing(app: Arc<App>) -> impl Routes {
 
 /// Bytes from disk: videos, posters, the page's own assets.
 fn files(app: Arc<App>) -> impl Routes {
-    let get_or_head = || warp::get().or(warp::head()).unify();
     let videos = warp::path("videos")
         .and(warp::path::tail())
-        .and(get_or_head())
+        .and(body::get())
         .and(warp::method())
         .and(warp::header::headers_cloned())
         .and(with_app(app.clone()))
@@ -193,7 +193,7 @@ fn files(app: Arc<App>) -> impl Routes {
             },
         );
     let thumbs = warp::path!("thumbs" / String)
-        .and(get_or_head())
+        .and(body::get())
         .and(warp::method())
         .and(warp::header::headers_cloned())
         .and(with_app(app))
@@ -212,7 +212,7 @@ fn files(app: Arc<App>) -> impl Routes {
         });
     let statics = warp::path("static")
         .and(warp::path::tail())
-        .and(get_or_head())
+        .and(body::get())
         .and(warp::header::headers_cloned())
         .and_then(assets::serve);
     let icon_names = warp::path!("favicon.ico")
@@ -222,7 +222,7 @@ fn files(app: Arc<App>) -> impl Routes {
         .or(warp::path!("apple-touch-icon-precomposed.png").map(|| "apple-touch-icon.png"))
         .unify();
     let icons = icon_names
-        .and(get_or_head())
+        .and(body::get())
         .and(warp::header::headers_cloned())
         .and_then(assets::root_icon);
     videos.or(thumbs).or(statics).or(icons)
@@ -231,7 +231,7 @@ fn files(app: Arc<App>) -> impl Routes {
 /// The upload page, form uploads, the password, and tus.
 fn uploads(app: Arc<App>) -> impl Routes {
     let page = warp::path!("upload")
-        .and(warp::get())
+        .and(body::get())
         .and(with_app(app.clone()))
         .and(caller())
         .and(
@@ -250,8 +250,7 @@ fn uploads(app: Arc<App>) -> impl Routes {
         .and(warp::post())
         .and(with_app(app.clone()))
         .and(caller())
-        .and(warp::body::content_length_limit(16 * 1024))
-        .and(warp::body::form())
+        .and(body::form())
         .and_then(upload::login);
     page.or(post).or(login).or(resumable(app))
 }
@@ -296,11 +295,11 @@ fn resumable(app: Arc<App>) -> impl Routes {
 /// The conversions page and API, and cancel/retry/dismiss.
 fn conversions(app: Arc<App>) -> impl Routes {
     let page = warp::path!("jobs")
-        .and(warp::get())
+        .and(body::get())
         .and(with_app(app.clone()))
         .and_then(jobs::page);
     let api = warp::path!("api" / "jobs")
-        .and(warp::get())
+        .and(body::get())
         .and(with_app(app.clone()))
         .and_then(jobs::api);
     let action = warp::path!("api" / "jobs" / u64 / String)
@@ -311,28 +310,6 @@ fn conversions(app: Arc<App>) -> impl Routes {
     page.or(api).or(action)
 }
 
-/// A small body as JSON or as a form, or none at all (a bare button):
-/// anything else is refused with a sentence.
-fn fields<T>() -> impl Filter<Extract = (T,), Error = Rejection> + Clone + Send + Sync + 'static
-where
-    T: serde::de::DeserializeOwned + Default + Send + 'static,
-{
-    let nothing = warp::header::optional::<String>("content-type").and_then(
-        |kind: Option<String>| async move {
-            match kind {
-                None => Ok(T::default()),
-                Some(_) => Err(warp::reject::custom(Error::BadRequest(
-                    "The request must be JSON or a form.".into(),
-                ))),
-            }
-        },
-    );
-    warp::body::content_length_limit(16 * 1024)
-        .and(warp::body::json().or(warp::body::form()).unify())
-        .or(nothing)
-        .unify()
-}
-
 /// Delete, rename and move, new folders, the trash.
 fn manage_routes(app: Arc<App>) -> impl Routes {
     let video = warp::path!("api" / "videos" / ..)
@@ -340,16 +317,16 @@ fn manage_routes(app: Arc<App>) -> impl Routes {
         .and(warp::post())
         .and(with_app(app.clone()))
         .and(caller())
-        .and(fields::<manage::Fields>())
+        .and(body::fields::<manage::Fields>())
         .and_then(manage::video_action);
     let folder = warp::path!("api" / "folders")
         .and(warp::post())
         .and(with_app(app.clone()))
         .and(caller())
-        .and(fields::<manage::Fields>())
+        .and(body::fields::<manage::Fields>())
         .and_then(manage::new_folder);
     let page = warp::path!("trash")
-        .and(warp::get())
+        .and(body::get())
         .and(with_app(app.clone()))
         .and(caller())
         .and_then(manage::page);
@@ -367,18 +344,17 @@ fn manage_routes(app: Arc<App>) -> impl Routes {
 
 /// The devices page and API, and the reports pages send.
 fn devices_routes(app: Arc<App>) -> impl Routes {
-    let small_body = || warp::body::content_length_limit(16 * 1024);
     let page = warp::path!("devices")
-        .and(warp::get())
+        .and(body::get())
         .and(with_app(app.clone()))
         .and(caller())
         .and_then(devices::page);
     let api = warp::path!("api" / "devices")
-        .and(warp::get())
+        .and(body::get())
         .and(with_app(app.clone()))
         .and_then(devices::api);
     let me = warp::path!("api" / "devices" / "me")
-        .and(warp::get())
+        .and(body::get())
         .and(with_app(app.clone()))
         .and(caller())
         .and_then(devices::me);
@@ -387,8 +363,7 @@ fn devices_routes(app: Arc<App>) -> impl Routes {
         .and(with_app(app.clone()))
         .and(caller())
         .and(warp::header::optional::<String>("user-agent"))
-        .and(small_body())
-        .and(warp::body::bytes())
+        .and(body::small(16 * 1024))
         .and_then(devices::report);
     let change = warp::path!("api" / "devices" / u64)
         .map(|n| (n, None))
@@ -402,7 +377,7 @@ fn devices_routes(app: Arc<App>) -> impl Routes {
         .and(warp::post())
         .and(with_app(app))
         .and(caller())
-        .and(fields::<devices::ChangeBody>())
+        .and(body::fields::<devices::ChangeBody>())
         .and_then(devices::action);
     page.or(api).or(me).or(report).or(action)
 }
@@ -411,7 +386,8 @@ fn devices_routes(app: Arc<App>) -> impl Routes {
 fn playback(app: Arc<App>) -> impl Routes {
     let listen = warp::path("listen")
         .and(warp::path::tail())
-        .and(warp::get())
+        .and(body::get())
+        .and(warp::method())
         .and(with_app(app.clone()))
         .and_then(listen::listen);
     let positions = || {
@@ -420,14 +396,13 @@ fn playback(app: Arc<App>) -> impl Routes {
             .and(warp::path::tail())
     };
     let get = positions()
-        .and(warp::get())
+        .and(body::get())
         .and(with_app(app.clone()))
         .and_then(positions::get);
     let put = positions()
         .and(warp::put().or(warp::post()).unify())
         .and(with_app(app))
-        .and(warp::body::content_length_limit(4096))
-        .and(warp::body::bytes())
+        .and(body::small(4096))
         .and_then(positions::put);
     listen.or(get).or(put)
 }
@@ -444,7 +419,8 @@ pub fn status_of(e: &Error) -> StatusCode {
         Error::Conflict(_) => StatusCode::CONFLICT,
         Error::Forbidden(_) => StatusCode::FORBIDDEN,
         Error::Misdirected(_) => StatusCode::MISDIRECTED_REQUEST,
-        Error::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
+        Error::TooManyAttempts(_) | Error::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
+        Error::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
         Error::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
         Error::Aborted => StatusCode::BAD_REQUEST,
         Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -467,12 +443,15 @@ pub fn text_error(e: &Error) -> warp::reply::Response {
     retry_after(e, text_reply(status_of(e), e.to_string()))
 }
 
-/// A 429 says when to try again.
+/// A 429 or a busy 503 says when to try again.
 fn retry_after(e: &Error, mut resp: warp::reply::Response) -> warp::reply::Response {
-    if let Error::TooManyAttempts(secs) = e {
-        resp.headers_mut()
-            .insert(warp::http::header::RETRY_AFTER, (*secs).into());
-    }
+    let secs = match e {
+        Error::TooManyAttempts(secs) => *secs,
+        Error::TooMany { retry_after, .. } | Error::Busy { retry_after, .. } => *retry_after,
+        _ => return resp,
+    };
+    resp.headers_mut()
+        .insert(warp::http::header::RETRY_AFTER, secs.into());
     resp
 }
 
