@@ -362,17 +362,29 @@ impl App {
     /// What a page says of its browser. When its player could not play a
     /// file, the device is marked as not playing that kind of video and,
     /// if that changes what the TVs need, a TV version is queued at once.
-    pub async fn report_device(&self, id: &str, user_agent: &str, report: &Report) -> Reported {
+    pub async fn report_device(
+        &self,
+        id: &str,
+        client: Option<std::net::IpAddr>,
+        user_agent: &str,
+        report: &Report,
+    ) -> Result<Reported> {
         let Some(path) = report.failed.as_deref() else {
-            let device = self.devices.report(id, user_agent, report, None).await;
-            return Reported::new(&device, None, None, String::new());
+            let device = self
+                .devices
+                .report(id, client, user_agent, report, None)
+                .await?;
+            return Ok(Reported::new(&device, None, None, String::new()));
         };
         let probe = self.library.probe_of(path);
         let key = probe
             .as_ref()
             .and_then(|p| p.video())
             .and_then(crate::devices::key_of);
-        let device = self.devices.report(id, user_agent, report, key).await;
+        let device = self
+            .devices
+            .report(id, client, user_agent, report, key)
+            .await?;
         if probe.is_some() {
             self.intake
                 .convert_if_needed(path, Some(id.to_string()))
@@ -401,7 +413,7 @@ impl App {
         } else {
             "This TV can't play this video.".into()
         };
-        Reported::new(&device, key, job, message)
+        Ok(Reported::new(&device, key, job, message))
     }
 
     // Uploads.
@@ -657,6 +669,7 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
     });
     let mut tasks = vec![
         indexer,
+        tokio::spawn(app.devices.writer(stop.clone())),
         tokio::spawn(hourly(app.clone(), stop.clone())),
         tokio::spawn(intake.clone().run(probed, stop.clone())),
         crate::watch::start(app.library.clone(), intake, added, state_dir, stop.clone()),
@@ -697,7 +710,7 @@ async fn hourly(app: Arc<App>, stop: CancellationToken) {
         app.devices.refresh();
         app.manage.expire_trash().await;
         let app = app.clone();
-        let _ = tokio::task::spawn_blocking(move || app.tus.expire()).await;
+        let _ = blocking(move || app.tus.expire()).await;
     }
 }
 

@@ -6,9 +6,31 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Runs blocking work (file-system calls, fsync, ffmpeg) on the blocking
 /// pool: the one rule for it, so the async workers only ever wait.
-/// `None` if the work panicked.
+/// `None` if the work panicked; the log says with what message and where.
 pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
-    tokio::task::spawn_blocking(f).await.ok()
+    match tokio::task::spawn_blocking(f).await {
+        Ok(v) => Some(v),
+        Err(e) if e.is_panic() => {
+            tracing::error!(
+                "blocking work panicked: {}",
+                panic_message(&*e.into_panic())
+            );
+            None
+        }
+        Err(e) => {
+            tracing::warn!("blocking work did not finish: {e}");
+            None
+        }
+    }
+}
+
+/// What a panic said (`panic!("…")` carries a `&str` or a `String`).
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
 }
 
 /// Seconds since the Unix epoch (0 if the clock is before it).
@@ -173,6 +195,19 @@ pub fn sync_file(path: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_panic_says_its_message() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let got = rt.block_on(blocking(|| -> u32 { panic!("the disk said {}", "no") }));
+        assert_eq!(got, None);
+        let p = std::panic::catch_unwind(|| panic!("plain")).unwrap_err();
+        assert_eq!(panic_message(&*p), "plain");
+        let p = std::panic::catch_unwind(|| panic!("{} {}", "with", 2)).unwrap_err();
+        assert_eq!(panic_message(&*p), "with 2");
+    }
 
     #[test]
     fn outputs_are_placed_only_under_plain_visible_names() {

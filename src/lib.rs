@@ -17,6 +17,8 @@ pub mod media;
 pub mod paths;
 pub mod positions;
 pub mod server;
+pub mod store;
+pub mod sync;
 pub mod upload;
 pub mod watch;
 pub mod web;

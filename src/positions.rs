@@ -1,5 +1,6 @@
 //! Playback positions, shared by every device: where each video was left.
 
+use crate::sync::Locked;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -50,7 +51,7 @@ impl Positions {
     }
 
     pub fn get(&self, path: &str) -> Option<Position> {
-        self.map.lock().unwrap().get(path).copied()
+        self.map.locked().get(path).copied()
     }
 
     /// Records a position and writes the file (atomically, off the workers).
@@ -60,7 +61,7 @@ impl Positions {
             duration: duration.filter(|d| d.is_finite() && *d > 0.0),
             updated: crate::fsutil::now(),
         };
-        self.map.lock().unwrap().insert(path.to_string(), p);
+        self.map.locked().insert(path.to_string(), p);
         self.save().await;
         p
     }
@@ -69,7 +70,7 @@ impl Positions {
     /// or a folder's prefix ending in `/`), and are saved.
     pub async fn moved(&self, moves: &[(String, String)]) {
         {
-            let mut map = self.map.lock().unwrap();
+            let mut map = self.map.locked();
             let keys: Vec<String> = map.keys().cloned().collect();
             for key in keys {
                 if let Some(to) = crate::paths::renamed(&key, moves) {
@@ -83,7 +84,7 @@ impl Positions {
 
     /// The positions of these files, as they are now.
     pub fn snapshot(&self, paths: &[String]) -> Vec<(String, Position)> {
-        let map = self.map.lock().unwrap();
+        let map = self.map.locked();
         paths
             .iter()
             .filter_map(|p| Some((p.clone(), *map.get(p)?)))
@@ -93,7 +94,7 @@ impl Positions {
     /// Takes the positions of these files out (they go to the trash).
     pub async fn take(&self, paths: &[String]) -> Vec<(String, Position)> {
         let taken = {
-            let mut map = self.map.lock().unwrap();
+            let mut map = self.map.locked();
             paths
                 .iter()
                 .filter_map(|p| map.remove(p).map(|pos| (p.clone(), pos)))
@@ -105,13 +106,13 @@ impl Positions {
 
     /// Puts positions back (restored from the trash).
     pub async fn put_back(&self, positions: Vec<(String, Position)>) {
-        self.map.lock().unwrap().extend(positions);
+        self.map.locked().extend(positions);
         self.save().await;
     }
 
     async fn save(&self) {
         let _order = self.save_lock.lock().await;
-        let bytes = serde_json::to_vec(&*self.map.lock().unwrap()).unwrap_or_default();
+        let bytes = serde_json::to_vec(&*self.map.locked()).unwrap_or_default();
         let file = self.file.clone();
         let _ = tokio::task::spawn_blocking(move || {
             if let Err(e) = crate::fsutil::write_atomic(&file, &bytes) {

@@ -5,6 +5,7 @@
 //! bound, the oldest idle connection makes room for the new one, so a
 //! thousand clients that send nothing never lock out the TV.
 
+use crate::sync::Locked;
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::future::Future;
@@ -195,7 +196,7 @@ pub async fn serve<F>(
         let served = Arc::new(AtomicBool::new(false));
         let close = Arc::new(Notify::new());
         let id = {
-            let mut o = open.lock().unwrap();
+            let mut o = open.locked();
             if o.conns.len() >= timeouts.max_connections {
                 // Make room: the oldest connection with nothing in flight
                 // (one that sent nothing yet, or idles between requests).
@@ -242,7 +243,7 @@ pub async fn serve<F>(
                 _ = close.notified() => tracing::debug!("closed an idle connection to make room"),
                 _ = silent => tracing::debug!("closed a connection that sent no request"),
             }
-            open.lock().unwrap().conns.remove(&id);
+            open.locked().conns.remove(&id);
         });
     }
     drop(listener);

@@ -403,3 +403,59 @@ fn a_chunked_body_is_read_not_refused() {
         .unwrap();
     assert_eq!(r.status(), 413);
 }
+
+#[test]
+fn device_reports_from_strangers_are_bounded() {
+    let d = media_with(&[("a.mp4", &|p| make_mp4(p, 2))]);
+    let s = Server::start_in(d, &[]);
+    let c = s.client();
+    let page_time = || {
+        let started = std::time::Instant::now();
+        assert_eq!(c.get(s.url("/")).send().unwrap().status(), 200);
+        started.elapsed()
+    };
+    let before = page_time();
+    let report = |from: Option<&str>| {
+        let mut r = c
+            .post(s.url("/api/devices/me"))
+            .header("content-type", "application/json")
+            .body(r#"{"plays": {"h264": "probably"}, "player": true}"#);
+        if let Some(ip) = from {
+            r = r.header("x-forwarded-for", ip);
+        }
+        r.send().unwrap()
+    };
+    // 3,000 reports without a cookie from one client.
+    let mut statuses = std::collections::BTreeMap::new();
+    let mut retry_after = None;
+    for _ in 0..3000 {
+        let r = report(None);
+        if r.status() == 429 {
+            retry_after = r.headers().get("retry-after").cloned();
+        }
+        *statuses.entry(r.status().as_u16()).or_insert(0) += 1;
+    }
+    assert_eq!(statuses.get(&200), Some(&20), "{statuses:?}");
+    assert_eq!(statuses.get(&429), Some(&2980), "{statuses:?}");
+    let wait: u64 = retry_after.unwrap().to_str().unwrap().parse().unwrap();
+    assert!((1..=3600).contains(&wait), "{wait}");
+    let r = report(None);
+    assert!(r.text().unwrap().contains("new devices"));
+    // From many addresses (behind nginx, X-Forwarded-For names them):
+    // never more than 200 kept.
+    for n in 0..300 {
+        let r = report(Some(&format!("192.168.{}.{}", n / 250, 1 + n % 250)));
+        assert_eq!(r.status(), 200);
+    }
+    let listed = s.json("/api/devices")["devices"].as_array().unwrap().len();
+    assert_eq!(listed, 200);
+    let file = s.dir.path().join("media/.pimedia/devices.json");
+    s.wait_until(10, "the devices file to hold the 200", || {
+        std::fs::read(&file)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .is_some_and(|v| v["devices"].as_array().is_some_and(|d| d.len() == 200))
+    });
+    let after = page_time();
+    println!("library page: {before:?} before the reports, {after:?} after");
+}

@@ -6,9 +6,12 @@
 
 mod profile;
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use crate::sync::Locked;
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::net::IpAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
@@ -16,13 +19,24 @@ use tokio::sync::watch;
 use crate::error::{Error, Result};
 use crate::fsutil::now;
 use crate::media::{Stream, Target};
+use crate::store::Store;
 pub use profile::{key_of, Codec, CODECS};
+use tokio_util::sync::CancellationToken;
 
 const DAY: u64 = 24 * 3600;
 /// A device counts by default when it opened the player this recently.
 const COUNTED_FOR: u64 = 90 * DAY;
 /// Names are shown in one line; longer ones are cut.
 const MAX_NAME: usize = 60;
+/// Reports need no password, so what a stranger can make of them is
+/// bounded: devices kept, new ones per client an hour, answers taken per
+/// device, and writes of the file.
+pub const MAX_DEVICES: usize = 200;
+pub const NEW_PER_CLIENT_HOUR: usize = 20;
+const ANSWERS_EVERY: u64 = 60;
+const WRITE_EVERY: Duration = Duration::from_secs(3);
+/// Client addresses remembered for the hourly count, at most.
+const CLIENTS_KEPT: usize = 4096;
 
 /// One browser, known by the random id in its cookie.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -118,12 +132,12 @@ struct Saved {
 }
 
 pub struct Devices {
-    file: PathBuf,
-    saved: Mutex<Saved>,
+    saved: Arc<Store<Saved>>,
     /// `--tv-codecs`: when given, the target, whatever devices say.
     fixed: Option<Target>,
     target: watch::Sender<Target>,
-    save_lock: tokio::sync::Mutex<()>,
+    /// When each client address made its new devices, this last hour.
+    arrivals: Mutex<HashMap<IpAddr, VecDeque<u64>>>,
 }
 
 impl Devices {
@@ -131,15 +145,20 @@ impl Devices {
     /// aside and learning starts again).
     pub fn load(state_dir: &Path, fixed: Option<Target>) -> Devices {
         let file = state_dir.join("devices.json");
-        let saved: Saved = crate::fsutil::load_json(&file, "devices file").unwrap_or_default();
-        let target = fixed.unwrap_or_else(|| household(&saved.devices, now()));
+        let saved: Store<Saved> = Store::load(file, "devices file", WRITE_EVERY);
+        let target = fixed.unwrap_or_else(|| household(&saved.get().devices, now()));
         Devices {
-            file,
-            saved: Mutex::new(saved),
+            saved: Arc::new(saved),
             fixed,
             target: watch::Sender::new(target),
-            save_lock: tokio::sync::Mutex::new(()),
+            arrivals: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Writes the devices file behind the changes until `stop`, and once
+    /// more then.
+    pub fn writer(&self, stop: CancellationToken) -> impl std::future::Future<Output = ()> {
+        self.saved.clone().run(stop)
     }
 
     /// What conversions are made for now.
@@ -159,13 +178,13 @@ impl Devices {
 
     /// Every device, most recently seen first.
     pub fn list(&self) -> Vec<Device> {
-        let mut v = self.saved.lock().unwrap().devices.clone();
+        let mut v = self.saved.get().devices.clone();
         v.sort_by(|a, b| b.last_seen.cmp(&a.last_seen).then(a.number.cmp(&b.number)));
         v
     }
 
     pub fn get(&self, id: &str) -> Option<Device> {
-        let s = self.saved.lock().unwrap();
+        let s = self.saved.get();
         s.devices.iter().find(|d| d.id == id).cloned()
     }
 
@@ -179,17 +198,27 @@ impl Devices {
 
     /// Records what a page said about its browser. `failed`, the codec key
     /// of a file its player could not play, marks it as not playing that.
+    /// A browser not seen before is a new device: at most
+    /// [`NEW_PER_CLIENT_HOUR`] from one `client` an hour (`429` after),
+    /// and of [`MAX_DEVICES`] the longest unseen that never opened the
+    /// player makes room. A device's answers are taken once a minute at
+    /// most; a failure always.
     pub async fn report(
         &self,
         id: &str,
+        client: Option<IpAddr>,
         user_agent: &str,
         report: &Report,
         failed: Option<&str>,
-    ) -> Device {
+    ) -> Result<Device> {
         let t = now();
-        let device = self.change(|s| {
-            let d = match s.devices.iter().position(|d| d.id == id) {
-                Some(i) => &mut s.devices[i],
+        let known = self.saved.get().devices.iter().any(|d| d.id == id);
+        if !known {
+            self.arrived(client, t)?;
+        }
+        let device = self.saved.change(|s| {
+            let i = match s.devices.iter().position(|d| d.id == id) {
+                Some(i) => i,
                 None => {
                     s.next_number += 1;
                     s.devices.push(Device {
@@ -206,15 +235,18 @@ impl Devices {
                         screen: None,
                         convert: None,
                     });
-                    s.devices.last_mut().expect("just pushed")
+                    make_room(&mut s.devices);
+                    s.devices.len() - 1
                 }
             };
+            let d = &mut s.devices[i];
             d.last_seen = t;
             d.user_agent = user_agent.chars().take(512).collect();
             if report.player || failed.is_some() {
                 d.last_player = Some(t);
             }
-            if let Some(plays) = &report.plays {
+            let answers_due = d.last_report.is_none_or(|r| r + ANSWERS_EVERY <= t);
+            if let Some(plays) = report.plays.as_ref().filter(|_| answers_due) {
                 d.said = CODECS
                     .iter()
                     .map(|c| {
@@ -229,34 +261,57 @@ impl Devices {
             if let Some(key) = failed {
                 d.failed.insert(key.to_string());
             }
-            Some(d.clone())
+            d.clone()
         });
-        self.saved_and_retargeted().await;
-        device.expect("the device was just recorded")
+        self.retarget();
+        Ok(device)
+    }
+
+    /// Counts a new device from `client`, or says when it may make one.
+    fn arrived(&self, client: Option<IpAddr>, t: u64) -> Result<()> {
+        let client = client.unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+        let mut all = self.arrivals.locked();
+        if all.len() >= CLIENTS_KEPT {
+            all.retain(|_, times| times.back().is_some_and(|&last| last + 3600 > t));
+        }
+        let times = all.entry(client).or_default();
+        while times.front().is_some_and(|&first| first + 3600 <= t) {
+            times.pop_front();
+        }
+        if times.len() >= NEW_PER_CLIENT_HOUR {
+            let wait = (times[0] + 3600).saturating_sub(t).max(1);
+            return Err(Error::TooMany {
+                retry_after: wait,
+                message: format!(
+                    "{NEW_PER_CLIENT_HOUR} new devices have reported from this address in the last hour; try again in {} minutes.",
+                    wait.div_ceil(60)
+                ),
+            });
+        }
+        times.push_back(t);
+        Ok(())
     }
 
     /// Notes that a known browser opened the player (the page needs no
-    /// script for that). Saved when it changes whether the device counts,
-    /// or once an hour.
+    /// script for that).
     pub async fn opened_player(&self, id: &str) {
         let t = now();
-        let changed = self.change(|s| {
-            let d = s.devices.iter_mut().find(|d| d.id == id)?;
-            let was = d.counted(t);
-            let stale = d.last_player.is_none_or(|p| p + 3600 <= t);
-            d.last_player = Some(t);
-            d.last_seen = t;
-            (stale || was != d.counted(t)).then_some(())
-        });
-        if changed.is_some() {
-            self.saved_and_retargeted().await;
+        let known = self.saved.get().devices.iter().any(|d| d.id == id);
+        if known {
+            self.saved.change(|s| {
+                if let Some(d) = s.devices.iter_mut().find(|d| d.id == id) {
+                    d.last_player = Some(t);
+                    d.last_seen = t;
+                }
+            });
+            self.retarget();
         }
     }
 
     /// Renames a device or sets whether conversions are made for it.
     pub async fn update(&self, number: u64, change: &Change) -> Result<Device> {
         let name = change.name.as_deref().map(clean_name);
-        let device = self.change(|s| {
+        let device = self.saved.change(|s| {
             let d = s.devices.iter_mut().find(|d| d.number == number)?;
             if let Some(name) = &name {
                 d.given_name = Some(name.clone()).filter(|n| !n.is_empty());
@@ -267,18 +322,18 @@ impl Devices {
             Some(d.clone())
         });
         let device = device.ok_or(Error::NotFound)?;
-        self.saved_and_retargeted().await;
+        self.retarget();
         Ok(device)
     }
 
     /// Forgets a device: it no longer counts until it reports again.
     pub async fn forget(&self, number: u64) -> Result<Device> {
-        let gone = self.change(|s| {
+        let gone = self.saved.change(|s| {
             let i = s.devices.iter().position(|d| d.number == number)?;
             Some(s.devices.remove(i))
         });
         let gone = gone.ok_or(Error::NotFound)?;
-        self.saved_and_retargeted().await;
+        self.retarget();
         Ok(gone)
     }
 
@@ -295,7 +350,7 @@ impl Devices {
             return Vec::new();
         }
         let t = now();
-        let s = self.saved.lock().unwrap();
+        let s = self.saved.get();
         s.devices
             .iter()
             .filter(|d| d.counted(t) && d.target().video_problem(video).is_some())
@@ -303,15 +358,11 @@ impl Devices {
             .collect()
     }
 
-    fn change<T>(&self, f: impl FnOnce(&mut Saved) -> Option<T>) -> Option<T> {
-        f(&mut self.saved.lock().unwrap())
-    }
-
     fn retarget(&self) {
         if self.fixed.is_some() {
             return;
         }
-        let target = household(&self.saved.lock().unwrap().devices, now());
+        let target = household(&self.saved.get().devices, now());
         self.target.send_if_modified(|t| {
             let changed = *t != target;
             if changed {
@@ -325,20 +376,23 @@ impl Devices {
             changed
         });
     }
+}
 
-    /// Writes the file (atomically, off the workers, one save at a time)
-    /// and tells conversions when the target changed.
-    async fn saved_and_retargeted(&self) {
-        self.retarget();
-        let _order = self.save_lock.lock().await;
-        let bytes = serde_json::to_vec_pretty(&*self.saved.lock().unwrap()).unwrap_or_default();
-        let file = self.file.clone();
-        let _ = tokio::task::spawn_blocking(move || {
-            if let Err(e) = crate::fsutil::write_atomic(&file, &bytes) {
-                tracing::warn!("could not save the devices: {e}");
-            }
-        })
-        .await;
+/// Over [`MAX_DEVICES`], the device that goes: the longest unseen of those
+/// that never opened the player, else the longest unseen. Never the one
+/// just added (the last).
+fn make_room(devices: &mut Vec<Device>) {
+    while devices.len() > MAX_DEVICES {
+        let newest = devices.len() - 1;
+        let Some(i) = devices[..newest]
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, d)| (d.last_player.is_some(), d.last_seen, d.number))
+            .map(|(i, _)| i)
+        else {
+            return;
+        };
+        devices.remove(i);
     }
 }
 
@@ -401,6 +455,97 @@ mod tests {
         assert!(household(&[hevc_tv.clone(), unticked], t).hevc);
         let stale = device(2, &[], Some(91));
         assert!(household(&[hevc_tv, stale], t).hevc, "90 days");
+    }
+
+    #[test]
+    fn over_the_bound_the_longest_unseen_that_never_played_goes_first() {
+        let mut all: Vec<Device> = (1..=MAX_DEVICES as u64)
+            .map(|n| {
+                let mut d = device(n, &[], (n % 2 == 0).then_some(1));
+                d.last_seen -= 1000 - n;
+                d
+            })
+            .collect();
+        all.push(device(999, &[], None));
+        make_room(&mut all);
+        assert_eq!(all.len(), MAX_DEVICES);
+        assert!(
+            !all.iter().any(|d| d.number == 1),
+            "the oldest never-player went"
+        );
+        assert!(all.iter().any(|d| d.number == 2), "a TV that played stays");
+        assert!(all.iter().any(|d| d.number == 999), "the new one stays");
+        // When every device opened the player, the longest unseen goes.
+        let mut tvs: Vec<Device> = (1..=MAX_DEVICES as u64 + 1)
+            .map(|n| {
+                let mut d = device(n, &[], Some(1));
+                d.last_seen -= 1000 - n;
+                d
+            })
+            .collect();
+        make_room(&mut tvs);
+        assert_eq!(tvs[0].number, 2);
+    }
+
+    #[tokio::test]
+    async fn reports_are_bounded_per_client_per_device_and_in_total() {
+        let dir = tempfile::tempdir().unwrap();
+        let devices = Devices::load(dir.path(), None);
+        let one: IpAddr = "192.168.1.50".parse().unwrap();
+        let answers = |yes: &[&str]| Report {
+            plays: Some(
+                yes.iter()
+                    .map(|k| (k.to_string(), "probably".to_string()))
+                    .collect(),
+            ),
+            ..Default::default()
+        };
+        let mut refused = 0;
+        for n in 0..3000u32 {
+            match devices
+                .report(&format!("{n:032x}"), Some(one), "UA", &answers(&[]), None)
+                .await
+            {
+                Ok(_) => {}
+                Err(Error::TooMany { retry_after, .. }) => {
+                    assert!(retry_after > 0 && retry_after <= 3600);
+                    refused += 1;
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!(refused, 3000 - NEW_PER_CLIENT_HOUR);
+        assert_eq!(devices.list().len(), NEW_PER_CLIENT_HOUR);
+        // A known device is never refused; its answers count once a minute.
+        let id = format!("{:032x}", 0);
+        let d = devices
+            .report(&id, Some(one), "UA", &answers(&["hevc"]), None)
+            .await
+            .unwrap();
+        assert!(
+            !d.plays("hevc"),
+            "answers again within the minute are not taken"
+        );
+        let d = devices
+            .report(&id, Some(one), "UA", &Report::default(), Some("h264"))
+            .await
+            .unwrap();
+        assert!(d.failed.contains("h264"), "a failure is always taken");
+        // Many addresses: at most MAX_DEVICES are kept.
+        for n in 0..1000u32 {
+            let ip = IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + n));
+            devices
+                .report(
+                    &format!("{:032x}", 10_000 + n),
+                    Some(ip),
+                    "UA",
+                    &answers(&[]),
+                    None,
+                )
+                .await
+                .unwrap();
+        }
+        assert_eq!(devices.list().len(), MAX_DEVICES);
     }
 
     #[test]

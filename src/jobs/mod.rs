@@ -9,6 +9,7 @@ mod store;
 pub mod thermal;
 
 use crate::fsutil::now;
+use crate::sync::Locked;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -136,14 +137,14 @@ impl Jobs {
     async fn save(&self) {
         let _order = self.save_lock.lock().await;
         let snapshot = {
-            let s = self.saved.lock().unwrap();
+            let s = self.saved.locked();
             Saved {
                 next_id: s.next_id,
                 jobs: s.jobs.clone(),
             }
         };
         let store = self.store.clone();
-        let _ = tokio::task::spawn_blocking(move || store.save(&snapshot)).await;
+        let _ = crate::fsutil::blocking(move || store.save(&snapshot)).await;
     }
 
     fn wake(&self, lane: Conversion) {
@@ -187,7 +188,7 @@ impl Jobs {
         // Without ffmpeg nothing can be converted; the log said so at start.
         self.tools.ffmpeg.as_ref()?;
         let id = {
-            let mut s = self.saved.lock().unwrap();
+            let mut s = self.saved.locked();
             if s.jobs
                 .iter()
                 .any(|j| j.source == source && j.state.is_live())
@@ -233,26 +234,26 @@ impl Jobs {
 
     /// Every source that has or had a job.
     pub fn sources(&self) -> std::collections::HashSet<String> {
-        let s = self.saved.lock().unwrap();
+        let s = self.saved.locked();
         s.jobs.iter().map(|j| j.source.clone()).collect()
     }
 
     pub fn list(&self) -> Vec<Job> {
-        let mut jobs = self.saved.lock().unwrap().jobs.clone();
+        let mut jobs = self.saved.locked().jobs.clone();
         jobs.reverse();
         jobs
     }
 
     /// Why transcodes are paused now, if they are.
     pub fn paused(&self) -> Option<String> {
-        self.paused.lock().unwrap().clone()
+        self.paused.locked().clone()
     }
 
     /// Pauses running transcodes and holds back new ones (`Some(why)`), or
     /// lets them go on (`None`). Said again while the reason holds, so a
     /// transcode that started in between is stopped too.
     pub fn set_paused(&self, why: Option<String>) {
-        let was = std::mem::replace(&mut *self.paused.lock().unwrap(), why.clone());
+        let was = std::mem::replace(&mut *self.paused.locked(), why.clone());
         let transcodes: Vec<(u64, Arc<Control>)> = self
             .controls
             .lock()
@@ -321,7 +322,7 @@ impl Jobs {
     }
 
     fn update<T>(&self, id: u64, f: impl FnOnce(&mut Job) -> T) -> Option<T> {
-        let mut s = self.saved.lock().unwrap();
+        let mut s = self.saved.locked();
         s.jobs.iter_mut().find(|j| j.id == id).map(f)
     }
 
@@ -349,7 +350,7 @@ impl Jobs {
             .ok_or(Error::NotFound)?;
         match job.state {
             State::Running => {
-                if let Some((_, c)) = self.controls.lock().unwrap().get(&id) {
+                if let Some((_, c)) = self.controls.locked().get(&id) {
                     c.cancel();
                 }
             }
@@ -372,7 +373,7 @@ impl Jobs {
     /// job the file needs now. One that started meanwhile finishes.
     pub async fn drop_queued(&self, id: u64, why: &str) {
         let dropped = {
-            let mut s = self.saved.lock().unwrap();
+            let mut s = self.saved.locked();
             let i = s
                 .jobs
                 .iter()
@@ -387,7 +388,7 @@ impl Jobs {
 
     /// Whether any of these files is being converted right now.
     pub fn running_for(&self, paths: &[String]) -> bool {
-        let s = self.saved.lock().unwrap();
+        let s = self.saved.locked();
         s.jobs.iter().any(|j| {
             j.state == State::Running
                 && (paths.contains(&j.source)
@@ -399,7 +400,7 @@ impl Jobs {
     /// folder ending in `/`).
     pub async fn moved(&self, moves: &[(String, String)]) {
         {
-            let mut s = self.saved.lock().unwrap();
+            let mut s = self.saved.locked();
             for j in s.jobs.iter_mut() {
                 if let Some(to) = crate::paths::renamed(&j.source, moves) {
                     j.source = to;
@@ -418,7 +419,7 @@ impl Jobs {
 
     /// The jobs of these files, as they are now.
     pub fn snapshot_for(&self, paths: &[String]) -> Vec<Job> {
-        let s = self.saved.lock().unwrap();
+        let s = self.saved.locked();
         s.jobs
             .iter()
             .filter(|j| {
@@ -431,7 +432,7 @@ impl Jobs {
     /// Takes out the jobs of these files (they go to the trash; none runs).
     pub async fn take_for(&self, paths: &[String]) -> Vec<Job> {
         let taken = {
-            let mut s = self.saved.lock().unwrap();
+            let mut s = self.saved.locked();
             let (taken, kept) = std::mem::take(&mut s.jobs)
                 .into_iter()
                 .partition(|j: &Job| {
@@ -453,7 +454,7 @@ impl Jobs {
             .map(|j| j.kind)
             .collect();
         {
-            let mut s = self.saved.lock().unwrap();
+            let mut s = self.saved.locked();
             s.jobs.extend(jobs);
             s.jobs.sort_by_key(|j| j.id);
         }
@@ -497,7 +498,7 @@ impl Jobs {
         if lane == Conversion::Transcode && self.paused().is_some() {
             return Claim::Idle;
         }
-        let mut s = self.saved.lock().unwrap();
+        let mut s = self.saved.locked();
         let t = now();
         let mut next_due: Option<u64> = None;
         let queued = s
@@ -574,7 +575,7 @@ impl Jobs {
     /// jobs are queued again and run at the next start.
     pub fn begin_shutdown(&self) {
         self.shutting_down.store(true, Ordering::SeqCst);
-        for (_, c) in self.controls.lock().unwrap().values() {
+        for (_, c) in self.controls.locked().values() {
             c.cancel();
         }
     }
@@ -598,7 +599,7 @@ impl Jobs {
             job.source
         );
         let result = convert::run(self.clone(), &job, control.clone()).await;
-        self.controls.lock().unwrap().remove(&job.id);
+        self.controls.locked().remove(&job.id);
         let shutting_down = self.shutting_down.load(Ordering::SeqCst);
         let finished = self.update(job.id, |j| {
             record(j, result, shutting_down);

@@ -2,6 +2,7 @@
 //! time, then makes their posters, off the async workers and at low
 //! priority, saving the metadata cache as it goes.
 
+use crate::sync::Locked;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -44,14 +45,14 @@ impl Queue {
 
     pub fn push(&self, w: Work) {
         if let Work::Probe(p) = &w {
-            self.probing.lock().unwrap().insert(p.clone());
+            self.probing.locked().insert(p.clone());
         }
         let _ = self.work.send(w);
     }
 
     /// ffprobe's turn for `path` is over, whatever it found.
     pub fn probe_finished(&self, path: &str) {
-        self.probing.lock().unwrap().remove(path);
+        self.probing.locked().remove(path);
         self.probed.notify_waiters();
     }
 
@@ -63,7 +64,7 @@ impl Queue {
             // Registered before the check, so a probe that ends between
             // the two still wakes us.
             probed.as_mut().enable();
-            if !self.probing.lock().unwrap().contains(path) {
+            if !self.probing.locked().contains(path) {
                 return;
             }
             probed.await;

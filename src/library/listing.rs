@@ -2,6 +2,7 @@
 //! A folder's order is cached until the library changes, so GET / stays
 //! cheap with 10,000 files.
 
+use crate::sync::{Locked, Shared};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -49,10 +50,10 @@ impl Library {
         let paths = if needle.is_empty() {
             self.sorted_folder(&prefix, q.sort)
         } else {
-            let index = self.index.read().unwrap();
+            let index = self.index.reading();
             Arc::new(select(&index, &prefix, &needle, q.sort))
         };
-        let index = self.index.read().unwrap();
+        let index = self.index.reading();
         let folders: Vec<String> = if needle.is_empty() {
             index
                 .folders
@@ -89,7 +90,7 @@ impl Library {
         let generation = self.generation.load(Ordering::SeqCst);
         let key = (prefix.to_string(), sort);
         {
-            let cache = self.sorted.lock().unwrap();
+            let cache = self.sorted.locked();
             if cache.0 == generation {
                 if let Some(list) = cache.1.get(&key) {
                     return list.clone();
@@ -97,10 +98,10 @@ impl Library {
             }
         }
         let list = {
-            let index = self.index.read().unwrap();
+            let index = self.index.reading();
             Arc::new(select(&index, prefix, "", sort))
         };
-        let mut cache = self.sorted.lock().unwrap();
+        let mut cache = self.sorted.locked();
         if cache.0 != generation || cache.1.len() > 256 {
             *cache = (generation, HashMap::new());
         }

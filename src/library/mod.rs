@@ -9,6 +9,7 @@ mod moves;
 mod open;
 mod scan;
 
+use crate::sync::{Locked, Shared};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
@@ -175,7 +176,7 @@ impl Library {
 
     /// Whether `v` should have a poster made now (see `Index::stays`).
     pub(super) fn wants_poster(&self, v: &Video) -> bool {
-        v.kind != Kind::NeedsRemux || self.index.read().unwrap().stays.contains(&v.path)
+        v.kind != Kind::NeedsRemux || self.index.reading().stays.contains(&v.path)
     }
 
     /// A remux source stays in the library as it is: its conversion ended
@@ -183,7 +184,7 @@ impl Library {
     /// deleted. So it gets a poster.
     pub fn source_stays(&self, path: &str) {
         let needs_poster = {
-            let mut index = self.index.write().unwrap();
+            let mut index = self.index.writing();
             index.stays.insert(path.to_string());
             index.videos.get(path).is_some_and(|v| v.thumb.is_none())
         };
@@ -195,7 +196,7 @@ impl Library {
     /// `path` is a remux source whose MP4 exists: it shows as that MP4, and
     /// needs no job.
     pub fn is_superseded(&self, path: &str) -> bool {
-        let index = self.index.read().unwrap();
+        let index = self.index.reading();
         index
             .videos
             .get(path)
@@ -205,7 +206,7 @@ impl Library {
     /// The video `path` was made from, when it is a playable MP4 pimedia
     /// made (so the player can offer the original for download).
     pub fn source_of(&self, path: &str) -> Option<String> {
-        let index = self.index.read().unwrap();
+        let index = self.index.reading();
         source_of(&index.videos, &index.remuxed, path)
     }
 
@@ -241,7 +242,7 @@ impl Library {
     }
 
     pub fn len(&self) -> usize {
-        self.index.read().unwrap().videos.len()
+        self.index.reading().videos.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -249,21 +250,21 @@ impl Library {
     }
 
     pub fn get(&self, path: &str) -> Option<Video> {
-        self.index.read().unwrap().videos.get(path).cloned()
+        self.index.reading().videos.get(path).cloned()
     }
 
     /// Every video's path, superseded sources included (for the rescan).
     pub fn all_paths(&self) -> Vec<String> {
-        self.index.read().unwrap().videos.keys().cloned().collect()
+        self.index.reading().videos.keys().cloned().collect()
     }
 
     /// Every folder, for the upload page's folder choice.
     pub fn folders(&self) -> Vec<String> {
-        self.index.read().unwrap().folders.iter().cloned().collect()
+        self.index.reading().folders.iter().cloned().collect()
     }
 
     pub fn has_folder(&self, dir: &str) -> bool {
-        dir.is_empty() || self.index.read().unwrap().folders.contains(dir)
+        dir.is_empty() || self.index.reading().folders.contains(dir)
     }
 
     /// Adds or refreshes a file that appeared (upload, remux output, watcher)
@@ -274,7 +275,7 @@ impl Library {
         let has_video = probe.as_ref().is_some_and(|p| p.video().is_some());
         if let Some(p) = probe {
             let m = Arc::new(p.meta());
-            self.cache.lock().unwrap().put(
+            self.cache.locked().put(
                 v.path.clone(),
                 Cached {
                     size: v.size,
@@ -290,7 +291,7 @@ impl Library {
         }
         let path = v.path.clone();
         {
-            let mut index = self.index.write().unwrap();
+            let mut index = self.index.writing();
             index.add_folder(v.folder());
             index.videos.insert(path.clone(), v);
         }
@@ -308,7 +309,7 @@ impl Library {
     /// so the source stays as it is, as when it is deleted later.
     pub fn set_remuxed(&self, source: &str, output: &str) {
         {
-            let mut index = self.index.write().unwrap();
+            let mut index = self.index.writing();
             if index.videos.contains_key(output) {
                 index.remuxed.insert(source.to_string(), output.to_string());
                 drop(index);
@@ -322,7 +323,7 @@ impl Library {
     /// Forgets a file that is gone from disk.
     pub fn remove(&self, path: &str) {
         let (gone, sources) = {
-            let mut index = self.index.write().unwrap();
+            let mut index = self.index.writing();
             let gone = index.videos.remove(path);
             let sources: Vec<String> = index
                 .remuxed
@@ -332,7 +333,7 @@ impl Library {
                 .collect();
             (gone, sources)
         };
-        self.cache.lock().unwrap().remove(path);
+        self.cache.locked().remove(path);
         if let Some(id) = gone.and_then(|v| v.thumb) {
             self.queue.push(Work::DropPoster(id));
         }
@@ -344,7 +345,7 @@ impl Library {
 
     /// Every video, for the JSON API.
     pub fn all(&self) -> Vec<Video> {
-        let index = self.index.read().unwrap();
+        let index = self.index.reading();
         index
             .videos
             .values()
@@ -390,7 +391,7 @@ impl Library {
     /// it is now (same size and mtime).
     pub fn probe_of(&self, path: &str) -> Option<Probe> {
         let v = self.get(path)?;
-        let cache = self.cache.lock().unwrap();
+        let cache = self.cache.locked();
         cache.get(path, v.size, v.modified)?.probe.clone()
     }
 
@@ -398,7 +399,7 @@ impl Library {
     pub fn remove_folder(&self, dir: &str) {
         let prefix = format!("{dir}/");
         let paths: Vec<String> = {
-            let mut index = self.index.write().unwrap();
+            let mut index = self.index.writing();
             index
                 .folders
                 .retain(|f| f != dir && !f.starts_with(&prefix));
@@ -412,7 +413,7 @@ impl Library {
 
     /// A folder appeared (the watcher); its files arrive one by one.
     pub fn add_folder(&self, dir: &str) {
-        self.index.write().unwrap().add_folder(dir);
+        self.index.writing().add_folder(dir);
     }
 
     /// A file was renamed: its entry moves, keeping what ffprobe said.
@@ -422,7 +423,7 @@ impl Library {
             return false;
         };
         let probe = {
-            let cache = self.cache.lock().unwrap();
+            let cache = self.cache.locked();
             cache
                 .get(from, old.size, old.modified)
                 .filter(|_| old.size == found.size)
@@ -434,10 +435,10 @@ impl Library {
     }
 
     fn record_poster(&self, path: &str, size: u64, modified: i64, id: Option<u64>) {
-        if let Some(c) = self.cache.lock().unwrap().get_mut(path, size, modified) {
+        if let Some(c) = self.cache.locked().get_mut(path, size, modified) {
             c.poster_failed = id.is_none();
         }
-        let mut index = self.index.write().unwrap();
+        let mut index = self.index.writing();
         match index.videos.get_mut(path) {
             Some(v) if v.size == size && v.modified == modified => v.thumb = id,
             // The file went or changed while its poster was being made.
@@ -457,7 +458,7 @@ impl Library {
         };
         let readable = probe.is_some();
         {
-            let mut index = self.index.write().unwrap();
+            let mut index = self.index.writing();
             match index.videos.get_mut(path) {
                 Some(v) if v.size == size && v.modified == modified => {
                     v.meta = meta.clone();
@@ -466,7 +467,7 @@ impl Library {
                 _ => return,
             }
         }
-        self.cache.lock().unwrap().put(
+        self.cache.locked().put(
             path.to_string(),
             Cached {
                 size,
@@ -485,7 +486,7 @@ impl Library {
 
     /// Writes the metadata cache if it changed. Blocking.
     pub fn save_cache(&self) {
-        let snapshot = self.cache.lock().unwrap().take_snapshot();
+        let snapshot = self.cache.locked().take_snapshot();
         if let Some((file, bytes)) = snapshot {
             if let Err(e) = crate::fsutil::write_atomic(&file, &bytes) {
                 tracing::warn!("could not save the metadata cache {}: {e}", file.display());

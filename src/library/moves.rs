@@ -3,6 +3,7 @@
 //! ffprobe said, the poster and the source/output pairing follow the
 //! file, so nothing is probed or made again.
 
+use crate::sync::{Locked, Shared};
 use std::collections::HashSet;
 
 use super::indexer::{poster_id, poster_name};
@@ -14,7 +15,7 @@ impl Library {
     /// The files that make the entry `path` belongs to: the first source,
     /// then every version made from it (its MP4, that MP4's TV version…).
     pub fn group_of(&self, path: &str) -> Vec<String> {
-        let index = self.index.read().unwrap();
+        let index = self.index.reading();
         if !index.videos.contains_key(path) {
             return Vec::new();
         }
@@ -46,12 +47,12 @@ impl Library {
     /// `from` was renamed to `to` on disk (same size and mtime). Blocking:
     /// the poster file is renamed to the id of the new path.
     pub fn moved(&self, from: &str, to: &str) {
-        let cached = self.cache.lock().unwrap().take(from);
+        let cached = self.cache.locked().take(from);
         if let Some(c) = cached {
-            self.cache.lock().unwrap().put(to.to_string(), c);
+            self.cache.locked().put(to.to_string(), c);
         }
         let posters = {
-            let mut index = self.index.write().unwrap();
+            let mut index = self.index.writing();
             let Some(mut v) = index.videos.remove(from) else {
                 return;
             };
@@ -85,7 +86,7 @@ impl Library {
     pub fn folder_moved(&self, from: &str, to: &str) {
         let prefix = format!("{from}/");
         let inside: Vec<String> = {
-            let mut index = self.index.write().unwrap();
+            let mut index = self.index.writing();
             let folders: Vec<String> = index
                 .folders
                 .iter()

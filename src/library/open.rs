@@ -1,6 +1,7 @@
 //! Opening the library at start-up: the scan, the metadata cache, the
 //! posters already made, and the indexer's first work.
 
+use crate::sync::{Locked, Shared};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -97,8 +98,8 @@ impl Library {
     /// probe new or changed files, make missing posters, drop stale ones.
     fn fill(&self, videos: Vec<Found>, folders: Vec<String>, posters: &HashSet<u64>) -> Todo {
         let mut todo = Todo::default();
-        let mut cache = self.cache.lock().unwrap();
-        let mut index = self.index.write().unwrap();
+        let mut cache = self.cache.locked();
+        let mut index = self.index.writing();
         for f in videos {
             let mut v = Video::from_found(f);
             match cache.get(&v.path, v.size, v.modified) {

@@ -2,6 +2,7 @@
 //! that keeps a browser in once it has given the password.
 
 use crate::fsutil::now;
+use crate::sync::Locked;
 use std::collections::HashMap;
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr};
@@ -132,13 +133,13 @@ impl Auth {
     pub fn attempt(&self, given: &str, client: Option<IpAddr>) -> Result<bool, u64> {
         let client = client.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
         let at = Instant::now();
-        if let Some((n, until)) = self.failures.lock().unwrap().get(&client) {
+        if let Some((n, until)) = self.failures.locked().get(&client) {
             if *n >= FREE_TRIES && at < *until {
                 return Err((*until - at).as_secs_f64().ceil().max(1.0) as u64);
             }
         }
         let right = self.check_password(given);
-        let mut failures = self.failures.lock().unwrap();
+        let mut failures = self.failures.locked();
         if right {
             failures.remove(&client);
             return Ok(true);

@@ -7,6 +7,7 @@
 //! written at creation, and once more at completion.
 
 use crate::fsutil::now;
+use crate::sync::Locked;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -158,7 +159,7 @@ struct BusyGuard<'a> {
 
 impl Drop for BusyGuard<'_> {
     fn drop(&mut self) {
-        self.tus.busy.lock().unwrap().remove(&self.id);
+        self.tus.busy.locked().remove(&self.id);
     }
 }
 
@@ -187,7 +188,7 @@ impl Tus {
                         .map(|m| m.len().min(u.length))
                         .unwrap_or(0),
                 };
-                tus.uploads.lock().unwrap().insert(u.id.clone(), u);
+                tus.uploads.locked().insert(u.id.clone(), u);
             }
         }
         tus.expire();
@@ -217,24 +218,24 @@ impl Tus {
             .ok_or_else(|| {
                 Error::Internal("saving the upload's state stopped unexpectedly".into())
             })??;
-        self.uploads.lock().unwrap().insert(u.id.clone(), u.clone());
+        self.uploads.locked().insert(u.id.clone(), u.clone());
         Ok(())
     }
 
     async fn forget(&self, id: &str) {
-        self.uploads.lock().unwrap().remove(id);
+        self.uploads.locked().remove(id);
         let _ = tokio::fs::remove_file(self.state_path(id)).await;
     }
 
     /// [`Tus::forget`] for the blocking expiry sweep.
     fn forget_now(&self, id: &str) {
-        self.uploads.lock().unwrap().remove(id);
+        self.uploads.locked().remove(id);
         let _ = std::fs::remove_file(self.state_path(id));
     }
 
     /// Data files of uploads still in progress (start-up keeps these).
     pub fn live_data_files(&self) -> HashSet<PathBuf> {
-        let uploads = self.uploads.lock().unwrap();
+        let uploads = self.uploads.locked();
         uploads
             .values()
             .filter(|u| u.done.is_none())
@@ -254,7 +255,7 @@ impl Tus {
             .cloned()
             .collect();
         for u in old {
-            if self.busy.lock().unwrap().contains(&u.id) {
+            if self.busy.locked().contains(&u.id) {
                 continue;
             }
             if u.done.is_none() {
@@ -266,7 +267,7 @@ impl Tus {
     }
 
     pub fn get(&self, id: &str) -> Option<TusUpload> {
-        self.uploads.lock().unwrap().get(id).cloned()
+        self.uploads.locked().get(id).cloned()
     }
 
     /// Creation: checks name, type, size and space before any byte arrives.
@@ -328,7 +329,7 @@ impl Tus {
         let cut_off = received.cut_off;
         u.offset = self.settle(&u, &checksum, received).await?;
         if u.offset < u.length {
-            self.uploads.lock().unwrap().insert(u.id.clone(), u.clone());
+            self.uploads.locked().insert(u.id.clone(), u.clone());
             return if cut_off {
                 Err(Error::Aborted)
             } else {
@@ -346,7 +347,7 @@ impl Tus {
         if u.done.is_some() {
             return Err(Error::Conflict("This upload is already complete.".into()));
         }
-        if !self.busy.lock().unwrap().insert(id.to_string()) {
+        if !self.busy.locked().insert(id.to_string()) {
             return Err(Error::Conflict(
                 "Another request is writing to this upload right now.".into(),
             ));
@@ -469,7 +470,7 @@ impl Tus {
     /// Termination: the bytes and the state go.
     pub async fn delete(&self, id: &str) -> Result<()> {
         let u = self.get(id).ok_or(Error::NotFound)?;
-        if self.busy.lock().unwrap().contains(id) {
+        if self.busy.locked().contains(id) {
             return Err(Error::Conflict(
                 "This upload is being written right now; try again when it stops.".into(),
             ));

@@ -154,9 +154,18 @@ pub async fn report(
             true,
         ),
     };
-    let reported = app
-        .report_device(&id, user_agent.as_deref().unwrap_or(""), &body)
-        .await;
+    let reported = match app
+        .report_device(
+            &id,
+            caller.client,
+            user_agent.as_deref().unwrap_or(""),
+            &body,
+        )
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => return Ok(super::json_error(&e)),
+    };
     let mut resp = warp::reply::json(&reported).into_response();
     if let Some(cookie) = viewer_cookie(&id).filter(|_| new) {
         resp.headers_mut().append(header::SET_COOKIE, cookie);
