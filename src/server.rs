@@ -1,9 +1,12 @@
 //! HTTP/1.1 on hyper-util with the timeouts warp's own `serve` lacks: a
 //! header-read timeout so half-sent requests are dropped, keep-alive, and
 //! graceful shutdown with a deadline. Open connections are bounded by the
-//! file descriptors there are (less a reserve for files and ffmpeg): at the
-//! bound, the oldest idle connection makes room for the new one, so a
-//! thousand clients that send nothing never lock out the TV.
+//! file descriptors there are (less a reserve for files and ffmpeg): a
+//! connection takes its place (a permit) before `accept` and gives it back
+//! only once its socket is closed, so the descriptors in use never pass the
+//! bound however slowly connections are shed. At the bound, the oldest idle
+//! connection is asked to make room, so a thousand clients that send
+//! nothing never lock out the TV.
 
 use crate::sync::Locked;
 use std::collections::BTreeMap;
@@ -14,7 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -178,7 +181,28 @@ pub async fn serve<F>(
         .keep_alive(true);
     tokio::pin!(shutdown);
     let open = Arc::new(Mutex::new(Open::default()));
+    let places = Arc::new(Semaphore::new(timeouts.max_connections));
     loop {
+        // A place first: at the bound, no accept until a socket is closed.
+        let place = match places.clone().try_acquire_owned() {
+            Ok(p) => p,
+            Err(_) => {
+                let place = async {
+                    loop {
+                        shed_oldest_idle(&open);
+                        let wait = tokio::time::sleep(Duration::from_millis(100));
+                        tokio::select! {
+                            p = places.clone().acquire_owned() => return p,
+                            _ = wait => {}
+                        }
+                    }
+                };
+                tokio::select! {
+                    _ = &mut shutdown => break,
+                    p = place => p.expect("the semaphore is never closed"),
+                }
+            }
+        };
         let (stream, peer) = tokio::select! {
             _ = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
@@ -197,22 +221,6 @@ pub async fn serve<F>(
         let close = Arc::new(Notify::new());
         let id = {
             let mut o = open.locked();
-            if o.conns.len() >= timeouts.max_connections {
-                // Make room: the oldest connection with nothing in flight
-                // (one that sent nothing yet, or idles between requests).
-                let idle = o
-                    .conns
-                    .iter()
-                    .find(|(_, (b, _))| b.load(Ordering::SeqCst) == 0)
-                    .map(|(id, _)| *id);
-                match idle.and_then(|id| o.conns.remove(&id)) {
-                    Some((_, shut)) => shut.notify_one(),
-                    None => {
-                        tracing::warn!("{} connections busy: turned one away", o.conns.len());
-                        continue;
-                    }
-                }
-            }
             o.next += 1;
             let id = o.next;
             o.conns.insert(id, (busy.clone(), close.clone()));
@@ -244,6 +252,8 @@ pub async fn serve<F>(
                 _ = silent => tracing::debug!("closed a connection that sent no request"),
             }
             open.locked().conns.remove(&id);
+            // The socket is closed (the connection dropped with the select).
+            drop(place);
         });
     }
     drop(listener);
@@ -256,6 +266,22 @@ pub async fn serve<F>(
         .is_err()
     {
         tracing::info!("grace period over; closing the remaining connections");
+    }
+}
+
+/// Asks the oldest connection with nothing in flight (one that sent
+/// nothing yet, or idles between requests) to close; its place comes back
+/// once its socket is closed.
+fn shed_oldest_idle(open: &Mutex<Open>) {
+    let mut o = open.locked();
+    let idle = o
+        .conns
+        .iter()
+        .find(|(_, (b, _))| b.load(Ordering::SeqCst) == 0)
+        .map(|(id, _)| *id);
+    match idle.and_then(|id| o.conns.remove(&id)) {
+        Some((_, shut)) => shut.notify_one(),
+        None => tracing::debug!("{} connections busy: a new one waits", o.conns.len()),
     }
 }
 
