@@ -51,6 +51,39 @@ pub fn check_relative(decoded: &str) -> Option<String> {
     Some(trimmed.to_string())
 }
 
+/// Makes the folder `rel` (a [`check_relative`] path) inside `root` (which
+/// must be canonical), one level at a time, each checked before the next
+/// is made: a level that exists must be a folder that really lies inside
+/// the root (a symlink out is `NotFound`, and nothing is created beyond
+/// it). Returns the folder's real path. Blocking.
+pub fn make_dirs_inside(root: &Path, rel: &str) -> std::io::Result<PathBuf> {
+    let outside = |p: &Path| {
+        std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!(
+                "{} leads outside the media dir or is not a folder",
+                p.display()
+            ),
+        )
+    };
+    let mut here = root.to_path_buf();
+    for part in rel.split('/').filter(|p| !p.is_empty()) {
+        let next = here.join(part);
+        match std::fs::create_dir(&next) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+        // Made or found: where it really is decides.
+        let real = next.canonicalize()?;
+        if !real.starts_with(root) || !real.is_dir() {
+            return Err(outside(&next));
+        }
+        here = real;
+    }
+    Ok(here)
+}
+
 /// Dot-files and dot-folders are never listed or served.
 pub fn is_hidden(name: &std::ffi::OsStr) -> bool {
     name.as_encoded_bytes().first() == Some(&b'.')
@@ -103,6 +136,34 @@ pub fn renamed(path: &str, moves: &[(String, String)]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn folders_are_made_only_inside_the_root() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("media")).unwrap();
+        let root = d.path().join("media").canonicalize().unwrap();
+        let away = d.path().join("away");
+        std::fs::create_dir(&away).unwrap();
+        std::os::unix::fs::symlink(&away, root.join("link")).unwrap();
+        std::fs::write(root.join("file"), b"x").unwrap();
+        for bad in ["link/new", "link/a/b", "file/new"] {
+            let e = make_dirs_inside(&root, bad).unwrap_err();
+            assert_eq!(e.kind(), std::io::ErrorKind::NotFound, "{bad}");
+        }
+        assert!(
+            std::fs::read_dir(&away).unwrap().next().is_none(),
+            "nothing outside"
+        );
+        let made = make_dirs_inside(&root, "Holidays/2026").unwrap();
+        assert_eq!(made, root.join("Holidays/2026"));
+        assert_eq!(make_dirs_inside(&root, "").unwrap(), root);
+        // A symlink that stays inside is followed.
+        std::os::unix::fs::symlink(root.join("Holidays"), root.join("hols")).unwrap();
+        assert_eq!(
+            make_dirs_inside(&root, "hols/2027").unwrap(),
+            root.join("Holidays/2027")
+        );
+    }
 
     #[test]
     fn decoding_refuses_escapes() {

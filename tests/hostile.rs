@@ -459,3 +459,64 @@ fn device_reports_from_strangers_are_bounded() {
     let after = page_time();
     println!("library page: {before:?} before the reports, {after:?} after");
 }
+
+#[test]
+fn an_upload_folder_through_a_symlink_out_is_refused_and_nothing_is_made_outside() {
+    let d = tempfile::tempdir().unwrap();
+    let away = d.path().join("away");
+    std::fs::create_dir_all(&away).unwrap();
+    std::fs::create_dir_all(d.path().join("media")).unwrap();
+    // Made by anyone with a shell on the disk, or a copied-in backup.
+    std::os::unix::fs::symlink(&away, d.path().join("media/escape")).unwrap();
+    let s = Server::start_in(d, &[]);
+    for folder in ["escape/new", "escape/a/b", "escape"] {
+        let r = s
+            .client()
+            .post(s.url("/upload"))
+            .header("accept", "application/json")
+            .multipart(
+                reqwest::blocking::multipart::Form::new()
+                    .text("folder", folder.to_string())
+                    .file("file", sample_mp4())
+                    .unwrap(),
+            )
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 404, "form into {folder}");
+        // tus too: its folder is checked when the upload is created.
+        let meta = |v: &str| {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.encode(v)
+        };
+        let r = s
+            .client()
+            .post(s.url("/uploads/"))
+            .header("tus-resumable", "1.0.0")
+            .header("upload-length", "10")
+            .header(
+                "upload-metadata",
+                format!("filename {},folder {}", meta("a.mp4"), meta(folder)),
+            )
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 404, "tus into {folder}");
+        // A new folder from the library page, as well.
+        let r = s
+            .client()
+            .post(s.url("/api/folders"))
+            .header("accept", "application/json")
+            .form(&[("path", format!("{folder}/x"))])
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 404, "new folder {folder}/x");
+    }
+    assert!(
+        std::fs::read_dir(s.dir.path().join("away"))
+            .unwrap()
+            .next()
+            .is_none(),
+        "nothing was created outside the media dir"
+    );
+    let log = s.log_text();
+    assert!(log.contains("leads outside the media dir"), "{log}");
+}

@@ -219,7 +219,14 @@ impl Manage {
         if tokio::fs::symlink_metadata(&dir).await.is_ok() {
             return Err(Error::Conflict(format!("'{rel}' already exists.")));
         }
-        tokio::fs::create_dir_all(&dir).await?;
+        let (root, folder) = (self.root.clone(), rel.clone());
+        blocking(move || crate::paths::make_dirs_inside(&root, &folder))
+            .await
+            .ok_or_else(stopped)?
+            .map_err(|e| {
+                tracing::info!("new folder '{rel}' refused: {e}");
+                Error::from(e)
+            })?;
         self.library.add_folder(&rel);
         Ok(rel)
     }

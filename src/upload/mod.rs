@@ -104,12 +104,14 @@ impl Uploads {
                 "'{folder}' is not a folder name pimedia can use: no '..', no leading dots."
             ))
         })?;
-        let dir = self.root.join(&rel);
-        tokio::fs::create_dir_all(&dir).await?;
-        let real = tokio::fs::canonicalize(&dir).await?;
-        if !real.starts_with(&self.root) {
-            return Err(Error::NotFound);
-        }
+        let (root, folder) = (self.root.clone(), rel.clone());
+        let real = crate::fsutil::blocking(move || crate::paths::make_dirs_inside(&root, &folder))
+            .await
+            .ok_or_else(|| Error::Internal("making the folder stopped unexpectedly".into()))?
+            .map_err(|e| {
+                tracing::info!("upload folder '{rel}' refused: {e}");
+                Error::from(e)
+            })?;
         Ok((rel, real))
     }
 
