@@ -47,16 +47,62 @@ pub enum Error {
     Internal(String),
 }
 
-impl From<io::Error> for Error {
-    fn from(e: io::Error) -> Self {
-        match e.kind() {
-            io::ErrorKind::NotFound => Error::NotFound,
-            io::ErrorKind::StorageFull => Error::InsufficientStorage(
-                "The disk is full: nothing was kept. Free some space and try again.".into(),
-            ),
-            _ => Error::Internal(e.to_string()),
+/// An I/O error as the user meets it: a missing file stays a 404 and a
+/// full disk a 507, while the log says what it happened to, its kind and
+/// the system's message (so a 404 for a file that is there but unreadable
+/// can be told from a typo). Every I/O error that reaches a user passes
+/// here, with what it was about ([`Context::at`]).
+pub fn io(what: impl std::fmt::Display, e: io::Error) -> Error {
+    match e.kind() {
+        io::ErrorKind::NotFound => {
+            tracing::info!("{what}: {e} ({:?})", e.kind());
+            Error::NotFound
         }
+        io::ErrorKind::StorageFull => {
+            tracing::warn!("{what}: {e} ({:?})", e.kind());
+            Error::InsufficientStorage(
+                "The disk is full: nothing was kept. Free some space and try again.".into(),
+            )
+        }
+        kind => Error::Internal(format!("{what}: {e} ({kind:?})")),
+    }
+}
+
+/// `io::Result` into [`Result`], saying what the I/O was about.
+pub trait Context<T> {
+    fn at(self, what: impl std::fmt::Display) -> Result<T>;
+}
+
+impl<T> Context<T> for io::Result<T> {
+    fn at(self, what: impl std::fmt::Display) -> Result<T> {
+        self.map_err(|e| io(what, e))
     }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_io_error_keeps_its_cause_for_the_log() {
+        let gone = io::Error::new(io::ErrorKind::NotFound, "No such file or directory");
+        assert!(matches!(
+            Err::<(), _>(gone).at("/media/a.mp4"),
+            Err(Error::NotFound)
+        ));
+        let denied = io::Error::new(io::ErrorKind::PermissionDenied, "Permission denied");
+        match Err::<(), _>(denied).at("/media/b.mp4") {
+            Err(Error::Internal(d)) => {
+                assert_eq!(d, "/media/b.mp4: Permission denied (PermissionDenied)")
+            }
+            other => panic!("{other:?}"),
+        }
+        let full = io::Error::new(io::ErrorKind::StorageFull, "No space left on device");
+        assert!(matches!(
+            Err::<(), _>(full).at("x"),
+            Err(Error::InsufficientStorage(_))
+        ));
+    }
+}

@@ -11,6 +11,7 @@ pub mod trash;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::error::Context;
 use crate::error::{Error, Result};
 use crate::fsutil::{blocking, now};
 use crate::jobs::Jobs;
@@ -88,7 +89,7 @@ impl Manage {
     pub async fn delete(&self, path: &str) -> Result<Entry> {
         let _one = self.one_at_a_time.lock().await;
         let files = self.files_of(path).await?;
-        let id = Trash::new_id()?;
+        let id = Trash::new_id().at("a new trash id")?;
         let entry = Entry {
             id: id.clone(),
             path: path.to_string(),
@@ -223,10 +224,7 @@ impl Manage {
         blocking(move || crate::paths::make_dirs_inside(&root, &folder))
             .await
             .ok_or_else(stopped)?
-            .map_err(|e| {
-                tracing::info!("new folder '{rel}' refused: {e}");
-                Error::from(e)
-            })?;
+            .at(format!("new folder '{rel}'"))?;
         self.library.add_folder(&rel);
         Ok(rel)
     }
@@ -333,7 +331,7 @@ impl Manage {
         })
         .await
         .ok_or_else(stopped)?
-        .map_err(Error::from)
+        .at("emptying the trash")
     }
 
     /// Removes what has been in the trash for 30 days (called hourly).

@@ -13,6 +13,7 @@ use bytes::Buf;
 use futures_util::{Stream, StreamExt};
 use serde::Serialize;
 
+use crate::error::Context;
 use crate::error::{Error, Result};
 use crate::intake::Intake;
 use crate::library::found_file;
@@ -108,10 +109,7 @@ impl Uploads {
         let real = crate::fsutil::blocking(move || crate::paths::make_dirs_inside(&root, &folder))
             .await
             .ok_or_else(|| Error::Internal("making the folder stopped unexpectedly".into()))?
-            .map_err(|e| {
-                tracing::info!("upload folder '{rel}' refused: {e}");
-                Error::from(e)
-            })?;
+            .at(format!("upload folder '{rel}'"))?;
         Ok((rel, real))
     }
 
@@ -201,10 +199,14 @@ impl Uploads {
                 dir.to_path_buf(),
                 name.to_string(),
             );
+            let name_shown = name.clone();
             let placed =
-                tokio::task::spawn_blocking(move || crate::fsutil::place_unique(&tmp, &dir, &name))
+                crate::fsutil::blocking(move || crate::fsutil::place_unique(&tmp, &dir, &name))
                     .await
-                    .map_err(|e| Error::Internal(e.to_string()))??;
+                    .ok_or_else(|| {
+                        Error::Internal("placing the upload stopped unexpectedly".into())
+                    })?
+                    .at(format!("placing the upload '{name_shown}'"))?;
             temp.keep();
             placed
         };

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::error::Context;
 use crate::error::{Error, Result};
 use crate::fsutil::{free_space, TempFile};
 
@@ -172,7 +173,8 @@ impl Incoming {
             .write(true)
             .create_new(true)
             .open(temp.path())
-            .await?;
+            .await
+            .at(temp.path().display())?;
         Ok(Incoming::with(Some(temp), file, dir, 0, limits).await)
     }
 
@@ -186,9 +188,12 @@ impl Incoming {
             .create(true)
             .truncate(false)
             .open(path)
-            .await?;
-        file.set_len(offset).await?;
-        tokio::io::AsyncSeekExt::seek(&mut file, std::io::SeekFrom::Start(offset)).await?;
+            .await
+            .at(path.display())?;
+        file.set_len(offset).await.at(path.display())?;
+        tokio::io::AsyncSeekExt::seek(&mut file, std::io::SeekFrom::Start(offset))
+            .await
+            .at(path.display())?;
         Ok(Incoming::with(None, file, dir, offset, limits).await)
     }
 
@@ -252,7 +257,7 @@ pub fn write_error(e: std::io::Error) -> Error {
                 .into(),
         )
     } else {
-        Error::from(e)
+        crate::error::io("writing an upload", e)
     }
 }
 

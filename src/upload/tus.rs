@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use sha1::Digest;
 
 use super::{Accepted, Body, Incoming, TempFile, Uploads};
+use crate::error::Context;
 use crate::error::{Error, Result};
 use crate::fsutil::write_atomic;
 
@@ -213,11 +214,13 @@ impl Tus {
     async fn save(&self, u: &TusUpload) -> Result<()> {
         let bytes = serde_json::to_vec(u).map_err(|e| Error::Internal(e.to_string()))?;
         let file = self.state_path(&u.id);
+        let shown = file.display().to_string();
         crate::fsutil::blocking(move || write_atomic(&file, &bytes))
             .await
             .ok_or_else(|| {
                 Error::Internal("saving the upload's state stopped unexpectedly".into())
-            })??;
+            })?
+            .at(shown)?;
         self.uploads.locked().insert(u.id.clone(), u.clone());
         Ok(())
     }
@@ -294,7 +297,7 @@ impl Tus {
         }
         ups.limits.check(&dir, 0, length).await?;
         let u = TusUpload {
-            id: super::random_id()?,
+            id: super::random_id().at("a new upload's id")?,
             name,
             folder,
             length,
@@ -302,7 +305,9 @@ impl Tus {
             created: now(),
             done: None,
         };
-        tokio::fs::File::create(self.data_path(&u)).await?;
+        tokio::fs::File::create(self.data_path(&u))
+            .await
+            .at(self.data_path(&u).display())?;
         self.save(&u).await?;
         tracing::info!(
             "resumable upload {} started: {} ({} bytes)",
@@ -425,12 +430,15 @@ impl Tus {
             r.incoming.pause().await?
         };
         if checksum.is_some() && (r.cut_off || !r.hasher.matches(checksum)) {
+            let data = self.data_path(u);
             tokio::fs::OpenOptions::new()
                 .write(true)
-                .open(self.data_path(u))
-                .await?
+                .open(&data)
+                .await
+                .at(data.display())?
                 .set_len(u.offset)
-                .await?;
+                .await
+                .at(data.display())?;
             return Err(if r.cut_off {
                 Error::Aborted
             } else {

@@ -11,6 +11,7 @@ use warp::reply::Reply;
 
 use headers::{ETag, HeaderMapExt, IfModifiedSince, IfNoneMatch, IfRange, LastModified};
 
+use crate::error::Context;
 use crate::error::Error;
 
 /// Bytes read from disk per chunk; warp::fs's 8 KiB costs a syscall and a
@@ -135,8 +136,9 @@ pub async fn serve_file(
     method: &Method,
     headers: &HeaderMap,
 ) -> Result<warp::reply::Response, Error> {
-    let mut f = tokio::fs::File::open(file).await?;
-    let md = f.metadata().await?;
+    let shown = file.display();
+    let mut f = tokio::fs::File::open(file).await.at(&shown)?;
+    let md = f.metadata().await.at(&shown)?;
     if !md.is_file() {
         return Err(Error::NotFound);
     }
@@ -178,7 +180,7 @@ pub async fn serve_file(
         return Ok(empty(builder));
     }
     if start > 0 {
-        f.seek(std::io::SeekFrom::Start(start)).await?;
+        f.seek(std::io::SeekFrom::Start(start)).await.at(&shown)?;
     }
     f.set_max_buf_size(CHUNK);
     let stream = ReaderStream::with_capacity(f.take(count), CHUNK);
