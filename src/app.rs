@@ -670,6 +670,7 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
     let mut tasks = vec![
         indexer,
         tokio::spawn(app.devices.writer(stop.clone())),
+        tokio::spawn(app.positions.writer(stop.clone())),
         tokio::spawn(hourly(app.clone(), stop.clone())),
         tokio::spawn(intake.clone().run(probed, stop.clone())),
         crate::watch::start(app.library.clone(), intake, added, state_dir, stop.clone()),
@@ -715,19 +716,23 @@ async fn hourly(app: Arc<App>, stop: CancellationToken) {
 }
 
 impl Running {
-    /// The first step of a shutdown, at the signal: no new jobs, every
-    /// ffmpeg stopped, while open requests finish.
+    /// The first step of a shutdown, called at the signal: no new jobs,
+    /// every ffmpeg stopped, while open requests finish. (Again from
+    /// [`Running::shutdown`], harmlessly.)
     pub fn begin_shutdown(&self) {
         self.app.jobs.begin_shutdown();
         self.stop.cancel();
     }
 
-    /// Waits for background work to stop and saves its state.
+    /// After the open requests: waits for background work to stop and
+    /// saves the state (what those requests changed too).
     pub async fn shutdown(self) {
         self.begin_shutdown();
         for t in self.tasks {
             let _ = t.await;
         }
         self.app.jobs.finish_shutdown().await;
+        self.app.devices.flush().await;
+        self.app.positions.flush().await;
     }
 }

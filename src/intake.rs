@@ -152,8 +152,18 @@ impl Intake {
         // (a failed or cancelled job is retried from the jobs page, not at
         // each start).
         if let Some(last) = self.jobs.for_source(path) {
+            if last.state.is_live() {
+                // Whoever asked first (a player's failure, the target
+                // changing), who a transcode is for is decided here, from
+                // the devices as they are now: the order of arrival does
+                // not change it.
+                if last.kind == Conversion::Transcode && kind == Conversion::Transcode {
+                    self.jobs.set_made_for(last.id, self.made_for(&probe)).await;
+                }
+                return;
+            }
             let ended_since = last.finished.is_some_and(|f| f as i64 >= v.modified);
-            if last.state.is_live() || (ended_since && last.kind == kind) {
+            if ended_since && last.kind == kind {
                 return;
             }
         }

@@ -62,7 +62,13 @@ async fn run(config: Config) -> ExitCode {
         max_connections: server::connection_limit(),
         ..Timeouts::default()
     };
-    server::serve(listener, routes, timeouts, server::shutdown_signal()).await;
+    // At the signal: no new jobs and every ffmpeg stopped, while open
+    // requests get their grace period.
+    let signal = async {
+        server::shutdown_signal().await;
+        running.begin_shutdown();
+    };
+    server::serve(listener, routes, timeouts, signal).await;
     running.shutdown().await;
     tracing::info!("stopped");
     ExitCode::SUCCESS

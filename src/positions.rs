@@ -1,9 +1,13 @@
 //! Playback positions, shared by every device: where each video was left.
 
-use crate::sync::Locked;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::store::Store;
 
 use serde::{Deserialize, Serialize};
 
@@ -33,44 +37,50 @@ impl Position {
 }
 
 pub struct Positions {
-    file: PathBuf,
-    map: Mutex<HashMap<String, Position>>,
-    save_lock: tokio::sync::Mutex<()>,
+    map: Arc<Store<HashMap<String, Position>>>,
 }
 
+/// A player reports every few seconds: the file follows at most this often.
+const WRITE_EVERY: Duration = Duration::from_secs(2);
+
 impl Positions {
-    /// Loads `positions.json`; an unreadable one is moved aside.
+    /// Loads `positions.json`; an unreadable one is moved aside. Blocking.
     pub fn load(state_dir: &Path) -> Positions {
         let file = state_dir.join("positions.json");
-        let map = crate::fsutil::load_json(&file, "positions file").unwrap_or_default();
         Positions {
-            file,
-            map: Mutex::new(map),
-            save_lock: tokio::sync::Mutex::new(()),
+            map: Arc::new(Store::load(file, "positions file", WRITE_EVERY)),
         }
     }
 
-    pub fn get(&self, path: &str) -> Option<Position> {
-        self.map.locked().get(path).copied()
+    /// Writes the file behind the changes until `stop`, and once more then.
+    pub fn writer(&self, stop: CancellationToken) -> impl std::future::Future<Output = ()> {
+        self.map.clone().run(stop)
     }
 
-    /// Records a position and writes the file (atomically, off the workers).
+    /// Writes what changed since the last write, now (at shutdown).
+    pub async fn flush(&self) {
+        self.map.save().await;
+    }
+
+    pub fn get(&self, path: &str) -> Option<Position> {
+        self.map.get().get(path).copied()
+    }
+
+    /// Records a position; the file follows within a few seconds.
     pub async fn set(&self, path: &str, position: f64, duration: Option<f64>) -> Position {
         let p = Position {
             position: position.max(0.0),
             duration: duration.filter(|d| d.is_finite() && *d > 0.0),
             updated: crate::fsutil::now(),
         };
-        self.map.locked().insert(path.to_string(), p);
-        self.save().await;
+        self.map.change(|m| m.insert(path.to_string(), p));
         p
     }
 
     /// Positions of renamed files follow them (`from` -> `to`, each a file
     /// or a folder's prefix ending in `/`), and are saved.
     pub async fn moved(&self, moves: &[(String, String)]) {
-        {
-            let mut map = self.map.locked();
+        self.map.change(|map| {
             let keys: Vec<String> = map.keys().cloned().collect();
             for key in keys {
                 if let Some(to) = crate::paths::renamed(&key, moves) {
@@ -78,13 +88,13 @@ impl Positions {
                     map.insert(to, p);
                 }
             }
-        }
-        self.save().await;
+        });
+        self.map.save().await;
     }
 
     /// The positions of these files, as they are now.
     pub fn snapshot(&self, paths: &[String]) -> Vec<(String, Position)> {
-        let map = self.map.locked();
+        let map = self.map.get();
         paths
             .iter()
             .filter_map(|p| Some((p.clone(), *map.get(p)?)))
@@ -93,32 +103,19 @@ impl Positions {
 
     /// Takes the positions of these files out (they go to the trash).
     pub async fn take(&self, paths: &[String]) -> Vec<(String, Position)> {
-        let taken = {
-            let mut map = self.map.locked();
+        let taken = self.map.change(|map| {
             paths
                 .iter()
                 .filter_map(|p| map.remove(p).map(|pos| (p.clone(), pos)))
                 .collect()
-        };
-        self.save().await;
+        });
+        self.map.save().await;
         taken
     }
 
     /// Puts positions back (restored from the trash).
     pub async fn put_back(&self, positions: Vec<(String, Position)>) {
-        self.map.locked().extend(positions);
-        self.save().await;
-    }
-
-    async fn save(&self) {
-        let _order = self.save_lock.lock().await;
-        let bytes = serde_json::to_vec(&*self.map.locked()).unwrap_or_default();
-        let file = self.file.clone();
-        let _ = tokio::task::spawn_blocking(move || {
-            if let Err(e) = crate::fsutil::write_atomic(&file, &bytes) {
-                tracing::warn!("could not save positions: {e}");
-            }
-        })
-        .await;
+        self.map.change(|map| map.extend(positions));
+        self.map.save().await;
     }
 }

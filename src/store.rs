@@ -23,6 +23,8 @@ pub struct Store<T> {
     dirty: AtomicBool,
     wake: Notify,
     every: Duration,
+    /// One write at a time, so an older snapshot never lands after a newer.
+    writing: tokio::sync::Mutex<()>,
 }
 
 impl<T: Serialize + DeserializeOwned + Default + Send + 'static> Store<T> {
@@ -37,6 +39,7 @@ impl<T: Serialize + DeserializeOwned + Default + Send + 'static> Store<T> {
             dirty: AtomicBool::new(false),
             wake: Notify::new(),
             every,
+            writing: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -47,10 +50,29 @@ impl<T: Serialize + DeserializeOwned + Default + Send + 'static> Store<T> {
 
     /// Changes the value; the file follows soon.
     pub fn change<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
-        let r = f(&mut self.value.locked());
+        f(&mut self.edit())
+    }
+
+    /// The value, to change in place; the file follows soon (the change
+    /// is marked when the guard is dropped).
+    pub fn edit(&self) -> Edit<'_, T> {
+        Edit {
+            guard: self.value.locked(),
+            store: self,
+        }
+    }
+
+    /// Marks a change made through [`Store::transient`] as worth a write
+    /// after all.
+    pub fn changed(&self) {
         self.dirty.store(true, Ordering::SeqCst);
         self.wake.notify_one();
-        r
+    }
+
+    /// The value, for changes not worth a write of their own (a job's
+    /// progress): they reach the file with the next change that is.
+    pub fn transient(&self) -> MutexGuard<'_, T> {
+        self.value.locked()
     }
 
     /// The writer: runs until `stop`, then writes what is left.
@@ -70,8 +92,11 @@ impl<T: Serialize + DeserializeOwned + Default + Send + 'static> Store<T> {
         self.save().await;
     }
 
-    /// Writes the value now if it changed since the last write.
+    /// Writes the value now if it changed since the last write; returns
+    /// once the newest change is on disk (for what must be durable before
+    /// the caller goes on).
     pub async fn save(&self) {
+        let _one = self.writing.lock().await;
         if !self.dirty.swap(false, Ordering::SeqCst) {
             return;
         }
@@ -95,6 +120,33 @@ impl<T: Serialize + DeserializeOwned + Default + Send + 'static> Store<T> {
             );
             self.dirty.store(true, Ordering::SeqCst);
         }
+    }
+}
+
+/// A change in progress; see [`Store::edit`].
+pub struct Edit<'a, T> {
+    guard: MutexGuard<'a, T>,
+    store: &'a Store<T>,
+}
+
+impl<T> std::ops::Deref for Edit<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.guard
+    }
+}
+
+impl<T> std::ops::DerefMut for Edit<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.guard
+    }
+}
+
+impl<T> Drop for Edit<'_, T> {
+    fn drop(&mut self) {
+        // Before the lock is let go: a writer waiting for it sees this.
+        self.store.dirty.store(true, Ordering::SeqCst);
+        self.store.wake.notify_one();
     }
 }
 

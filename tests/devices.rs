@@ -395,3 +395,32 @@ fn a_browser_without_an_id_gets_one_and_reports_once_a_day() {
         .unwrap();
     assert_eq!(r.status(), 400);
 }
+
+/// A TV whose page claims HEVC without the player having been opened (so
+/// it does not count yet), and whose player then fails: the failure is
+/// proof the player was opened, and the queued transcode says it is for
+/// that TV — whichever of the page's report and the failure came first.
+#[test]
+fn who_a_transcode_is_for_does_not_depend_on_which_report_came_first() {
+    let hot = Hot::start(&[]);
+    let s = &hot.s;
+    hot.upload_hevc("trip.mp4");
+    assert!(jobs_for(s, "trip.mp4")[0]["for"]
+        .as_str()
+        .unwrap()
+        .starts_with("every TV"));
+    let mut claims = answers(s, HEVC_TV);
+    claims["player"] = json!(false);
+    report(s, TV1, LG, &claims);
+    assert_eq!(
+        tv_codecs(s),
+        "h264",
+        "not counted: it never opened the player"
+    );
+    let r = report(s, TV1, LG, &json!({ "failed": "trip.mp4", "player": true }));
+    assert_eq!(r["job"]["kind"], "transcode", "{r}");
+    s.wait_until(10, "the job to be for the LG", || {
+        jobs_for(s, "trip.mp4")[0]["for"] == "LG webOS TV"
+    });
+    assert_eq!(jobs_for(s, "trip.mp4").len(), 1, "one job, asked for twice");
+}

@@ -161,6 +161,11 @@ impl Devices {
         self.saved.clone().run(stop)
     }
 
+    /// Writes what changed since the last write, now (at shutdown).
+    pub async fn flush(&self) {
+        self.saved.save().await;
+    }
+
     /// What conversions are made for now.
     pub fn target(&self) -> Target {
         *self.target.borrow()

@@ -22,8 +22,8 @@ use crate::error::{Error, Result};
 use crate::library::Library;
 use crate::media::ffmpeg::Control;
 use crate::media::{Conversion, Encoder, Target, Tools};
+use store::Saved;
 pub use store::{Job, State};
-use store::{Saved, Store};
 
 /// Attempts for a job that keeps failing for transient reasons.
 pub const MAX_ATTEMPTS: u32 = 3;
@@ -65,9 +65,13 @@ pub struct Settings {
     pub disk_reserve: u64,
 }
 
+/// Progress and the like reach `jobs.json` at most this often; a job's
+/// change of state is written before the job goes on.
+const WRITE_EVERY: Duration = Duration::from_secs(5);
+
 pub struct Jobs {
-    saved: Mutex<Saved>,
-    store: Store,
+    /// The queue and its history, `jobs.json` in the state dir.
+    saved: Arc<crate::store::Store<Saved>>,
     /// One per lane, so a wake-up reaches a worker that can take the job.
     wake: [Notify; 2],
     controls: Mutex<HashMap<u64, (Conversion, Arc<Control>)>>,
@@ -83,7 +87,6 @@ pub struct Jobs {
     settings: Settings,
     /// One rename at a time, so two jobs never pick the same free name.
     rename_lock: tokio::sync::Mutex<()>,
-    save_lock: tokio::sync::Mutex<()>,
 }
 
 impl Jobs {
@@ -95,8 +98,12 @@ impl Jobs {
         tools: Tools,
         settings: Settings,
     ) -> Arc<Jobs> {
-        let store = Store::new(state_dir);
-        let mut saved = store.load();
+        let store = crate::store::Store::<Saved>::load(
+            state_dir.join("jobs.json"),
+            "job queue",
+            WRITE_EVERY,
+        );
+        let mut saved = store.edit();
         for j in saved.jobs.iter_mut() {
             if j.state == State::Running {
                 tracing::info!(
@@ -116,9 +123,9 @@ impl Jobs {
                 _ => {}
             }
         }
+        drop(saved);
         Arc::new(Jobs {
-            saved: Mutex::new(saved),
-            store,
+            saved: Arc::new(store),
             wake: [Notify::new(), Notify::new()],
             controls: Mutex::new(HashMap::new()),
             paused: Mutex::new(None),
@@ -128,23 +135,13 @@ impl Jobs {
             tools,
             settings,
             rename_lock: tokio::sync::Mutex::new(()),
-            save_lock: tokio::sync::Mutex::new(()),
         })
     }
 
-    /// Writes the queue. Saves run one at a time so an older snapshot never
-    /// lands after a newer one.
+    /// Writes the queue now (a change of state is on disk before the job
+    /// goes on); one write at a time, the newest.
     async fn save(&self) {
-        let _order = self.save_lock.lock().await;
-        let snapshot = {
-            let s = self.saved.locked();
-            Saved {
-                next_id: s.next_id,
-                jobs: s.jobs.clone(),
-            }
-        };
-        let store = self.store.clone();
-        let _ = crate::fsutil::blocking(move || store.save(&snapshot)).await;
+        self.saved.save().await;
     }
 
     fn wake(&self, lane: Conversion) {
@@ -188,7 +185,7 @@ impl Jobs {
         // Without ffmpeg nothing can be converted; the log said so at start.
         self.tools.ffmpeg.as_ref()?;
         let id = {
-            let mut s = self.saved.locked();
+            let mut s = self.saved.edit();
             if s.jobs
                 .iter()
                 .any(|j| j.source == source && j.state.is_live())
@@ -234,12 +231,12 @@ impl Jobs {
 
     /// Every source that has or had a job.
     pub fn sources(&self) -> std::collections::HashSet<String> {
-        let s = self.saved.locked();
+        let s = self.saved.get();
         s.jobs.iter().map(|j| j.source.clone()).collect()
     }
 
     pub fn list(&self) -> Vec<Job> {
-        let mut jobs = self.saved.locked().jobs.clone();
+        let mut jobs = self.saved.get().jobs.clone();
         jobs.reverse();
         jobs
     }
@@ -256,15 +253,14 @@ impl Jobs {
         let was = std::mem::replace(&mut *self.paused.locked(), why.clone());
         let transcodes: Vec<(u64, Arc<Control>)> = self
             .controls
-            .lock()
-            .unwrap()
+            .locked()
             .iter()
             .filter(|(_, (kind, _))| *kind == Conversion::Transcode)
             .map(|(id, (_, c))| (*id, c.clone()))
             .collect();
         for (id, c) in &transcodes {
             c.pause(why.is_some());
-            self.update(*id, |j| j.paused = why.clone());
+            self.update_quietly(*id, |j| j.paused = why.clone());
         }
         match (&was, &why) {
             (None, Some(w)) => tracing::warn!("transcodes paused: {w}"),
@@ -277,20 +273,13 @@ impl Jobs {
     }
 
     pub fn get(&self, id: u64) -> Option<Job> {
-        self.saved
-            .lock()
-            .unwrap()
-            .jobs
-            .iter()
-            .find(|j| j.id == id)
-            .cloned()
+        self.saved.get().jobs.iter().find(|j| j.id == id).cloned()
     }
 
     /// The newest job for a source.
     pub fn for_source(&self, source: &str) -> Option<Job> {
         self.saved
-            .lock()
-            .unwrap()
+            .get()
             .jobs
             .iter()
             .rev()
@@ -301,8 +290,7 @@ impl Jobs {
     /// Jobs waiting or running.
     pub fn depth(&self) -> usize {
         self.saved
-            .lock()
-            .unwrap()
+            .get()
             .jobs
             .iter()
             .filter(|j| j.state.is_live())
@@ -312,8 +300,7 @@ impl Jobs {
     /// Finished jobs this browser started and has not dismissed.
     pub fn notices_for(&self, owner: &str) -> Vec<Job> {
         self.saved
-            .lock()
-            .unwrap()
+            .get()
             .jobs
             .iter()
             .filter(|j| j.state == State::Done && !j.dismissed && j.owner.as_deref() == Some(owner))
@@ -322,8 +309,31 @@ impl Jobs {
     }
 
     fn update<T>(&self, id: u64, f: impl FnOnce(&mut Job) -> T) -> Option<T> {
-        let mut s = self.saved.locked();
+        let mut s = self.saved.edit();
         s.jobs.iter_mut().find(|j| j.id == id).map(f)
+    }
+
+    /// As `update`, for what is of the moment (progress): written with the
+    /// next change of state, not for itself.
+    fn update_quietly(&self, id: u64, f: impl FnOnce(&mut Job)) {
+        let mut s = self.saved.transient();
+        if let Some(j) = s.jobs.iter_mut().find(|j| j.id == id) {
+            f(j);
+        }
+    }
+
+    /// Who a live job is for, as decided again now.
+    pub async fn set_made_for(&self, id: u64, made_for: String) {
+        let changed = self.update(id, |j| {
+            let changed = j.state.is_live() && j.made_for.as_ref() != Some(&made_for);
+            if changed {
+                j.made_for = Some(made_for);
+            }
+            changed
+        });
+        if changed == Some(true) {
+            self.save().await;
+        }
     }
 
     pub async fn dismiss(&self, id: u64, owner: &str) -> Result<()> {
@@ -373,7 +383,7 @@ impl Jobs {
     /// job the file needs now. One that started meanwhile finishes.
     pub async fn drop_queued(&self, id: u64, why: &str) {
         let dropped = {
-            let mut s = self.saved.locked();
+            let mut s = self.saved.edit();
             let i = s
                 .jobs
                 .iter()
@@ -388,7 +398,7 @@ impl Jobs {
 
     /// Whether any of these files is being converted right now.
     pub fn running_for(&self, paths: &[String]) -> bool {
-        let s = self.saved.locked();
+        let s = self.saved.get();
         s.jobs.iter().any(|j| {
             j.state == State::Running
                 && (paths.contains(&j.source)
@@ -400,7 +410,7 @@ impl Jobs {
     /// folder ending in `/`).
     pub async fn moved(&self, moves: &[(String, String)]) {
         {
-            let mut s = self.saved.locked();
+            let mut s = self.saved.edit();
             for j in s.jobs.iter_mut() {
                 if let Some(to) = crate::paths::renamed(&j.source, moves) {
                     j.source = to;
@@ -419,7 +429,7 @@ impl Jobs {
 
     /// The jobs of these files, as they are now.
     pub fn snapshot_for(&self, paths: &[String]) -> Vec<Job> {
-        let s = self.saved.locked();
+        let s = self.saved.get();
         s.jobs
             .iter()
             .filter(|j| {
@@ -432,7 +442,7 @@ impl Jobs {
     /// Takes out the jobs of these files (they go to the trash; none runs).
     pub async fn take_for(&self, paths: &[String]) -> Vec<Job> {
         let taken = {
-            let mut s = self.saved.locked();
+            let mut s = self.saved.edit();
             let (taken, kept) = std::mem::take(&mut s.jobs)
                 .into_iter()
                 .partition(|j: &Job| {
@@ -454,7 +464,7 @@ impl Jobs {
             .map(|j| j.kind)
             .collect();
         {
-            let mut s = self.saved.locked();
+            let mut s = self.saved.edit();
             s.jobs.extend(jobs);
             s.jobs.sort_by_key(|j| j.id);
         }
@@ -498,7 +508,8 @@ impl Jobs {
         if lane == Conversion::Transcode && self.paused().is_some() {
             return Claim::Idle;
         }
-        let mut s = self.saved.locked();
+        // Looked at often; written only when a job is claimed.
+        let mut s = self.saved.transient();
         let t = now();
         let mut next_due: Option<u64> = None;
         let queued = s
@@ -510,6 +521,7 @@ impl Jobs {
                 j.state = State::Running;
                 j.attempts += 1;
                 j.progress = 0.0;
+                self.saved.changed();
                 return Claim::Job(Box::new(j.clone()));
             }
             next_due = Some(next_due.map_or(j.not_before, |d| d.min(j.not_before)));
@@ -528,8 +540,9 @@ impl Jobs {
             (Conversion::Remux, self.settings.workers),
             (Conversion::Transcode, self.settings.transcode_workers),
         ];
+        let writer = tokio::spawn(self.saved.clone().run(stop.clone()));
         if self.tools.problem().is_some() {
-            return Vec::new();
+            return vec![writer];
         }
         let jobs = self.clone();
         let find = tokio::spawn(async move {
@@ -543,7 +556,7 @@ impl Jobs {
                 let stop = stop.clone();
                 tokio::spawn(async move { jobs.worker(lane, stop).await })
             })
-            .chain([find])
+            .chain([find, writer])
             .collect()
     }
 
@@ -588,8 +601,7 @@ impl Jobs {
     async fn run(self: &Arc<Self>, job: Job) {
         let control = Arc::new(Control::default());
         self.controls
-            .lock()
-            .unwrap()
+            .locked()
             .insert(job.id, (job.kind, control.clone()));
         tracing::info!(
             "job {} running ({}, attempt {}): {}",
@@ -640,7 +652,7 @@ impl Jobs {
     }
 
     fn set_progress(&self, id: u64, p: crate::media::ffmpeg::Progress) {
-        self.update(id, |j| {
+        self.update_quietly(id, |j| {
             j.progress = (p.percent * 10.0).round() / 10.0;
             j.speed = p.speed;
             j.eta_secs = p.eta_secs;

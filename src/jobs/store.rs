@@ -1,11 +1,9 @@
-//! Jobs as they are saved in the state dir: a JSON file written atomically
-//! on every state change, so a kill -9 or a power cut loses nothing.
-
-use std::path::{Path, PathBuf};
+//! Jobs as they are saved in the state dir (`jobs.json`, through
+//! [`crate::store::Store`]): written atomically before a job changes state
+//! goes on, so a kill -9 or a power cut loses no state change.
 
 use serde::{Deserialize, Serialize};
 
-use crate::fsutil::write_atomic;
 use crate::media::Conversion;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -99,39 +97,8 @@ pub struct Saved {
     pub jobs: Vec<Job>,
 }
 
-#[derive(Clone)]
-pub struct Store {
-    file: PathBuf,
-}
-
 /// Finished jobs kept as history.
 const HISTORY: usize = 500;
-
-impl Store {
-    pub fn new(state_dir: &Path) -> Store {
-        Store {
-            file: state_dir.join("jobs.json"),
-        }
-    }
-
-    /// Reads the queue; a corrupt file is moved aside with a warning and the
-    /// queue starts empty (the start-up scan queues sources again).
-    pub fn load(&self) -> Saved {
-        crate::fsutil::load_json(&self.file, "job queue").unwrap_or_default()
-    }
-
-    /// Blocking.
-    pub fn save(&self, saved: &Saved) {
-        match serde_json::to_vec_pretty(saved) {
-            Ok(bytes) => {
-                if let Err(e) = write_atomic(&self.file, &bytes) {
-                    tracing::error!("could not save the job queue {}: {e}", self.file.display());
-                }
-            }
-            Err(e) => tracing::error!("could not encode the job queue: {e}"),
-        }
-    }
-}
 
 /// Drops the oldest finished jobs past the history limit.
 pub fn trim_history(jobs: &mut Vec<Job>) {

@@ -251,8 +251,7 @@ impl Tus {
         let now = now();
         let old: Vec<TusUpload> = self
             .uploads
-            .lock()
-            .unwrap()
+            .locked()
             .values()
             .filter(|u| u.expires() <= now)
             .cloned()
