@@ -211,9 +211,9 @@ async fn room_for(jobs: &Jobs, src: &Source) -> Result<(), Ended> {
     match free {
         Some(free) if free < need.saturating_add(reserve) => Err(Ended::NoSpace(format!(
             "the disk is too full: the MP4 needs about {} and {} is free (with {} kept in reserve); it starts once there is room",
-            crate::upload::human_size(need),
-            crate::upload::human_size(free),
-            crate::upload::human_size(reserve)
+            crate::format::human_size(need),
+            crate::format::human_size(free),
+            crate::format::human_size(reserve)
         ))),
         _ => Ok(()),
     }

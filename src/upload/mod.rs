@@ -28,9 +28,10 @@ pub fn random_id() -> std::io::Result<String> {
     getrandom::fill(&mut b).map_err(std::io::Error::other)?;
     Ok(auth::hex(&b))
 }
+use crate::format::human_size;
 pub use crate::fsutil::TempFile;
 pub use names::{accepted_types, file_type, safe_name, FileType};
-pub use sink::{human_size, Incoming, Limits};
+pub use sink::{Incoming, Limits};
 
 /// A file that made it into the library.
 #[derive(Debug, Clone, Serialize)]

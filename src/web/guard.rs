@@ -8,46 +8,7 @@
 use warp::http::{HeaderMap, Method};
 
 use crate::error::Error;
-
-/// The `Host` names accepted besides IP addresses, `localhost` and
-/// `*.local`: this machine's name and `--allowed-hosts`.
-#[derive(Debug, Clone, Default)]
-pub struct AllowedHosts {
-    pub hostname: Option<String>,
-    /// Exact names, or `*.example.org` for a domain and its subdomains.
-    pub extra: Vec<String>,
-}
-
-impl AllowedHosts {
-    /// This machine's name, and the given list.
-    pub fn new(extra: Vec<String>) -> AllowedHosts {
-        let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")
-            .ok()
-            .map(|h| h.trim().to_ascii_lowercase())
-            .filter(|h| !h.is_empty());
-        AllowedHosts { hostname, extra }
-    }
-
-    pub fn allows(&self, name: &str) -> bool {
-        let name = name.trim_end_matches('.').to_ascii_lowercase();
-        let ip = name
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<std::net::IpAddr>()
-            .is_ok();
-        ip || name == "localhost"
-            || name.ends_with(".localhost")
-            || name.ends_with(".local")
-            || self.hostname.as_deref() == Some(name.as_str())
-            || self.extra.iter().any(|a| {
-                let a = a.to_ascii_lowercase();
-                match a.strip_prefix("*.") {
-                    Some(domain) => name == domain || name.ends_with(&format!(".{domain}")),
-                    None => a == name,
-                }
-            })
-    }
-}
+use crate::lan::AllowedHosts;
 
 /// The name in a `Host` value, without its port.
 fn host_name(host: &str) -> &str {

@@ -55,7 +55,7 @@ fn page_for(
         folder: folder.to_string(),
         max_upload: app
             .max_upload()
-            .map(crate::upload::human_size)
+            .map(crate::format::human_size)
             .unwrap_or_default(),
         tus_threshold: TUS_THRESHOLD,
     }

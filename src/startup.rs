@@ -1,0 +1,205 @@
+//! Start-up and shutdown: the server's parts made in order from the
+//! config, the background tasks each with an owner, and the order they
+//! stop in. Request handlers never see this module; they get [`App`].
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::app::App;
+use crate::config::Config;
+use crate::devices::Devices;
+use crate::fsutil::blocking;
+use crate::intake::Intake;
+use crate::jobs::Jobs;
+use crate::library::Library;
+use crate::media::Tools;
+use crate::upload::tus::Tus;
+use crate::upload::{Auth, Limits, Uploads};
+
+/// The running server's parts, each with an owner that stops it.
+pub struct Running {
+    pub app: Arc<App>,
+    stop: CancellationToken,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// Prepares the folders, finds ffmpeg, scans the library, sweeps what a
+/// crash left behind, and starts the remux pool.
+pub async fn start(config: Config) -> std::io::Result<Running> {
+    let (media, state, ffmpeg, ffprobe) = (
+        config.media_dir.clone(),
+        config.state_dir.clone(),
+        config.ffmpeg.clone(),
+        config.ffprobe.clone(),
+    );
+    let (root, state_dir, tools) = blocking(move || -> std::io::Result<_> {
+        std::fs::create_dir_all(&media)?;
+        std::fs::create_dir_all(&state)?;
+        let (root, state_dir) = (media.canonicalize()?, state.canonicalize()?);
+        // A rename pimedia did not finish is undone before anything is read.
+        crate::manage::Journal::new(&state_dir).roll_back();
+        Ok((root, state_dir, Tools::locate(ffmpeg, ffprobe)))
+    })
+    .await
+    .ok_or_else(|| std::io::Error::other("start-up stopped unexpectedly"))??;
+    let stop = CancellationToken::new();
+    let crate::library::Opened {
+        library,
+        indexer,
+        leftovers,
+        added,
+        probed,
+    } = Library::open(root.clone(), state_dir.clone(), tools.clone(), stop.clone()).await;
+    let limits = Limits {
+        max_upload: config.max_upload,
+        reserve: config
+            .disk_reserve
+            .unwrap_or_else(|| crate::upload::default_reserve(&root)),
+    };
+    let (password, fixed_target, transcode) = (
+        config.upload_password.clone(),
+        config.target,
+        config.transcode,
+    );
+    let settings = {
+        let disk_reserve = limits.reserve;
+        let (workers, transcode_workers, forced_encoder, delete_originals, on_job_done) = (
+            config.workers,
+            config.transcode_workers,
+            config.encoder,
+            config.delete_originals,
+            config.on_job_done.clone(),
+        );
+        move |target| crate::jobs::Settings {
+            workers,
+            transcode_workers,
+            transcode,
+            target,
+            forced_encoder,
+            delete_originals,
+            on_job_done,
+            disk_reserve,
+        }
+    };
+    // The state files, read off the async workers.
+    let (jobs, intake, devices, uploads, tus, auth, positions) = {
+        let (library, tools, state_dir) = (library.clone(), tools.clone(), state_dir.clone());
+        blocking(move || -> std::io::Result<_> {
+            let devices = Arc::new(Devices::load(&state_dir, fixed_target));
+            let settings = settings(devices.subscribe());
+            let jobs = Jobs::load(&state_dir, library.clone(), tools.clone(), settings);
+            let intake = Arc::new(Intake::new(
+                library,
+                jobs.clone(),
+                devices.clone(),
+                transcode,
+            ));
+            let uploads = Arc::new(Uploads::new(root.clone(), intake.clone(), tools, limits));
+            let tus = Tus::load(&state_dir, &root, uploads.clone())?;
+            sweep_leftovers(leftovers, &tus);
+            let auth = Auth::new(&state_dir, password)?;
+            let positions = Arc::new(crate::positions::Positions::load(&state_dir));
+            Ok((jobs, intake, devices, uploads, tus, auth, positions))
+        })
+        .await
+        .ok_or_else(|| std::io::Error::other("loading the state stopped unexpectedly"))??
+    };
+    let sensors = crate::jobs::thermal::Sensors {
+        temperature: config.thermal_file.clone(),
+        throttled: config.throttled_file.clone(),
+        every: Duration::from_secs(1),
+    };
+    let manage = crate::manage::Manage::new(
+        library.root().to_path_buf(),
+        &state_dir,
+        library.clone(),
+        jobs.clone(),
+        positions.clone(),
+    );
+    let app = Arc::new(App {
+        allowed_hosts: crate::lan::AllowedHosts::new(config.allowed_hosts.clone()),
+        manage,
+        uploads,
+        auth,
+        tus,
+        jobs: jobs.clone(),
+        positions,
+        devices,
+        intake: intake.clone(),
+        listen_slots: Arc::new(tokio::sync::Semaphore::new(config.listen_streams)),
+        config,
+        tools,
+        library,
+    });
+    let mut tasks = vec![
+        indexer,
+        tokio::spawn(app.devices.writer(stop.clone())),
+        tokio::spawn(app.positions.writer(stop.clone())),
+        tokio::spawn(hourly(app.clone(), stop.clone())),
+        tokio::spawn(intake.clone().run(probed, stop.clone())),
+        crate::watch::start(app.library.clone(), intake, added, state_dir, stop.clone()),
+    ];
+    // Only transcodes pause for heat: with them off, nothing to watch.
+    if app.transcode_on() {
+        let watch = crate::jobs::thermal::watch(jobs.clone(), sensors, stop.clone());
+        tasks.push(tokio::spawn(watch));
+    }
+    tasks.extend(jobs.start(stop.clone()));
+    Ok(Running { app, stop, tasks })
+}
+
+/// Temp files are never worth keeping after a restart; resumable uploads'
+/// data files are, while their upload lives.
+fn sweep_leftovers(leftovers: Vec<PathBuf>, tus: &Tus) {
+    let live = tus.live_data_files();
+    for path in leftovers {
+        if live.contains(&path) {
+            continue;
+        }
+        match std::fs::remove_file(&path) {
+            Ok(()) => tracing::info!("removed leftover temp file {}", path.display()),
+            Err(e) => tracing::warn!("cannot remove leftover {}: {e}", path.display()),
+        }
+    }
+}
+
+/// Housekeeping: abandoned resumable uploads expire, devices that have
+/// not opened the player for 90 days stop counting, and the trash lets go
+/// of what it has held for 30 days.
+async fn hourly(app: Arc<App>, stop: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+        }
+        app.devices.refresh();
+        app.manage.expire_trash().await;
+        let app = app.clone();
+        let _ = blocking(move || app.tus.expire()).await;
+    }
+}
+
+impl Running {
+    /// The first step of a shutdown, called at the signal: no new jobs,
+    /// every ffmpeg stopped, while open requests finish. (Again from
+    /// [`Running::shutdown`], harmlessly.)
+    pub fn begin_shutdown(&self) {
+        self.app.jobs.begin_shutdown();
+        self.stop.cancel();
+    }
+
+    /// After the open requests: waits for background work to stop and
+    /// saves the state (what those requests changed too).
+    pub async fn shutdown(self) {
+        self.begin_shutdown();
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        self.app.jobs.finish_shutdown().await;
+        self.app.devices.flush().await;
+        self.app.positions.flush().await;
+    }
+}
