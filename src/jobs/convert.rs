@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::{Job, Jobs};
+use crate::format::human_size;
 use crate::fsutil::{blocking, TempFile};
 use crate::library::found_file;
 use crate::media::ffmpeg::{self, Control, Outcome};
@@ -17,8 +18,8 @@ pub enum Ended {
     Done(String),
     Cancelled,
     /// The disk is too full to write the output: the job waits for space
-    /// (its temp file is gone, the source untouched), saying why.
-    NoSpace(String),
+    /// (its temp file is gone, the source untouched).
+    NoSpace(Room),
     Failed {
         reason: String,
         transient: bool,
@@ -33,6 +34,34 @@ fn failed(reason: impl Into<String>) -> Ended {
         transient: false,
         log: Vec::new(),
         needs_transcode: false,
+    }
+}
+
+/// How full the disk was when a conversion could not start or finish.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Room {
+    /// Checked before starting: about `need` bytes, with `free` free and
+    /// `reserve` kept.
+    TooLittle { need: u64, free: u64, reserve: u64 },
+    /// It filled up while ffmpeg wrote.
+    FilledUp,
+}
+
+impl Room {
+    /// What the jobs page and the API say.
+    pub fn sentence(self) -> String {
+        match self {
+            Room::TooLittle { need, free, reserve } => format!(
+                "the disk is too full: the MP4 needs about {} and {} is free (with {} kept in reserve); it starts once there is room",
+                human_size(need),
+                human_size(free),
+                human_size(reserve)
+            ),
+            Room::FilledUp => {
+                "the disk filled up while writing the MP4; it is tried again once there is room"
+                    .into()
+            }
+        }
     }
 }
 
@@ -179,20 +208,18 @@ async fn remove_original(
 }
 
 /// A failure while the output's temp file is still there: when the disk
-/// is (all but) full, or ffmpeg said so, the job waits for space instead
-/// of failing. (ffmpeg does not always exit non-zero when a write fails.)
+/// is all but full, the job waits for space instead of failing. (ffmpeg
+/// does not always exit non-zero, or say so, when a write fails.)
 async fn no_space_or(src: &Source, e: Ended) -> Ended {
-    let Ended::Failed { reason, .. } = &e else {
+    if !matches!(e, Ended::Failed { .. }) {
         return e;
-    };
+    }
     let dir = src.dir.clone();
     let free = blocking(move || crate::fsutil::free_space(&dir))
         .await
         .flatten();
-    if reason.contains("No space left") || free.is_some_and(|f| f < 256 * 1024) {
-        return Ended::NoSpace(format!(
-            "the disk filled up while writing the MP4 ({reason}); it is tried again once there is room"
-        ));
+    if free.is_some_and(|f| f < 256 * 1024) {
+        return Ended::NoSpace(Room::FilledUp);
     }
     e
 }
@@ -209,12 +236,11 @@ async fn room_for(jobs: &Jobs, src: &Source) -> Result<(), Ended> {
     .unwrap_or((None, 0));
     let reserve = jobs.settings.disk_reserve;
     match free {
-        Some(free) if free < need.saturating_add(reserve) => Err(Ended::NoSpace(format!(
-            "the disk is too full: the MP4 needs about {} and {} is free (with {} kept in reserve); it starts once there is room",
-            crate::format::human_size(need),
-            crate::format::human_size(free),
-            crate::format::human_size(reserve)
-        ))),
+        Some(free) if free < need.saturating_add(reserve) => Err(Ended::NoSpace(Room::TooLittle {
+            need,
+            free,
+            reserve,
+        })),
         _ => Ok(()),
     }
 }
@@ -358,6 +384,7 @@ async fn convert(
     match outcome {
         Outcome::Done => Ok(()),
         Outcome::Cancelled => Err(Ended::Cancelled),
+        Outcome::NoSpace { .. } => Err(Ended::NoSpace(Room::FilledUp)),
         Outcome::Failed {
             reason,
             transient,

@@ -688,8 +688,9 @@ fn record(j: &mut Job, result: convert::Ended, shutting_down: bool) {
             j.progress = 0.0;
         }
         convert::Ended::Cancelled => j.state = State::Cancelled,
-        convert::Ended::NoSpace(why) => {
+        convert::Ended::NoSpace(room) => {
             // Not an attempt: nothing is wrong with the file.
+            let why = room.sentence();
             tracing::warn!("job {}: {why}", j.id);
             j.state = State::Queued;
             j.attempts = j.attempts.saturating_sub(1);

@@ -129,6 +129,7 @@ fn make_poster(
     match ffmpeg::run(tools, run, &Control::default(), |_| {}) {
         Outcome::Done => {}
         Outcome::Cancelled => return Err("ffmpeg was stopped".into()),
+        Outcome::NoSpace { .. } => return Err("the disk is full".into()),
         Outcome::Failed { reason, .. } => return Err(reason),
     }
     std::fs::rename(tmp.path(), out).map_err(|e| format!("cannot save it: {e}"))?;

@@ -28,6 +28,11 @@ pub struct Progress {
 pub enum Outcome {
     Done,
     Cancelled,
+    /// The disk filled up while ffmpeg wrote (`ENOSPC`): nothing is wrong
+    /// with the input, and it is worth trying again once there is room.
+    NoSpace {
+        tail: Vec<String>,
+    },
     Failed {
         reason: String,
         /// Worth another try: killed by a signal, disk full, I/O error.
@@ -214,15 +219,19 @@ fn progress(time: &str, speed: f32, duration: Option<f64>) -> Progress {
     }
 }
 
-/// ffmpeg's verdict from its exit: killed, out of disk (both worth another
-/// try), or failed with its most telling line.
+/// ffmpeg's verdict from its exit: out of disk, killed or an I/O error
+/// (worth another try), or failed with its most telling line. ffmpeg says
+/// why only in words; this is the one place they are read.
 fn judge(status: std::process::ExitStatus, tail: Vec<String>) -> Outcome {
     use std::os::unix::process::ExitStatusExt;
     if status.success() {
         return Outcome::Done;
     }
     let text = tail.join("\n");
-    let disk = text.contains("No space left on device") || text.contains("Input/output error");
+    if status.signal().is_none() && text.contains("No space left on device") {
+        return Outcome::NoSpace { tail };
+    }
+    let disk = text.contains("Input/output error");
     let code = status.code().unwrap_or(-1);
     let (reason, transient) = match status.signal() {
         Some(sig) => (format!("ffmpeg was killed by signal {sig}"), true),
@@ -296,9 +305,11 @@ mod tests {
             status(1 << 8),
             vec!["out.mp4: No space left on device".into()],
         );
+        assert!(matches!(full, Outcome::NoSpace { .. }), "{full:?}");
+        let io = judge(status(1 << 8), vec!["out.mp4: Input/output error".into()]);
         assert!(
-            matches!(full, Outcome::Failed { transient: true, ref reason, .. }
-            if reason.contains("could not write") && reason.contains("No space left"))
+            matches!(io, Outcome::Failed { transient: true, ref reason, .. }
+            if reason.contains("could not write"))
         );
         let killed = judge(status(9), vec![]);
         assert!(
