@@ -1,10 +1,12 @@
 //! The conversion queue: persistent jobs in two lanes (remuxes, a pool of
 //! `--workers`; transcodes, `--transcode-workers`, so a long transcode
 //! never holds up the quick remux of a new upload), retries, progress,
-//! cancel and retry, and the pause while the Pi is too hot.
+//! cancel and retry, and the pause while the Pi is too hot. The queue's
+//! rules are plain data in `queue.rs`; one job's run is `convert.rs`.
 
 mod convert;
 mod hook;
+mod queue;
 mod store;
 pub mod thermal;
 
@@ -22,23 +24,10 @@ use crate::error::{Error, Result};
 use crate::library::Library;
 use crate::media::ffmpeg::Control;
 use crate::media::{Conversion, Encoder, Target, Tools};
+pub use queue::MAX_ATTEMPTS;
+use queue::{Claim, NewJob};
 use store::Saved;
 pub use store::{Job, State};
-
-/// Attempts for a job that keeps failing for transient reasons.
-pub const MAX_ATTEMPTS: u32 = 3;
-/// Wait before the second attempt; each later one waits 4 times longer.
-const RETRY_BACKOFF_SECS: u64 = 2;
-/// A job waiting for disk space looks again this often.
-const DISK_WAIT_SECS: u64 = 10;
-
-/// What a worker should do next.
-enum Claim {
-    Job(Box<Job>),
-    /// Nothing due; a retry is due in this many seconds.
-    WaitSecs(u64),
-    Idle,
-}
 
 /// Sleeps for `d`, or forever when there is nothing to wait for.
 async fn sleep_for(d: Option<Duration>) {
@@ -69,6 +58,11 @@ pub struct Settings {
 /// change of state is written before the job goes on.
 const WRITE_EVERY: Duration = Duration::from_secs(5);
 
+/// The queue's owner: its data (`queue.rs`, kept in `jobs.json`), the
+/// lanes' workers, the ffmpeg controls of running jobs, the heat pause and
+/// the encoder. Lock order: there is none to keep, because no method holds
+/// two of these locks at once (`saved`, `controls`, `paused` are each taken,
+/// used and let go; nothing awaits while holding one).
 pub struct Jobs {
     /// The queue and its history, `jobs.json` in the state dir.
     saved: Arc<crate::store::Store<Saved>>,
@@ -104,16 +98,14 @@ impl Jobs {
             WRITE_EVERY,
         );
         let mut saved = store.edit();
-        for j in saved.jobs.iter_mut() {
-            if j.state == State::Running {
-                tracing::info!(
-                    "job {} ({}) was running when pimedia stopped; it runs again",
-                    j.id,
-                    j.source
-                );
-                j.state = State::Queued;
-                j.progress = 0.0;
-            }
+        for j in saved.recover() {
+            tracing::info!(
+                "job {} ({}) was running when pimedia stopped; it runs again",
+                j.id,
+                j.source
+            );
+        }
+        for j in saved.jobs.iter() {
             match j.state {
                 State::Done => match &j.output {
                     Some(out) => library.set_remuxed(&j.source, out),
@@ -184,45 +176,18 @@ impl Jobs {
     ) -> Option<u64> {
         // Without ffmpeg nothing can be converted; the log said so at start.
         self.tools.ffmpeg.as_ref()?;
-        let id = {
-            let mut s = self.saved.edit();
-            if s.jobs
-                .iter()
-                .any(|j| j.source == source && j.state.is_live())
-            {
-                return None;
-            }
-            s.next_id += 1;
-            let id = s.next_id;
-            s.jobs.push(Job {
-                id,
-                kind,
-                encoder: self
-                    .encoder_found()
-                    .filter(|_| kind == Conversion::Transcode)
-                    .map(|e| e.name().to_string()),
-                paused: None,
-                made_for,
-                source: source.to_string(),
-                output: None,
-                state: State::Queued,
-                progress: 0.0,
-                speed: None,
-                eta_secs: None,
-                error: None,
-                needs_transcode: false,
-                log: Vec::new(),
-                plan: Vec::new(),
-                attempts: 0,
-                not_before: 0,
-                created: now(),
-                finished: None,
-                owner,
-                dismissed: false,
-            });
-            store::trim_history(&mut s.jobs);
-            id
+        let encoder = self
+            .encoder_found()
+            .filter(|_| kind == Conversion::Transcode)
+            .map(|e| e.name().to_string());
+        let new = NewJob {
+            source,
+            kind,
+            owner,
+            made_for,
+            encoder,
         };
+        let id = self.saved.edit().add(new, now())?;
         tracing::info!("job {id} queued ({}): {source}", kind.name());
         self.save().await;
         self.wake(kind);
@@ -350,13 +315,9 @@ impl Jobs {
     /// Stops a queued or running job; ffmpeg is killed and its temp removed.
     pub async fn cancel(&self, id: u64) -> Result<Job> {
         let job = self
-            .update(id, |j| {
-                if j.state == State::Queued {
-                    j.state = State::Cancelled;
-                    j.finished = Some(now());
-                }
-                j.clone()
-            })
+            .saved
+            .edit()
+            .cancel_queued(id, now())
             .ok_or(Error::NotFound)?;
         match job.state {
             State::Running => {
@@ -382,14 +343,7 @@ impl Jobs {
     /// need it): it leaves the list, so it never stands in the way of the
     /// job the file needs now. One that started meanwhile finishes.
     pub async fn drop_queued(&self, id: u64, why: &str) {
-        let dropped = {
-            let mut s = self.saved.edit();
-            let i = s
-                .jobs
-                .iter()
-                .position(|j| j.id == id && j.state == State::Queued);
-            i.map(|i| s.jobs.remove(i))
-        };
+        let dropped = self.saved.edit().drop_queued(id);
         if let Some(job) = dropped {
             tracing::info!("job {id} dropped ({}): {why}", job.source);
             self.save().await;
@@ -476,24 +430,7 @@ impl Jobs {
 
     /// Queues a failed or cancelled job again, with fresh attempts.
     pub async fn retry(&self, id: u64) -> Result<Job> {
-        let job = self
-            .update(id, |j| {
-                if matches!(j.state, State::Failed | State::Cancelled) {
-                    j.state = State::Queued;
-                    j.attempts = 0;
-                    j.not_before = 0;
-                    j.error = None;
-                    j.log.clear();
-                    j.progress = 0.0;
-                    j.finished = None;
-                    Ok(j.clone())
-                } else {
-                    Err(Error::Conflict(format!(
-                        "Job {id} is not failed or cancelled, so there is nothing to retry."
-                    )))
-                }
-            })
-            .ok_or(Error::NotFound)??;
+        let job = self.saved.edit().retry(id)?;
         self.save().await;
         self.wake(job.kind);
         Ok(job)
@@ -509,27 +446,11 @@ impl Jobs {
             return Claim::Idle;
         }
         // Looked at often; written only when a job is claimed.
-        let mut s = self.saved.transient();
-        let t = now();
-        let mut next_due: Option<u64> = None;
-        let queued = s
-            .jobs
-            .iter_mut()
-            .filter(|j| j.state == State::Queued && j.kind == lane);
-        for j in queued {
-            if j.not_before <= t {
-                j.state = State::Running;
-                j.attempts += 1;
-                j.progress = 0.0;
-                self.saved.changed();
-                return Claim::Job(Box::new(j.clone()));
-            }
-            next_due = Some(next_due.map_or(j.not_before, |d| d.min(j.not_before)));
+        let claim = self.saved.transient().claim(lane, now());
+        if matches!(claim, Claim::Job(_)) {
+            self.saved.changed();
         }
-        match next_due {
-            Some(at) => Claim::WaitSecs(at - t),
-            None => Claim::Idle,
-        }
+        claim
     }
 
     /// Starts both lanes' workers. Each takes one job at a time. Without a
@@ -613,10 +534,10 @@ impl Jobs {
         let result = convert::run(self.clone(), &job, control.clone()).await;
         self.controls.locked().remove(&job.id);
         let shutting_down = self.shutting_down.load(Ordering::SeqCst);
-        let finished = self.update(job.id, |j| {
-            record(j, result, shutting_down);
-            j.clone()
-        });
+        let finished = self
+            .saved
+            .edit()
+            .finish(job.id, result, shutting_down, now());
         self.save().await;
         if let Some(j) = finished {
             self.announce(&j);
@@ -665,63 +586,5 @@ impl Jobs {
 
     fn set_encoder(&self, id: u64, encoder: Encoder) {
         self.update(id, |j| j.encoder = Some(encoder.name().to_string()));
-    }
-}
-
-/// A job's new state from how its run ended: done, queued again (a
-/// shutdown, or a transient failure with attempts left, after a backoff),
-/// cancelled or failed.
-fn record(j: &mut Job, result: convert::Ended, shutting_down: bool) {
-    j.speed = None;
-    j.eta_secs = None;
-    j.paused = None;
-    match result {
-        convert::Ended::Done(output) => {
-            j.state = State::Done;
-            j.progress = 100.0;
-            j.output = Some(output);
-            j.error = None;
-        }
-        convert::Ended::Cancelled if shutting_down => {
-            j.state = State::Queued;
-            j.attempts = j.attempts.saturating_sub(1);
-            j.progress = 0.0;
-        }
-        convert::Ended::Cancelled => j.state = State::Cancelled,
-        convert::Ended::NoSpace(room) => {
-            // Not an attempt: nothing is wrong with the file.
-            let why = room.sentence();
-            tracing::warn!("job {}: {why}", j.id);
-            j.state = State::Queued;
-            j.attempts = j.attempts.saturating_sub(1);
-            j.progress = 0.0;
-            j.error = Some(why);
-            j.not_before = now() + DISK_WAIT_SECS;
-        }
-        convert::Ended::Failed {
-            reason,
-            transient,
-            log,
-            needs_transcode,
-        } => {
-            j.error = Some(reason);
-            j.log = log;
-            j.needs_transcode = needs_transcode;
-            if transient && j.attempts < MAX_ATTEMPTS {
-                let wait = RETRY_BACKOFF_SECS * 4u64.pow(j.attempts - 1);
-                tracing::warn!(
-                    "job {} failed ({}); retrying in {wait} s",
-                    j.id,
-                    j.error.as_deref().unwrap_or("")
-                );
-                j.state = State::Queued;
-                j.not_before = now() + wait;
-            } else {
-                j.state = State::Failed;
-            }
-        }
-    }
-    if !j.state.is_live() {
-        j.finished = Some(now());
     }
 }
