@@ -95,9 +95,9 @@ impl App {
         };
         match self.jobs.for_source(&v.path) {
             Some(j) => match j.state {
-                State::Queued => VideoState::Queued,
+                State::Queued | State::Waiting { .. } => VideoState::Queued,
                 State::Running => VideoState::Converting(j.progress),
-                State::Failed if j.needs_transcode => VideoState::NeedsTranscode,
+                State::NeedsTranscode => VideoState::NeedsTranscode,
                 State::Failed => VideoState::ConversionFailed,
                 State::Done | State::Cancelled => unplayable,
             },

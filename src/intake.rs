@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::devices::Devices;
-use crate::jobs::{Jobs, State};
+use crate::jobs::Jobs;
 use crate::library::{Found, Library};
 use crate::media::{self, Conversion, Probe};
 
@@ -94,11 +94,7 @@ impl Intake {
     /// where the video must now be encoded) are dropped, to be replaced
     /// by what is needed now. Running ones finish.
     async fn drop_unneeded(&self) {
-        let queued = self
-            .jobs
-            .list()
-            .into_iter()
-            .filter(|j| j.state == State::Queued);
+        let queued = self.jobs.list().into_iter().filter(|j| j.state.is_queued());
         for job in queued {
             let Some(probe) = self.library.probe_of(&job.source) else {
                 continue;

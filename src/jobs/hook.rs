@@ -17,13 +17,7 @@ pub fn run(command: &[String], job: &Job) {
         .env("PIMEDIA_JOB_ID", job.id.to_string())
         .env("PIMEDIA_JOB_SOURCE", &job.source)
         .env("PIMEDIA_JOB_OUTPUT", job.output.as_deref().unwrap_or(""))
-        .env(
-            "PIMEDIA_JOB_STATE",
-            serde_json::to_value(job.state)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
-        )
+        .env("PIMEDIA_JOB_STATE", job.state.name())
         .env("PIMEDIA_JOB_ERROR", job.error.as_deref().unwrap_or(""))
         .stdin(std::process::Stdio::null())
         .kill_on_drop(true);

@@ -27,7 +27,7 @@ use crate::media::{Conversion, Encoder, Target, Tools};
 pub use queue::MAX_ATTEMPTS;
 use queue::{Claim, NewJob};
 use store::Saved;
-pub use store::{Job, State};
+pub use store::{Job, State, Wait};
 
 /// Sleeps for `d`, or forever when there is nothing to wait for.
 async fn sleep_for(d: Option<Duration>) {
@@ -111,7 +111,9 @@ impl Jobs {
                     Some(out) => library.set_remuxed(&j.source, out),
                     None => library.source_stays(&j.source),
                 },
-                State::Failed | State::Cancelled => library.source_stays(&j.source),
+                State::Failed | State::NeedsTranscode | State::Cancelled => {
+                    library.source_stays(&j.source)
+                }
                 _ => {}
             }
         }
@@ -178,8 +180,7 @@ impl Jobs {
         self.tools.ffmpeg.as_ref()?;
         let encoder = self
             .encoder_found()
-            .filter(|_| kind == Conversion::Transcode)
-            .map(|e| e.name().to_string());
+            .filter(|_| kind == Conversion::Transcode);
         let new = NewJob {
             source,
             kind,
@@ -414,7 +415,7 @@ impl Jobs {
     pub async fn put_back(&self, jobs: Vec<Job>) {
         let lanes: Vec<Conversion> = jobs
             .iter()
-            .filter(|j| j.state == State::Queued)
+            .filter(|j| j.state.is_queued())
             .map(|j| j.kind)
             .collect();
         {
@@ -554,7 +555,7 @@ impl Jobs {
                 j.source,
                 j.output.as_deref().unwrap_or("")
             ),
-            State::Failed => tracing::warn!(
+            State::Failed | State::NeedsTranscode => tracing::warn!(
                 "job {} failed: {}: {}",
                 j.id,
                 j.source,
@@ -562,7 +563,7 @@ impl Jobs {
             ),
             _ => {}
         }
-        if matches!(j.state, State::Failed | State::Cancelled) {
+        if j.state.is_failed() || j.state == State::Cancelled {
             self.library.source_stays(&j.source);
         }
         if !j.state.is_live() {
@@ -585,6 +586,6 @@ impl Jobs {
     }
 
     fn set_encoder(&self, id: u64, encoder: Encoder) {
-        self.update(id, |j| j.encoder = Some(encoder.name().to_string()));
+        self.update(id, |j| j.encoder = Some(encoder));
     }
 }

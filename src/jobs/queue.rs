@@ -5,7 +5,7 @@
 //! [`crate::store::Store`] and calls these under that one lock.
 
 use super::convert::Ended;
-use super::store::{trim_history, Job, Saved, State};
+use super::store::{trim_history, Job, Saved, State, Wait};
 use crate::error::{Error, Result};
 use crate::media::Conversion;
 
@@ -32,7 +32,7 @@ pub struct NewJob<'a> {
     pub owner: Option<String>,
     pub made_for: Option<String>,
     /// The encoder a transcode will use, when already known.
-    pub encoder: Option<String>,
+    pub encoder: Option<crate::media::Encoder>,
 }
 
 impl Saved {
@@ -73,11 +73,9 @@ impl Saved {
             speed: None,
             eta_secs: None,
             error: None,
-            needs_transcode: false,
             log: Vec::new(),
             plan: Vec::new(),
             attempts: 0,
-            not_before: 0,
             created: at,
             finished: None,
             owner: new.owner,
@@ -94,15 +92,19 @@ impl Saved {
         let queued = self
             .jobs
             .iter_mut()
-            .filter(|j| j.state == State::Queued && j.kind == lane);
+            .filter(|j| j.state.is_queued() && j.kind == lane);
         for j in queued {
-            if j.not_before <= at {
-                j.state = State::Running;
-                j.attempts += 1;
-                j.progress = 0.0;
-                return Claim::Job(Box::new(j.clone()));
+            match j.state {
+                State::Waiting { until, .. } if until > at => {
+                    next_due = Some(next_due.map_or(until, |d| d.min(until)));
+                }
+                _ => {
+                    j.state = State::Running;
+                    j.attempts += 1;
+                    j.progress = 0.0;
+                    return Claim::Job(Box::new(j.clone()));
+                }
             }
-            next_due = Some(next_due.map_or(j.not_before, |d| d.min(j.not_before)));
         }
         match next_due {
             Some(due) => Claim::WaitSecs(due - at),
@@ -121,7 +123,7 @@ impl Saved {
     /// worker (which stops ffmpeg). The job as it is now.
     pub fn cancel_queued(&mut self, id: u64, at: u64) -> Option<Job> {
         let j = self.jobs.iter_mut().find(|j| j.id == id)?;
-        if j.state == State::Queued {
+        if j.state.is_queued() {
             j.state = State::Cancelled;
             j.finished = Some(at);
         }
@@ -135,14 +137,16 @@ impl Saved {
             .iter_mut()
             .find(|j| j.id == id)
             .ok_or(Error::NotFound)?;
-        if !matches!(j.state, State::Failed | State::Cancelled) {
+        if !matches!(
+            j.state,
+            State::Failed | State::NeedsTranscode | State::Cancelled
+        ) {
             return Err(Error::Conflict(format!(
                 "Job {id} is not failed or cancelled, so there is nothing to retry."
             )));
         }
         j.state = State::Queued;
         j.attempts = 0;
-        j.not_before = 0;
         j.error = None;
         j.log.clear();
         j.progress = 0.0;
@@ -155,7 +159,7 @@ impl Saved {
         let i = self
             .jobs
             .iter()
-            .position(|j| j.id == id && j.state == State::Queued)?;
+            .position(|j| j.id == id && j.state.is_queued())?;
         Some(self.jobs.remove(i))
     }
 }
@@ -184,11 +188,13 @@ fn record(j: &mut Job, result: Ended, shutting_down: bool, at: u64) {
             // Not an attempt: nothing is wrong with the file.
             let why = room.sentence();
             tracing::warn!("job {}: {why}", j.id);
-            j.state = State::Queued;
+            j.state = State::Waiting {
+                until: at + DISK_WAIT_SECS,
+                why: Wait::NoSpace,
+            };
             j.attempts = j.attempts.saturating_sub(1);
             j.progress = 0.0;
             j.error = Some(why);
-            j.not_before = at + DISK_WAIT_SECS;
         }
         Ended::Failed {
             reason,
@@ -198,16 +204,19 @@ fn record(j: &mut Job, result: Ended, shutting_down: bool, at: u64) {
         } => {
             j.error = Some(reason);
             j.log = log;
-            j.needs_transcode = needs_transcode;
-            if transient && j.attempts < MAX_ATTEMPTS {
+            if needs_transcode {
+                j.state = State::NeedsTranscode;
+            } else if transient && j.attempts < MAX_ATTEMPTS {
                 let wait = RETRY_BACKOFF_SECS * 4u64.pow(j.attempts.saturating_sub(1));
                 tracing::warn!(
                     "job {} failed ({}); retrying in {wait} s",
                     j.id,
                     j.error.as_deref().unwrap_or("")
                 );
-                j.state = State::Queued;
-                j.not_before = at + wait;
+                j.state = State::Waiting {
+                    until: at + wait,
+                    why: Wait::Retry,
+                };
             } else {
                 j.state = State::Failed;
             }
@@ -275,14 +284,18 @@ mod tests {
         let id = q.add(new("a.mkv", Conversion::Remux), T).unwrap();
         claimed(&mut q, Conversion::Remux, T);
         let j = q.finish(id, transient(), false, T).unwrap();
-        assert_eq!((j.state, j.not_before), (State::Queued, T + 2));
+        let retry_at = |until| State::Waiting {
+            until,
+            why: Wait::Retry,
+        };
+        assert_eq!(j.state, retry_at(T + 2));
         assert!(matches!(
             q.claim(Conversion::Remux, T + 1),
             Claim::WaitSecs(1)
         ));
         claimed(&mut q, Conversion::Remux, T + 2);
         let j = q.finish(id, transient(), false, T + 2).unwrap();
-        assert_eq!(j.not_before, T + 2 + 8, "4 times longer");
+        assert_eq!(j.state, retry_at(T + 2 + 8), "4 times longer");
         claimed(&mut q, Conversion::Remux, T + 10);
         let j = q.finish(id, transient(), false, T + 10).unwrap();
         assert_eq!((j.state, j.attempts), (State::Failed, MAX_ATTEMPTS));
@@ -317,7 +330,12 @@ mod tests {
             let j = q
                 .finish(id, Ended::NoSpace(Room::FilledUp), false, T + round * 10)
                 .unwrap();
-            assert_eq!((j.state, j.attempts), (State::Queued, 0));
+            let until = T + round * 10 + 10;
+            let wait = State::Waiting {
+                until,
+                why: Wait::NoSpace,
+            };
+            assert_eq!((j.state, j.attempts), (wait, 0));
             assert!(j.error.unwrap().contains("disk filled up"));
         }
         claimed(&mut q, Conversion::Remux, T + 50);
@@ -381,15 +399,20 @@ mod tests {
         let t = by_id(&q, 3);
         assert_eq!((t.state, t.kind), (State::Queued, Conversion::Transcode));
         assert_eq!(t.made_for.as_deref(), Some("LG webOS TV"));
-        assert_eq!(t.encoder.as_deref(), Some("libx264"));
-        let failed = by_id(&q, 1);
-        assert!(failed.state == State::Failed && failed.needs_transcode);
+        assert_eq!(t.encoder, Some(crate::media::Encoder::X264));
+        assert_eq!(by_id(&q, 1).state, State::NeedsTranscode);
         let waiting = by_id(&q, 4);
-        assert_eq!(
-            (waiting.state, waiting.not_before),
-            (State::Queued, 1796118000)
-        );
+        let no_space = State::Waiting {
+            until: 1796118000,
+            why: Wait::NoSpace,
+        };
+        assert_eq!(waiting.state, no_space, "a disk wait gave its attempt back");
         assert!(waiting.error.unwrap().contains("too full"));
+        let retry = State::Waiting {
+            until: 1796117930,
+            why: Wait::Retry,
+        };
+        assert_eq!(by_id(&q, 5).state, retry);
         assert_eq!(by_id(&q, 2).output.as_deref(), Some("a.mp4"));
         assert!(by_id(&q, 6).dismissed);
         // Due jobs run in order; the disk wait and the back-off keep theirs.
@@ -399,9 +422,13 @@ mod tests {
             q.claim(Conversion::Remux, 1796117930),
             Claim::WaitSecs(70)
         ));
-        // Written back, every field it had is still there.
+        // Written back, every field it had is still there, with the
+        // same values where nothing happened to the job.
         let old: serde_json::Value = serde_json::from_str(text).unwrap();
         let new = serde_json::to_value(&q).unwrap();
+        for i in [0, 1, 5] {
+            assert_eq!(old["jobs"][i], new["jobs"][i], "job {}", i + 1);
+        }
         for (o, n) in old["jobs"]
             .as_array()
             .unwrap()

@@ -4,11 +4,40 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::media::Conversion;
+use crate::media::{Conversion, Encoder};
 
+/// Where a job stands, with what that state needs and nothing else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Due now.
+    Queued,
+    /// Queued, but not before `until` (Unix seconds).
+    Waiting {
+        until: u64,
+        why: Wait,
+    },
+    Running,
+    Done,
+    /// Its video must be encoded again, and transcoding is off.
+    NeedsTranscode,
+    Failed,
+    Cancelled,
+}
+
+/// Why a queued job waits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum State {
+pub enum Wait {
+    /// A transient failure, tried again after a back-off.
+    Retry,
+    /// The disk is too full; looked at again every few seconds.
+    NoSpace,
+}
+
+/// The names pages, the API and `jobs.json` give the states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Name {
     Queued,
     Running,
     Done,
@@ -17,6 +46,7 @@ pub enum State {
 }
 
 impl State {
+    /// One of each name (for the page's filters and a test).
     pub const ALL: [State; 5] = [
         State::Queued,
         State::Running,
@@ -25,40 +55,60 @@ impl State {
         State::Cancelled,
     ];
 
+    /// Waiting or running: the file has a job under way.
     pub fn is_live(self) -> bool {
-        matches!(self, State::Queued | State::Running)
+        matches!(self, State::Queued | State::Waiting { .. } | State::Running)
     }
 
-    /// The name pages, the API and `jobs.json` use (serde's too; a test
-    /// holds them equal).
-    pub fn name(self) -> &'static str {
+    /// Not started yet (due or waiting).
+    pub fn is_queued(self) -> bool {
+        matches!(self, State::Queued | State::Waiting { .. })
+    }
+
+    /// Ended without a playable version.
+    pub fn is_failed(self) -> bool {
+        matches!(self, State::Failed | State::NeedsTranscode)
+    }
+
+    fn saved_name(self) -> Name {
         match self {
-            State::Queued => "queued",
-            State::Running => "running",
-            State::Done => "done",
-            State::Failed => "failed",
-            State::Cancelled => "cancelled",
+            State::Queued | State::Waiting { .. } => Name::Queued,
+            State::Running => Name::Running,
+            State::Done => Name::Done,
+            State::Failed | State::NeedsTranscode => Name::Failed,
+            State::Cancelled => Name::Cancelled,
+        }
+    }
+
+    /// The name pages, the API and `jobs.json` use (a waiting job is
+    /// `queued`, a "needs transcode" one `failed` with `needs_transcode`).
+    pub fn name(self) -> &'static str {
+        match self.saved_name() {
+            Name::Queued => "queued",
+            Name::Running => "running",
+            Name::Done => "done",
+            Name::Failed => "failed",
+            Name::Cancelled => "cancelled",
         }
     }
 }
 
+/// A job, with its state as data; saved and shown as [`Flat`] so
+/// `jobs.json` and `/api/jobs` keep the fields they always had.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(from = "Flat", into = "Flat")]
 pub struct Job {
     pub id: u64,
     /// A remux copies the video; a transcode encodes it again.
-    #[serde(default)]
     pub kind: Conversion,
     /// The encoder a transcode uses (after a hardware failure, libx264).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub encoder: Option<String>,
+    pub encoder: Option<Encoder>,
     /// Why a running transcode is stopped for now ("the Pi is at 82 °C").
     /// Not saved: it is a fact about the moment.
-    #[serde(skip)]
     pub paused: Option<String>,
     /// Who a transcode is for ("Living-room LG"), when it was queued.
-    #[serde(rename = "for", default, skip_serializing_if = "Option::is_none")]
     pub made_for: Option<String>,
-    /// The file to remux, relative to the media dir.
+    /// The file to convert, relative to the media dir.
     pub source: String,
     /// The MP4 written, once done.
     pub output: Option<String>,
@@ -67,28 +117,136 @@ pub struct Job {
     pub progress: f64,
     pub speed: Option<f32>,
     pub eta_secs: Option<u64>,
+    /// What went wrong, or why it waits, in a sentence for a person.
     pub error: Option<String>,
-    /// The source can't be made playable without re-encoding video.
-    #[serde(default)]
-    pub needs_transcode: bool,
     /// The last lines of ffmpeg's output, for a failed job.
-    #[serde(default)]
     pub log: Vec<String>,
     /// What happens to each stream.
-    #[serde(default)]
     pub plan: Vec<String>,
-    #[serde(default)]
     pub attempts: u32,
-    /// Unix seconds; a transient failure waits until then.
-    #[serde(default)]
-    pub not_before: u64,
     pub created: u64,
     pub finished: Option<u64>,
     /// The browser that started it, for its "ready to play" notice.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
-    #[serde(default)]
     pub dismissed: bool,
+}
+
+/// A job as `jobs.json` and `/api/jobs` have always said it: a state name
+/// with `needs_transcode` and `not_before` beside it (and, since the
+/// states became data, `waiting` for why a queued job waits).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Flat {
+    id: u64,
+    #[serde(default)]
+    kind: Conversion,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    encoder: Option<Encoder>,
+    #[serde(skip)]
+    paused: Option<String>,
+    #[serde(rename = "for", default, skip_serializing_if = "Option::is_none")]
+    made_for: Option<String>,
+    source: String,
+    output: Option<String>,
+    state: Name,
+    progress: f64,
+    speed: Option<f32>,
+    eta_secs: Option<u64>,
+    error: Option<String>,
+    #[serde(default)]
+    needs_transcode: bool,
+    #[serde(default)]
+    log: Vec<String>,
+    #[serde(default)]
+    plan: Vec<String>,
+    #[serde(default)]
+    attempts: u32,
+    #[serde(default)]
+    not_before: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    waiting: Option<Wait>,
+    created: u64,
+    finished: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    owner: Option<String>,
+    #[serde(default)]
+    dismissed: bool,
+}
+
+impl From<Flat> for Job {
+    fn from(f: Flat) -> Job {
+        let state = match f.state {
+            Name::Queued if f.not_before > 0 => State::Waiting {
+                until: f.not_before,
+                // Before `waiting` was saved: a disk wait gave its attempt
+                // back, a retry had used one.
+                why: f.waiting.unwrap_or(if f.attempts > 0 {
+                    Wait::Retry
+                } else {
+                    Wait::NoSpace
+                }),
+            },
+            Name::Queued => State::Queued,
+            Name::Running => State::Running,
+            Name::Done => State::Done,
+            Name::Failed if f.needs_transcode => State::NeedsTranscode,
+            Name::Failed => State::Failed,
+            Name::Cancelled => State::Cancelled,
+        };
+        Job {
+            id: f.id,
+            kind: f.kind,
+            encoder: f.encoder,
+            paused: f.paused,
+            made_for: f.made_for,
+            source: f.source,
+            output: f.output,
+            state,
+            progress: f.progress,
+            speed: f.speed,
+            eta_secs: f.eta_secs,
+            error: f.error,
+            log: f.log,
+            plan: f.plan,
+            attempts: f.attempts,
+            created: f.created,
+            finished: f.finished,
+            owner: f.owner,
+            dismissed: f.dismissed,
+        }
+    }
+}
+
+impl From<Job> for Flat {
+    fn from(j: Job) -> Flat {
+        let (not_before, waiting) = match j.state {
+            State::Waiting { until, why } => (until, Some(why)),
+            _ => (0, None),
+        };
+        Flat {
+            id: j.id,
+            kind: j.kind,
+            encoder: j.encoder,
+            paused: j.paused,
+            made_for: j.made_for,
+            source: j.source,
+            output: j.output,
+            state: j.state.saved_name(),
+            progress: j.progress,
+            speed: j.speed,
+            eta_secs: j.eta_secs,
+            error: j.error,
+            needs_transcode: j.state == State::NeedsTranscode,
+            log: j.log,
+            plan: j.plan,
+            attempts: j.attempts,
+            not_before,
+            waiting,
+            created: j.created,
+            finished: j.finished,
+            owner: j.owner,
+            dismissed: j.dismissed,
+        }
+    }
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -125,7 +283,7 @@ mod tests {
     fn state_names_are_what_serde_writes() {
         for s in State::ALL {
             assert_eq!(
-                serde_json::to_string(&s).unwrap(),
+                serde_json::to_string(&s.saved_name()).unwrap(),
                 format!("\"{}\"", s.name())
             );
         }

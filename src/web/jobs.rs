@@ -9,7 +9,7 @@ use warp::Reply;
 
 use super::{Caller, ASSET_VERSION};
 use crate::error::Error;
-use crate::jobs::{Job, State};
+use crate::jobs::{Job, State, Wait};
 use crate::paths::encode_url_path;
 use crate::App;
 
@@ -48,10 +48,16 @@ fn detail(j: &Job) -> String {
             detail.push(format!("{} left", super::format::format_duration(e as f64)));
         }
     }
-    if let Some(e) = j.encoder.as_ref().filter(|_| j.state.is_live()) {
-        detail.push(format!("with {e}"));
+    if let Some(e) = j.encoder.filter(|_| j.state.is_live()) {
+        detail.push(format!("with {}", e.name()));
     }
-    if j.state == State::Queued && j.attempts > 0 {
+    if matches!(
+        j.state,
+        State::Waiting {
+            why: Wait::Retry,
+            ..
+        }
+    ) {
         detail.push(format!(
             "retry {} of {}",
             j.attempts + 1,
@@ -79,7 +85,7 @@ fn row(j: &Job) -> JobRow {
             .filter(|_| j.state == State::Done)
             .map(|o| format!("/watch/{}", encode_url_path(o))),
         can_cancel: j.state.is_live(),
-        can_retry: matches!(j.state, State::Failed | State::Cancelled),
+        can_retry: j.state.is_failed() || j.state == State::Cancelled,
     }
 }
 
