@@ -6,13 +6,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::config::Config;
-use crate::devices::{Change, Device, Devices, Report};
+use crate::devices::{Change, Device, Devices};
 use crate::error::{Error, Result};
 use crate::fsutil::blocking;
 use crate::intake::Intake;
-use crate::jobs::{Job, Jobs, State};
+use crate::jobs::{Job, Jobs};
 use crate::library::{Library, Listing, Query, Video};
-use crate::media::{Kind, Tools};
+use crate::media::Tools;
 use crate::positions::Position;
 use crate::upload::tus::{Checksum, Tus, TusUpload};
 use crate::upload::{Accepted, Auth, Body, Uploads};
@@ -36,32 +36,6 @@ pub struct App {
     pub(crate) listen_slots: Arc<tokio::sync::Semaphore>,
 }
 
-/// Where a video stands, as pages and the API show it.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum VideoState {
-    Ready,
-    NeedsRemux,
-    Queued,
-    Converting(f64),
-    NeedsTranscode,
-    ConversionFailed,
-    Unreadable,
-}
-
-impl VideoState {
-    pub fn name(self) -> &'static str {
-        match self {
-            VideoState::Ready => "ready",
-            VideoState::NeedsRemux => "needs_remux",
-            VideoState::Queued => "queued",
-            VideoState::Converting(_) => "converting",
-            VideoState::NeedsTranscode => "needs_transcode",
-            VideoState::ConversionFailed => "failed",
-            VideoState::Unreadable => "unreadable",
-        }
-    }
-}
-
 impl App {
     /// The media dir's file or folder for a percent-encoded URL tail, or
     /// `None` for anything outside it or hidden.
@@ -80,29 +54,6 @@ impl App {
             self.config.videos_url,
             crate::paths::encode_url_path(rel)
         )
-    }
-
-    pub fn state_of(&self, v: &Video) -> VideoState {
-        if v.error.is_some() {
-            return VideoState::Unreadable;
-        }
-        // An extension no TV plays; anything else plays unless its job
-        // (decided by probing) says otherwise.
-        let unplayable = if v.kind == Kind::NeedsRemux {
-            VideoState::NeedsRemux
-        } else {
-            VideoState::Ready
-        };
-        match self.jobs.for_source(&v.path) {
-            Some(j) => match j.state {
-                State::Queued | State::Waiting { .. } => VideoState::Queued,
-                State::Running => VideoState::Converting(j.progress),
-                State::NeedsTranscode => VideoState::NeedsTranscode,
-                State::Failed => VideoState::ConversionFailed,
-                State::Done | State::Cancelled => unplayable,
-            },
-            None => unplayable,
-        }
     }
 
     /// Jobs waiting or running, in both lanes.
@@ -356,63 +307,6 @@ impl App {
         self.devices.forget(number).await
     }
 
-    /// What a page says of its browser. When its player could not play a
-    /// file, the device is marked as not playing that kind of video and,
-    /// if that changes what the TVs need, a TV version is queued at once.
-    pub async fn report_device(
-        &self,
-        id: &str,
-        client: Option<std::net::IpAddr>,
-        user_agent: &str,
-        report: &Report,
-    ) -> Result<Reported> {
-        let Some(path) = report.failed.as_deref() else {
-            let device = self
-                .devices
-                .report(id, client, user_agent, report, None)
-                .await?;
-            return Ok(Reported::new(&device, None, None, String::new()));
-        };
-        let probe = self.library.probe_of(path);
-        let key = probe
-            .as_ref()
-            .and_then(|p| p.video())
-            .and_then(crate::devices::key_of);
-        let device = self
-            .devices
-            .report(id, client, user_agent, report, key)
-            .await?;
-        if probe.is_some() {
-            self.intake
-                .convert_if_needed(path, Some(id.to_string()))
-                .await;
-        }
-        let job = self.jobs.for_source(path).filter(|j| j.state.is_live());
-        let message = if probe.is_none() {
-            "This video is not in the library.".to_string()
-        } else if let Some(j) = &job {
-            let what = if j.kind == crate::media::Conversion::Transcode {
-                "a TV version"
-            } else {
-                "a version this TV plays"
-            };
-            format!("This TV can't play this video, so {what} is being made.")
-        } else if !device.counted(crate::fsutil::now()) {
-            "This TV can't play this video. It is not one pimedia converts for: tick \"Convert for this device\" on the Devices page.".into()
-        } else if !self.devices.learning() {
-            format!(
-                "This TV can't play this video. pimedia converts for what --tv-codecs says ({}), so it did not learn from this.",
-                self.devices.target().names()
-            )
-        } else if key == Some("h264") {
-            "This TV can't play this video, and it is already in the simplest form pimedia makes."
-                .into()
-        } else {
-            "This TV can't play this video.".into()
-        };
-        Ok(Reported::new(&device, key, job, message))
-    }
-
     // Uploads.
 
     pub fn max_upload(&self) -> Option<u64> {
@@ -516,35 +410,4 @@ pub struct Health {
     pub tv_codecs_learned: bool,
     /// Why transcodes are paused now ("the Pi is at 82 °C"), if they are.
     pub transcodes_paused: Option<String>,
-}
-
-/// The answer to a device's report.
-#[derive(Debug, serde::Serialize)]
-pub struct Reported {
-    /// The device's number on `/devices`.
-    pub device: u64,
-    pub name: String,
-    /// The codec its player failed on, now marked as not played.
-    pub marked: Option<&'static str>,
-    /// The job making a version it plays, when one is queued or running.
-    pub job: Option<Job>,
-    /// What the player page tells the viewer.
-    pub message: String,
-}
-
-impl Reported {
-    fn new(
-        device: &Device,
-        marked: Option<&'static str>,
-        job: Option<Job>,
-        message: String,
-    ) -> Self {
-        Reported {
-            device: device.number,
-            name: device.name(),
-            marked,
-            job,
-            message,
-        }
-    }
 }

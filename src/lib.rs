@@ -25,5 +25,6 @@ pub mod upload;
 pub mod watch;
 pub mod web;
 
-pub use app::{App, VideoState};
+pub use app::App;
+pub use intake::VideoState;
 pub use startup::{start, Running};

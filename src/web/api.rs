@@ -44,8 +44,8 @@ pub async fn videos(app: Arc<App>) -> Result<warp::reply::Json, Rejection> {
             codecs: v.meta.as_ref().map(|m| m.codecs.as_slice()).unwrap_or(&[]),
             size: v.size,
             modified: v.modified,
-            state: app.state_of(v).name(),
-            progress: match app.state_of(v) {
+            state: app.intake.state_of(v).name(),
+            progress: match app.intake.state_of(v) {
                 crate::VideoState::Converting(p) => Some(p),
                 _ => None,
             },

@@ -155,7 +155,8 @@ pub async fn report(
         ),
     };
     let reported = match app
-        .report_device(
+        .intake
+        .player_report(
             &id,
             caller.client,
             user_agent.as_deref().unwrap_or(""),

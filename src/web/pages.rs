@@ -138,7 +138,7 @@ fn video_tile(app: &App, v: &Video) -> VideoTile {
         resolution: meta
             .and_then(|m| Some(format_resolution(m.width?, m.height?)))
             .unwrap_or_default(),
-        note: match app.state_of(v) {
+        note: match app.intake.state_of(v) {
             VideoState::Ready => String::new(),
             VideoState::NeedsRemux => "needs conversion".into(),
             VideoState::Queued => "waiting to convert".into(),

@@ -26,8 +26,12 @@ function ffmpeg(args) {
   execFileSync('ffmpeg', ['-v', 'error', '-y', ...args]);
 }
 
+// A wait ends when its condition holds; on a busy machine it may take
+// this many times longer before it fails (as tests/common's patience()).
+const PATIENCE = Math.max(1, Number(process.env.PIMEDIA_TEST_PATIENCE) || 4);
+
 async function until(what, fn, secs = 60) {
-  const end = Date.now() + secs * 1000;
+  const end = Date.now() + secs * PATIENCE * 1000;
   while (Date.now() < end) {
     if (await fn()) return;
     await new Promise((r) => setTimeout(r, 200));

@@ -15,6 +15,18 @@ pub struct Server {
     pub log: PathBuf,
 }
 
+/// How many times longer than on an idle machine a wait may take before
+/// it counts as a failure (`PIMEDIA_TEST_PATIENCE`, default 4): on a busy
+/// machine a transcode at nice 19 gets a sliver of the CPU. A wait ends
+/// as soon as its condition holds, so this only slows a failing test.
+pub fn patience() -> u64 {
+    std::env::var("PIMEDIA_TEST_PATIENCE")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .filter(|p| *p >= 1)
+        .unwrap_or(4)
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -169,9 +181,9 @@ impl Server {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    /// Polls `f` until it returns true or `secs` pass.
+    /// Polls `f` until it returns true or `secs` (times [`patience`]) pass.
     pub fn wait_until(&self, secs: u64, what: &str, mut f: impl FnMut() -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(secs);
+        let deadline = Instant::now() + Duration::from_secs(secs * patience());
         while Instant::now() < deadline {
             if f() {
                 return;
