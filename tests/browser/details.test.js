@@ -9,7 +9,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
-const { SHOTS, CHROMIUM_ARGS, ffmpeg, until, startPimedia, stopPimedia } = require('./lib');
+const { SHOTS, CHROMIUM_ARGS, ffmpeg, until, startPimedia, stopPimedia, PATIENCE } = require('./lib');
 
 let dir, media, server, base, browser;
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
@@ -158,7 +158,7 @@ test('on a plain-HTTP LAN name (no Wake Lock) an upload keeps the screen on with
     fs.copyFileSync(path.join(media, 'long.mp4'), clip);
     await page.setInputFiles('#file', clip);
     await page.tap('#upload-button');
-    await page.waitForSelector('#upload-done:not([hidden])', { timeout: 30000 });
+    await page.waitForSelector('#upload-done:not([hidden])', { timeout: 30000 * PATIENCE });
     assert.deepEqual(await page.evaluate(() => window.awake), { id: 'keep-awake', muted: true, loop: true, inline: true, note: true });
     assert.equal(await page.$eval('#keep-awake', (v) => v.paused), true, 'let go once done');
     assert.equal(await page.isVisible('#keep-open'), false);

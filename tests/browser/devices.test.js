@@ -10,7 +10,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
-const { SHOTS, CHROMIUM_ARGS, ffmpeg, until, startPimedia, stopPimedia } = require('./lib');
+const { SHOTS, CHROMIUM_ARGS, ffmpeg, until, startPimedia, stopPimedia, PATIENCE } = require('./lib');
 
 const LG = 'Mozilla/5.0 (Web0S; Linux/SmartTV) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/79.0.3945.79 Safari/537.36 WebAppManager';
 const SAMSUNG = 'Mozilla/5.0 (SMART-TV; LINUX; Tizen 6.0) AppleWebKit/537.36 (KHTML, like Gecko) 76.0.3809.146/6.0 TV Safari/537.36';
@@ -118,7 +118,7 @@ test('HEVC stays HEVC for an HEVC TV; an H.264 TV gets a version that plays; unt
     await lg.page.goto(base + '/upload');
     await lg.page.setInputFiles('#file', mkv);
     await lg.page.click('#upload-button');
-    await lg.page.waitForSelector('#upload-done:not([hidden])', { timeout: 30000 });
+    await lg.page.waitForSelector('#upload-done:not([hidden])', { timeout: 30000 * PATIENCE });
     await until('the remux', async () => (await jobsFor(base, 'holiday.mkv')).some((j) => j.state === 'done'), 30);
     const jobs = await jobsFor(base, 'holiday.mkv');
     assert.deepEqual(jobs.map((j) => j.kind), ['remux']);
@@ -131,12 +131,12 @@ test('HEVC stays HEVC for an HEVC TV; an H.264 TV gets a version that plays; unt
     // the page says a TV version is being made; then it plays.
     const samsung = await tv(SAMSUNG, false);
     await samsung.page.goto(base + '/watch/holiday.mp4');
-    await samsung.page.waitForSelector('#cannot-play:not([hidden])', { timeout: 15000 });
+    await samsung.page.waitForSelector('#cannot-play:not([hidden])', { timeout: 15000 * PATIENCE });
     assert.match(await samsung.page.textContent('#cannot-play'), /can't play this video, so a TV version is being made/);
     const [transcode] = await jobsFor(base, 'holiday.mp4');
     assert.equal(transcode.kind, 'transcode');
     assert.equal(transcode.for, 'Samsung Tizen TV');
-    await samsung.page.waitForSelector('#cannot-play a', { timeout: 60000 });
+    await samsung.page.waitForSelector('#cannot-play a', { timeout: 60000 * PATIENCE });
     assert.match(await samsung.page.textContent('#cannot-play'), /The TV version is ready/);
     await samsung.page.screenshot({ path: path.join(SHOTS, 'devices-tv-version-ready.png') });
     await samsung.page.click('#cannot-play a');
@@ -203,7 +203,7 @@ test('a TV that claims HEVC and then fails to decode it is marked, and a TV vers
     const tvPage = await tv(LG, true);
     await tvPage.page.goto(base + '/watch/phone.mp4');
     // Debian's Chromium has no HEVC decoder: sound, no picture.
-    await tvPage.page.waitForSelector('#cannot-play:not([hidden])', { timeout: 15000 });
+    await tvPage.page.waitForSelector('#cannot-play:not([hidden])', { timeout: 15000 * PATIENCE });
     assert.match(await tvPage.page.textContent('#cannot-play'), /a TV version is being made/);
     const devices = await json(base, '/api/devices');
     assert.equal(devices.devices.length, 1);

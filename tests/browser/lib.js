@@ -54,4 +54,4 @@ async function stopPimedia(server) {
   await exited;
 }
 
-module.exports = { ROOT, BIN, SHOTS, CHROMIUM_ARGS, freePort, ffmpeg, until, startPimedia, stopPimedia };
+module.exports = { ROOT, BIN, SHOTS, CHROMIUM_ARGS, PATIENCE, freePort, ffmpeg, until, startPimedia, stopPimedia };

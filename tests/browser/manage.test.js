@@ -8,7 +8,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
-const { SHOTS, CHROMIUM_ARGS, ffmpeg, startPimedia, stopPimedia, until } = require('./lib');
+const { SHOTS, CHROMIUM_ARGS, ffmpeg, startPimedia, stopPimedia, until, PATIENCE } = require('./lib');
 
 let dir, clip, browser;
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
@@ -86,7 +86,7 @@ test('on a phone: rename and move, delete, restore, a new folder and an upload i
     fs.copyFileSync(clip, upload);
     await page.setInputFiles('#file', upload);
     await page.tap('#upload-button');
-    await page.waitForSelector('#upload-done:not([hidden])', { timeout: 30000 });
+    await page.waitForSelector('#upload-done:not([hidden])', { timeout: 30000 * PATIENCE });
     await page.goto(base + '/?dir=Trips');
     assert.match(await page.textContent('.tiles'), /Beach/);
     assert.deepEqual(errors, []);

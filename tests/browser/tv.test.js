@@ -9,7 +9,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
 
-const { SHOTS, CHROMIUM_ARGS, ffmpeg, until, startPimedia, stopPimedia } = require('./lib');
+const { SHOTS, CHROMIUM_ARGS, ffmpeg, until, startPimedia, stopPimedia, PATIENCE } = require('./lib');
 
 let dir, media, server, base, browser;
 
@@ -104,7 +104,7 @@ test('a remuxed MKV with AC-3 plays with its subtitles, and resumes on another d
   await page.goto(base + '/watch/Talk.mp4');
   const video = page.locator('#player');
   await video.evaluate((v) => { if (v.paused) return v.play(); });
-  await page.waitForFunction(() => document.getElementById('player').currentTime > 3, null, { timeout: 30000 });
+  await page.waitForFunction(() => document.getElementById('player').currentTime > 3, null, { timeout: 30000 * PATIENCE });
   const state = await video.evaluate((v) => ({
     error: v.error && v.error.code,
     tracks: v.textTracks.length,
@@ -136,7 +136,7 @@ test('a remuxed MKV with AC-3 plays with its subtitles, and resumes on another d
   const saved = (await json('/api/positions/Talk.mp4')).position;
   const other = await tvPage();
   await other.page.goto(base + '/watch/Talk.mp4');
-  await other.page.waitForFunction((s) => document.getElementById('player').currentTime >= s - 1, saved, { timeout: 15000 });
+  await other.page.waitForFunction((s) => document.getElementById('player').currentTime >= s - 1, saved, { timeout: 15000 * PATIENCE });
   assert.ok(await other.page.isVisible('#start-over'), 'a start-over choice');
   await other.page.goto(base + '/');
   assert.ok(await other.page.isVisible('.tile .seen'), 'the library marks it half-watched');
@@ -180,7 +180,7 @@ test('on a phone the upload shows progress and the file appears in the library',
   await page.waitForFunction(() => {
     const s = document.querySelector('#upload-list .status');
     return s && s.textContent === 'done';
-  }, null, { timeout: 60000 });
+  }, null, { timeout: 60000 * PATIENCE });
   assert.equal(await page.evaluate(() => document.querySelector('#upload-list progress').value), 100);
   await page.screenshot({ path: path.join(SHOTS, 'phone-upload-done.png') });
   await page.goto(base + '/');
@@ -224,11 +224,11 @@ test('a connection dropped mid-upload resumes where the server left off, screen 
   await page.waitForFunction(() => {
     const s = document.querySelector('#upload-list .status');
     return s && /connection lost; retrying/.test(s.textContent);
-  }, null, { timeout: 30000 });
+  }, null, { timeout: 30000 * PATIENCE });
   await page.waitForFunction(() => {
     const s = document.querySelector('#upload-list .status');
     return s && s.textContent === 'done';
-  }, null, { timeout: 60000 });
+  }, null, { timeout: 60000 * PATIENCE });
   // After the drop the client asked the server where it stood, and went on from there.
   const after = seen.slice(seen.indexOf('PATCH') + 3);
   assert.equal(after[0], 'HEAD', seen.join(' '));
