@@ -1,24 +1,26 @@
 //! The one door request handlers go through ([`App`]): its fields are the
-//! modules that own the answers (made and stopped by `startup`).
+//! modules that own the answers (made and stopped by `startup`), reached
+//! directly where one call to the owner says it (`app.jobs.cancel(id)`);
+//! a method here only where an answer needs more than one owner or the
+//! config.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::config::Config;
-use crate::devices::{Change, Device, Devices};
+use crate::devices::Devices;
 use crate::error::{Error, Result};
 use crate::fsutil::blocking;
 use crate::intake::Intake;
 use crate::jobs::{Job, Jobs};
 use crate::library::{Library, Listing, Query, Video};
 use crate::media::Tools;
-use crate::positions::Position;
 use crate::upload::tus::{Checksum, Tus, TusUpload};
 use crate::upload::{Accepted, Auth, Body, Uploads};
 
-/// What request handlers can ask of the server: each method is one call
-/// into the module that owns the answer.
+/// What request handlers can ask of the server: the owners themselves,
+/// and the few answers that take more than one of them.
 pub struct App {
     pub(crate) config: Config,
     pub(crate) tools: Tools,
@@ -147,38 +149,12 @@ impl App {
 
     // Playback positions.
 
-    pub fn position(&self, rel: &str) -> Option<Position> {
-        self.positions.get(rel)
-    }
-
-    pub async fn set_position(&self, rel: &str, at: f64, duration: Option<f64>) -> Position {
-        self.positions.set(rel, at, duration).await
-    }
-
     // Conversions.
-
-    /// Every job, newest first.
-    pub fn jobs(&self) -> Vec<Job> {
-        self.jobs.list()
-    }
-
-    pub async fn cancel_job(&self, id: u64) -> Result<Job> {
-        self.jobs.cancel(id).await
-    }
-
-    pub async fn retry_job(&self, id: u64) -> Result<Job> {
-        self.jobs.retry(id).await
-    }
 
     /// Hides a "ready to play" notice from the browser that was shown it.
     pub async fn dismiss_job(&self, id: u64, viewer: &str) -> Result<Job> {
         self.jobs.dismiss(id, viewer).await?;
         self.jobs.get(id).ok_or(Error::NotFound)
-    }
-
-    /// Finished jobs this browser started and has not dismissed.
-    pub fn notices_for(&self, viewer: &str) -> Vec<Job> {
-        self.jobs.notices_for(viewer)
     }
 
     /// Why nothing can be converted, if so ("ffmpeg cannot start: …").
@@ -250,61 +226,11 @@ impl App {
         }
     }
 
-    /// Moves a video, with everything made of it, to the trash.
-    pub async fn delete_video(&self, path: &str) -> Result<crate::manage::Entry> {
-        self.manage.delete(path).await
-    }
-
-    /// Renames or moves a video (with its companions) or a folder; the new path.
-    pub async fn rename(&self, path: &str, to: &str) -> Result<String> {
-        self.manage.rename(path, to).await
-    }
-
-    pub async fn new_folder(&self, path: &str) -> Result<String> {
-        self.manage.new_folder(path).await
-    }
-
-    pub async fn trash(&self) -> Vec<crate::manage::Entry> {
-        self.manage.trash().await
-    }
-
-    /// Brings a video back from the trash; its path.
-    pub async fn restore(&self, id: &str) -> Result<String> {
-        self.manage.restore(id).await
-    }
-
-    pub async fn empty_trash(&self) -> Result<usize> {
-        self.manage.empty_trash().await
-    }
-
     // Devices and what they play.
-
-    /// Every device that reported, most recently seen first.
-    pub fn devices(&self) -> Vec<Device> {
-        self.devices.list()
-    }
 
     /// What conversions are made for now, and whether that is learned.
     pub fn tv_target(&self) -> (crate::media::Target, bool) {
         (self.devices.target(), self.devices.learning())
-    }
-
-    /// Whether this browser's page should report what it plays.
-    pub fn report_due(&self, viewer: Option<&str>) -> bool {
-        self.devices.report_due(viewer)
-    }
-
-    /// A known browser opened the player.
-    pub async fn opened_player(&self, viewer: &str) {
-        self.devices.opened_player(viewer).await
-    }
-
-    pub async fn update_device(&self, number: u64, change: &Change) -> Result<Device> {
-        self.devices.update(number, change).await
-    }
-
-    pub async fn forget_device(&self, number: u64) -> Result<Device> {
-        self.devices.forget(number).await
     }
 
     // Uploads.

@@ -117,7 +117,7 @@ pub async fn api(app: Arc<App>) -> Reply_ {
         learning,
         tv_codecs: target.names(),
         codecs: CODECS,
-        devices: app.devices().iter().map(|d| view(d, at)).collect(),
+        devices: app.devices.list().iter().map(|d| view(d, at)).collect(),
     })
     .into_response())
 }
@@ -126,7 +126,7 @@ pub async fn api(app: Arc<App>) -> Reply_ {
 /// the questions to answer (so the list lives in one place).
 pub async fn me(app: Arc<App>, caller: Caller) -> Reply_ {
     let body = serde_json::json!({
-        "due": app.report_due(caller.viewer.as_deref()),
+        "due": app.devices.report_due(caller.viewer.as_deref()),
         "codecs": CODECS,
     });
     Ok(warp::reply::json(&body).into_response())
@@ -190,7 +190,7 @@ struct DevicesPage {
 fn page_with(app: &App, caller: &Caller, status: StatusCode, error: Option<String>) -> Reply_ {
     let (target, learning) = app.tv_target();
     let at = now();
-    let devices: Vec<DeviceView> = app.devices().iter().map(|d| view(d, at)).collect();
+    let devices: Vec<DeviceView> = app.devices.list().iter().map(|d| view(d, at)).collect();
     let html = DevicesPage {
         version: ASSET_VERSION,
         learning,
@@ -265,10 +265,10 @@ pub async fn action(
     } else {
         match what.as_deref() {
             None => match body.change() {
-                Ok(change) => app.update_device(number, &change).await,
+                Ok(change) => app.devices.update(number, &change).await,
                 Err(e) => Err(e),
             },
-            Some("forget") => app.forget_device(number).await,
+            Some("forget") => app.devices.forget(number).await,
             Some(_) => Err(Error::NotFound),
         }
     };

@@ -105,7 +105,7 @@ struct JobsPage {
 }
 
 pub async fn page(app: Arc<App>) -> Reply_ {
-    let jobs: Vec<JobRow> = app.jobs().iter().map(row).collect();
+    let jobs: Vec<JobRow> = app.jobs.list().iter().map(row).collect();
     let live = jobs.iter().any(|j| j.can_cancel);
     let html = JobsPage {
         version: ASSET_VERSION,
@@ -133,7 +133,8 @@ struct ApiJob {
 
 pub async fn api(app: Arc<App>) -> Reply_ {
     let jobs: Vec<ApiJob> = app
-        .jobs()
+        .jobs
+        .list()
         .into_iter()
         .map(|job| ApiJob {
             detail: detail(&job),
@@ -148,8 +149,8 @@ pub async fn action(id: u64, what: String, app: Arc<App>, caller: Caller) -> Rep
     let permit = caller.permit(&app);
     let result = match what.as_str() {
         "cancel" | "retry" if permit.is_err() => Err(permit.expect_err("checked")),
-        "cancel" => app.cancel_job(id).await,
-        "retry" => app.retry_job(id).await,
+        "cancel" => app.jobs.cancel(id).await,
+        "retry" => app.jobs.retry(id).await,
         "dismiss" => match &caller.viewer {
             Some(v) => app.dismiss_job(id, v).await,
             None => Err(Error::NotFound),

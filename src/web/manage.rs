@@ -86,14 +86,14 @@ pub async fn video_action(
         Err(e)
     } else {
         match action {
-            "delete" => app.delete_video(&path).await.map(|e| {
+            "delete" => app.manage.delete(&path).await.map(|e| {
                 let folder = path.rsplit_once('/').map_or("", |(d, _)| d);
                 let json = serde_json::json!({ "trash": e.id, "path": e.path, "title": e.title, "files": e.files });
                 (json, folder_href(folder))
             }),
             "rename" => match fields.to.as_deref() {
                 None => Err(Error::BadRequest("Say the new name in the field 'to'.".into())),
-                Some(to) => app.rename(&path, to).await.map(|new| {
+                Some(to) => app.manage.rename(&path, to).await.map(|new| {
                     let back = if app.video(&new).is_some() {
                         watch_href(&new)
                     } else {
@@ -123,7 +123,8 @@ pub async fn new_folder(app: Arc<App>, caller: Caller, fields: Fields) -> Reply_
             Some(dir) => format!("{dir}/{name}"),
             None => name,
         };
-        app.new_folder(&full)
+        app.manage
+            .new_folder(&full)
             .await
             .map(|p| (serde_json::json!({ "path": p }), folder_href(&p)))
     };
@@ -137,10 +138,12 @@ pub async fn trash_action(id: Option<String>, app: Arc<App>, caller: Caller) -> 
     } else {
         match id {
             Some(id) => app
+                .manage
                 .restore(&id)
                 .await
                 .map(|p| (serde_json::json!({ "path": p }), "/trash".to_string())),
             None => app
+                .manage
                 .empty_trash()
                 .await
                 .map(|n| (serde_json::json!({ "emptied": n }), "/trash".to_string())),
@@ -169,7 +172,7 @@ struct TrashPage {
 
 /// `GET /trash` (JSON with `Accept: application/json`).
 pub async fn page(app: Arc<App>, caller: Caller) -> Reply_ {
-    let entries = app.trash().await;
+    let entries = app.manage.trash().await;
     if caller.wants_json {
         return Ok(warp::reply::json(&entries).into_response());
     }

@@ -16,7 +16,8 @@ pub fn notices(app: &App, caller: &Caller) -> Vec<Notice> {
     let Some(viewer) = &caller.viewer else {
         return Vec::new();
     };
-    app.notices_for(viewer)
+    app.jobs
+        .notices_for(viewer)
         .into_iter()
         .filter_map(|j| {
             let out = j.output?;

@@ -116,7 +116,7 @@ fn crumbs(dir: &str) -> Vec<Crumb> {
 
 fn video_tile(app: &App, v: &Video) -> VideoTile {
     let meta = v.meta.as_ref();
-    let pos = app.position(&v.path);
+    let pos = app.positions.get(&v.path);
     let watched = pos.is_some_and(|p| p.watched());
     VideoTile {
         seen: pos
@@ -266,7 +266,7 @@ pub async fn watch(
     let video = app.video(&rel).ok_or(Error::NotFound)?;
     // Devices that watch are the ones conversions are made for.
     if let Some(viewer) = &caller.viewer {
-        app.opened_player(viewer).await;
+        app.devices.opened_player(viewer).await;
     }
     let subs = app.subtitles_for(&rel).await;
     let tracks = subs
@@ -285,7 +285,8 @@ pub async fn watch(
         .collect::<Vec<_>>()
         .join(" · ");
     let resume = app
-        .position(&rel)
+        .positions
+        .get(&rel)
         .filter(|p| !p.watched())
         .map(|p| p.position)
         .unwrap_or(0.0);

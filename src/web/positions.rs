@@ -27,7 +27,7 @@ pub async fn get(
     app: Arc<App>,
 ) -> Result<warp::reply::Response, warp::Rejection> {
     let rel = video_path(&app, tail.as_str())?;
-    let p = app.position(&rel).unwrap_or(Position {
+    let p = app.positions.get(&rel).unwrap_or(Position {
         position: 0.0,
         duration: None,
         updated: 0,
@@ -48,6 +48,6 @@ pub async fn put(
     if !u.position.is_finite() {
         return Err(Error::BadRequest("The position must be a number of seconds.".into()).into());
     }
-    let p = app.set_position(&rel, u.position, u.duration).await;
+    let p = app.positions.set(&rel, u.position, u.duration).await;
     Ok(warp::reply::json(&p).into_response())
 }
