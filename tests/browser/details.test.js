@@ -33,12 +33,16 @@ after(async () => {
 });
 
 // A key as a TV remote sends it: only its keyCode says which.
+// A key that navigates may take the page away before evaluate returns:
+// that is the key working, not a failure.
 function remote(page, keyCode) {
   return page.evaluate((code) => {
     const e = new KeyboardEvent('keydown', { bubbles: true, cancelable: true });
     Object.defineProperty(e, 'keyCode', { get: () => code });
     (document.activeElement || document.body).dispatchEvent(e);
-  }, keyCode);
+  }, keyCode).catch((e) => {
+    if (!/Execution context was destroyed|navigation/.test(e.message)) throw e;
+  });
 }
 
 async function playing(page) {

@@ -132,7 +132,9 @@ test('a remuxed MKV with AC-3 plays with its subtitles, and resumes on another d
   assert.deepEqual(errors, []);
   await context.close();
 
-  // Another device: a new browser context starts where the first stopped.
+  // Another device: a new browser context starts where the first stopped
+  // (the leaving page's last save may land a moment after it closed).
+  await until('the position the first device left at', async () => (await json('/api/positions/Talk.mp4')).position > 5, 10);
   const saved = (await json('/api/positions/Talk.mp4')).position;
   const other = await tvPage();
   await other.page.goto(base + '/watch/Talk.mp4');
