@@ -35,24 +35,6 @@ fn mkv_with_subtitle_tags(out: &Path, tags: &[&str]) {
     std::fs::remove_file(srt).unwrap();
 }
 
-/// Every file under `dir`, relative, sorted.
-fn files_under(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p.strip_prefix(dir).unwrap().to_string_lossy().into_owned());
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 #[test]
 fn a_language_tag_never_shapes_a_path() {
     let d = tempfile::tempdir().unwrap();
@@ -92,7 +74,7 @@ fn a_language_tag_never_shapes_a_path() {
         .unwrap()
         .next()
         .is_none());
-    let files = files_under(&s.media());
+    let files = media_files(&s.media());
     let vtts: Vec<&String> = files.iter().filter(|f| f.ends_with(".vtt")).collect();
     // The stream's number where the tag is not a plain language.
     assert_eq!(

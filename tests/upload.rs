@@ -37,34 +37,8 @@ fn post(s: &Server, form: Form) -> (u16, serde_json::Value) {
     (status, r.json().unwrap_or(serde_json::Value::Null))
 }
 
-/// Every file under the media dir except the state dir, relative.
-fn files(media: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![media.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.file_name().unwrap() == ".pimedia" {
-                continue;
-            }
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(
-                    p.strip_prefix(media)
-                        .unwrap()
-                        .to_string_lossy()
-                        .into_owned(),
-                );
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 fn no_temp_files(media: &Path) -> bool {
-    files(media)
+    media_files(media)
         .iter()
         .all(|f| !f.rsplit('/').next().unwrap().starts_with('.'))
 }
@@ -111,7 +85,7 @@ fn several_files_in_one_form_into_a_folder_then_303_to_the_library() {
     let to = r.headers()["location"].to_str().unwrap().to_string();
     assert!(to.starts_with("/?uploaded=3"), "{to}");
     assert_eq!(
-        files(&s.media()),
+        media_files(&s.media()),
         [
             "Holidays/2024/beach.en.vtt",
             "Holidays/2024/beach.mp4",
@@ -146,7 +120,7 @@ fn hostile_names_land_inside_under_safe_names_and_nothing_is_overwritten() {
     assert_eq!(json[0]["name"], "x (1).mp4");
     assert_eq!(std::fs::read(s.media().join("x.mp4")).unwrap(), first);
 
-    let got = files(&s.media());
+    let got = media_files(&s.media());
     let capped = format!("{}.mp4", "n".repeat(251));
     let mut want = vec![
         "hidden.mp4".to_string(),
@@ -176,7 +150,7 @@ fn hostile_names_land_inside_under_safe_names_and_nothing_is_overwritten() {
     assert!(
         s.media().join("abcd.mp4").exists(),
         "{:?}",
-        files(&s.media())
+        media_files(&s.media())
     );
     // A raw control character in a form's part header is refused clearly.
     let body = "--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\x01.mp4\"\r\n\r\nxx\r\n--B--\r\n";
@@ -208,7 +182,7 @@ fn wrong_types_are_415_and_unreadable_videos_422_with_nothing_kept() {
         !json["error"].as_str().unwrap().contains(".pimedia-tmp"),
         "{json}"
     );
-    assert_eq!(files(&s.media()), Vec::<String>::new());
+    assert_eq!(media_files(&s.media()), Vec::<String>::new());
     // Without JavaScript the form page explains it, with the status.
     let r = s
         .client()
@@ -263,7 +237,7 @@ fn over_max_upload_is_413_before_the_body_ends() {
     assert!(answer.contains("upload limit of 1 MiB"), "{answer}");
     drop(c);
     s.wait_until(10, "no file and no temp file left", || {
-        files(&s.media()).is_empty()
+        media_files(&s.media()).is_empty()
     });
 }
 
@@ -305,7 +279,7 @@ fn crossing_the_disk_reserve_is_507_and_removes_the_temp() {
         assert!(r.text().unwrap().contains("Not enough free disk space"));
     }
     s.wait_until(10, "no file and no temp file left", || {
-        files(&s.media()).is_empty()
+        media_files(&s.media()).is_empty()
     });
     // Through tus the size is known up front: refused before any byte.
     let r = tus_post(&s, 3 << 30, &format!("filename {}", b64(b"huge.mp4")));
@@ -317,15 +291,15 @@ fn a_client_killed_mid_upload_leaves_no_file_and_no_temp() {
     let s = Server::start(&[]);
     let c = start_raw_upload(&s, "cut.mp4", 20 << 20, 5 << 20);
     // The temp file exists while the upload runs...
-    s.wait_until(10, "the temp file", || !files(&s.media()).is_empty());
+    s.wait_until(10, "the temp file", || !media_files(&s.media()).is_empty());
     assert!(
-        files(&s.media())[0].starts_with(".pimedia-tmp-"),
+        media_files(&s.media())[0].starts_with(".pimedia-tmp-"),
         "{:?}",
-        files(&s.media())
+        media_files(&s.media())
     );
     drop(c);
     // ...and is gone once the client is.
-    s.wait_until(10, "cleanup", || files(&s.media()).is_empty());
+    s.wait_until(10, "cleanup", || media_files(&s.media()).is_empty());
     assert!(!s.text("/api/videos").1.contains("cut.mp4"));
 }
 
@@ -339,7 +313,7 @@ fn temp_files_left_by_a_crash_are_removed_at_start_up() {
     std::fs::write(m.join("sub/.pimedia-tus-deadbeef"), b"orphan").unwrap();
     std::fs::write(m.join(".keep-me"), b"not ours").unwrap();
     let s = Server::start_in(d, &[]);
-    assert_eq!(files(&s.media()), [".keep-me"]);
+    assert_eq!(media_files(&s.media()), [".keep-me"]);
 }
 
 /// A tus creation request; the caller checks the answer.
@@ -443,7 +417,7 @@ fn a_tus_upload_resumes_across_a_restart_into_its_folder() {
         tus_patch(&s, &loc, 5, bytes[5..10].to_vec(), None).status(),
         409
     );
-    assert!(files(&s.media())
+    assert!(media_files(&s.media())
         .iter()
         .all(|f| !f.ends_with("Resumed Film.mp4")));
 
@@ -458,7 +432,11 @@ fn a_tus_upload_resumes_across_a_restart_into_its_folder() {
         bytes
     );
     assert!(s.text("/api/videos").1.contains("Films/Resumed Film.mp4"));
-    assert!(no_temp_files(&s.media()), "{:?}", files(&s.media()));
+    assert!(
+        no_temp_files(&s.media()),
+        "{:?}",
+        media_files(&s.media())
+    );
 }
 
 #[test]
@@ -498,7 +476,11 @@ fn a_terminated_tus_upload_leaves_no_bytes() {
         .unwrap();
     assert_eq!(r.status(), 204);
     assert_eq!(tus_offset(&s, &loc), None);
-    assert!(no_temp_files(&s.media()), "{:?}", files(&s.media()));
+    assert!(
+        no_temp_files(&s.media()),
+        "{:?}",
+        media_files(&s.media())
+    );
 }
 
 #[test]
@@ -512,7 +494,11 @@ fn a_tus_upload_gets_the_same_checks_as_a_form_upload() {
     );
     assert_eq!(tus_patch(&s, &loc, 0, junk, None).status(), 422);
     assert!(!s.media().join("junk.mp4").exists());
-    assert!(no_temp_files(&s.media()), "{:?}", files(&s.media()));
+    assert!(
+        no_temp_files(&s.media()),
+        "{:?}",
+        media_files(&s.media())
+    );
     let r = tus_post(&s, 10, &format!("filename {}", b64(b"virus.exe")));
     assert_eq!(r.status(), 415);
     let r = s
@@ -555,7 +541,7 @@ fn incomplete_tus_uploads_expire_after_a_day() {
     let s = Server::start_in(d, &[]);
     assert_eq!(tus_offset(&s, "/uploads/0123"), None);
     assert_eq!(tus_offset(&s, "/uploads/4567"), Some(3));
-    assert_eq!(files(&s.media()), [".pimedia-tus-4567"]);
+    assert_eq!(media_files(&s.media()), [".pimedia-tus-4567"]);
 }
 
 #[test]
@@ -570,7 +556,7 @@ fn the_upload_password_guards_uploads_but_not_browsing() {
     assert_eq!(post(&s, form()).0, 401);
     let r = tus_post(&s, 10, &format!("filename {}", b64(b"a.mp4")));
     assert_eq!(r.status(), 401);
-    assert!(files(&s.media()).is_empty());
+    assert!(media_files(&s.media()).is_empty());
 
     // A wrong password is refused; the right one sets a cookie that works.
     let r = s
@@ -617,7 +603,7 @@ fn the_upload_password_guards_uploads_but_not_browsing() {
         .send()
         .unwrap();
     assert_eq!(r.status(), 201);
-    assert_eq!(files(&s.media()), ["a (1).mp4", "a.mp4"]);
+    assert_eq!(media_files(&s.media()), ["a (1).mp4", "a.mp4"]);
 }
 
 #[test]
@@ -639,10 +625,10 @@ fn the_upload_page_works_without_javascript() {
 fn an_upload_cut_by_server_shutdown_leaves_no_temp() {
     let mut s = Server::start(&[]);
     let _c = start_raw_upload(&s, "cut.mp4", 50 << 20, 3 << 20);
-    s.wait_until(10, "the temp file", || !files(&s.media()).is_empty());
+    s.wait_until(10, "the temp file", || !media_files(&s.media()).is_empty());
     let (status, _) = s.terminate();
     assert_eq!(status.code(), Some(0));
-    assert_eq!(files(&s.media()), Vec::<String>::new());
+    assert_eq!(media_files(&s.media()), Vec::<String>::new());
 }
 
 #[test]
@@ -687,5 +673,9 @@ fn after_a_crash_a_resumable_upload_resumes_from_what_the_disk_holds() {
     let r = tus_patch(&s, &loc, kept, bytes[kept..].to_vec(), None);
     assert_eq!(r.status(), 204);
     assert_eq!(std::fs::read(s.media().join("crash.mp4")).unwrap(), bytes);
-    assert!(no_temp_files(&s.media()), "{:?}", files(&s.media()));
+    assert!(
+        no_temp_files(&s.media()),
+        "{:?}",
+        media_files(&s.media())
+    );
 }

@@ -423,3 +423,29 @@ pub fn hidden_files(dir: &Path) -> Vec<String> {
         .filter(|n| n.starts_with(".pimedia-"))
         .collect()
 }
+
+/// Every file under the media dir except the state dir, relative.
+pub fn media_files(media: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![media.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.file_name().unwrap() == ".pimedia" {
+                continue;
+            }
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(
+                    p.strip_prefix(media)
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned(),
+                );
+            }
+        }
+    }
+    out.sort();
+    out
+}
