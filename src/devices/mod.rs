@@ -298,17 +298,25 @@ impl Devices {
     }
 
     /// Notes that a known browser opened the player (the page needs no
-    /// script for that).
+    /// script for that). Saved when it changes whether the device counts,
+    /// or once an hour.
     pub async fn opened_player(&self, id: &str) {
         let t = now();
-        let known = self.saved.get().devices.iter().any(|d| d.id == id);
-        if known {
-            self.saved.change(|s| {
-                if let Some(d) = s.devices.iter_mut().find(|d| d.id == id) {
-                    d.last_player = Some(t);
-                    d.last_seen = t;
-                }
-            });
+        // Written when it changes whether the device counts, or once an
+        // hour: a player opened again and again is not a write each time.
+        let worth_a_write = {
+            let mut s = self.saved.transient();
+            let Some(d) = s.devices.iter_mut().find(|d| d.id == id) else {
+                return;
+            };
+            let was = d.counted(t);
+            let stale = d.last_player.is_none_or(|p| p + 3600 <= t);
+            d.last_player = Some(t);
+            d.last_seen = t;
+            stale || was != d.counted(t)
+        };
+        if worth_a_write {
+            self.saved.changed();
             self.retarget();
         }
     }

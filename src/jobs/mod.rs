@@ -97,13 +97,18 @@ impl Jobs {
             "job queue",
             WRITE_EVERY,
         );
-        let mut saved = store.edit();
-        for j in saved.recover() {
+        // Written again only when a job was running: start-up writes nothing.
+        let mut saved = store.transient();
+        let again = saved.recover();
+        for j in &again {
             tracing::info!(
                 "job {} ({}) was running when pimedia stopped; it runs again",
                 j.id,
                 j.source
             );
+        }
+        if !again.is_empty() {
+            store.changed();
         }
         for j in saved.jobs.iter() {
             match j.state {
