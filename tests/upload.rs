@@ -432,11 +432,7 @@ fn a_tus_upload_resumes_across_a_restart_into_its_folder() {
         bytes
     );
     assert!(s.text("/api/videos").1.contains("Films/Resumed Film.mp4"));
-    assert!(
-        no_temp_files(&s.media()),
-        "{:?}",
-        media_files(&s.media())
-    );
+    assert!(no_temp_files(&s.media()), "{:?}", media_files(&s.media()));
 }
 
 #[test]
@@ -476,11 +472,7 @@ fn a_terminated_tus_upload_leaves_no_bytes() {
         .unwrap();
     assert_eq!(r.status(), 204);
     assert_eq!(tus_offset(&s, &loc), None);
-    assert!(
-        no_temp_files(&s.media()),
-        "{:?}",
-        media_files(&s.media())
-    );
+    assert!(no_temp_files(&s.media()), "{:?}", media_files(&s.media()));
 }
 
 #[test]
@@ -494,11 +486,7 @@ fn a_tus_upload_gets_the_same_checks_as_a_form_upload() {
     );
     assert_eq!(tus_patch(&s, &loc, 0, junk, None).status(), 422);
     assert!(!s.media().join("junk.mp4").exists());
-    assert!(
-        no_temp_files(&s.media()),
-        "{:?}",
-        media_files(&s.media())
-    );
+    assert!(no_temp_files(&s.media()), "{:?}", media_files(&s.media()));
     let r = tus_post(&s, 10, &format!("filename {}", b64(b"virus.exe")));
     assert_eq!(r.status(), 415);
     let r = s
@@ -673,9 +661,5 @@ fn after_a_crash_a_resumable_upload_resumes_from_what_the_disk_holds() {
     let r = tus_patch(&s, &loc, kept, bytes[kept..].to_vec(), None);
     assert_eq!(r.status(), 204);
     assert_eq!(std::fs::read(s.media().join("crash.mp4")).unwrap(), bytes);
-    assert!(
-        no_temp_files(&s.media()),
-        "{:?}",
-        media_files(&s.media())
-    );
+    assert!(no_temp_files(&s.media()), "{:?}", media_files(&s.media()));
 }
