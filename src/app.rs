@@ -4,7 +4,6 @@
 //! a method here only where an answer needs more than one owner or the
 //! config.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -14,10 +13,10 @@ use crate::error::{Error, Result};
 use crate::fsutil::blocking;
 use crate::intake::Intake;
 use crate::jobs::{Job, Jobs};
-use crate::library::{Library, Listing, Query, Video};
+use crate::library::Library;
 use crate::media::Tools;
-use crate::upload::tus::{Checksum, Tus, TusUpload};
-use crate::upload::{Accepted, Auth, Body, Uploads};
+use crate::upload::tus::Tus;
+use crate::upload::{Auth, Uploads};
 
 /// What request handlers can ask of the server: the owners themselves,
 /// and the few answers that take more than one of them.
@@ -58,32 +57,6 @@ impl App {
         )
     }
 
-    /// Jobs waiting or running, in both lanes.
-    pub fn queue_depth(&self) -> usize {
-        self.jobs.depth()
-    }
-
-    /// The file a playable version was made from, if `path` is one.
-    pub fn source_of(&self, path: &str) -> Option<String> {
-        self.library.source_of(path)
-    }
-
-    /// Why transcodes wait now ("the Pi is at 82 °C"), if they do.
-    pub fn transcodes_paused(&self) -> Option<String> {
-        self.jobs.paused()
-    }
-
-    /// The encoder transcodes use, once found (trial encodes run in the
-    /// background just after start-up).
-    pub fn encoder(&self) -> Option<crate::media::Encoder> {
-        self.jobs.encoder_found()
-    }
-
-    /// `--transcode`.
-    pub fn transcode_on(&self) -> bool {
-        self.config.transcode
-    }
-
     /// What `/healthz` reports.
     pub async fn health(&self) -> Health {
         let root = self.library.root().to_path_buf();
@@ -98,46 +71,17 @@ impl App {
             ffmpeg_starts: problem.is_none(),
             ffmpeg_error: problem,
             free_disk_bytes: free,
-            queue_depth: self.queue_depth(),
+            queue_depth: self.jobs.depth(),
             videos: self.library.len(),
             transcode: self.config.transcode,
-            encoder: self.encoder().map(|e| e.name()),
+            encoder: self.jobs.encoder_found().map(|e| e.name()),
             tv_codecs: self.devices.target().names(),
             tv_codecs_learned: self.devices.learning(),
-            transcodes_paused: self.transcodes_paused(),
+            transcodes_paused: self.jobs.paused(),
         }
     }
 
-    pub fn media_dir(&self) -> &Path {
-        self.library.root()
-    }
-
     // The library.
-
-    pub fn video(&self, rel: &str) -> Option<Video> {
-        self.library.get(rel)
-    }
-
-    /// Every video as one entry each (a remuxed source as its MP4).
-    pub fn videos(&self) -> Vec<Video> {
-        self.library.all()
-    }
-
-    pub fn list(&self, q: &Query) -> Listing {
-        self.library.list(q)
-    }
-
-    pub fn has_folder(&self, dir: &str) -> bool {
-        self.library.has_folder(dir)
-    }
-
-    pub fn folders(&self) -> Vec<String> {
-        self.library.folders()
-    }
-
-    pub fn poster_file(&self, name: &str) -> Option<PathBuf> {
-        self.library.poster_file(name)
-    }
 
     /// The WebVTT files beside a video, as (path, language).
     pub async fn subtitles_for(&self, rel: &str) -> Vec<(String, Option<String>)> {
@@ -147,8 +91,6 @@ impl App {
             .unwrap_or_default()
     }
 
-    // Playback positions.
-
     // Conversions.
 
     /// Hides a "ready to play" notice from the browser that was shown it.
@@ -157,12 +99,6 @@ impl App {
         self.jobs.get(id).ok_or(Error::NotFound)
     }
 
-    /// Why nothing can be converted, if so ("ffmpeg cannot start: …").
-    pub fn conversion_problem(&self) -> Option<String> {
-        self.tools.problem()
-    }
-
-    /// ffmpeg streaming a video's sound as MP3 on its stdout (`/listen`).
     /// The ffmpeg that streams a video's sound as MP3, with the slot it
     /// holds while it runs (`--listen-streams` at once; one more is told
     /// to come back). Dropping the slot frees it.
@@ -189,101 +125,6 @@ impl App {
         Ok((cmd, slot))
     }
 
-    /// The `Host` names this server answers to.
-    pub fn allowed_hosts(&self) -> &crate::lan::AllowedHosts {
-        &self.allowed_hosts
-    }
-
-    // The phone's way in.
-
-    /// Whether the library page shows the "Add videos from your phone" tile.
-    pub fn phone_tile(&self) -> bool {
-        self.config.phone_tile
-    }
-
-    /// The upload page's address for a phone, from the `Host:` the TV used.
-    pub async fn upload_url(&self, host: Option<&str>) -> String {
-        let lan = blocking(|| crate::lan::lan_address(&crate::lan::interfaces()))
-            .await
-            .flatten();
-        crate::lan::upload_url(host, lan)
-    }
-
-    // Tidying the library.
-
-    /// Folder and name of the file a video's entry began as, without its
-    /// extension: what a rename starts from.
-    pub fn rename_base(&self, rel: &str) -> String {
-        let first = self
-            .library
-            .group_of(rel)
-            .into_iter()
-            .next()
-            .unwrap_or_else(|| rel.to_string());
-        match first.rsplit_once('.') {
-            Some((stem, _)) if !stem.is_empty() && !stem.ends_with('/') => stem.to_string(),
-            _ => first,
-        }
-    }
-
-    // Devices and what they play.
-
-    /// What conversions are made for now, and whether that is learned.
-    pub fn tv_target(&self) -> (crate::media::Target, bool) {
-        (self.devices.target(), self.devices.learning())
-    }
-
-    // Uploads.
-
-    pub fn max_upload(&self) -> Option<u64> {
-        self.config.max_upload
-    }
-
-    /// The checked folder an upload goes to, created when new: (relative, on disk).
-    pub async fn upload_folder(&self, folder: &str) -> Result<(String, PathBuf)> {
-        self.uploads.target_dir(folder).await
-    }
-
-    /// Streams one form upload's file into `dir` and takes it in.
-    pub async fn upload(
-        &self,
-        folder: &str,
-        dir: &Path,
-        name: &str,
-        owner: Option<&str>,
-        body: impl Body,
-    ) -> Result<Accepted> {
-        self.uploads.receive(folder, dir, name, owner, body).await
-    }
-
-    pub async fn tus_create(
-        &self,
-        length: u64,
-        metadata: &HashMap<String, String>,
-    ) -> Result<TusUpload> {
-        self.tus.create(length, metadata).await
-    }
-
-    pub fn tus_upload(&self, id: &str) -> Option<TusUpload> {
-        self.tus.get(id)
-    }
-
-    /// One PATCH of a resumable upload; the new offset, and the file once complete.
-    pub async fn tus_patch(
-        &self,
-        id: &str,
-        offset: u64,
-        checksum: Option<Checksum>,
-        owner: Option<&str>,
-        body: impl Body,
-    ) -> Result<(u64, Option<Accepted>)> {
-        self.tus.patch(id, offset, checksum, owner, body).await
-    }
-
-    pub async fn tus_delete(&self, id: &str) -> Result<()> {
-        self.tus.delete(id).await
-    }
-
     // The upload password.
 
     /// A password typed in a form: whether it is right, or `429` while
@@ -292,11 +133,6 @@ impl App {
         self.auth
             .attempt(given, client)
             .map_err(Error::TooManyAttempts)
-    }
-
-    /// A signed cookie value that stands for the password.
-    pub fn login_cookie(&self) -> String {
-        self.auth.cookie_value()
     }
 
     /// Whether a request with this cookie or password header may write.

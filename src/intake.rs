@@ -172,11 +172,7 @@ impl Intake {
             return;
         }
         let why = match kind {
-            Conversion::Transcode => {
-                // It shows as itself (with a poster) for as long as that takes.
-                self.library.source_stays(path);
-                Some(self.made_for(&probe))
-            }
+            Conversion::Transcode => Some(self.made_for(&probe)),
             Conversion::Remux => None,
         };
         self.jobs.enqueue(path, kind, owner, why).await;
@@ -190,7 +186,7 @@ impl Intake {
         }
         // An extension no TV plays; anything else plays unless its job
         // (decided by probing) says otherwise.
-        let unplayable = if v.kind != Kind::NeedsRemux {
+        let unplayable = if v.kind != Kind::Convert {
             VideoState::Ready
         } else {
             match self
@@ -199,7 +195,7 @@ impl Intake {
                 .and_then(|p| self.needed(&v.path, &p))
             {
                 Some(Conversion::Transcode) => VideoState::NeedsTranscode,
-                _ => VideoState::NeedsRemux,
+                _ => VideoState::NeedsConversion,
             }
         };
         match self.jobs.for_source(&v.path) {
@@ -290,7 +286,9 @@ impl Intake {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum VideoState {
     Ready,
-    NeedsRemux,
+    /// Not converted yet: a remux, or a transcode once the probe says so.
+    /// The API calls it `needs_remux`, as it always has.
+    NeedsConversion,
     Queued,
     Converting(f64),
     NeedsTranscode,
@@ -302,7 +300,7 @@ impl VideoState {
     pub fn name(self) -> &'static str {
         match self {
             VideoState::Ready => "ready",
-            VideoState::NeedsRemux => "needs_remux",
+            VideoState::NeedsConversion => "needs_remux",
             VideoState::Queued => "queued",
             VideoState::Converting(_) => "converting",
             VideoState::NeedsTranscode => "needs_transcode",

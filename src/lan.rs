@@ -69,6 +69,15 @@ pub fn lan_address(interfaces: &[Interface]) -> Option<Ipv4Addr> {
         .map(|i| i.address)
 }
 
+/// The upload page's address for a phone, from the `Host:` the TV used
+/// and this machine's LAN address now (read off the async workers).
+pub async fn upload_url_now(host_header: Option<&str>) -> String {
+    let lan = crate::fsutil::blocking(|| lan_address(&interfaces()))
+        .await
+        .flatten();
+    upload_url(host_header, lan)
+}
+
 /// The upload page's address for a phone: the host the browser used when
 /// it is an IP address; otherwise `lan` with the port the browser used
 /// (none behind nginx, which is port 80).

@@ -38,7 +38,7 @@ fn main() -> ExitCode {
 }
 
 async fn run(config: Config) -> ExitCode {
-    let listen = config.listen;
+    let (listen, media) = (config.listen, config.media_dir.clone());
     let running = match pimedia::start(config).await {
         Ok(r) => r,
         Err(e) => {
@@ -53,10 +53,7 @@ async fn run(config: Config) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    tracing::info!(
-        "serving {} on http://{listen}/",
-        running.app.media_dir().display()
-    );
+    tracing::info!("serving {} on http://{listen}/", media.display());
     let routes = pimedia::web::routes(running.app.clone());
     let timeouts = Timeouts {
         max_connections: server::connection_limit(),

@@ -143,7 +143,7 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         crate::watch::start(app.library.clone(), intake, added, state_dir, stop.clone()),
     ];
     // Only transcodes pause for heat: with them off, nothing to watch.
-    if app.transcode_on() {
+    if app.config.transcode {
         let watch = crate::jobs::thermal::watch(jobs.clone(), sensors, stop.clone());
         tasks.push(tokio::spawn(watch));
     }

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::shows::{self, Showing};
 use super::{Job, Jobs};
 use crate::format::human_size;
 use crate::fsutil::{blocking, TempFile};
@@ -95,7 +96,7 @@ async fn steps(jobs: &Arc<Jobs>, job: &Job, control: Arc<Control>) -> Result<Str
     room_for(jobs, &src).await?;
     let mut encoder = match plan.conversion() {
         Conversion::Transcode => {
-            let e = jobs.encoder().await;
+            let e = jobs.encoder.get(&jobs.tools).await;
             jobs.set_encoder(job.id, e);
             e
         }
@@ -492,6 +493,6 @@ fn record(jobs: &Jobs, job: &Job, src: &Source, output: &media::Probe, mp4: &Pat
     if let Some(found) = found_file(mp4, rel.clone()) {
         jobs.library.add(found, Some(output.clone()));
     }
-    jobs.library.set_remuxed(&job.source, &rel);
+    shows::tell(&jobs.library, &job.source, Showing::AsOutput(&rel));
     rel
 }

@@ -1,41 +1,44 @@
-//! The conversion queue: persistent jobs in two lanes (remuxes, a pool of
-//! `--workers`; transcodes, `--transcode-workers`, so a long transcode
-//! never holds up the quick remux of a new upload), retries, progress,
-//! cancel and retry, and the pause while the Pi is too hot. The queue's
-//! rules are plain data in `queue.rs`; one job's run is `convert.rs`.
+//! The conversion queue, as the rest of the server sees it: queue a
+//! conversion, list, cancel, retry, dismiss, follow files that move or go
+//! to the trash. In parts, each with its own tests:
+//!
+//! - `store.rs`: a job and its state as data, as `jobs.json` saves it;
+//! - `queue.rs`: the queue's rules (claim, finish, retry with back-off,
+//!   cancel, drop, recover after a restart), with no locks and no files;
+//! - `lanes.rs`: the two lanes' workers, and shutdown;
+//! - `convert.rs`: one job's run (ffmpeg, checks, placing the MP4);
+//! - `shows.rs`: which entry a source shows as, from its job;
+//! - `encoder.rs`: which H.264 encoder transcodes use;
+//! - `thermal.rs`: the pause while the Pi is too hot;
+//! - `hook.rs`: `--on-job-done`.
 
 mod convert;
+mod encoder;
 mod hook;
+mod lanes;
 mod queue;
+mod shows;
 mod store;
 pub mod thermal;
 
-use crate::fsutil::now;
-use crate::sync::Locked;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::Notify;
-use tokio_util::sync::CancellationToken;
+
+use crate::fsutil::now;
+use crate::sync::Locked;
 
 use crate::error::{Error, Result};
 use crate::library::Library;
 use crate::media::ffmpeg::Control;
 use crate::media::{Conversion, Encoder, Target, Tools};
+use queue::NewJob;
 pub use queue::MAX_ATTEMPTS;
-use queue::{Claim, NewJob};
 use store::Saved;
 pub use store::{Job, State, Wait};
-
-/// Sleeps for `d`, or forever when there is nothing to wait for.
-async fn sleep_for(d: Option<Duration>) {
-    match d {
-        Some(d) => tokio::time::sleep(d).await,
-        None => std::future::pending().await,
-    }
-}
 
 pub struct Settings {
     /// Remuxes at a time.
@@ -60,9 +63,13 @@ const WRITE_EVERY: Duration = Duration::from_secs(5);
 
 /// The queue's owner: its data (`queue.rs`, kept in `jobs.json`), the
 /// lanes' workers, the ffmpeg controls of running jobs, the heat pause and
-/// the encoder. Lock order: there is none to keep, because no method holds
-/// two of these locks at once (`saved`, `controls`, `paused` are each taken,
-/// used and let go; nothing awaits while holding one).
+/// the encoder.
+///
+/// Lock order: there is none to keep, because no method holds two of
+/// these locks at once. `saved`, `controls` and `paused` are each taken in
+/// one statement or block, used and let go before another is taken, and
+/// nothing awaits while holding one. `rename_lock` is held across the
+/// rename of a finished job's files only, which takes none of the others.
 pub struct Jobs {
     /// The queue and its history, `jobs.json` in the state dir.
     saved: Arc<crate::store::Store<Saved>>,
@@ -71,10 +78,8 @@ pub struct Jobs {
     controls: Mutex<HashMap<u64, (Conversion, Arc<Control>)>>,
     /// Why transcodes are paused now (the Pi is hot), if they are.
     paused: Mutex<Option<String>>,
-    /// The encoder transcodes use, found by trial encodes in the background
-    /// after start-up (they take a few hundred ms, which the first page
-    /// need not wait for).
-    encoder: tokio::sync::OnceCell<Encoder>,
+    /// The encoder transcodes use, found in the background after start-up.
+    encoder: encoder::Discovery,
     shutting_down: AtomicBool,
     library: Arc<Library>,
     tools: Tools,
@@ -110,25 +115,14 @@ impl Jobs {
         if !again.is_empty() {
             store.changed();
         }
-        for j in saved.jobs.iter() {
-            match j.state {
-                State::Done => match &j.output {
-                    Some(out) => library.set_remuxed(&j.source, out),
-                    None => library.source_stays(&j.source),
-                },
-                State::Failed | State::NeedsTranscode | State::Cancelled => {
-                    library.source_stays(&j.source)
-                }
-                _ => {}
-            }
-        }
+        shows::show_newest(&library, &saved.jobs);
         drop(saved);
         Arc::new(Jobs {
             saved: Arc::new(store),
             wake: [Notify::new(), Notify::new()],
             controls: Mutex::new(HashMap::new()),
             paused: Mutex::new(None),
-            encoder: tokio::sync::OnceCell::new(),
+            encoder: encoder::Discovery::new(settings.forced_encoder, settings.transcode, &tools),
             shutting_down: AtomicBool::new(false),
             library,
             tools,
@@ -150,29 +144,11 @@ impl Jobs {
     /// The encoder transcodes use, once found (`None` for the moment
     /// after start-up while the trial encodes run).
     pub fn encoder_found(&self) -> Option<Encoder> {
-        self.encoder.get().copied()
+        self.encoder.found()
     }
 
-    /// The encoder transcodes use: `--encoder`, else the first that
-    /// encodes a trial frame (found once, off the async workers).
-    pub async fn encoder(&self) -> Encoder {
-        let s = &self.settings;
-        *self
-            .encoder
-            .get_or_init(|| async {
-                if !s.transcode || self.tools.problem().is_some() {
-                    return s.forced_encoder.unwrap_or_default();
-                }
-                let (tools, forced) = (self.tools.clone(), s.forced_encoder);
-                crate::fsutil::blocking(move || crate::media::encoder::choose(&tools, forced))
-                    .await
-                    .unwrap_or_default()
-            })
-            .await
-    }
-
-    /// Queues a conversion of `source` unless it already has a live job.
-    /// Returns the job's id. `owner` is the browser to tell when it is
+    /// Queues a conversion of `source` unless it already has a live job
+    /// (the first to ask wins). Returns the job's id. `owner` is the browser to tell when it is
     /// ready; `made_for`, who needs it.
     pub async fn enqueue(
         &self,
@@ -194,6 +170,9 @@ impl Jobs {
             encoder,
         };
         let id = self.saved.edit().add(new, now())?;
+        if let Some(job) = self.get(id) {
+            shows::show(&self.library, &job);
+        }
         tracing::info!("job {id} queued ({}): {source}", kind.name());
         self.save().await;
         self.wake(kind);
@@ -210,37 +189,6 @@ impl Jobs {
         let mut jobs = self.saved.get().jobs.clone();
         jobs.reverse();
         jobs
-    }
-
-    /// Why transcodes are paused now, if they are.
-    pub fn paused(&self) -> Option<String> {
-        self.paused.locked().clone()
-    }
-
-    /// Pauses running transcodes and holds back new ones (`Some(why)`), or
-    /// lets them go on (`None`). Said again while the reason holds, so a
-    /// transcode that started in between is stopped too.
-    pub fn set_paused(&self, why: Option<String>) {
-        let was = std::mem::replace(&mut *self.paused.locked(), why.clone());
-        let transcodes: Vec<(u64, Arc<Control>)> = self
-            .controls
-            .locked()
-            .iter()
-            .filter(|(_, (kind, _))| *kind == Conversion::Transcode)
-            .map(|(id, (_, c))| (*id, c.clone()))
-            .collect();
-        for (id, c) in &transcodes {
-            c.pause(why.is_some());
-            self.update_quietly(*id, |j| j.paused = why.clone());
-        }
-        match (&was, &why) {
-            (None, Some(w)) => tracing::warn!("transcodes paused: {w}"),
-            (Some(_), None) => {
-                tracing::info!("transcodes go on: the Pi is cool again");
-                self.wake(Conversion::Transcode);
-            }
-            _ => {}
-        }
     }
 
     pub fn get(&self, id: u64) -> Option<Job> {
@@ -332,7 +280,7 @@ impl Jobs {
                 }
             }
             State::Cancelled => {
-                self.library.source_stays(&job.source);
+                shows::show(&self.library, &job);
                 self.save().await
             }
             _ => {
@@ -416,13 +364,15 @@ impl Jobs {
         taken
     }
 
-    /// Puts jobs back (their files came back from the trash).
+    /// Puts jobs back (their files came back from the trash, and the
+    /// library holds them again), and their sources show as before.
     pub async fn put_back(&self, jobs: Vec<Job>) {
         let lanes: Vec<Conversion> = jobs
             .iter()
             .filter(|j| j.state.is_queued())
             .map(|j| j.kind)
             .collect();
+        shows::show_newest(&self.library, &jobs);
         {
             let mut s = self.saved.edit();
             s.jobs.extend(jobs);
@@ -442,142 +392,6 @@ impl Jobs {
         Ok(job)
     }
 
-    /// Takes the lane's next due queued job, marking it running; or says
-    /// when the next one (a retry waiting out its backoff) is due.
-    fn claim(&self, lane: Conversion) -> Claim {
-        if self.shutting_down.load(Ordering::SeqCst) {
-            return Claim::Idle;
-        }
-        if lane == Conversion::Transcode && self.paused().is_some() {
-            return Claim::Idle;
-        }
-        // Looked at often; written only when a job is claimed.
-        let claim = self.saved.transient().claim(lane, now());
-        if matches!(claim, Claim::Job(_)) {
-            self.saved.changed();
-        }
-        claim
-    }
-
-    /// Starts both lanes' workers. Each takes one job at a time. Without a
-    /// working ffmpeg there are none: queued jobs wait for one rather than
-    /// fail (the log and the jobs page say why).
-    pub fn start(self: &Arc<Self>, stop: CancellationToken) -> Vec<tokio::task::JoinHandle<()>> {
-        let lanes = [
-            (Conversion::Remux, self.settings.workers),
-            (Conversion::Transcode, self.settings.transcode_workers),
-        ];
-        let writer = tokio::spawn(self.saved.clone().run(stop.clone()));
-        if self.tools.problem().is_some() {
-            return vec![writer];
-        }
-        let jobs = self.clone();
-        let find = tokio::spawn(async move {
-            jobs.encoder().await;
-        });
-        lanes
-            .into_iter()
-            .flat_map(|(lane, n)| std::iter::repeat_n(lane, n))
-            .map(|lane| {
-                let jobs = self.clone();
-                let stop = stop.clone();
-                tokio::spawn(async move { jobs.worker(lane, stop).await })
-            })
-            .chain([find, writer])
-            .collect()
-    }
-
-    async fn worker(self: Arc<Self>, lane: Conversion, stop: CancellationToken) {
-        loop {
-            if stop.is_cancelled() {
-                break;
-            }
-            // A wake-up sent while no worker waits is kept (notify_one), so
-            // none is lost between the claim and the wait.
-            let wait = match self.claim(lane) {
-                Claim::Job(job) => {
-                    self.save().await;
-                    self.run(*job).await;
-                    continue;
-                }
-                Claim::WaitSecs(secs) => Some(Duration::from_secs(secs)),
-                Claim::Idle => None,
-            };
-            tokio::select! {
-                _ = stop.cancelled() => break,
-                _ = self.wake[lane as usize].notified() => {}
-                _ = sleep_for(wait) => {}
-            }
-        }
-    }
-
-    /// On SIGTERM: take no more jobs, stop every ffmpeg; the interrupted
-    /// jobs are queued again and run at the next start.
-    pub fn begin_shutdown(&self) {
-        self.shutting_down.store(true, Ordering::SeqCst);
-        for (_, c) in self.controls.locked().values() {
-            c.cancel();
-        }
-    }
-
-    /// Saves the queue; called once the workers have stopped.
-    pub async fn finish_shutdown(&self) {
-        self.save().await;
-    }
-
-    async fn run(self: &Arc<Self>, job: Job) {
-        let control = Arc::new(Control::default());
-        self.controls
-            .locked()
-            .insert(job.id, (job.kind, control.clone()));
-        tracing::info!(
-            "job {} running ({}, attempt {}): {}",
-            job.id,
-            job.kind.name(),
-            job.attempts,
-            job.source
-        );
-        let result = convert::run(self.clone(), &job, control.clone()).await;
-        self.controls.locked().remove(&job.id);
-        let shutting_down = self.shutting_down.load(Ordering::SeqCst);
-        let finished = self
-            .saved
-            .edit()
-            .finish(job.id, result, shutting_down, now());
-        self.save().await;
-        if let Some(j) = finished {
-            self.announce(&j);
-        }
-    }
-
-    /// Says how a job ended: the log, the library (a source without an MP4
-    /// stays as it is), the `--on-job-done` hook.
-    fn announce(&self, j: &Job) {
-        match j.state {
-            State::Done => tracing::info!(
-                "job {} done: {} -> {}",
-                j.id,
-                j.source,
-                j.output.as_deref().unwrap_or("")
-            ),
-            State::Failed | State::NeedsTranscode => tracing::warn!(
-                "job {} failed: {}: {}",
-                j.id,
-                j.source,
-                j.error.as_deref().unwrap_or("")
-            ),
-            _ => {}
-        }
-        if j.state.is_failed() || j.state == State::Cancelled {
-            self.library.source_stays(&j.source);
-        }
-        if !j.state.is_live() {
-            if let Some(cmd) = &self.settings.on_job_done {
-                hook::run(cmd, j);
-            }
-        }
-    }
-
     fn set_progress(&self, id: u64, p: crate::media::ffmpeg::Progress) {
         self.update_quietly(id, |j| {
             j.progress = (p.percent * 10.0).round() / 10.0;
@@ -592,5 +406,30 @@ impl Jobs {
 
     fn set_encoder(&self, id: u64, encoder: Encoder) {
         self.update(id, |j| j.encoder = Some(encoder));
+    }
+}
+
+/// A queue in a temp dir for the parts' unit tests: a library that holds
+/// nothing, and an ffmpeg that is "found" but never started by them.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+
+    pub fn jobs(dir: &std::path::Path) -> Arc<Jobs> {
+        let library = Arc::new(Library::for_tests(dir.to_path_buf()));
+        let mut tools = Tools::default();
+        tools.ffmpeg = Some("/nonexistent/ffmpeg".into());
+        tools.ffprobe = Some("/nonexistent/ffprobe".into());
+        let settings = Settings {
+            workers: 1,
+            transcode_workers: 1,
+            transcode: true,
+            target: tokio::sync::watch::channel(Target::default()).1,
+            forced_encoder: Some(Encoder::X264),
+            delete_originals: false,
+            on_job_done: None,
+            disk_reserve: 0,
+        };
+        Jobs::load(dir, library, tools, settings)
     }
 }

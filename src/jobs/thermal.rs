@@ -10,6 +10,9 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::Jobs;
+use crate::media::ffmpeg::Control;
+use crate::media::Conversion;
+use crate::sync::Locked;
 
 /// Pause above this, in °C ...
 const HOT: f64 = 80.0;
@@ -66,6 +69,39 @@ fn read(temperature: Option<&str>, throttled: Option<&str>) -> Reading {
     }
 }
 
+impl Jobs {
+    /// Why transcodes are paused now, if they are.
+    pub fn paused(&self) -> Option<String> {
+        self.paused.locked().clone()
+    }
+
+    /// Pauses running transcodes and holds back new ones (`Some(why)`), or
+    /// lets them go on (`None`). Said again while the reason holds, so a
+    /// transcode that started in between is stopped too.
+    pub fn set_paused(&self, why: Option<String>) {
+        let was = std::mem::replace(&mut *self.paused.locked(), why.clone());
+        let transcodes: Vec<(u64, Arc<Control>)> = self
+            .controls
+            .locked()
+            .iter()
+            .filter(|(_, (kind, _))| *kind == Conversion::Transcode)
+            .map(|(id, (_, c))| (*id, c.clone()))
+            .collect();
+        for (id, c) in &transcodes {
+            c.pause(why.is_some());
+            self.update_quietly(*id, |j| j.paused = why.clone());
+        }
+        match (&was, &why) {
+            (None, Some(w)) => tracing::warn!("transcodes paused: {w}"),
+            (Some(_), None) => {
+                tracing::info!("transcodes go on: the Pi is cool again");
+                self.wake(Conversion::Transcode);
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Watches the sensors until `stop`. Missing files (not a Pi) never pause.
 pub async fn watch(jobs: Arc<Jobs>, sensors: Sensors, stop: CancellationToken) {
     loop {
@@ -88,6 +124,58 @@ pub async fn watch(jobs: Arc<Jobs>, sensors: Sensors, stop: CancellationToken) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::jobs::queue::Claim;
+    use crate::jobs::testing;
+
+    fn claimed(jobs: &Jobs, lane: Conversion) -> Option<String> {
+        match jobs.claim(lane) {
+            Claim::Job(j) => Some(j.source),
+            _ => None,
+        }
+    }
+
+    #[tokio::test]
+    async fn while_hot_no_transcode_starts_a_running_one_is_paused_and_remuxes_go_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let jobs = testing::jobs(dir.path());
+        let running = jobs
+            .enqueue("long.mkv", Conversion::Transcode, None, None)
+            .await
+            .unwrap();
+        assert_eq!(
+            claimed(&jobs, Conversion::Transcode).as_deref(),
+            Some("long.mkv")
+        );
+        jobs.controls.locked().insert(
+            running,
+            (Conversion::Transcode, Arc::new(Control::default())),
+        );
+        jobs.enqueue("next.mkv", Conversion::Transcode, None, None)
+            .await;
+        jobs.enqueue("quick.mkv", Conversion::Remux, None, None)
+            .await;
+
+        let hot = "the Pi is at 82 °C".to_string();
+        jobs.set_paused(Some(hot.clone()));
+        assert_eq!(jobs.paused(), Some(hot.clone()));
+        assert_eq!(jobs.get(running).unwrap().paused, Some(hot));
+        assert_eq!(claimed(&jobs, Conversion::Transcode), None);
+        assert_eq!(
+            claimed(&jobs, Conversion::Remux).as_deref(),
+            Some("quick.mkv")
+        );
+
+        jobs.set_paused(None);
+        assert_eq!(jobs.get(running).unwrap().paused, None);
+        // The transcode lane was woken, and takes the next one.
+        tokio::time::timeout(Duration::from_secs(5), jobs.wake[1].notified())
+            .await
+            .expect("the transcode lane is woken when the Pi is cool");
+        assert_eq!(
+            claimed(&jobs, Conversion::Transcode).as_deref(),
+            Some("next.mkv")
+        );
+    }
 
     #[test]
     fn hot_cool_and_in_between() {

@@ -174,9 +174,22 @@ impl Library {
         }
     }
 
+    /// An empty library of `root`, for unit tests elsewhere: nothing
+    /// probes, and posters are never made.
+    #[cfg(test)]
+    pub(crate) fn for_tests(root: PathBuf) -> Library {
+        let (queue, _work) = indexer::Queue::new();
+        let channels = Channels {
+            added: mpsc::unbounded_channel().0,
+            probed: mpsc::unbounded_channel().0,
+        };
+        let none = root.join(".pimedia-unit-none");
+        Library::empty(root, none.clone(), MetaCache::load(&none), queue, channels)
+    }
+
     /// Whether `v` should have a poster made now (see `Index::stays`).
     pub(super) fn wants_poster(&self, v: &Video) -> bool {
-        v.kind != Kind::NeedsRemux || self.index.reading().stays.contains(&v.path)
+        v.kind != Kind::Convert || self.index.reading().stays.contains(&v.path)
     }
 
     /// A remux source stays in the library as it is: its conversion ended

@@ -12,6 +12,20 @@ use super::Library;
 use crate::media::output_path;
 
 impl Library {
+    /// Folder and name of the file a video's entry began as, without its
+    /// extension: what a rename starts from.
+    pub fn rename_base(&self, path: &str) -> String {
+        let first = self
+            .group_of(path)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| path.to_string());
+        match first.rsplit_once('.') {
+            Some((stem, _)) if !stem.is_empty() && !stem.ends_with('/') => stem.to_string(),
+            _ => first,
+        }
+    }
+
     /// The files that make the entry `path` belongs to: the first source,
     /// then every version made from it (its MP4, that MP4's TV version…).
     pub fn group_of(&self, path: &str) -> Vec<String> {

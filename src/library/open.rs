@@ -111,7 +111,7 @@ impl Library {
                         v.thumb = Some(id);
                     } else if v.meta.as_ref().is_some_and(|m| m.width.is_some())
                         && !c.poster_failed
-                        && v.kind != Kind::NeedsRemux
+                        && v.kind != Kind::Convert
                     {
                         todo.posters += 1;
                         todo.work.push(Work::Poster(v.path.clone()));

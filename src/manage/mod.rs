@@ -304,15 +304,6 @@ impl Manage {
                 .map(|o| renamed(o, &pairs).unwrap_or(o.to_string()));
         }
         self.jobs.put_back(jobs).await;
-        for (source, output) in entry
-            .jobs
-            .iter()
-            .filter_map(|j| Some((&j.source, j.output.as_ref()?)))
-        {
-            if let (Some(s), Some(o)) = (renamed(source, &pairs), renamed(output, &pairs)) {
-                self.library.set_remuxed(&s, &o);
-            }
-        }
         let back = renamed(&entry.path, &pairs).unwrap_or(entry.path.clone());
         tracing::info!("{back} is back from the trash");
         Ok(back)

@@ -1,5 +1,6 @@
-//! The H.264 encoders a transcode can use, best first, and the one-frame
-//! trial at start-up that finds which of them work on this machine.
+//! The H.264 encoders a transcode can use, best first, their options, and
+//! the one-frame trial that tells whether one works on this machine (which
+//! one the queue uses is decided in `jobs/encoder.rs`).
 
 use std::process::Stdio;
 
@@ -120,36 +121,6 @@ impl Encoder {
         let last = stderr.lines().rev().find(|l| !l.trim().is_empty());
         Err(last.unwrap_or("it printed nothing").trim().to_string())
     }
-}
-
-/// The encoder transcodes use: `forced` if given (`--encoder`), else the
-/// first that encodes a trial frame. Says in the log which and why.
-/// Blocking.
-pub fn choose(tools: &Tools, forced: Option<Encoder>) -> Encoder {
-    if let Some(e) = forced {
-        match e.trial(tools) {
-            Ok(()) => tracing::info!("transcodes use {} (--encoder)", e.name()),
-            Err(why) => tracing::warn!(
-                "transcodes use {} (--encoder), but it failed a one-frame trial: {why}",
-                e.name()
-            ),
-        }
-        return e;
-    }
-    for e in Encoder::BEST_FIRST {
-        match e.trial(tools) {
-            Ok(()) => {
-                tracing::info!(
-                    "transcodes use {}, the best encoder that works here",
-                    e.name()
-                );
-                return e;
-            }
-            Err(why) => tracing::info!("encoder {} is not usable here: {why}", e.name()),
-        }
-    }
-    tracing::warn!("no H.264 encoder passed a one-frame trial; transcodes will try libx264");
-    Encoder::X264
 }
 
 #[cfg(test)]

@@ -32,8 +32,13 @@ pub const SUBTITLES: &[&str] = &["srt", "vtt", "ass"];
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
+    /// A container TV browsers may play: it plays as it is unless probing
+    /// says its streams need a conversion.
     Playable,
-    NeedsRemux,
+    /// A container no TV browser plays (MKV, AVI, WMV, …): always
+    /// converted to MP4, by a remux where the streams allow, else a
+    /// transcode (which the probe decides, not the extension).
+    Convert,
 }
 
 pub fn kind_of(path: &std::path::Path) -> Option<Kind> {
@@ -41,7 +46,7 @@ pub fn kind_of(path: &std::path::Path) -> Option<Kind> {
     if PLAYABLE.contains(&ext.as_str()) {
         Some(Kind::Playable)
     } else if SOURCES.contains(&ext.as_str()) {
-        Some(Kind::NeedsRemux)
+        Some(Kind::Convert)
     } else {
         None
     }

@@ -31,7 +31,7 @@ struct ApiVideo<'a> {
 }
 
 pub async fn videos(app: Arc<App>) -> Result<warp::reply::Json, Rejection> {
-    let all: Vec<Video> = app.videos();
+    let all: Vec<Video> = app.library.all();
     let out: Vec<ApiVideo> = all
         .iter()
         .map(|v| ApiVideo {

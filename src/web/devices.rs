@@ -111,7 +111,7 @@ struct Household {
 
 /// `GET /api/devices`.
 pub async fn api(app: Arc<App>) -> Reply_ {
-    let (target, learning) = app.tv_target();
+    let (target, learning) = (app.devices.target(), app.devices.learning());
     let at = now();
     Ok(warp::reply::json(&Household {
         learning,
@@ -188,7 +188,7 @@ struct DevicesPage {
 }
 
 fn page_with(app: &App, caller: &Caller, status: StatusCode, error: Option<String>) -> Reply_ {
-    let (target, learning) = app.tv_target();
+    let (target, learning) = (app.devices.target(), app.devices.learning());
     let at = now();
     let devices: Vec<DeviceView> = app.devices.list().iter().map(|d| view(d, at)).collect();
     let html = DevicesPage {

@@ -111,10 +111,13 @@ pub async fn page(app: Arc<App>) -> Reply_ {
         version: ASSET_VERSION,
         jobs,
         live,
-        problem: app.conversion_problem(),
-        paused: app.transcodes_paused(),
-        encoder: app.encoder().map_or("the best encoder found", |e| e.name()),
-        transcode: app.transcode_on(),
+        problem: app.tools.problem(),
+        paused: app.jobs.paused(),
+        encoder: app
+            .jobs
+            .encoder_found()
+            .map_or("the best encoder found", |e| e.name()),
+        transcode: app.config.transcode,
     }
     .render()
     .map_err(|e| warp::reject::custom(Error::Internal(format!("template: {e}"))))?;

@@ -94,7 +94,7 @@ pub async fn video_action(
             "rename" => match fields.to.as_deref() {
                 None => Err(Error::BadRequest("Say the new name in the field 'to'.".into())),
                 Some(to) => app.manage.rename(&path, to).await.map(|new| {
-                    let back = if app.video(&new).is_some() {
+                    let back = if app.library.get(&new).is_some() {
                         watch_href(&new)
                     } else {
                         folder_href(&new)

@@ -88,7 +88,7 @@ pub fn routes(
         .and(warp::header::headers_cloned())
         .and(with_app(app.clone()))
         .and_then(|method, headers, app: Arc<App>| async move {
-            guard::check(&method, &headers, app.allowed_hosts()).map_err(warp::reject::custom)
+            guard::check(&method, &headers, &app.allowed_hosts).map_err(warp::reject::custom)
         })
         .untuple_one();
     caller()
@@ -170,7 +170,6 @@ fn browsing(app: Arc<App>) -> impl Routes {
         .and_then(api::videos);
     let phone = warp::path!("phone")
         .and(body::get())
-        .and(with_app(app.clone()))
         .and(warp::header::optional::<String>("host"))
         .and_then(phone::page);
     library.or(watch).or(healthz).or(api_videos).or(phone)
@@ -199,7 +198,7 @@ fn files(app: Arc<App>) -> impl Routes {
         .and(with_app(app))
         .and_then(|name: String, method, headers, app: Arc<App>| async move {
             let id = name.strip_suffix(".jpg").ok_or(Error::NotFound)?;
-            let file = app.poster_file(id).ok_or(Error::NotFound)?;
+            let file = app.library.poster_file(id).ok_or(Error::NotFound)?;
             let mut resp = files::serve_file(&file, &method, &headers)
                 .await
                 .map_err(warp::reject::custom)?;

@@ -140,7 +140,7 @@ fn video_tile(app: &App, v: &Video) -> VideoTile {
             .unwrap_or_default(),
         note: match app.intake.state_of(v) {
             VideoState::Ready => String::new(),
-            VideoState::NeedsRemux => "needs conversion".into(),
+            VideoState::NeedsConversion => "needs conversion".into(),
             VideoState::Queued => "waiting to convert".into(),
             VideoState::Converting(p) => format!("converting {p:.0}%"),
             VideoState::NeedsTranscode => "needs transcode".into(),
@@ -157,7 +157,7 @@ pub async fn library(
 ) -> Result<warp::reply::Html<String>, Rejection> {
     let raw_dir = params.get("dir").map(String::as_str).unwrap_or("");
     let dir = check_relative(raw_dir).ok_or(Error::NotFound)?;
-    if !app.has_folder(&dir) {
+    if !app.library.has_folder(&dir) {
         return Err(Error::NotFound.into());
     }
     let search = params.get("q").cloned().unwrap_or_default();
@@ -166,7 +166,7 @@ pub async fn library(
         _ => Sort::Name,
     };
     let page = params.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
-    let listing = app.list(&Query {
+    let listing = app.library.list(&Query {
         dir: dir.clone(),
         search: search.clone(),
         sort,
@@ -202,7 +202,10 @@ pub async fn library(
         version: ASSET_VERSION,
         ready: super::notice::notices(&app, &caller),
         needs_password: !caller.allowed(&app),
-        phone_tile: app.phone_tile() && dir.is_empty() && search.is_empty() && listing.page == 1,
+        phone_tile: app.config.phone_tile
+            && dir.is_empty()
+            && search.is_empty()
+            && listing.page == 1,
         here_href: list_href(&dir, &search, sort, page),
         notice,
         heading,
@@ -263,7 +266,7 @@ pub async fn watch(
 ) -> Result<warp::reply::Html<String>, Rejection> {
     let rel = decode_relative(tail.as_str()).ok_or(Error::NotFound)?;
     app.resolve(tail.as_str()).await.ok_or(Error::NotFound)?;
-    let video = app.video(&rel).ok_or(Error::NotFound)?;
+    let video = app.library.get(&rel).ok_or(Error::NotFound)?;
     // Devices that watch are the ones conversions are made for.
     if let Some(viewer) = &caller.viewer {
         app.devices.opened_player(viewer).await;
@@ -295,13 +298,13 @@ pub async fn watch(
         resume,
         position_url: format!("/api/positions/{}", encode_url_path(&rel)),
         title: video.title(),
-        original: app.source_of(&rel).map(|source| {
+        original: app.library.source_of(&rel).map(|source| {
             let name = source.rsplit('/').next().unwrap_or(&source).to_string();
             (app.video_url(&source), name)
         }),
         has_video: video.meta.as_ref().is_some_and(|m| m.width.is_some()),
         action_path: encode_url_path(&rel),
-        rename_to: app.rename_base(&rel),
+        rename_to: app.library.rename_base(&rel),
         needs_password: !caller.allowed(&app),
         watch_href: format!("/watch/{}", encode_url_path(&rel)),
         path: rel.clone(),

@@ -2,8 +2,6 @@
 //! TV, for a phone on the sofa. Drawn on the server as SVG, so it needs no
 //! script (Chromium 38 shows it as it is).
 
-use std::sync::Arc;
-
 use askama::Template;
 use qrcode::render::svg;
 use qrcode::QrCode;
@@ -11,7 +9,6 @@ use warp::Reply;
 
 use super::ASSET_VERSION;
 use crate::error::Error;
-use crate::App;
 
 #[derive(Template)]
 #[template(path = "phone.html")]
@@ -41,11 +38,8 @@ pub fn qr_svg(text: &str, size: u32) -> Result<String, Error> {
     })
 }
 
-pub async fn page(
-    app: Arc<App>,
-    host: Option<String>,
-) -> Result<warp::reply::Response, warp::Rejection> {
-    let url = app.upload_url(host.as_deref()).await;
+pub async fn page(host: Option<String>) -> Result<warp::reply::Response, warp::Rejection> {
+    let url = crate::lan::upload_url_now(host.as_deref()).await;
     let html = PhonePage {
         version: ASSET_VERSION,
         qr: qr_svg(&url, 560)?,

@@ -18,7 +18,7 @@ pub struct Update {
 
 fn video_path(app: &App, tail: &str) -> Result<String, Error> {
     let rel = decode_relative(tail).ok_or(Error::NotFound)?;
-    app.video(&rel).ok_or(Error::NotFound)?;
+    app.library.get(&rel).ok_or(Error::NotFound)?;
     Ok(rel)
 }
 

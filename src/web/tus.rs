@@ -59,7 +59,7 @@ pub async fn options(app: Arc<App>) -> Reply_ {
         .header("Tus-Version", tus::VERSION)
         .header("Tus-Extension", tus::EXTENSIONS)
         .header("Tus-Checksum-Algorithm", tus::CHECKSUMS);
-    if let Some(max) = app.max_upload() {
+    if let Some(max) = app.config.max_upload {
         b = b.header("Tus-Max-Size", max);
     }
     Ok(b.body(Default::default()).expect("valid response"))
@@ -87,7 +87,7 @@ pub async fn create(app: Arc<App>, h: HeaderMap, caller: Caller) -> Reply_ {
             ))))
         }
     };
-    match app.tus_create(length, &meta).await {
+    match app.tus.create(length, &meta).await {
         Ok(u) => Ok(base(StatusCode::CREATED)
             .header(header::LOCATION, format!("/uploads/{}", u.id))
             .header("Upload-Offset", "0")
@@ -107,7 +107,7 @@ pub async fn head(id: String, app: Arc<App>, h: HeaderMap, caller: Caller) -> Re
     if let Some(r) = precheck(&app, &h, &caller) {
         return Ok(r);
     }
-    match app.tus_upload(&id) {
+    match app.tus.get(&id) {
         Some(u) => Ok(base(StatusCode::OK)
             .header("Upload-Offset", u.offset)
             .header("Upload-Length", u.length)
@@ -150,7 +150,8 @@ where
     };
     let viewer = caller.viewer.clone();
     match app
-        .tus_patch(&id, offset, checksum, viewer.as_deref(), Box::pin(body))
+        .tus
+        .patch(&id, offset, checksum, viewer.as_deref(), Box::pin(body))
         .await
     {
         Ok((offset, _)) => Ok(base(StatusCode::NO_CONTENT)
@@ -165,7 +166,7 @@ pub async fn delete(id: String, app: Arc<App>, h: HeaderMap, caller: Caller) -> 
     if let Some(r) = precheck(&app, &h, &caller) {
         return Ok(r);
     }
-    match app.tus_delete(&id).await {
+    match app.tus.delete(&id).await {
         Ok(()) => Ok(base(StatusCode::NO_CONTENT)
             .body(Default::default())
             .expect("valid response")),

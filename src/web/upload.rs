@@ -51,10 +51,11 @@ fn page_for(
         version: ASSET_VERSION,
         needs_password,
         error,
-        folders: app.folders(),
+        folders: app.library.folders(),
         folder: folder.to_string(),
         max_upload: app
-            .max_upload()
+            .config
+            .max_upload
             .map(crate::format::human_size)
             .unwrap_or_default(),
         tus_threshold: TUS_THRESHOLD,
@@ -168,7 +169,7 @@ async fn receive_all(
     form: &mut FormData,
     owner: Option<&str>,
 ) -> Result<(String, Vec<Accepted>), Error> {
-    let (mut folder, mut dir) = app.upload_folder("").await?;
+    let (mut folder, mut dir) = app.uploads.target_dir("").await?;
     let mut accepted = Vec::new();
     while let Some(part) = form.next().await {
         let part = part.map_err(|e| {
@@ -188,7 +189,7 @@ async fn receive_all(
                     }
                 }
                 let value = String::from_utf8_lossy(&value).into_owned();
-                (folder, dir) = app.upload_folder(&value).await?;
+                (folder, dir) = app.uploads.target_dir(&value).await?;
             }
             "file" => {
                 let raw = part.filename().unwrap_or("").to_string();
@@ -197,7 +198,8 @@ async fn receive_all(
                     continue;
                 }
                 let a = app
-                    .upload(&folder, &dir, &raw, owner, Box::pin(part.stream()))
+                    .uploads
+                    .receive(&folder, &dir, &raw, owner, Box::pin(part.stream()))
                     .await?;
                 accepted.push(a);
             }
@@ -240,7 +242,7 @@ pub async fn login(
     // Strict: no other site's page ever makes the browser send it.
     let cookie = format!(
         "{COOKIE}={}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Strict",
-        app.login_cookie()
+        app.auth.cookie_value()
     );
     // Back to the page that asked: a path here, never another site.
     let back = form
