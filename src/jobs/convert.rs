@@ -378,21 +378,16 @@ async fn convert(
     })
     .await
     .unwrap_or(Outcome::Failed {
-        reason: "the ffmpeg thread stopped unexpectedly".into(),
-        transient: true,
+        why: ffmpeg::Failure::Lost("the thread that ran it stopped unexpectedly".into()),
         tail: Vec::new(),
     });
     match outcome {
         Outcome::Done => Ok(()),
         Outcome::Cancelled => Err(Ended::Cancelled),
         Outcome::NoSpace { .. } => Err(Ended::NoSpace(Room::FilledUp)),
-        Outcome::Failed {
-            reason,
-            transient,
-            tail,
-        } => Err(Ended::Failed {
-            reason,
-            transient,
+        Outcome::Failed { why, tail } => Err(Ended::Failed {
+            reason: why.sentence(),
+            transient: why.transient(),
             log: tail,
             needs_transcode: false,
         }),

@@ -130,7 +130,7 @@ fn make_poster(
         Outcome::Done => {}
         Outcome::Cancelled => return Err("ffmpeg was stopped".into()),
         Outcome::NoSpace { .. } => return Err("the disk is full".into()),
-        Outcome::Failed { reason, .. } => return Err(reason),
+        Outcome::Failed { why, .. } => return Err(why.sentence()),
     }
     std::fs::rename(tmp.path(), out).map_err(|e| format!("cannot save it: {e}"))?;
     tmp.keep();
@@ -180,7 +180,7 @@ impl Indexer {
         if self.tools.ffprobe.is_none() {
             return false;
         }
-        // A remux job may have probed it meanwhile.
+        // A conversion job may have probed it meanwhile.
         if lib.probe_of(&path).is_some() {
             lib.queue.probe_finished(&path);
             return false;

@@ -234,7 +234,7 @@ impl Library {
     }
 
     /// Records what ffprobe said about a file as it is now, when someone
-    /// other than the library ran it (a remux job).
+    /// other than the library ran it (a conversion job).
     pub fn record_probe_of(&self, path: &str, probe: Probe) {
         if let Some(v) = self.get(path) {
             self.record_probe(path, v.size, v.modified, Ok(probe));

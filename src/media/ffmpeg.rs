@@ -34,11 +34,54 @@ pub enum Outcome {
         tail: Vec<String>,
     },
     Failed {
-        reason: String,
-        /// Worth another try: killed by a signal, disk full, I/O error.
-        transient: bool,
+        why: Failure,
+        /// The last lines of ffmpeg's log.
         tail: Vec<String>,
     },
+}
+
+/// Why an ffmpeg run failed, as data; [`Failure::sentence`] says it to a
+/// person (the jobs page, the API, the log).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Failure {
+    /// No ffmpeg to run: why, as the start-up check said it.
+    Unavailable(String),
+    /// It would not start (the OS error).
+    NotStarted(String),
+    /// It was started but could not be waited for (the OS error).
+    Lost(String),
+    /// A signal ended it (out of memory, a kill from outside).
+    Killed { signal: i32 },
+    /// It could not write its output (an I/O error on the disk).
+    CouldNotWrite { status: i32, line: String },
+    /// It exited with an error: its status and most telling line.
+    Exited { status: i32, line: String },
+}
+
+impl Failure {
+    /// Worth another try: a kill, an I/O error, a lost child. Not: bad
+    /// input, or no ffmpeg.
+    pub fn transient(&self) -> bool {
+        matches!(
+            self,
+            Failure::Lost(_) | Failure::Killed { .. } | Failure::CouldNotWrite { .. }
+        )
+    }
+
+    pub fn sentence(&self) -> String {
+        match self {
+            Failure::Unavailable(why) => why.clone(),
+            Failure::NotStarted(e) => format!("ffmpeg could not be started: {e}"),
+            Failure::Lost(e) => format!("could not wait for ffmpeg: {e}"),
+            Failure::Killed { signal } => format!("ffmpeg was killed by signal {signal}"),
+            Failure::CouldNotWrite { status, line } => {
+                format!("ffmpeg could not write the output (exit status {status}): {line}")
+            }
+            Failure::Exited { status, line } => {
+                format!("ffmpeg failed (exit status {status}): {line}")
+            }
+        }
+    }
 }
 
 /// What the async side shares with a running ffmpeg: the pid to signal,
@@ -122,8 +165,7 @@ pub fn run(
 ) -> Outcome {
     let Some(mut cmd) = sidecar_command(tools, job.priority) else {
         return Outcome::Failed {
-            reason: tools.ffmpeg_unavailable(),
-            transient: false,
+            why: Failure::Unavailable(tools.ffmpeg_unavailable()),
             tail: Vec::new(),
         };
     };
@@ -135,8 +177,7 @@ pub fn run(
         Ok(c) => c,
         Err(e) => {
             return Outcome::Failed {
-                reason: format!("ffmpeg could not be started: {e}"),
-                transient: false,
+                why: Failure::NotStarted(e.to_string()),
                 tail: Vec::new(),
             }
         }
@@ -154,8 +195,7 @@ pub fn run(
     match status {
         Ok(s) => judge(s, tail),
         Err(e) => Outcome::Failed {
-            reason: format!("could not wait for ffmpeg: {e}"),
-            transient: true,
+            why: Failure::Lost(e.to_string()),
             tail,
         },
     }
@@ -232,26 +272,19 @@ fn judge(status: std::process::ExitStatus, tail: Vec<String>) -> Outcome {
         return Outcome::NoSpace { tail };
     }
     let disk = text.contains("Input/output error");
-    let code = status.code().unwrap_or(-1);
-    let (reason, transient) = match status.signal() {
-        Some(sig) => (format!("ffmpeg was killed by signal {sig}"), true),
-        None if disk => (
-            format!(
-                "ffmpeg could not write the output (exit status {code}): {}",
-                last_error(&tail)
-            ),
-            true,
-        ),
-        None => (
-            format!("ffmpeg failed (exit status {code}): {}", last_error(&tail)),
-            false,
-        ),
+    let status_code = status.code().unwrap_or(-1);
+    let why = match status.signal() {
+        Some(signal) => Failure::Killed { signal },
+        None if disk => Failure::CouldNotWrite {
+            status: status_code,
+            line: last_error(&tail),
+        },
+        None => Failure::Exited {
+            status: status_code,
+            line: last_error(&tail),
+        },
     };
-    Outcome::Failed {
-        reason,
-        transient,
-        tail,
-    }
+    Outcome::Failed { why, tail }
 }
 
 /// The most telling line of a failed run.
@@ -306,23 +339,27 @@ mod tests {
             vec!["out.mp4: No space left on device".into()],
         );
         assert!(matches!(full, Outcome::NoSpace { .. }), "{full:?}");
-        let io = judge(status(1 << 8), vec!["out.mp4: Input/output error".into()]);
-        assert!(
-            matches!(io, Outcome::Failed { transient: true, ref reason, .. }
-            if reason.contains("could not write"))
-        );
-        let killed = judge(status(9), vec![]);
-        assert!(
-            matches!(killed, Outcome::Failed { transient: true, ref reason, .. }
-            if reason == "ffmpeg was killed by signal 9")
-        );
-        let bad = judge(
+        let why = |o: Outcome| match o {
+            Outcome::Failed { why, .. } => why,
+            other => panic!("not a failure: {other:?}"),
+        };
+        let io = why(judge(
+            status(1 << 8),
+            vec!["out.mp4: Input/output error".into()],
+        ));
+        assert!(io.transient() && io.sentence().contains("could not write"));
+        let killed = why(judge(status(9), vec![]));
+        assert_eq!(killed, Failure::Killed { signal: 9 });
+        assert!(killed.transient());
+        assert_eq!(killed.sentence(), "ffmpeg was killed by signal 9");
+        let bad = why(judge(
             status(1 << 8),
             vec!["x".into(), "Invalid data found".into(), "y".into()],
-        );
-        assert!(
-            matches!(bad, Outcome::Failed { transient: false, ref reason, .. }
-            if reason == "ffmpeg failed (exit status 1): Invalid data found")
+        ));
+        assert!(!bad.transient());
+        assert_eq!(
+            bad.sentence(),
+            "ffmpeg failed (exit status 1): Invalid data found"
         );
     }
 
