@@ -32,6 +32,7 @@ pub struct App {
     pub(crate) devices: Arc<Devices>,
     pub(crate) manage: crate::manage::Manage,
     pub(crate) allowed_hosts: crate::lan::AllowedHosts,
+    pub(crate) runners: Arc<crate::runners::Runners>,
     pub(crate) intake: Arc<Intake>,
     /// `/listen` streams running now, at most `--listen-streams`.
     pub(crate) listen_slots: Arc<tokio::sync::Semaphore>,

@@ -164,6 +164,22 @@ pub struct Args {
     )]
     pub throttled_file: PathBuf,
 
+    /// Where transcodes run: pi, runners (PCs with the PeerTube runner, see
+    /// /helpers) or both. Default: on a runner while one is connected,
+    /// else on the Pi. HDR and interlaced sources always stay on the Pi.
+    #[arg(long, env = "PIMEDIA_TRANSCODE_ON", value_name = "WHERE")]
+    pub transcode_on: Option<String>,
+
+    /// A job on a runner with no update for this many seconds goes back to
+    /// the queue (runners update every 60 s).
+    #[arg(
+        long,
+        env = "PIMEDIA_RUNNER_STALL",
+        value_name = "SECS",
+        default_value = "120"
+    )]
+    pub runner_stall: String,
+
     /// A command run when a conversion ends (no shell; split on spaces), with
     /// PIMEDIA_JOB_ID, _SOURCE, _OUTPUT, _STATE and _ERROR in its environment.
     #[arg(long, env = "PIMEDIA_ON_JOB_DONE", value_name = "COMMAND")]
@@ -200,6 +216,10 @@ pub struct Config {
     pub encoder: Option<Encoder>,
     pub thermal_file: PathBuf,
     pub throttled_file: PathBuf,
+    /// `--transcode-on`.
+    pub transcode_on: crate::jobs::TranscodeOn,
+    /// `--runner-stall`.
+    pub runner_stall: std::time::Duration,
 }
 
 /// A setting that can't be used, said in one sentence naming the option.
@@ -254,6 +274,27 @@ impl Config {
                 )
             })?),
         };
+        let transcode_on = match args.transcode_on.as_deref() {
+            None => crate::jobs::TranscodeOn::Auto,
+            Some(w) => crate::jobs::TranscodeOn::parse(w).ok_or_else(|| {
+                bad(
+                    "--transcode-on",
+                    format!("'{w}' is not pi, runners or both"),
+                )
+            })?,
+        };
+        let runner_stall = match args.runner_stall.trim().parse::<u64>() {
+            Ok(s) if (1..=86_400).contains(&s) => std::time::Duration::from_secs(s),
+            _ => {
+                return Err(bad(
+                    "--runner-stall",
+                    format!(
+                        "'{}' is not a number of seconds from 1 to 86400",
+                        args.runner_stall
+                    ),
+                ))
+            }
+        };
         if args.upload_password.as_deref() == Some("") {
             return Err(bad("--upload-password", "the password is empty"));
         }
@@ -298,6 +339,8 @@ impl Config {
             target,
             encoder,
             thermal_file: args.thermal_file,
+            transcode_on,
+            runner_stall,
             throttled_file: args.throttled_file,
         })
     }

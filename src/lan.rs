@@ -69,6 +69,22 @@ pub fn lan_address(interfaces: &[Interface]) -> Option<Ipv4Addr> {
         .map(|i| i.address)
 }
 
+/// The name in a `Host` value, without its port.
+pub fn host_name(host: &str) -> &str {
+    let host = host.trim();
+    if host.starts_with('[') {
+        return host
+            .split_once(']')
+            .map_or(host, |(h, _)| &host[..h.len() + 1]);
+    }
+    match host.rsplit_once(':') {
+        Some((name, port)) if !name.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => {
+            name
+        }
+        _ => host,
+    }
+}
+
 /// The upload page's address for a phone, from the `Host:` the TV used
 /// and this machine's LAN address now (read off the async workers).
 pub async fn upload_url_now(host_header: Option<&str>) -> String {

@@ -39,7 +39,7 @@ fn main() -> ExitCode {
 
 async fn run(config: Config) -> ExitCode {
     let (listen, media) = (config.listen, config.media_dir.clone());
-    let running = match pimedia::start(config).await {
+    let mut running = match pimedia::start(config).await {
         Ok(r) => r,
         Err(e) => {
             eprintln!("pimedia: cannot prepare the media or state folder: {e}");
@@ -55,6 +55,7 @@ async fn run(config: Config) -> ExitCode {
     };
     tracing::info!("serving {} on http://{listen}/", media.display());
     let routes = pimedia::web::routes(running.app.clone());
+    let socket_io = running.socket_io.take().expect("made at start-up");
     let timeouts = Timeouts {
         max_connections: server::connection_limit(),
         ..Timeouts::default()
@@ -65,7 +66,7 @@ async fn run(config: Config) -> ExitCode {
         server::shutdown_signal().await;
         running.begin_shutdown();
     };
-    server::serve(listener, routes, timeouts, signal).await;
+    server::serve(listener, routes, socket_io, timeouts, signal).await;
     running.shutdown().await;
     tracing::info!("stopped");
     ExitCode::SUCCESS

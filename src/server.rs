@@ -21,9 +21,9 @@ use tokio::sync::{Notify, Semaphore};
 
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tower_layer::Layer;
 use warp::{Filter, Reply};
 
 /// The TCP peer of a request, put in its extensions for the routes
@@ -161,19 +161,25 @@ impl Default for Timeouts {
     }
 }
 
-/// Serves `routes` on `listener` until `shutdown` resolves, then lets
-/// in-flight requests finish for up to the grace period.
+/// Serves `routes` on `listener`, with socket.io (the runners') in front
+/// of them on `/socket.io/`, until `shutdown` resolves; then lets
+/// in-flight requests finish for up to the grace period. A connection
+/// that becomes a websocket leaves this server's count once upgraded.
 pub async fn serve<F>(
     listener: TcpListener,
     routes: F,
+    socket_io: socketioxide::layer::SocketIoLayer,
     timeouts: Timeouts,
     shutdown: impl Future<Output = ()>,
 ) where
     F: Filter<Error = Infallible> + Clone + Send + Sync + 'static,
     F::Extract: Reply,
 {
-    let service = warp::service(routes);
-    let graceful = GracefulShutdown::new();
+    let service = socket_io.layer(warp::service(routes));
+    // Every connection task holds a clone; all are gone when the last
+    // connection has ended.
+    let (alive, mut all_ended) = tokio::sync::mpsc::channel::<()>(1);
+    let draining = tokio_util::sync::CancellationToken::new();
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -235,21 +241,31 @@ pub async fn serve<F>(
                 served: served.clone(),
             }),
         );
-        let conn = graceful.watch(conn);
+        let conn = conn.with_upgrades();
         let open = open.clone();
+        let (alive, draining) = (alive.clone(), draining.clone());
         tokio::spawn(async move {
+            let _alive = alive;
             let silent = async {
                 tokio::time::sleep(FIRST_REQUEST_WITHIN).await;
                 if served.load(Ordering::SeqCst) {
                     std::future::pending::<()>().await;
                 }
             };
+            tokio::pin!(conn);
             tokio::select! {
-                ended = conn => if let Err(e) = ended {
+                ended = conn.as_mut() => if let Err(e) = ended {
                     tracing::debug!("connection ended: {e}");
                 },
                 _ = close.notified() => tracing::debug!("closed an idle connection to make room"),
                 _ = silent => tracing::debug!("closed a connection that sent no request"),
+                _ = draining.cancelled() => {
+                    // The request in flight finishes; then it closes.
+                    conn.as_mut().graceful_shutdown();
+                    if let Err(e) = conn.as_mut().await {
+                        tracing::debug!("connection ended: {e}");
+                    }
+                }
             }
             open.locked().conns.remove(&id);
             // The socket is closed (the connection dropped with the select).
@@ -261,7 +277,9 @@ pub async fn serve<F>(
         "shutting down: waiting up to {:?} for open requests",
         timeouts.shutdown_grace
     );
-    if tokio::time::timeout(timeouts.shutdown_grace, graceful.shutdown())
+    draining.cancel();
+    drop(alive);
+    if tokio::time::timeout(timeouts.shutdown_grace, all_ended.recv())
         .await
         .is_err()
     {

@@ -22,6 +22,8 @@ use crate::upload::{Auth, Limits, Uploads};
 /// The running server's parts, each with an owner that stops it.
 pub struct Running {
     pub app: Arc<App>,
+    /// socket.io for the runners, to put in front of the routes.
+    pub socket_io: Option<socketioxide::layer::SocketIoLayer>,
     stop: CancellationToken,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -73,6 +75,7 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
             config.delete_originals,
             config.on_job_done.clone(),
         );
+        let transcode_on = config.transcode_on;
         move |target| crate::jobs::Settings {
             workers,
             transcode_workers,
@@ -82,6 +85,7 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
             delete_originals,
             on_job_done,
             disk_reserve,
+            transcode_on,
         }
     };
     // The state files, read off the async workers.
@@ -119,8 +123,18 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         jobs.clone(),
         positions.clone(),
     );
+    let runners = {
+        let (state_dir, jobs, stall) = (state_dir.clone(), jobs.clone(), config.runner_stall);
+        let r = blocking(move || crate::runners::Runners::load(&state_dir, jobs, stall))
+            .await
+            .ok_or_else(|| std::io::Error::other("loading the runners stopped unexpectedly"))?;
+        Arc::new(r)
+    };
+    let allowed_hosts = crate::lan::AllowedHosts::new(config.allowed_hosts.clone());
+    let (socket_io, io) = crate::runners::socket::layer(runners.clone(), allowed_hosts.clone());
     let app = Arc::new(App {
-        allowed_hosts: crate::lan::AllowedHosts::new(config.allowed_hosts.clone()),
+        allowed_hosts,
+        runners: runners.clone(),
         manage,
         uploads,
         auth,
@@ -140,6 +154,9 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         tokio::spawn(app.positions.writer(stop.clone())),
         tokio::spawn(hourly(app.clone(), stop.clone())),
         tokio::spawn(intake.clone().run(probed, stop.clone())),
+        tokio::spawn(runners.writer(stop.clone())),
+        tokio::spawn(runners.clone().watchdog(stop.clone())),
+        tokio::spawn(crate::runners::socket::announce(io, runners, stop.clone())),
         crate::watch::start(app.library.clone(), intake, added, state_dir, stop.clone()),
     ];
     // Only transcodes pause for heat: with them off, nothing to watch.
@@ -148,7 +165,12 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         tasks.push(tokio::spawn(watch));
     }
     tasks.extend(jobs.start(stop.clone()));
-    Ok(Running { app, stop, tasks })
+    Ok(Running {
+        app,
+        socket_io: Some(socket_io),
+        stop,
+        tasks,
+    })
 }
 
 /// Temp files are never worth keeping after a restart; resumable uploads'

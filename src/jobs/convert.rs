@@ -109,6 +109,7 @@ async fn steps(jobs: &Arc<Jobs>, job: &Job, control: Arc<Control>) -> Result<Str
             src: &src.path,
             plan: &plan,
             duration,
+            video_from: None,
         };
         let ran = convert(jobs, job, control.clone(), task, &out, encoder).await;
         match ran {
@@ -127,23 +128,137 @@ async fn steps(jobs: &Arc<Jobs>, job: &Job, control: Arc<Control>) -> Result<Str
             Ok(()) => break out,
         }
     };
+    complete(jobs, job, &src, (&plan, &probe), out, duration).await
+}
+
+/// The last steps of every conversion, the Pi's or a runner's: the MP4
+/// is whole, on disk, in place, and the library knows it.
+async fn complete(
+    jobs: &Arc<Jobs>,
+    job: &Job,
+    src: &Source,
+    (plan, probe): (&Plan, &media::Probe),
+    out: Outputs,
+    duration: Option<f64>,
+) -> Result<String, Ended> {
     let summary = match verify(&out, duration).await {
         Ok(s) => s,
-        Err(e) => return Err(no_space_or(&src, e).await),
+        Err(e) => return Err(no_space_or(src, e).await),
     };
     save(&out).await?;
-    let mp4 = place(jobs, &src, &plan, out).await?;
+    let mp4 = place(jobs, src, plan, out).await?;
     let rel = record(
         jobs,
         job,
-        &src,
-        &plan.output_probe(&probe, summary.duration),
+        src,
+        &plan.output_probe(probe, summary.duration),
         &mp4,
     );
-    if settings.delete_originals {
-        remove_original(jobs, job, &src, &plan, &probe, &mp4).await;
+    if jobs.settings.delete_originals {
+        remove_original(jobs, job, src, plan, probe, &mp4).await;
     }
     Ok(rel)
+}
+
+/// A runner's MP4 for `job` (`video`, a temp file beside the source):
+/// held to the rules a transcode on the Pi is, then completed on the Pi
+/// by a remux with what the runner does not make (the source's audio
+/// tracks as the plan has them, its subtitles as WebVTT) and placed.
+pub async fn finish_remote(jobs: Arc<Jobs>, job: &Job, video: TempFile) -> Ended {
+    let steps = async {
+        let src = Source::locate(&jobs, job).await?;
+        let probe = probe(&jobs, job, &src.path).await?;
+        let target = *jobs.settings.target.borrow();
+        let plan = media::plan(&probe, &target, true).map_err(|e| failed(e.to_string()))?;
+        let media::VideoAction::Encode(encode) = &plan.video_action else {
+            return Err(failed("this video no longer needs a transcode"));
+        };
+        let duration = plan.output_duration(&probe);
+        let mut described = plan.describe(Encoder::X264);
+        if let Some(first) = described.first_mut() {
+            *first = format!(
+                "video stream {} ({}): transcoded to H.264 on the PC {}",
+                plan.video,
+                plan.video_codec,
+                job.runner.as_deref().unwrap_or("")
+            );
+        }
+        jobs.set_plan(job.id, described);
+        check_remote(&jobs, video.path(), encode.level, &plan, duration).await?;
+        room_for(&jobs, &src).await?;
+        let out = Outputs::new(&src, &plan);
+        let task = Task {
+            src: &src.path,
+            plan: &plan,
+            duration,
+            video_from: Some(video.path()),
+        };
+        let control = Arc::new(Control::default());
+        if let Err(e) = convert(&jobs, job, control, task, &out, Encoder::X264).await {
+            return Err(no_space_or(&src, e).await);
+        }
+        complete(&jobs, job, &src, (&plan, &probe), out, duration).await
+    };
+    match steps.await {
+        Ok(rel) => Ended::Done(rel),
+        Err(ended) => ended,
+    }
+}
+
+/// What a runner sent must be what a transcode on the Pi makes: H.264,
+/// 8-bit 4:2:0, within the plan's level, as long as the source's picture,
+/// with sound when the source has it.
+async fn check_remote(
+    jobs: &Jobs,
+    file: &Path,
+    level: u32,
+    plan: &Plan,
+    duration: Option<f64>,
+) -> Result<(), Ended> {
+    let (tools, f) = (jobs.tools.clone(), file.to_path_buf());
+    let probe = match blocking(move || media::probe(&tools, &f)).await {
+        Some(Ok(p)) => p,
+        Some(Err(e)) => return Err(failed(format!("the PC's MP4 can't be read: {e}"))),
+        None => return Err(failed("reading the PC's MP4 stopped unexpectedly")),
+    };
+    let refuse = |why: String| Err(failed(format!("the PC's MP4 was refused: {why}")));
+    let Some(v) = probe.video() else {
+        return refuse("it has no picture".into());
+    };
+    if v.codec != "h264" {
+        return refuse(format!("its video is {}, not H.264", v.codec));
+    }
+    if v.format.pix_fmt.as_deref() != Some("yuv420p") {
+        return refuse(format!(
+            "its picture is {}, not 8-bit 4:2:0",
+            v.format
+                .pix_fmt
+                .as_deref()
+                .unwrap_or("of an unknown format")
+        ));
+    }
+    if let Some(l) = v.format.level.filter(|l| *l > level as i32) {
+        return refuse(format!(
+            "its H.264 level is {}.{}, above {}.{}",
+            l / 10,
+            l % 10,
+            level / 10,
+            level % 10
+        ));
+    }
+    let has_sound = probe.streams.iter().any(|s| s.kind == "audio");
+    if !plan.audio.is_empty() && !has_sound {
+        return refuse("it has no sound, and the source has".into());
+    }
+    let got = v.duration.or(probe.duration);
+    if let (Some(want), Some(got)) = (duration, got) {
+        if (want - got).abs() > DURATION_SLACK {
+            return refuse(format!(
+                "it is {got:.1} s long, the source's picture {want:.1} s"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `--delete-originals`: the source goes only when its MP4 is a lossless
@@ -342,6 +457,8 @@ struct Task<'a> {
     src: &'a Path,
     plan: &'a Plan,
     duration: Option<f64>,
+    /// The video a runner made, copied instead of the plan's video.
+    video_from: Option<&'a Path>,
 }
 
 /// Runs ffmpeg on the blocking pool, reporting progress to the job: a
@@ -358,12 +475,23 @@ async fn convert(
         src,
         plan,
         duration,
+        video_from,
     } = task;
-    let input_args = plan.input_args(encoder);
-    let args = plan.output_args(out.mp4.path(), &out.sub_paths(), encoder);
-    let priority = match plan.conversion() {
-        Conversion::Remux => Priority::Background,
-        Conversion::Transcode => Priority::Lowest,
+    let (input_args, args, priority) = match video_from {
+        // The runner's video is input 0, the source input 1: a remux.
+        Some(video) => (
+            vec!["-i".to_string(), video.to_string_lossy().into_owned()],
+            plan.combine_args(out.mp4.path(), &out.sub_paths()),
+            Priority::Background,
+        ),
+        None => (
+            plan.input_args(encoder),
+            plan.output_args(out.mp4.path(), &out.sub_paths(), encoder),
+            match plan.conversion() {
+                Conversion::Remux => Priority::Background,
+                Conversion::Transcode => Priority::Lowest,
+            },
+        ),
     };
     let (jobs2, tools, id, src) = (jobs.clone(), jobs.tools.clone(), job.id, src.to_path_buf());
     let outcome = blocking(move || {

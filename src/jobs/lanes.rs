@@ -36,8 +36,31 @@ impl Jobs {
         if lane == Conversion::Transcode && self.paused().is_some() {
             return Claim::Idle;
         }
+        // What the runners take, decided before the queue's lock is taken
+        // (it asks the library and the target): no two locks at once.
+        let left: std::collections::HashSet<u64> = match lane {
+            Conversion::Transcode => {
+                let queued: Vec<Job> = self
+                    .saved
+                    .get()
+                    .jobs
+                    .iter()
+                    .filter(|j| j.kind == lane && j.state.is_queued())
+                    .cloned()
+                    .collect();
+                queued
+                    .iter()
+                    .filter(|j| self.left_to_runners(j))
+                    .map(|j| j.id)
+                    .collect()
+            }
+            Conversion::Remux => Default::default(),
+        };
         // Looked at often; written only when a job is claimed.
-        let claim = self.saved.transient().claim(lane, now());
+        let claim = self
+            .saved
+            .transient()
+            .claim_where(lane, now(), |j| !left.contains(&j.id));
         if matches!(claim, Claim::Job(_)) {
             self.saved.changed();
         }
@@ -137,7 +160,7 @@ impl Jobs {
 
     /// Says how a job ended: the log, the library (a source without an MP4
     /// stays as it is), the `--on-job-done` hook.
-    fn announce(&self, j: &Job) {
+    pub(super) fn announce(&self, j: &Job) {
         match j.state {
             State::Done => tracing::info!(
                 "job {} done: {} -> {}",

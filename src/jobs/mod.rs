@@ -7,6 +7,7 @@
 //!   cancel, drop, recover after a restart), with no locks and no files;
 //! - `lanes.rs`: the two lanes' workers, and shutdown;
 //! - `convert.rs`: one job's run (ffmpeg, checks, placing the MP4);
+//! - `remote.rs`: transcodes a runner (a PC in the house) takes;
 //! - `shows.rs`: which entry a source shows as, from its job;
 //! - `encoder.rs`: which H.264 encoder transcodes use;
 //! - `thermal.rs`: the pause while the Pi is too hot;
@@ -17,12 +18,13 @@ mod encoder;
 mod hook;
 mod lanes;
 mod queue;
+mod remote;
 mod shows;
 mod store;
 pub mod thermal;
 
 use std::collections::HashMap;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -36,7 +38,8 @@ use crate::library::Library;
 use crate::media::ffmpeg::Control;
 use crate::media::{Conversion, Encoder, Target, Tools};
 use queue::NewJob;
-pub use queue::MAX_ATTEMPTS;
+pub use queue::{MAX_ATTEMPTS, RUNNER_FAILURES};
+pub use remote::{Offer, TranscodeOn};
 use store::Saved;
 pub use store::{Job, State, Wait};
 
@@ -55,6 +58,8 @@ pub struct Settings {
     pub on_job_done: Option<Vec<String>>,
     /// Bytes kept free on the disk (as for uploads).
     pub disk_reserve: u64,
+    /// `--transcode-on`.
+    pub transcode_on: TranscodeOn,
 }
 
 /// Progress and the like reach `jobs.json` at most this often; a job's
@@ -81,6 +86,10 @@ pub struct Jobs {
     /// The encoder transcodes use, found in the background after start-up.
     encoder: encoder::Discovery,
     shutting_down: AtomicBool,
+    /// Runners connected now (`runners/` says).
+    runners_connected: AtomicUsize,
+    /// See [`Jobs::offers_changed`].
+    offers: tokio::sync::watch::Sender<u64>,
     library: Arc<Library>,
     tools: Tools,
     settings: Settings,
@@ -124,6 +133,8 @@ impl Jobs {
             paused: Mutex::new(None),
             encoder: encoder::Discovery::new(settings.forced_encoder, settings.transcode, &tools),
             shutting_down: AtomicBool::new(false),
+            runners_connected: AtomicUsize::new(0),
+            offers: tokio::sync::watch::Sender::new(0),
             library,
             tools,
             settings,
@@ -176,6 +187,9 @@ impl Jobs {
         tracing::info!("job {id} queued ({}): {source}", kind.name());
         self.save().await;
         self.wake(kind);
+        if kind == Conversion::Transcode {
+            self.offer_news();
+        }
         Some(id)
     }
 
@@ -382,6 +396,7 @@ impl Jobs {
         for lane in lanes {
             self.wake(lane);
         }
+        self.offer_news();
     }
 
     /// Queues a failed or cancelled job again, with fresh attempts.
@@ -389,6 +404,7 @@ impl Jobs {
         let job = self.saved.edit().retry(id)?;
         self.save().await;
         self.wake(job.kind);
+        self.offer_news();
         Ok(job)
     }
 
@@ -429,6 +445,7 @@ pub(crate) mod testing {
             delete_originals: false,
             on_job_done: None,
             disk_reserve: 0,
+            transcode_on: TranscodeOn::Auto,
         };
         Jobs::load(dir, library, tools, settings)
     }

@@ -15,6 +15,20 @@ pub const MAX_ATTEMPTS: u32 = 3;
 const RETRY_BACKOFF_SECS: u64 = 2;
 /// A job waiting for disk space looks again this often.
 const DISK_WAIT_SECS: u64 = 10;
+/// A job a runner fails this often fails (as PeerTube does).
+pub const RUNNER_FAILURES: u32 = 5;
+/// A runner's message is kept to this many characters (its ffmpeg's whole
+/// stderr, otherwise).
+const MESSAGE_CHARS: usize = 400;
+
+/// `s`, cut to at most `n` characters, with an ellipsis when cut.
+fn truncate(s: &str, n: usize) -> String {
+    let s = s.trim();
+    match s.char_indices().nth(n) {
+        Some((at, _)) => format!("{}…", &s[..at]),
+        None => s.to_string(),
+    }
+}
 
 /// What a worker should do next.
 #[derive(Debug)]
@@ -43,6 +57,7 @@ impl Saved {
             if j.state == State::Running {
                 j.state = State::Queued;
                 j.progress = 0.0;
+                j.runner = None;
                 again.push(j.id);
             }
         }
@@ -80,6 +95,8 @@ impl Saved {
             finished: None,
             owner: new.owner,
             dismissed: false,
+            runner: None,
+            runner_failures: 0,
         });
         trim_history(&mut self.jobs);
         Some(id)
@@ -87,12 +104,24 @@ impl Saved {
 
     /// The lane's oldest due queued job, now running (one more attempt);
     /// or when the next one (a retry waiting out its back-off) is due.
+    #[cfg(test)]
     pub fn claim(&mut self, lane: Conversion, at: u64) -> Claim {
+        self.claim_where(lane, at, |_| true)
+    }
+
+    /// As `claim`, of the jobs `may_take` allows (the Pi leaves to a
+    /// runner what a runner can take).
+    pub fn claim_where(
+        &mut self,
+        lane: Conversion,
+        at: u64,
+        may_take: impl Fn(&Job) -> bool,
+    ) -> Claim {
         let mut next_due: Option<u64> = None;
         let queued = self
             .jobs
             .iter_mut()
-            .filter(|j| j.state.is_queued() && j.kind == lane);
+            .filter(|j| j.state.is_queued() && j.kind == lane && may_take(j));
         for j in queued {
             match j.state {
                 State::Waiting { until, .. } if until > at => {
@@ -102,6 +131,7 @@ impl Saved {
                     j.state = State::Running;
                     j.attempts += 1;
                     j.progress = 0.0;
+                    j.runner = None;
                     return Claim::Job(Box::new(j.clone()));
                 }
             }
@@ -119,13 +149,67 @@ impl Saved {
         Some(j.clone())
     }
 
-    /// Cancels a job that is still queued; a running one is left to its
+    /// Cancels a job that is still queued, or that a runner has (its
+    /// later result is refused); one running on the Pi is left to its
     /// worker (which stops ffmpeg). The job as it is now.
     pub fn cancel_queued(&mut self, id: u64, at: u64) -> Option<Job> {
         let j = self.jobs.iter_mut().find(|j| j.id == id)?;
-        if j.state.is_queued() {
+        if j.state.is_queued() || (j.state == State::Running && j.runner.is_some()) {
             j.state = State::Cancelled;
+            j.runner = None;
             j.finished = Some(at);
+        }
+        Some(j.clone())
+    }
+
+    /// Hands a due queued transcode to the runner `name`: it runs there
+    /// (an attempt, as on the Pi). `None` when it is no longer queued.
+    pub fn hand_to_runner(&mut self, id: u64, name: &str, at: u64) -> Option<Job> {
+        let j = self.jobs.iter_mut().find(|j| j.id == id)?;
+        let due = match j.state {
+            State::Queued => true,
+            State::Waiting { until, .. } => until <= at,
+            _ => false,
+        };
+        if !due || j.kind != Conversion::Transcode {
+            return None;
+        }
+        j.state = State::Running;
+        j.attempts += 1;
+        j.progress = 0.0;
+        j.runner = Some(name.to_string());
+        j.error = None;
+        Some(j.clone())
+    }
+
+    /// A runner gave job `id` back: queued again at once, with the attempt
+    /// given back (it stopped, or went quiet); or, with `failed`, one more
+    /// runner failure, and after [`RUNNER_FAILURES`] the job fails with
+    /// the runner's message. The job as it is now, if a runner had it.
+    pub fn runner_gave_back(&mut self, id: u64, failed: Option<&str>, at: u64) -> Option<Job> {
+        let j = self
+            .jobs
+            .iter_mut()
+            .find(|j| j.id == id && j.state == State::Running && j.runner.is_some())?;
+        let runner = j.runner.take().unwrap_or_default();
+        j.progress = 0.0;
+        j.speed = None;
+        j.eta_secs = None;
+        j.attempts = j.attempts.saturating_sub(1);
+        j.state = State::Queued;
+        if let Some(message) = failed {
+            j.runner_failures += 1;
+            let message = truncate(message, MESSAGE_CHARS);
+            if j.runner_failures >= RUNNER_FAILURES {
+                j.state = State::Failed;
+                j.error = Some(format!(
+                    "the PC {runner} failed it {} times; the last time it said: {message}",
+                    j.runner_failures
+                ));
+                j.finished = Some(at);
+            } else {
+                j.error = Some(format!("the PC {runner} failed it: {message}"));
+            }
         }
         Some(j.clone())
     }
@@ -147,6 +231,8 @@ impl Saved {
         }
         j.state = State::Queued;
         j.attempts = 0;
+        j.runner_failures = 0;
+        j.runner = None;
         j.error = None;
         j.log.clear();
         j.progress = 0.0;
@@ -168,6 +254,10 @@ impl Saved {
 /// shutdown, or a transient failure with attempts left, after a backoff),
 /// waiting for disk space (not an attempt), cancelled or failed.
 fn record(j: &mut Job, result: Ended, shutting_down: bool, at: u64) {
+    // A done job keeps the name of the PC that made it.
+    if !matches!(result, Ended::Done(_)) {
+        j.runner = None;
+    }
     j.speed = None;
     j.eta_secs = None;
     j.paused = None;

@@ -129,6 +129,11 @@ pub struct Job {
     /// The browser that started it, for its "ready to play" notice.
     pub owner: Option<String>,
     pub dismissed: bool,
+    /// The PC (a PeerTube runner, by its name) transcoding it now; `None`
+    /// on the Pi.
+    pub runner: Option<String>,
+    /// Times a runner reported failing it since it was queued.
+    pub runner_failures: u32,
 }
 
 /// A job as `jobs.json` and `/api/jobs` have always said it: a state name
@@ -170,6 +175,14 @@ struct Flat {
     owner: Option<String>,
     #[serde(default)]
     dismissed: bool,
+    #[serde(default)]
+    runner: Option<String>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    runner_failures: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl From<Flat> for Job {
@@ -212,6 +225,8 @@ impl From<Flat> for Job {
             finished: f.finished,
             owner: f.owner,
             dismissed: f.dismissed,
+            runner: f.runner,
+            runner_failures: f.runner_failures,
         }
     }
 }
@@ -245,6 +260,8 @@ impl From<Job> for Flat {
             finished: j.finished,
             owner: j.owner,
             dismissed: j.dismissed,
+            runner: j.runner,
+            runner_failures: j.runner_failures,
         }
     }
 }

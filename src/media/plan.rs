@@ -513,8 +513,32 @@ impl Plan {
             }
             VideoAction::Encode(e) => a.extend(encoder.output_args(e)),
         }
+        a.extend(self.rest_args(0, mp4_out, subtitle_outs));
+        a
+    }
+
+    /// The arguments that complete a runner's video (input 0, copied) with
+    /// the source's (input 1) audio and subtitles as this plan has them.
+    pub fn combine_args(
+        &self,
+        mp4_out: &Path,
+        subtitle_outs: &[std::path::PathBuf],
+    ) -> Vec<String> {
+        let mut a: Vec<String> = ["-map", "0:v:0", "-c:v", "copy"].map(String::from).into();
+        a.extend(self.rest_args(1, mp4_out, subtitle_outs));
+        a
+    }
+
+    /// Audio, metadata, the MP4 and its subtitle files, from input `from`.
+    fn rest_args(
+        &self,
+        from: u32,
+        mp4_out: &Path,
+        subtitle_outs: &[std::path::PathBuf],
+    ) -> Vec<String> {
+        let mut a: Vec<String> = Vec::new();
         for (i, t) in self.audio.iter().enumerate() {
-            a.extend(["-map".into(), format!("0:{}", t.input)]);
+            a.extend(["-map".into(), format!("{from}:{}", t.input)]);
             match t.action {
                 AudioAction::Copy => a.extend([format!("-c:a:{i}"), "copy".into()]),
                 AudioAction::Aac(b) => a.extend([
@@ -531,9 +555,9 @@ impl Plan {
         }
         a.extend([
             "-map_metadata".into(),
-            "0".into(),
+            from.to_string(),
             "-map_chapters".into(),
-            "0".into(),
+            from.to_string(),
             "-movflags".into(),
             "+faststart".into(),
             "-f".into(),
@@ -543,7 +567,7 @@ impl Plan {
         for (t, out) in self.subtitles.iter().zip(subtitle_outs) {
             a.extend([
                 "-map".into(),
-                format!("0:{}", t.input),
+                format!("{from}:{}", t.input),
                 "-c:s".into(),
                 "webvtt".into(),
                 "-f".into(),

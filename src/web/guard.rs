@@ -8,23 +8,7 @@
 use warp::http::{HeaderMap, Method};
 
 use crate::error::Error;
-use crate::lan::AllowedHosts;
-
-/// The name in a `Host` value, without its port.
-fn host_name(host: &str) -> &str {
-    let host = host.trim();
-    if host.starts_with('[') {
-        return host
-            .split_once(']')
-            .map_or(host, |(h, _)| &host[..h.len() + 1]);
-    }
-    match host.rsplit_once(':') {
-        Some((name, port)) if !name.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => {
-            name
-        }
-        _ => host,
-    }
-}
+use crate::lan::{host_name, AllowedHosts};
 
 /// The host name in an `Origin` (`http://192.168.1.20:8080`), if it has one.
 fn origin_host(origin: &str) -> Option<&str> {

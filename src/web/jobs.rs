@@ -39,7 +39,9 @@ fn detail(j: &Job) -> String {
     if let Some(why) = j.paused.as_ref().filter(|_| j.state == State::Running) {
         detail.push(format!("paused: {why}"));
     }
-    if j.state == State::Running {
+    if let Some(r) = j.runner.as_ref().filter(|_| j.state == State::Running) {
+        detail.push(format!("on {r}, {:.0} %", j.progress));
+    } else if j.state == State::Running {
         detail.push(format!("{:.0}%", j.progress));
         if let Some(s) = j.speed {
             detail.push(format!("{s:.1}× speed"));
@@ -48,7 +50,10 @@ fn detail(j: &Job) -> String {
             detail.push(format!("{} left", super::format::format_duration(e as f64)));
         }
     }
-    if let Some(e) = j.encoder.filter(|_| j.state.is_live()) {
+    if let Some(e) = j
+        .encoder
+        .filter(|_| j.state.is_live() && j.runner.is_none())
+    {
         detail.push(format!("with {}", e.name()));
     }
     if matches!(

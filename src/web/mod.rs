@@ -15,6 +15,7 @@ mod notice;
 pub mod pages;
 mod phone;
 mod positions;
+mod runners;
 mod tus;
 mod upload;
 
@@ -82,6 +83,7 @@ pub fn routes(
         .or(conversions(app.clone()))
         .or(devices_routes(app.clone()))
         .or(manage_routes(app.clone()))
+        .or(runner_routes(app.clone()))
         .or(playback(app.clone()));
     // Checked before any route reads the request (its body above all).
     let guard = warp::method()
@@ -339,6 +341,71 @@ fn manage_routes(app: Arc<App>) -> impl Routes {
         .and(caller())
         .and_then(manage::trash_action);
     video.or(folder).or(page).or(trash)
+}
+
+/// The PeerTube runner's protocol, and the Helpers page and its API.
+fn runner_routes(app: Arc<App>) -> impl Routes {
+    let host = || warp::header::optional::<String>("host");
+    // Its error messages carry ffmpeg's whole stderr.
+    let json = || body::small(1 << 20);
+    let call = warp::path!("api" / "v1" / "runners" / String)
+        .or(warp::path!("api" / "v1" / "runners" / "jobs" / "request")
+            .map(|| "request".to_string()))
+        .unify()
+        .and(warp::post())
+        .and(with_app(app.clone()))
+        .and(host())
+        .and(json())
+        .and_then(runners::runner_call);
+    let update = warp::path!("api" / "v1" / "runners" / "jobs" / String / "update")
+        .and(warp::post())
+        .and(with_app(app.clone()))
+        .and(warp::multipart::form().max_length(1 << 20))
+        .and_then(runners::update);
+    let success = warp::path!("api" / "v1" / "runners" / "jobs" / String / "success")
+        .and(warp::post())
+        .and(with_app(app.clone()))
+        .and(warp::multipart::form().max_length(None))
+        .and_then(runners::success);
+    let input = warp::path!("api" / "v1" / "runners" / "jobs" / String / "files" / "video")
+        .and(warp::post())
+        .and(with_app(app.clone()))
+        .and(warp::header::headers_cloned())
+        .and(json())
+        .and_then(runners::input);
+    let job = warp::path!("api" / "v1" / "runners" / "jobs" / String / String)
+        .and(warp::post())
+        .and(with_app(app.clone()))
+        .and(host())
+        .and(warp::header::headers_cloned())
+        .and(json())
+        .and_then(runners::job_call);
+    let page = warp::path!("helpers")
+        .and(body::get())
+        .and(with_app(app.clone()))
+        .and(caller())
+        .and(host())
+        .and_then(runners::page);
+    let api = warp::path!("api" / "runners")
+        .and(body::get())
+        .and(with_app(app.clone()))
+        .and(caller())
+        .and_then(runners::api);
+    let action = warp::path("api")
+        .and(warp::path("runners"))
+        .and(warp::path::tail())
+        .map(|t: warp::path::Tail| t.as_str().split('/').map(String::from).collect::<Vec<_>>())
+        .and(warp::post())
+        .and(with_app(app))
+        .and(caller())
+        .and_then(runners::action);
+    call.or(update)
+        .or(success)
+        .or(input)
+        .or(job)
+        .or(page)
+        .or(api)
+        .or(action)
 }
 
 /// The devices page and API, and the reports pages send.
