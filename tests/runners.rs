@@ -1,0 +1,601 @@
+//! Transcodes on a PC through the real PeerTube runner, against the real
+//! binary. The runner is the one in `../shared/peertube-runner/` (from the
+//! repository root, as CI has it), else `peertube-runner` installed from
+//! npm; without either these tests say why and do nothing.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::{json, Value};
+
+/// How to start the runner: `node <bundle>` or the npm-installed command.
+fn runner_command() -> Option<Vec<String>> {
+    let bundle = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/peertube-runner/dist/peertube-runner.js");
+    let node_ok = Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if bundle.is_file() && node_ok {
+        return Some(vec!["node".into(), bundle.to_string_lossy().into_owned()]);
+    }
+    if Command::new("peertube-runner")
+        .arg("--help")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        return Some(vec!["peertube-runner".into()]);
+    }
+    eprintln!(
+        "skipped: no PeerTube runner (neither {} with node, nor `peertube-runner` from npm)",
+        bundle.display()
+    );
+    None
+}
+
+/// A PeerTube runner with a home of its own, registered with `s`; killed
+/// (its whole process group) on drop.
+struct Runner {
+    child: Child,
+    home: tempfile::TempDir,
+    log: PathBuf,
+}
+
+impl Runner {
+    /// Starts `peertube-runner server`, and registers it as `name` with the
+    /// token the Helpers page shows. `bin` goes first on its PATH (a fake
+    /// ffmpeg).
+    fn start(s: &Server, name: &str, bin: Option<&Path>) -> Option<Runner> {
+        use std::os::unix::process::CommandExt;
+        let cmd = runner_command()?;
+        let home = tempfile::tempdir().unwrap();
+        let log = home.path().join("runner.log");
+        let path = match bin {
+            Some(b) => format!("{}:{}", b.display(), std::env::var("PATH").unwrap()),
+            None => std::env::var("PATH").unwrap(),
+        };
+        let home_dir = home.path().to_path_buf();
+        let run = |args: &[&str]| {
+            let mut c = Command::new(&cmd[0]);
+            c.args(&cmd[1..])
+                .args(args)
+                .env("HOME", &home_dir)
+                .env("PATH", &path);
+            c
+        };
+        let child = run(&["server"])
+            .stdout(std::fs::File::create(&log).unwrap())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let r = Runner { child, home, log };
+        let socket = r
+            .home
+            .path()
+            .join(".local/share/peertube-runner-nodejs/default/peertube-runner.sock");
+        until(20, "the runner's IPC socket", || socket.exists());
+        let token = s.json("/api/runners")["registration_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let url = format!("http://127.0.0.1:{}", s.port);
+        let out = run(&[
+            "register",
+            "--url",
+            &url,
+            "--registration-token",
+            &token,
+            "--runner-name",
+            name,
+        ])
+        .output()
+        .unwrap();
+        assert!(
+            out.status.success(),
+            "register: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        s.wait_until(20, "the runner to connect", || {
+            s.json("/api/runners")["runners"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["name"] == name && r["connected"] == true)
+        });
+        Some(r)
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn signal(&self, sig: &str) {
+        nix_kill(self.child.id(), sig);
+    }
+
+    fn kill_all(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        self.kill_all();
+    }
+}
+
+fn until(secs: u64, what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs * patience());
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A `bin/ffmpeg` for the runner: the real one for its questions
+/// (`-encoders`), and `on_encode` (shell) for a real encode.
+fn fake_ffmpeg(dir: &Path, on_encode: &str) -> PathBuf {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    script(
+        &bin,
+        "ffmpeg",
+        &format!("case \" $* \" in *\" -i \"*) {on_encode} ;; esac\nexec /usr/bin/ffmpeg \"$@\""),
+    );
+    bin
+}
+
+fn job_of(s: &Server, source: &str) -> Value {
+    s.json("/api/jobs")
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["source"] == source)
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn wait_on_pc(s: &Server, source: &str, pc: &str) {
+    s.wait_until(60, &format!("{source} to be on {pc}"), || {
+        let j = job_of(s, source);
+        j["state"] == "running" && j["runner"] == pc
+    });
+}
+
+fn hevc_clip(path: &Path, size: &str, seconds: &str, extra: &[&str]) {
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+        .arg(format!("testsrc2=size={size}:rate=25"))
+        .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"])
+        .args(["-t", seconds])
+        .args(X265)
+        .args(extra)
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn post_json(s: &Server, path: &str, body: Value) -> (u16, Value) {
+    let r = s.client().post(s.url(path)).json(&body).send().unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().unwrap_or(Value::Null))
+}
+
+#[test]
+fn a_pc_transcodes_a_4k_hevc_upload_as_the_pi_would() {
+    let s = Server::start(&[]);
+    let Some(runner) = Runner::start(&s, "living-room-pc", None) else {
+        return;
+    };
+    let (_, page) = s.text("/helpers");
+    let token = s.json("/api/runners")["registration_token"].clone();
+    assert!(page.contains(&format!("--registration-token {}", token.as_str().unwrap())));
+    assert!(page.contains("npm install -g @peertube/peertube-runner"));
+    assert!(page.contains("living-room-pc"));
+
+    // A 4K HEVC phone clip with English subtitles.
+    let work = tempfile::tempdir().unwrap();
+    let srt = work.path().join("t.srt");
+    std::fs::write(
+        &srt,
+        "1\n00:00:00,000 --> 00:00:01,500\nHello from the PC\n",
+    )
+    .unwrap();
+    let clip = work.path().join("trip.mkv");
+    let flat = work.path().join("flat.mkv");
+    hevc_clip(&flat, "3840x2160", "2", &["-c:a", "aac"]);
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-i"])
+        .arg(&flat)
+        .arg("-i")
+        .arg(&srt)
+        .args(["-map", "0", "-map", "1", "-c", "copy", "-c:s", "srt"])
+        .args(["-metadata:s:s:0", "language=eng"])
+        .arg(&clip)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        upload_file(&s, &clip, &[("accept", "application/json")]).status(),
+        201
+    );
+
+    let job = finished_job(&s, "trip.mkv");
+    assert_eq!(job["state"], "done", "{job}\n{}", runner.log_text());
+    assert_eq!(job["kind"], "transcode");
+    assert_eq!(job["runner"], "living-room-pc", "{job}");
+    let mp4 = s.media().join("trip.mp4");
+    let p = ffprobe_json(&mp4, &["-show_streams", "-show_format"]);
+    let streams = p["streams"].as_array().unwrap();
+    let v = streams.iter().find(|s| s["codec_type"] == "video").unwrap();
+    assert_eq!(v["codec_name"], "h264");
+    assert_eq!(v["pix_fmt"], "yuv420p");
+    assert_eq!(
+        (v["width"].as_u64(), v["height"].as_u64()),
+        (Some(1920), Some(1080))
+    );
+    assert!(v["level"].as_i64().unwrap() <= 41, "{v}");
+    assert!(streams.iter().any(|s| s["codec_name"] == "aac"));
+    let secs: f64 = p["format"]["duration"].as_str().unwrap().parse().unwrap();
+    assert!((secs - 2.0).abs() < 0.5, "{secs}");
+    let vtt = std::fs::read_to_string(s.media().join("trip.eng.vtt")).unwrap();
+    assert!(vtt.contains("Hello from the PC"), "{vtt}");
+    // One entry, the playable one; no temp file left.
+    let videos = paths_of(&s.json("/api/videos"));
+    assert!(
+        videos.contains(&"trip.mp4".to_string()) && !videos.contains(&"trip.mkv".to_string()),
+        "{videos:?}"
+    );
+    assert!(hidden_files(&s.media()).is_empty());
+    // The Pi ran no transcode of its own.
+    assert!(
+        !s.log_text().contains("running (transcode"),
+        "{}",
+        s.log_text()
+    );
+    assert!(runner.log_text().contains("Processing job"));
+}
+
+#[test]
+fn a_pc_that_dies_or_stops_gives_its_job_back() {
+    let s = Server::start(&["--runner-stall", "3"]);
+    assert!(s.log_text().contains("shorter than the 60 s"));
+    let work = tempfile::tempdir().unwrap();
+    // The PC's encodes never end: it is killed or stopped mid-job.
+    let slow = fake_ffmpeg(work.path(), "sleep 600");
+    let Some(mut a) = Runner::start(&s, "pc-a", Some(&slow)) else {
+        return;
+    };
+    let clip = work.path().join("one.mkv");
+    hevc_clip(&clip, "320x240", "2", &["-c:a", "aac"]);
+    assert_eq!(
+        upload_file(&s, &clip, &[("accept", "application/json")]).status(),
+        201
+    );
+    wait_on_pc(&s, "one.mkv", "pc-a");
+    // kill -9: no word from it again. After the stall time the job goes
+    // back, and the Pi (no PC is connected now) does it.
+    a.kill_all();
+    let job = finished_job(&s, "one.mkv");
+    assert_eq!(job["state"], "done", "{job}");
+    assert_eq!(job["runner"], Value::Null, "{job}");
+    assert!(
+        s.log_text().contains("said nothing for 3 s"),
+        "{}",
+        s.log_text()
+    );
+
+    // SIGTERM: the runner aborts its job, which is queued again at once
+    // without counting an attempt.
+    let Some(b) = Runner::start(&s, "pc-b", Some(&slow)) else {
+        return;
+    };
+    let clip = work.path().join("two.mkv");
+    hevc_clip(&clip, "320x240", "2", &["-c:a", "aac"]);
+    assert_eq!(
+        upload_file(&s, &clip, &[("accept", "application/json")]).status(),
+        201
+    );
+    wait_on_pc(&s, "two.mkv", "pc-b");
+    b.signal("TERM");
+    s.wait_until(20, "the abort", || {
+        s.log_text().contains("its PC let it go")
+    });
+    let job = finished_job(&s, "two.mkv");
+    assert_eq!(job["state"], "done", "{job}");
+    assert_eq!(job["attempts"], 1, "the abort was not an attempt: {job}");
+    assert!(!s.log_text().contains("job 2: its PC said nothing"));
+}
+
+#[test]
+fn a_pc_whose_ffmpeg_fails_fails_the_job_after_five_tries() {
+    let s = Server::start(&["--transcode-on", "runners"]);
+    let work = tempfile::tempdir().unwrap();
+    let failing = fake_ffmpeg(
+        work.path(),
+        "echo 'fake failure: this encoder is broken' >&2; exit 1",
+    );
+    let Some(runner) = Runner::start(&s, "broken-pc", Some(&failing)) else {
+        return;
+    };
+    let clip = work.path().join("bad.mkv");
+    hevc_clip(&clip, "320x240", "1", &["-c:a", "aac"]);
+    assert_eq!(
+        upload_file(&s, &clip, &[("accept", "application/json")]).status(),
+        201
+    );
+    let job = finished_job(&s, "bad.mkv");
+    assert_eq!(job["state"], "failed", "{job}\n{}", runner.log_text());
+    assert_eq!(job["runner_failures"], 5, "{job}");
+    let error = job["error"].as_str().unwrap();
+    assert!(
+        error.contains("5 times") && error.contains("fake failure"),
+        "{error}"
+    );
+    assert!(
+        error.chars().count() < 600,
+        "the runner's message is cut: {error}"
+    );
+    assert!(!s.media().join("bad.mp4").exists());
+    assert!(hidden_files(&s.media()).is_empty());
+}
+
+#[test]
+fn a_cancelled_job_refuses_the_pcs_result_and_an_hdr_source_stays_on_the_pi() {
+    let s = Server::start(&[]);
+    let work = tempfile::tempdir().unwrap();
+    // Slow enough to be cancelled first.
+    let slow = fake_ffmpeg(work.path(), "sleep 4");
+    let Some(runner) = Runner::start(&s, "pc", Some(&slow)) else {
+        return;
+    };
+    let clip = work.path().join("late.mkv");
+    hevc_clip(&clip, "320x240", "1", &["-c:a", "aac"]);
+    assert_eq!(
+        upload_file(&s, &clip, &[("accept", "application/json")]).status(),
+        201
+    );
+    wait_on_pc(&s, "late.mkv", "pc");
+    let id = job_of(&s, "late.mkv")["id"].as_u64().unwrap();
+    let r = s
+        .client()
+        .post(s.url(&format!("/api/jobs/{id}/cancel")))
+        .header("accept", "application/json")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    s.wait_until(60, "the PC's result to be refused", || {
+        s.log_text().contains("was refused")
+    });
+    assert_eq!(job_of(&s, "late.mkv")["state"], "cancelled");
+    assert!(!s.media().join("late.mp4").exists());
+    s.wait_until(10, "no temp file", || hidden_files(&s.media()).is_empty());
+
+    // HDR (PQ) HEVC: the runner can't tone-map, so the Pi does it.
+    let hdr = work.path().join("hdr.mkv");
+    hevc_clip(
+        &hdr,
+        "320x240",
+        "1",
+        &[
+            "-pix_fmt",
+            "yuv420p10le",
+            "-color_primaries",
+            "bt2020",
+            "-color_trc",
+            "smpte2084",
+            "-colorspace",
+            "bt2020nc",
+            "-c:a",
+            "aac",
+        ],
+    );
+    assert_eq!(
+        upload_file(&s, &hdr, &[("accept", "application/json")]).status(),
+        201
+    );
+    let job = finished_job(&s, "hdr.mkv");
+    assert_eq!(job["state"], "done", "{job}");
+    assert_eq!(job["runner"], Value::Null, "{job}");
+    let processed = runner.log_text().matches("Processing job").count();
+    assert_eq!(processed, 1, "only the cancelled job went to the PC");
+}
+
+#[test]
+fn tokens_are_checked_as_the_protocol_says() {
+    let s = Server::start(&["--transcode-on", "runners", "--upload-password", "sesame"]);
+    // The token is shown only with the password.
+    assert_eq!(s.json("/api/runners")["registration_token"], Value::Null);
+    let token = s
+        .client()
+        .get(s.url("/api/runners"))
+        .header("x-upload-password", "sesame")
+        .send()
+        .unwrap()
+        .json::<Value>()
+        .unwrap()["registration_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (st, body) = post_json(
+        &s,
+        "/api/v1/runners/register",
+        json!({"registrationToken": "ptrrt-wrong", "name": "x"}),
+    );
+    assert_eq!(
+        (st, body["code"].as_str()),
+        (404, Some("unknown_registration_token"))
+    );
+    let (st, body) = post_json(
+        &s,
+        "/api/v1/runners/jobs/request",
+        json!({"runnerToken": "ptrt-nobody"}),
+    );
+    assert_eq!(
+        (st, body["code"].as_str()),
+        (404, Some("unknown_runner_token"))
+    );
+    // Newer runners send more fields; they are accepted.
+    let (st, reg) = post_json(
+        &s,
+        "/api/v1/runners/register",
+        json!({"registrationToken": token, "name": "script", "version": "0.4.0"}),
+    );
+    assert_eq!(st, 200, "{reg}");
+    let rt = reg["runnerToken"].as_str().unwrap().to_string();
+
+    // A transcode waits for a runner (--transcode-on runners).
+    let clip = s.media().join("wait.mkv");
+    hevc_clip(&clip, "320x240", "1", &["-c:a", "aac"]);
+    s.wait_until(30, "the transcode to be offered", || {
+        let (_, b) = post_json(
+            &s,
+            "/api/v1/runners/jobs/request",
+            json!({"runnerToken": rt, "jobTypes": ["vod-web-video-transcoding"]}),
+        );
+        !b["availableJobs"].as_array().unwrap().is_empty()
+    });
+    let (_, b) = post_json(
+        &s,
+        "/api/v1/runners/jobs/request",
+        json!({"runnerToken": rt}),
+    );
+    let offer = &b["availableJobs"][0];
+    assert_eq!(offer["type"], "vod-web-video-transcoding");
+    assert_eq!(offer["payload"]["output"]["resolution"], 240);
+    assert_eq!(offer["payload"]["output"]["fps"], 25.0);
+    let uuid = offer["uuid"].as_str().unwrap();
+    let url = offer["payload"]["input"]["videoFileUrl"].as_str().unwrap();
+    assert_eq!(
+        url,
+        format!(
+            "http://127.0.0.1:{}/api/v1/runners/jobs/{uuid}/files/video",
+            s.port
+        ),
+        "built from the Host the runner used"
+    );
+    let (st, acc) = post_json(
+        &s,
+        &format!("/api/v1/runners/jobs/{uuid}/accept"),
+        json!({"runnerToken": rt}),
+    );
+    assert_eq!(st, 200, "{acc}");
+    let jt = acc["job"]["jobToken"].as_str().unwrap().to_string();
+    let (st, again) = post_json(
+        &s,
+        &format!("/api/v1/runners/jobs/{uuid}/accept"),
+        json!({"runnerToken": rt}),
+    );
+    assert_eq!(
+        (st, again["code"].as_str()),
+        (409, Some("runner_job_not_in_pending_state"))
+    );
+    // The source, to this job's tokens only.
+    let input = |job_token: &str| {
+        s.client()
+            .post(url)
+            .json(&json!({"runnerToken": rt, "jobToken": job_token}))
+            .send()
+            .unwrap()
+    };
+    let wrong = input("ptrjt-wrong");
+    assert_eq!(wrong.status(), 400);
+    let right = input(&jt);
+    assert_eq!(right.status(), 200);
+    assert_eq!(right.bytes().unwrap(), std::fs::read(&clip).unwrap());
+    // Progress shows on the jobs page.
+    let form = reqwest::blocking::multipart::Form::new()
+        .text("runnerToken", rt.clone())
+        .text("jobToken", jt.clone())
+        .text("progress", "40");
+    let r = s
+        .client()
+        .post(s.url(&format!("/api/v1/runners/jobs/{uuid}/update")))
+        .multipart(form)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let job = job_of(&s, "wait.mkv");
+    assert_eq!(job["detail"], "on script, 40 %", "{job}");
+    // Abort: queued again, the attempt given back; the old job token opens
+    // nothing now.
+    let (st, _) = post_json(
+        &s,
+        &format!("/api/v1/runners/jobs/{uuid}/abort"),
+        json!({"runnerToken": rt, "jobToken": jt, "reason": "Runner stopped"}),
+    );
+    assert_eq!(st, 204);
+    let job = job_of(&s, "wait.mkv");
+    assert_eq!(
+        (job["state"].as_str(), job["attempts"].as_u64()),
+        (Some("queued"), Some(0))
+    );
+    assert_eq!(input(&jt).status(), 400);
+
+    // A new registration token: the old one stops working.
+    let r = s
+        .client()
+        .post(s.url("/api/runners/token"))
+        .header("x-upload-password", "sesame")
+        .header("accept", "application/json")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (st, _) = post_json(
+        &s,
+        "/api/v1/runners/register",
+        json!({"registrationToken": token, "name": "late"}),
+    );
+    assert_eq!(st, 404);
+    // Removed: its token is unknown, as the runner expects to be told.
+    let list = s
+        .client()
+        .get(s.url("/api/runners"))
+        .header("x-upload-password", "sesame")
+        .send()
+        .unwrap()
+        .json::<Value>()
+        .unwrap();
+    let id = list["runners"][0]["id"].as_u64().unwrap();
+    let refused = s
+        .client()
+        .post(s.url(&format!("/api/runners/{id}/remove")))
+        .header("accept", "application/json")
+        .send()
+        .unwrap();
+    assert_eq!(refused.status(), 401, "removing needs the password");
+    let r = s
+        .client()
+        .post(s.url(&format!("/api/runners/{id}/remove")))
+        .header("x-upload-password", "sesame")
+        .header("accept", "application/json")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (st, body) = post_json(
+        &s,
+        "/api/v1/runners/jobs/request",
+        json!({"runnerToken": rt}),
+    );
+    assert_eq!(
+        (st, body["code"].as_str()),
+        (404, Some("unknown_runner_token"))
+    );
+}
