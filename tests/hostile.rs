@@ -301,6 +301,8 @@ fn every_get_route_answers_head_with_the_same_status_and_headers() {
         "/api/devices",
         "/trash",
         "/phone",
+        "/helpers",
+        "/api/runners",
         "/static/app.css",
         "/favicon.ico",
         "/apple-touch-icon.png",

@@ -9,6 +9,7 @@
 //! with a throw-away overlay, so the cache stays clean.
 
 mod common;
+use common::runner::Runner;
 use common::*;
 
 use std::path::{Path, PathBuf};
@@ -256,6 +257,10 @@ fn installed_service_converts_serves_survives_restart_stops_clean_and_uninstalls
     // What a phone and an old disk hold: an MKV with AC-3 sound, an MP4.
     make_h264(&data.join("holiday.mkv"), 4, "ac3");
     make_mp4(&data.join("phone.mp4"), 3);
+    // HEVC from a newer phone, for a PC's runner to transcode.
+    let mut hevc = X265.to_vec();
+    hevc.extend(["-c:a", "aac"]);
+    make_clip(&data.join("pc.mkv"), 2, &hevc);
     // What no remux fixes: MPEG-2 from an old camcorder, transcoded.
     make_clip(
         &data.join("tape.mpg"),
@@ -432,6 +437,46 @@ fn installed_service_converts_serves_survives_restart_stops_clean_and_uninstalls
     m.wait_until(30, "the library after a second install", || {
         m.json("/api/videos").as_array().unwrap().len() == 4
     });
+
+    // A PC's runner, outside the container (its files, the host's node),
+    // reaching the Pi on port 80 through nginx: registers, is told of a
+    // job over socket.io (the WebSocket upgrade), downloads the source,
+    // uploads its MP4, and the job is done as the runner's.
+    let token = m.json("/api/runners")["registration_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let net = format!("--net=/proc/{}/ns/net", m.init);
+    if let Some(runner) = Runner::start(
+        "http://127.0.0.1",
+        &token,
+        "pc-outside",
+        None,
+        &["nsenter", &net, "--"],
+    ) {
+        m.wait_until(30, "the runner to connect through nginx", || {
+            m.json("/api/runners")["runners"][0]["connected"] == true
+        });
+        let code = m.ok(
+            "curl -s -o /dev/null -w '%{http_code}' -H 'Accept: application/json' \
+             -F file=@/data/pc.mkv http://127.0.0.1/upload",
+        );
+        assert_eq!(code, "201");
+        m.wait_until(120, "the PC's transcode to end", || {
+            job_for(&m.json("/api/jobs"), "pc.mkv")
+                .is_some_and(|j| j["state"] != "queued" && j["state"] != "running")
+        });
+        let jobs = m.json("/api/jobs");
+        let job = job_for(&jobs, "pc.mkv").unwrap();
+        assert_eq!(
+            (job["state"].as_str(), job["runner"].as_str()),
+            (Some("done"), Some("pc-outside")),
+            "{job}\n{}\n{}",
+            m.journal(),
+            runner.log_text()
+        );
+        assert_eq!(stream_codecs(&m, "/srv/media/pc.mp4")[..2], ["h264", "aac"]);
+    }
 
     // Uninstall stops the service and keeps the videos.
     m.ok("/src/deploy/install.sh --uninstall");

@@ -1,143 +1,35 @@
 //! Transcodes on a PC through the real PeerTube runner, against the real
-//! binary. The runner is the one in `../shared/peertube-runner/` (from the
-//! repository root, as CI has it), else `peertube-runner` installed from
-//! npm; without either these tests say why and do nothing.
+//! binary. The runner is the one in `../shared/peertube-runner/` (found
+//! from the repository root, as CI has it), else `peertube-runner`
+//! installed from npm; without either these tests say why and do nothing
+//! (see `common/runner.rs`).
 
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
+use common::runner::Runner;
 use common::*;
 use serde_json::{json, Value};
 
-/// How to start the runner: `node <bundle>` or the npm-installed command.
-fn runner_command() -> Option<Vec<String>> {
-    let bundle = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/peertube-runner/dist/peertube-runner.js");
-    let node_ok = Command::new("node")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if bundle.is_file() && node_ok {
-        return Some(vec!["node".into(), bundle.to_string_lossy().into_owned()]);
-    }
-    if Command::new("peertube-runner")
-        .arg("--help")
-        .output()
-        .is_ok_and(|o| o.status.success())
-    {
-        return Some(vec!["peertube-runner".into()]);
-    }
-    eprintln!(
-        "skipped: no PeerTube runner (neither {} with node, nor `peertube-runner` from npm)",
-        bundle.display()
-    );
-    None
-}
-
-/// A PeerTube runner with a home of its own, registered with `s`; killed
-/// (its whole process group) on drop.
-struct Runner {
-    child: Child,
-    home: tempfile::TempDir,
-    log: PathBuf,
-}
-
-impl Runner {
-    /// Starts `peertube-runner server`, and registers it as `name` with the
-    /// token the Helpers page shows. `bin` goes first on its PATH (a fake
-    /// ffmpeg).
-    fn start(s: &Server, name: &str, bin: Option<&Path>) -> Option<Runner> {
-        use std::os::unix::process::CommandExt;
-        let cmd = runner_command()?;
-        let home = tempfile::tempdir().unwrap();
-        let log = home.path().join("runner.log");
-        let path = match bin {
-            Some(b) => format!("{}:{}", b.display(), std::env::var("PATH").unwrap()),
-            None => std::env::var("PATH").unwrap(),
-        };
-        let home_dir = home.path().to_path_buf();
-        let run = |args: &[&str]| {
-            let mut c = Command::new(&cmd[0]);
-            c.args(&cmd[1..])
-                .args(args)
-                .env("HOME", &home_dir)
-                .env("PATH", &path);
-            c
-        };
-        let child = run(&["server"])
-            .stdout(std::fs::File::create(&log).unwrap())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .unwrap();
-        let r = Runner { child, home, log };
-        let socket = r
-            .home
-            .path()
-            .join(".local/share/peertube-runner-nodejs/default/peertube-runner.sock");
-        until(20, "the runner's IPC socket", || socket.exists());
-        let token = s.json("/api/runners")["registration_token"]
-            .as_str()
+/// A runner registered with `s` with the token the Helpers page shows,
+/// once it is connected.
+fn start_runner(s: &Server, name: &str, bin: Option<&Path>) -> Option<Runner> {
+    let token = s.json("/api/runners")["registration_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let url = format!("http://127.0.0.1:{}", s.port);
+    let r = Runner::start(&url, &token, name, bin, &[])?;
+    s.wait_until(20, "the runner to connect", || {
+        s.json("/api/runners")["runners"]
+            .as_array()
             .unwrap()
-            .to_string();
-        let url = format!("http://127.0.0.1:{}", s.port);
-        let out = run(&[
-            "register",
-            "--url",
-            &url,
-            "--registration-token",
-            &token,
-            "--runner-name",
-            name,
-        ])
-        .output()
-        .unwrap();
-        assert!(
-            out.status.success(),
-            "register: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        s.wait_until(20, "the runner to connect", || {
-            s.json("/api/runners")["runners"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|r| r["name"] == name && r["connected"] == true)
-        });
-        Some(r)
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn signal(&self, sig: &str) {
-        nix_kill(self.child.id(), sig);
-    }
-
-    fn kill_all(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{}", self.child.id())])
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Runner {
-    fn drop(&mut self) {
-        self.kill_all();
-    }
-}
-
-fn until(secs: u64, what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs * patience());
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+            .iter()
+            .any(|r| r["name"] == name && r["connected"] == true)
+    });
+    Some(r)
 }
 
 /// A `bin/ffmpeg` for the runner: the real one for its questions
@@ -197,7 +89,7 @@ fn post_json(s: &Server, path: &str, body: Value) -> (u16, Value) {
 #[test]
 fn a_pc_transcodes_a_4k_hevc_upload_as_the_pi_would() {
     let s = Server::start(&[]);
-    let Some(runner) = Runner::start(&s, "living-room-pc", None) else {
+    let Some(runner) = start_runner(&s, "living-room-pc", None) else {
         return;
     };
     let (_, page) = s.text("/helpers");
@@ -280,7 +172,7 @@ fn a_pc_that_dies_or_stops_gives_its_job_back() {
     let work = tempfile::tempdir().unwrap();
     // The PC's encodes never end: it is killed or stopped mid-job.
     let slow = fake_ffmpeg(work.path(), "sleep 600");
-    let Some(mut a) = Runner::start(&s, "pc-a", Some(&slow)) else {
+    let Some(mut a) = start_runner(&s, "pc-a", Some(&slow)) else {
         return;
     };
     let clip = work.path().join("one.mkv");
@@ -304,7 +196,7 @@ fn a_pc_that_dies_or_stops_gives_its_job_back() {
 
     // SIGTERM: the runner aborts its job, which is queued again at once
     // without counting an attempt.
-    let Some(b) = Runner::start(&s, "pc-b", Some(&slow)) else {
+    let Some(b) = start_runner(&s, "pc-b", Some(&slow)) else {
         return;
     };
     let clip = work.path().join("two.mkv");
@@ -332,7 +224,7 @@ fn a_pc_whose_ffmpeg_fails_fails_the_job_after_five_tries() {
         work.path(),
         "echo 'fake failure: this encoder is broken' >&2; exit 1",
     );
-    let Some(runner) = Runner::start(&s, "broken-pc", Some(&failing)) else {
+    let Some(runner) = start_runner(&s, "broken-pc", Some(&failing)) else {
         return;
     };
     let clip = work.path().join("bad.mkv");
@@ -363,7 +255,7 @@ fn a_cancelled_job_refuses_the_pcs_result_and_an_hdr_source_stays_on_the_pi() {
     let work = tempfile::tempdir().unwrap();
     // Slow enough to be cancelled first.
     let slow = fake_ffmpeg(work.path(), "sleep 4");
-    let Some(runner) = Runner::start(&s, "pc", Some(&slow)) else {
+    let Some(runner) = start_runner(&s, "pc", Some(&slow)) else {
         return;
     };
     let clip = work.path().join("late.mkv");

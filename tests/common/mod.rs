@@ -2,6 +2,8 @@
 //! dir, killed on drop; clips made by the real ffmpeg.
 #![allow(dead_code)]
 
+pub mod runner;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
