@@ -47,6 +47,22 @@ pub struct Offer {
     pub fps: f64,
 }
 
+/// The `resolution` that makes the runner scale a source of `coded` size
+/// and `rotation` to `shown` (the upright output a transcode on the Pi
+/// would make; `None`: the source's own size). The runner's ffmpeg turns a
+/// rotated source upright first, then scales the height to `resolution`,
+/// or the width when the *coded* picture is portrait.
+fn resolution(coded: (u32, u32), rotation: i32, shown: Option<(u32, u32)>) -> u32 {
+    let (w, h) = coded;
+    let turned = rotation.rem_euclid(180) == 90;
+    let (sw, sh) = shown.unwrap_or(if turned { (h, w) } else { (w, h) });
+    if h > w {
+        sw
+    } else {
+        sh
+    }
+}
+
 impl Jobs {
     /// What a runner would make of `job`, if a runner may take it.
     pub(super) fn offer_for(&self, job: &Job) -> Option<Offer> {
@@ -182,5 +198,25 @@ impl Jobs {
                 Ok(())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resolution;
+
+    #[test]
+    fn the_runner_is_asked_for_the_size_the_pi_would_make() {
+        // 4K landscape, scaled to 1080 lines.
+        assert_eq!(resolution((3840, 2160), 0, Some((1920, 1080))), 1080);
+        // A phone's portrait clip, stored landscape and turned 90°: shown
+        // 1080×1920, and the runner scales its (turned) height.
+        assert_eq!(resolution((1920, 1080), 90, None), 1920);
+        assert_eq!(resolution((3840, 2160), -90, Some((1080, 1920))), 1920);
+        // Stored portrait: the runner scales the width.
+        assert_eq!(resolution((1080, 1920), 0, None), 1080);
+        assert_eq!(resolution((2160, 3840), 0, Some((1080, 1920))), 1080);
+        // As it is.
+        assert_eq!(resolution((640, 480), 180, None), 480);
     }
 }

@@ -454,7 +454,7 @@ impl Runners {
         }
     }
 
-    /// Where the source of job `id` is (for the download route).
+    /// The queue the runners take from.
     pub fn jobs(&self) -> &Jobs {
         &self.jobs
     }

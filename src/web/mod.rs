@@ -377,7 +377,6 @@ fn runner_routes(app: Arc<App>) -> impl Routes {
         .and(warp::post())
         .and(with_app(app.clone()))
         .and(host())
-        .and(warp::header::headers_cloned())
         .and(json())
         .and_then(runners::job_call);
     let page = warp::path!("helpers")

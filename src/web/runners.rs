@@ -158,7 +158,6 @@ pub async fn job_call(
     what: String,
     app: Arc<App>,
     host: Option<String>,
-    headers: HeaderMap,
     body: bytes::Bytes,
 ) -> Reply_ {
     let r = &app.runners;
@@ -195,11 +194,7 @@ pub async fn job_call(
             Ok(b) => done(r.abort(&uuid, &b.runner_token, &b.job_token).await),
             Err(e) => refused(&e),
         },
-        "files" => return Err(warp::reject::not_found()),
-        _ => {
-            let _ = headers;
-            return Err(warp::reject::not_found());
-        }
+        _ => return Err(warp::reject::not_found()),
     })
 }
 
