@@ -79,12 +79,7 @@ impl Jobs {
             return None;
         }
         let v = probe.video()?;
-        let (w, h) = (v.width?, v.height?);
-        let turned = v.format.rotation.rem_euclid(180) == 90;
-        // Shown upright: the runner's ffmpeg turns a rotated source first.
-        let (sw, sh) = e.size.unwrap_or(if turned { (h, w) } else { (w, h) });
-        // The runner calls a source portrait by its coded size.
-        let resolution = if h > w { sw } else { sh };
+        let resolution = resolution((v.width?, v.height?), v.format.rotation, e.size);
         let fps = e.fps.or(v.format.frame_rate).unwrap_or(30.0);
         Some(Offer {
             job: job.clone(),
