@@ -98,6 +98,8 @@ pub fn target_of(
         vp9: yes("vp9"),
         av1: yes("av1"),
         uhd: yes("h264_51") && big_screen,
+        // No browser says whether it deinterlaces: only --tv-codecs does.
+        interlaced: false,
     }
 }
 

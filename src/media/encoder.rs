@@ -101,6 +101,7 @@ impl Encoder {
             size: None,
             tonemap: None,
             deinterlace: false,
+            fields: false,
             fps: None,
             gop: 50,
             level: 41,

@@ -22,8 +22,8 @@ pub const PLAYABLE: &[&str] = &["mp4", "m4v", "webm"];
 /// Containers that always need a conversion to MP4 (a remux where the
 /// streams can be copied).
 pub const SOURCES: &[&str] = &[
-    "mkv", "mov", "3gp", "avi", "ts", "m2ts", "mts", "flv", "wmv", "asf", "mpg", "mpeg", "vob",
-    "ogv",
+    "mkv", "mov", "3gp", "3g2", "avi", "divx", "ts", "m2ts", "mts", "m2t", "flv", "f4v", "wmv",
+    "asf", "mpg", "mpeg", "m2v", "vob", "mod", "tod", "dv", "mxf", "ogv", "ogm", "rm", "rmvb",
 ];
 /// Subtitle files that may sit beside a video or be uploaded.
 pub const SUBTITLES: &[&str] = &["srt", "vtt", "ass"];
@@ -81,8 +81,15 @@ pub fn content_type(path: &std::path::Path) -> &'static str {
         Some("ogv") => "video/ogg",
         Some("mkv") => "video/x-matroska",
         Some("avi") => "video/x-msvideo",
-        Some("ts") | Some("m2ts") | Some("mts") => "video/mp2t",
-        Some("flv") => "video/x-flv",
+        Some("ts") | Some("m2ts") | Some("mts") | Some("m2t") | Some("tod") => "video/mp2t",
+        Some("flv") | Some("f4v") => "video/x-flv",
+        Some("dv") => "video/x-dv",
+        Some("mxf") => "application/mxf",
+        Some("rm") | Some("rmvb") => "application/vnd.rn-realmedia",
+        Some("3g2") => "video/3gpp2",
+        Some("divx") => "video/x-msvideo",
+        Some("mod") | Some("m2v") => "video/mpeg",
+        Some("ogm") => "video/ogg",
         Some("wmv") => "video/x-ms-wmv",
         Some("vtt") => "text/vtt; charset=utf-8",
         Some("srt") => "application/x-subrip; charset=utf-8",
@@ -105,5 +112,28 @@ mod tests {
         assert_eq!(output_path("IMG_0042.MOV"), "IMG_0042.mp4");
         assert_eq!(output_path("clip.mp4"), "clip.tv.mp4");
         assert_eq!(output_path("clip.MP4"), "clip.tv.mp4");
+    }
+
+    #[test]
+    fn what_camcorders_and_old_disks_hold_is_taken() {
+        for name in [
+            "MOV001.MOD",
+            "MOV001.TOD",
+            "film.divx",
+            "old.rm",
+            "old.rmvb",
+            "rec.m2t",
+            "phone.3g2",
+            "flash.f4v",
+            "anime.ogm",
+            "tape.dv",
+            "cam.mxf",
+        ] {
+            assert_eq!(
+                kind_of(std::path::Path::new(name)),
+                Some(Kind::Convert),
+                "{name}"
+            );
+        }
     }
 }

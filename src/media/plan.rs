@@ -48,8 +48,11 @@ pub struct Encode {
     pub size: Option<(u32, u32)>,
     /// The source's HDR transfer (`smpte2084`, `arib-std-b67`), tone-mapped to SDR BT.709.
     pub tonemap: Option<String>,
-    /// Interlaced source (MPEG-2, broadcast): deinterlaced.
+    /// Interlaced source (MPEG-2, broadcast, DV): deinterlaced.
     pub deinterlace: bool,
+    /// ... into one frame per field (motion as the camera saw it), where
+    /// the level allows that rate.
+    pub fields: bool,
     /// A lower frame rate, when the source's is above what the level allows.
     pub fps: Option<f64>,
     /// Frames between keyframes (about 2 s).
@@ -72,6 +75,8 @@ pub struct AudioTrack {
     pub input: u32,
     pub codec: String,
     pub action: AudioAction,
+    /// Its title, kept as the MP4 keeps one (the track's handler name).
+    pub title: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -123,10 +128,8 @@ pub fn plan(probe: &Probe, target: &Target, transcode: bool) -> Result<Plan, Nee
         }
     };
     let mut notes = Vec::new();
-    let audio = probe
-        .streams
-        .iter()
-        .filter(|s| s.kind == "audio")
+    let audio = audio_in_order(probe)
+        .into_iter()
         .flat_map(|s| audio_tracks(s, &mut notes))
         .collect();
     let subtitles = subtitle_tracks(probe, &mut notes);
@@ -166,6 +169,11 @@ fn encode_for(v: &Stream, target: &Target, why: String) -> Encode {
         .unwrap_or(max_frame);
     let source_fps = v.format.frame_rate.filter(|f| f.is_finite() && *f > 0.0);
     let mut fps = source_fps.unwrap_or(25.0);
+    let interlaced = super::target::is_interlaced(v);
+    let fields = interlaced && macroblocks as f64 * fps * 2.0 <= max_rate as f64;
+    if fields {
+        fps *= 2.0;
+    }
     while macroblocks as f64 * fps > max_rate as f64 && fps > 24.0 {
         fps /= 2.0;
     }
@@ -173,10 +181,8 @@ fn encode_for(v: &Stream, target: &Target, why: String) -> Encode {
     Encode {
         size: size.filter(|s| Some(*s) != shown_size(v)),
         tonemap: is_hdr(v).then(|| v.format.color_transfer.clone().unwrap_or_default()),
-        deinterlace: matches!(
-            v.format.field_order.as_deref(),
-            Some("tt" | "bb" | "tb" | "bt")
-        ),
+        deinterlace: interlaced,
+        fields,
         fps: fps_changed.then_some(fps),
         gop: (fps * 2.0).round().max(1.0) as u32,
         level,
@@ -188,7 +194,9 @@ impl Encode {
     /// The filters, in order: deinterlace, scale, tone-map, 8-bit 4:2:0.
     pub fn filters(&self) -> String {
         let mut f: Vec<String> = Vec::new();
-        if self.deinterlace {
+        if self.fields {
+            f.push("yadif=1".into());
+        } else if self.deinterlace {
             f.push("yadif".into());
         }
         if let Some(fps) = self.fps {
@@ -209,15 +217,45 @@ impl Encode {
     }
 }
 
-/// AAC and MP3 are copied; anything else becomes AAC first, with the
-/// original kept as a second track where MP4 allows it.
+/// The source's audio streams in the order the MP4 gets them: the first
+/// one flagged default (the film's own language, where a commentary or a
+/// dub comes first in the file), then the others in their order. (MKV
+/// flags every track default when it says nothing, which keeps the order.)
+fn audio_in_order(probe: &Probe) -> Vec<&Stream> {
+    let mut audio: Vec<&Stream> = probe.streams.iter().filter(|s| s.kind == "audio").collect();
+    if let Some(i) = audio.iter().position(|s| s.default) {
+        let first = audio.remove(i);
+        audio.insert(0, first);
+    }
+    audio
+}
+
+/// The channel layouts AAC signals with a standard configuration (1, 2
+/// and 6): what an encode is brought to, so no TV meets a layout written
+/// inside the stream (5.1(side) from AC-3), nor 7.1, which TVs and
+/// browsers don't decode (downmixed to 5.1).
+pub const AAC_LAYOUTS: &str = "aformat=channel_layouts=mono|stereo|5.1";
+
+/// AAC and MP3 are copied (AAC of more than 6 channels is encoded again
+/// as 5.1); anything else becomes AAC first, with the original kept as a
+/// second track where MP4 allows it.
 fn audio_tracks(s: &Stream, notes: &mut Vec<String>) -> Vec<AudioTrack> {
     let track = |action| AudioTrack {
         input: s.index,
         codec: s.codec.clone(),
         action,
+        title: s.title.clone(),
     };
+    let many = s.channels.is_some_and(|c| c > 6);
     match s.codec.as_str() {
+        "aac" if many => {
+            notes.push(format!(
+                "audio stream {} (AAC, {} channels) was mixed down to 5.1, which TVs decode",
+                s.index,
+                s.channels.unwrap_or(0)
+            ));
+            vec![track(AudioAction::Aac(64_000 * 6))]
+        }
         "aac" | "mp3" => vec![track(AudioAction::Copy)],
         other => {
             let channels = s.channels.unwrap_or(2).clamp(1, 6);
@@ -546,12 +584,21 @@ impl Plan {
                     "aac".into(),
                     format!("-b:a:{i}"),
                     b.to_string(),
+                    format!("-filter:a:{i}"),
+                    AAC_LAYOUTS.into(),
                 ]),
             }
             a.extend([
                 format!("-disposition:a:{i}"),
                 if i == 0 { "default" } else { "0" }.into(),
             ]);
+            if let Some(title) = &t.title {
+                // MP4 names a track by its handler; ffmpeg passes it as is.
+                a.extend([
+                    format!("-metadata:s:a:{i}"),
+                    format!("handler_name={title}"),
+                ]);
+            }
         }
         a.extend([
             "-map_metadata".into(),
@@ -591,7 +638,9 @@ mod tests {
             width: None,
             height: None,
             language: lang.map(str::to_string),
+            title: None,
             attached_pic: false,
+            default: false,
             channels: Some(2),
             duration: None,
             format: Default::default(),
@@ -658,9 +707,80 @@ mod tests {
             vec![AudioTrack {
                 input: 1,
                 codec: "aac".into(),
-                action: AudioAction::Copy
+                action: AudioAction::Copy,
+                title: None,
             }]
         );
+    }
+
+    #[test]
+    fn the_default_track_goes_first_and_more_than_six_channels_become_5_1() {
+        let mut commentary = stream(1, "audio", "aac", Some("eng"));
+        commentary.default = false;
+        let mut film = stream(2, "audio", "ac3", Some("fra"));
+        film.default = true;
+        let mut wide = stream(3, "audio", "aac", Some("deu"));
+        wide.channels = Some(8);
+        let p = baseline(&probe(vec![
+            stream(0, "video", "h264", None),
+            commentary,
+            film,
+            wide,
+        ]))
+        .unwrap();
+        let order: Vec<(u32, &AudioAction)> =
+            p.audio.iter().map(|a| (a.input, &a.action)).collect();
+        assert_eq!(
+            order,
+            [
+                (2, &AudioAction::Aac(128_000)),
+                (2, &AudioAction::Copy),
+                (1, &AudioAction::Copy),
+                (3, &AudioAction::Aac(384_000)),
+            ]
+        );
+        assert!(p.notes.iter().any(|n| n.contains("mixed down to 5.1")));
+        // Every track flagged default (MKV's default): the file's order.
+        let mut a = stream(1, "audio", "aac", None);
+        a.default = true;
+        let mut b = stream(2, "audio", "aac", None);
+        b.default = true;
+        let p = baseline(&probe(vec![stream(0, "video", "h264", None), a, b])).unwrap();
+        assert_eq!(p.audio[0].input, 1);
+    }
+
+    #[test]
+    fn interlaced_video_is_deinterlaced_at_the_field_rate_the_level_allows() {
+        // DV PAL: ffprobe knows no field order; 50 fields become 50 frames.
+        let mut dv = stream(0, "video", "dvvideo", None);
+        (dv.width, dv.height) = (Some(720), Some(576));
+        dv.format.frame_rate = Some(25.0);
+        let e = encode_of(dv);
+        assert!(e.deinterlace && e.fields);
+        assert!(e.filters().starts_with("yadif=1,fps=50"), "{}", e.filters());
+        assert_eq!(e.gop, 100);
+        // 1080i25 H.264 from a DVB recording: not remuxed; at 1080 lines
+        // level 4.1 allows 25 frames, so one per frame.
+        let mut tv = stream(0, "video", "h264", None);
+        (tv.width, tv.height) = (Some(1920), Some(1080));
+        tv.format.frame_rate = Some(25.0);
+        tv.format.field_order = Some("tt".into());
+        tv.format.profile = Some("High".into());
+        tv.format.pix_fmt = Some("yuv420p".into());
+        let p = baseline(&probe(vec![tv.clone(), stream(1, "audio", "aac", None)])).unwrap();
+        let VideoAction::Encode(e) = &p.video_action else {
+            panic!("interlaced H.264 is remuxed: {p:?}");
+        };
+        assert!(e.deinterlace && !e.fields && e.filters().starts_with("yadif,"));
+        // A household whose TVs deinterlace: remuxed as it is.
+        let tvs = Target::parse("h264,interlaced").unwrap();
+        let p = plan(
+            &probe(vec![tv, stream(1, "audio", "aac", None)]),
+            &tvs,
+            true,
+        )
+        .unwrap();
+        assert!(matches!(p.video_action, VideoAction::Copy { .. }));
     }
 
     #[test]
@@ -677,7 +797,7 @@ mod tests {
             .join(" ");
         assert!(
             args.contains(
-                "-map 0:1 -c:a:0 aac -b:a:0 128000 -disposition:a:0 default -map 0:1 -c:a:1 copy"
+                "-map 0:1 -c:a:0 aac -b:a:0 128000 -filter:a:0 aformat=channel_layouts=mono|stereo|5.1 -disposition:a:0 default -map 0:1 -c:a:1 copy"
             ),
             "{args}"
         );

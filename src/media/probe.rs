@@ -25,7 +25,13 @@ pub struct Stream {
     pub width: Option<u32>,
     pub height: Option<u32>,
     pub language: Option<String>,
+    /// The track's title ("Commentary"), as the file says it.
+    #[serde(default)]
+    pub title: Option<String>,
     pub attached_pic: bool,
+    /// Flagged the default track of its kind (an MKV's `FlagDefault`).
+    #[serde(default)]
+    pub default: bool,
     pub channels: Option<u32>,
     /// Seconds, when the container says (MKV in a `DURATION` tag). A
     /// file's duration counts every stream, subtitles too.
@@ -243,7 +249,13 @@ impl Probe {
                     .get("language")
                     .filter(|l| !l.is_empty() && l.as_str() != "und")
                     .cloned(),
+                title: s
+                    .tags
+                    .get("title")
+                    .filter(|t| !t.trim().is_empty())
+                    .cloned(),
                 attached_pic: s.disposition.get("attached_pic") == Some(&1),
+                default: s.disposition.get("default") == Some(&1),
                 channels: s.channels,
                 duration: s
                     .duration

@@ -17,10 +17,14 @@ pub struct Target {
     pub av1: bool,
     /// Pictures up to 4096×2160 and H.264 up to level 5.1.
     pub uhd: bool,
+    /// The TVs deinterlace themselves (only ever from `--tv-codecs`):
+    /// interlaced H.264 is remuxed, not transcoded.
+    #[serde(default)]
+    pub interlaced: bool,
 }
 
 /// The names `--tv-codecs` takes.
-pub const TV_CODECS: &[&str] = &["h264", "hevc", "vp9", "av1", "4k"];
+pub const TV_CODECS: &[&str] = &["h264", "hevc", "vp9", "av1", "4k", "interlaced"];
 
 impl Target {
     /// `h264,hevc,4k` -> a target; H.264 is always in it.
@@ -37,6 +41,7 @@ impl Target {
                 "vp9" => t.vp9 = true,
                 "av1" => t.av1 = true,
                 "4k" | "uhd" => t.uhd = true,
+                "interlaced" => t.interlaced = true,
                 other => return Err(format!("'{other}' is not one of {}", TV_CODECS.join(", "))),
             }
         }
@@ -50,6 +55,7 @@ impl Target {
             vp9: self.vp9 && other.vp9,
             av1: self.av1 && other.av1,
             uhd: self.uhd && other.uhd,
+            interlaced: self.interlaced && other.interlaced,
         }
     }
 
@@ -69,6 +75,9 @@ impl Target {
         let mut v = self.codecs();
         if self.uhd {
             v.push("4k");
+        }
+        if self.interlaced {
+            v.push("interlaced");
         }
         v.join(",")
     }
@@ -132,6 +141,11 @@ impl Target {
                 ))
             }
         }
+        if is_interlaced(v) && !self.interlaced {
+            return Some(
+                "its video is interlaced, which TV browsers show with combed edges".into(),
+            );
+        }
         if is_hdr(v) && v.codec == "h264" {
             return Some("its video is HDR, which the TVs here would show washed out".into());
         }
@@ -167,9 +181,23 @@ impl Target {
         let tag_ok = probe
             .video()
             .is_none_or(|v| v.codec != "hevc" || v.format.codec_tag.as_deref() == Some("hvc1"));
-        let audio_ok =
-            ext == "webm" || first_audio.is_none_or(|a| matches!(a.codec.as_str(), "aac" | "mp3"));
+        // More than 5.1 is sound TVs and browsers don't decode.
+        let audio_ok = ext == "webm"
+            || first_audio.is_none_or(|a| {
+                matches!(a.codec.as_str(), "aac" | "mp3") && a.channels.is_none_or(|c| c <= 6)
+            });
         container_ok && video_ok && tag_ok && audio_ok
+    }
+}
+
+/// Interlaced: fields that browsers would show combed. ffprobe says so for
+/// MPEG-2 and H.264; for DV it says `unknown`, and DV from a camcorder tape
+/// is interlaced (PAL bottom field first, NTSC too).
+pub fn is_interlaced(v: &Stream) -> bool {
+    match v.format.field_order.as_deref() {
+        Some("tt" | "bb" | "tb" | "bt") => true,
+        Some(_) => false,
+        None => v.codec == "dvvideo",
     }
 }
 
@@ -223,7 +251,9 @@ mod tests {
             width: Some(w),
             height: Some(h),
             language: None,
+            title: None,
             attached_pic: false,
+            default: false,
             channels: None,
             duration: None,
             format: Format {

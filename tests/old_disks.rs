@@ -1,0 +1,324 @@
+//! What old disks and odd phones hold, made by the real ffmpeg at test
+//! time (small frames, a few seconds): interlaced recordings and DV tapes
+//! reach the TV progressive (judged by ffmpeg's `idet` on the output, not
+//! only its flag), the default audio track comes first, 7.1 becomes 5.1,
+//! and camcorder and old-PC extensions are listed.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+
+fn ffmpeg(args: &[&str], out: &Path) {
+    if let Some(p) = out.parent() {
+        std::fs::create_dir_all(p).unwrap();
+    }
+    let o = Command::new("ffmpeg")
+        .args(["-v", "error", "-y"])
+        .args(args)
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// Frames `idet` calls (top first, bottom first, progressive).
+fn idet(file: &Path) -> (u64, u64, u64) {
+    let o = Command::new("ffmpeg")
+        .args(["-hide_banner", "-nostdin", "-i"])
+        .arg(file)
+        .args(["-map", "0:v:0", "-vf", "idet", "-f", "null", "-"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stderr);
+    let line = text
+        .lines()
+        .find(|l| l.contains("Multi frame detection"))
+        .unwrap_or_else(|| panic!("no idet summary: {text}"));
+    let count = |key: &str| -> u64 {
+        line.split(key)
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap()
+    };
+    (count("TFF:"), count("BFF:"), count("Progressive:"))
+}
+
+fn video_of(file: &Path) -> serde_json::Value {
+    ffprobe_json(file, &["-show_streams", "-select_streams", "v:0"])["streams"][0].clone()
+}
+
+fn audio_of(file: &Path) -> Vec<serde_json::Value> {
+    ffprobe_json(file, &["-show_streams", "-select_streams", "a"])["streams"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+/// Moving pictures, interlaced: 50 progressive frames a second woven into
+/// 25 interlaced ones, fields in `order` (`tff`, `bff`).
+fn interlaced_source(order: &str) -> Vec<String> {
+    [
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=720x576:rate=50",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=48000",
+        "-t",
+        "2",
+        "-vf",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([format!("interlace=scan={order}:lowpass=0")])
+    .collect()
+}
+
+/// A DVB recording: interlaced H.264 (top field first) in MPEG-TS.
+fn interlaced_ts(p: &Path) {
+    interlaced(
+        p,
+        "tff",
+        &[
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-flags",
+            "+ilme+ildct",
+            "-top",
+            "1",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-f",
+            "mpegts",
+        ],
+    );
+}
+
+/// Interlaced moving pictures (fields in `order`) encoded with `opts`.
+fn interlaced(p: &Path, order: &str, opts: &[&str]) {
+    let mut a = interlaced_source(order);
+    a.extend(opts.iter().map(|s| s.to_string()));
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    ffmpeg(&a, p);
+}
+
+#[test]
+fn interlaced_recordings_and_dv_tapes_reach_the_tv_progressive() {
+    let d = media_with(&[
+        ("DVB/news.ts", &|p| interlaced_ts(p)),
+        ("Tapes/holiday.dv", &|p| {
+            // A camcorder tape: DV PAL, bottom field first.
+            interlaced(
+                p,
+                "bff",
+                &[
+                    "-c:v",
+                    "dvvideo",
+                    "-pix_fmt",
+                    "yuv420p",
+                    "-c:a",
+                    "pcm_s16le",
+                    "-ar",
+                    "48000",
+                    "-ac",
+                    "2",
+                    "-f",
+                    "dv",
+                ],
+            )
+        }),
+    ]);
+    let (tff, _, _) = idet(&d.path().join("media/DVB/news.ts"));
+    assert!(tff > 20, "the source is interlaced: {tff}");
+    let s = Server::start_in(d, &[]);
+    for (source, out) in [
+        ("DVB/news.ts", "DVB/news.mp4"),
+        ("Tapes/holiday.dv", "Tapes/holiday.mp4"),
+    ] {
+        let job = finished_job(&s, source);
+        assert_eq!(job["state"], "done", "{job}");
+        assert_eq!(
+            job["kind"], "transcode",
+            "{source}: not remuxed with its fields"
+        );
+        let file = s.media().join(out);
+        let (tff, bff, progressive) = idet(&file);
+        assert!(
+            progressive > 10 * (tff + bff),
+            "{out}: idet says TFF {tff}, BFF {bff}, progressive {progressive}"
+        );
+        let v = video_of(&file);
+        assert_eq!(v["codec_name"], "h264");
+        // 576 lines at 50 fields: one frame per field fits level 4.1.
+        assert_eq!(v["avg_frame_rate"], "50/1", "{out}: {v}");
+        assert!(
+            v["field_order"].is_null() || v["field_order"] == "progressive",
+            "{v}"
+        );
+    }
+}
+
+#[test]
+fn a_household_that_deinterlaces_gets_interlaced_h264_remuxed() {
+    let d = media_with(&[("news.ts", &|p| interlaced_ts(p))]);
+    let s = Server::start_in(d, &["--tv-codecs", "h264,interlaced"]);
+    let job = finished_job(&s, "news.ts");
+    assert_eq!(
+        (job["state"].as_str(), job["kind"].as_str()),
+        (Some("done"), Some("remux"))
+    );
+}
+
+#[test]
+fn the_default_audio_comes_first_and_7_1_becomes_5_1() {
+    let d = media_with(&[
+        ("film.mkv", &|p| {
+            ffmpeg(
+                &[
+                    "-f",
+                    "lavfi",
+                    "-i",
+                    "testsrc2=size=320x240:rate=25",
+                    "-f",
+                    "lavfi",
+                    "-i",
+                    "sine=frequency=300",
+                    "-f",
+                    "lavfi",
+                    "-i",
+                    "sine=frequency=600",
+                    "-t",
+                    "2",
+                    "-map",
+                    "0",
+                    "-map",
+                    "1",
+                    "-map",
+                    "2",
+                    "-c:v",
+                    "libx264",
+                    "-preset",
+                    "ultrafast",
+                    "-pix_fmt",
+                    "yuv420p",
+                    "-c:a",
+                    "aac",
+                    "-metadata:s:a:0",
+                    "language=eng",
+                    "-metadata:s:a:0",
+                    "title=Commentary",
+                    "-metadata:s:a:1",
+                    "language=fra",
+                    "-disposition:a:0",
+                    "0",
+                    "-disposition:a:1",
+                    "default",
+                ],
+                p,
+            )
+        }),
+        ("bluray.mkv", &|p| {
+            ffmpeg(
+                &[
+                    "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-f", "lavfi", "-i",
+                    "sine=frequency=440:sample_rate=48000", "-t", "2", "-filter_complex",
+                    "[1]asplit=8[a][b][c][d][e][f][g][h];[a][b][c][d][e][f][g][h]join=inputs=8:channel_layout=7.1[s]",
+                    "-map", "0", "-map", "[s]", "-c:v", "libx264", "-preset", "ultrafast",
+                    "-pix_fmt", "yuv420p", "-c:a", "pcm_s16le",
+                ],
+                p,
+            )
+        }),
+    ]);
+    let s = Server::start_in(d, &[]);
+    let job = finished_job(&s, "film.mkv");
+    assert_eq!(job["state"], "done", "{job}");
+    let audio = audio_of(&s.media().join("film.mp4"));
+    assert_eq!(audio.len(), 2);
+    assert_eq!(
+        audio[0]["tags"]["language"], "fra",
+        "the default first: {audio:?}"
+    );
+    assert_eq!(audio[0]["disposition"]["default"], 1);
+    assert_eq!(audio[1]["tags"]["language"], "eng");
+    assert_eq!(
+        audio[1]["tags"]["handler_name"], "Commentary",
+        "titles kept"
+    );
+    assert_eq!(audio[1]["disposition"]["default"], 0);
+
+    let job = finished_job(&s, "bluray.mkv");
+    assert_eq!(job["state"], "done", "{job}");
+    let audio = audio_of(&s.media().join("bluray.mp4"));
+    assert_eq!(audio[0]["codec_name"], "aac");
+    assert_eq!(audio[0]["channels"], 6, "{audio:?}");
+    assert_eq!(audio[0]["channel_layout"], "5.1", "{audio:?}");
+}
+
+#[test]
+fn camcorder_and_old_pc_extensions_are_listed_and_converted() {
+    let mpeg2 = |p: &Path, format: &str| {
+        ffmpeg(
+            &[
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc2=size=320x240:rate=25",
+                "-f",
+                "lavfi",
+                "-i",
+                "sine",
+                "-t",
+                "1",
+                "-c:v",
+                "mpeg2video",
+                "-c:a",
+                "mp2",
+                "-f",
+                format,
+            ],
+            p,
+        )
+    };
+    let d = media_with(&[
+        ("MOV001.MOD", &|p| mpeg2(p, "vob")),
+        ("MOV002.TOD", &|p| mpeg2(p, "mpegts")),
+        ("rec.m2t", &|p| mpeg2(p, "mpegts")),
+        ("old.divx", &|p| mpeg2(p, "avi")),
+        ("phone.3g2", &|p| make_h264(p, 1, "aac")),
+    ]);
+    let s = Server::start_in(d, &[]);
+    for (source, out) in [
+        ("MOV001.MOD", "MOV001.mp4"),
+        ("MOV002.TOD", "MOV002.mp4"),
+        ("rec.m2t", "rec.mp4"),
+        ("old.divx", "old.mp4"),
+        ("phone.3g2", "phone.mp4"),
+    ] {
+        let job = finished_job(&s, source);
+        assert_eq!(job["state"], "done", "{source}: {job}");
+        assert!(s.media().join(out).is_file(), "{out}");
+    }
+    s.wait_until(20, "every one listed as its MP4", || {
+        let paths = paths_of(&s.json("/api/videos"));
+        [
+            "MOV001.mp4",
+            "MOV002.mp4",
+            "rec.mp4",
+            "old.mp4",
+            "phone.mp4",
+        ]
+        .iter()
+        .all(|p| paths.contains(&p.to_string()))
+    });
+}
