@@ -60,7 +60,10 @@
     var speed = secs > 0.5 ? (loaded - r.base) / secs : 0;
     var msg = human(loaded) + ' of ' + human(r.total);
     if (speed > 0) {
-      msg += ' · ' + human(speed) + '/s · ' + duration((r.total - loaded) / speed) + ' left';
+      // Time left only when there is a true figure: never "· left".
+      var left = loaded < r.total ? duration((r.total - loaded) / speed) : '';
+      msg += ' · ' + human(speed) + '/s';
+      if (left) { msg += ' · ' + left + ' left'; } else if (loaded >= r.total) { msg += ' · finishing'; }
     }
     text(r.status, msg);
   }

@@ -85,6 +85,12 @@ test('on a 390 px phone the header is one line of links', async () => {
   const right = await page.$$eval('.bar nav a', (links) => Math.max(...links.map((a) => a.getBoundingClientRect().right)));
   assert.ok(right <= 390, 'fits: ' + right);
   await page.screenshot({ path: path.join(SHOTS, 'phone-header.png') });
+  // Every control of the upload page is a 44 px touch target at least.
+  await page.goto(base + '/upload');
+  const small = await page.$$eval('main button, main select, main input:not([type=hidden]), main .button', (els) =>
+    els.filter((e) => e.getBoundingClientRect().height > 0 && e.getBoundingClientRect().height < 44)
+      .map((e) => e.outerHTML.slice(0, 60) + ' ' + e.getBoundingClientRect().height));
+  assert.deepEqual(small, [], 'under 44 px');
   await context.close();
 });
 
