@@ -84,6 +84,9 @@ struct RegisterBody {
 #[serde(rename_all = "camelCase")]
 struct RunnerBody {
     runner_token: String,
+    /// The job types it takes (runner 0.1 and later); none: any.
+    #[serde(default)]
+    job_types: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -134,7 +137,12 @@ pub async fn runner_call(
             Err(e) => refused(&e),
         },
         "request" => answer(parse::<RunnerBody>(&body).and_then(|b| {
-            let offers = r.request(&b.runner_token)?;
+            let mut offers = r.request(&b.runner_token)?;
+            if b.job_types
+                .is_some_and(|t| !t.iter().any(|t| t == JOB_TYPE))
+            {
+                offers.clear();
+            }
             let jobs: Vec<_> = offers
                 .iter()
                 .take(10)
