@@ -84,12 +84,19 @@ impl App {
 
     // The library.
 
-    /// The WebVTT files beside a video, as (path, language).
+    /// The WebVTT files beside a video, as (path, language): a subtitle
+    /// file that came after the video (named after it, or after the file
+    /// it was made from) becomes one first.
     pub async fn subtitles_for(&self, rel: &str) -> Vec<(String, Option<String>)> {
-        let (library, rel) = (self.library.clone(), rel.to_string());
-        blocking(move || library.subtitles_for(&rel))
-            .await
-            .unwrap_or_default()
+        let (library, tools, rel) = (self.library.clone(), self.tools.clone(), rel.to_string());
+        blocking(move || {
+            let root = library.root();
+            let source = library.source_of(&rel).map(|s| root.join(s));
+            crate::media::sidecar::convert_beside(&tools, &root.join(&rel), source.as_deref());
+            library.subtitles_for(&rel)
+        })
+        .await
+        .unwrap_or_default()
     }
 
     // Conversions.

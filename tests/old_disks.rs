@@ -322,3 +322,37 @@ fn camcorder_and_old_pc_extensions_are_listed_and_converted() {
         .all(|p| paths.contains(&p.to_string()))
     });
 }
+
+#[test]
+fn subtitle_files_beside_a_video_become_tracks_in_any_charset() {
+    let d = media_with(&[("holiday.mp4", &|p| make_mp4(p, 2))]);
+    // Windows-1252, as an old PC saved it.
+    std::fs::write(
+        d.path().join("media/holiday.srt"),
+        b"1\r\n00:00:00,500 --> 00:00:01,500\r\nDas M\xe4dchen sagt: \xabtr\xe8s bien\xbb\r\n",
+    )
+    .unwrap();
+    let s = Server::start_in(d, &[]);
+    let vtt = s.media().join("holiday.vtt");
+    s.wait_until(30, "holiday.vtt", || vtt.is_file());
+    let text = std::fs::read_to_string(&vtt).unwrap();
+    assert!(text.starts_with("WEBVTT"), "{text}");
+    assert!(
+        text.contains("Das Mädchen sagt: «très bien»"),
+        "{text:?}\n{}",
+        s.log_text()
+    );
+    // One that comes after its video: a track once the player opens.
+    std::fs::write(
+        s.media().join("holiday.fr.ass"),
+        "[Script Info]\nScriptType: v4.00+\n\n[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\nDialogue: 0,0:00:00.50,0:00:01.50,Default,,0,0,0,,Bonjour à tous\n",
+    )
+    .unwrap();
+    let (status, page) = s.text("/watch/holiday.mp4");
+    assert_eq!(status, 200);
+    assert!(page.contains("holiday.fr.vtt"), "{page}");
+    assert!(page.contains("holiday.vtt"));
+    let fr = std::fs::read_to_string(s.media().join("holiday.fr.vtt")).unwrap();
+    assert!(fr.contains("Bonjour à tous"), "{fr}");
+    assert!(hidden_files(&s.media()).is_empty());
+}

@@ -189,6 +189,10 @@ impl Indexer {
         let result = blocking(move || {
             let found = found_file(&file, rel)?;
             let probed = media::probe(&tools, &file).map_err(|e| e.to_string());
+            // Subtitle files beside it become the player's WebVTT tracks.
+            if probed.as_ref().is_ok_and(|p| p.video().is_some()) {
+                media::sidecar::convert_beside(&tools, &file, None);
+            }
             Some((found, probed))
         })
         .await

@@ -6,6 +6,7 @@ pub mod launch;
 pub mod mp4;
 mod plan;
 mod probe;
+pub mod sidecar;
 pub mod tags;
 mod target;
 mod tools;
@@ -26,7 +27,7 @@ pub const SOURCES: &[&str] = &[
     "asf", "mpg", "mpeg", "m2v", "vob", "mod", "tod", "dv", "mxf", "ogv", "ogm", "rm", "rmvb",
 ];
 /// Subtitle files that may sit beside a video or be uploaded.
-pub const SUBTITLES: &[&str] = &["srt", "vtt", "ass"];
+pub const SUBTITLES: &[&str] = &["srt", "vtt", "ass", "ssa"];
 
 /// What the library does with a file, judged by its extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
