@@ -18,6 +18,17 @@ pub fn human_size(bytes: u64) -> String {
     }
 }
 
+/// `6:02`, `1:02:03`: a point in a video, as a player shows it.
+pub fn clock(secs: f64) -> String {
+    let t = secs.max(0.0).round() as u64;
+    let (h, m, s) = (t / 3600, t / 60 % 60, t % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -28,5 +39,13 @@ mod tests {
         assert_eq!(human_size(500 << 20), "500 MiB");
         assert_eq!(human_size(1 << 30), "1 GiB");
         assert_eq!(human_size(3 << 29), "1.5 GiB");
+    }
+
+    #[test]
+    fn clocks() {
+        assert_eq!(clock(362.4), "6:02");
+        assert_eq!(clock(600.0), "10:00");
+        assert_eq!(clock(3723.0), "1:02:03");
+        assert_eq!(clock(-1.0), "0:00");
     }
 }

@@ -356,3 +356,25 @@ fn subtitle_files_beside_a_video_become_tracks_in_any_charset() {
     assert!(fr.contains("Bonjour à tous"), "{fr}");
     assert!(hidden_files(&s.media()).is_empty());
 }
+
+#[test]
+fn a_download_cut_off_plays_as_far_as_it_goes() {
+    let d = media_with(&[("cut.mkv", &|p| {
+        let full = p.with_file_name("whole.mkv");
+        make_h264(&full, 10, "ac3");
+        let bytes = std::fs::read(&full).unwrap();
+        std::fs::remove_file(&full).unwrap();
+        std::fs::write(p, &bytes[..bytes.len() * 6 / 10]).unwrap();
+    })]);
+    let s = Server::start_in(d, &[]);
+    let job = finished_job(&s, "cut.mkv");
+    assert_eq!(job["state"], "done", "{job}");
+    let plan = job["plan"].to_string();
+    assert!(
+        plan.contains("seems cut off") && plan.contains("of the 0:10"),
+        "{plan}"
+    );
+    let p = ffprobe_json(&s.media().join("cut.mp4"), &["-show_format"]);
+    let secs: f64 = p["format"]["duration"].as_str().unwrap().parse().unwrap();
+    assert!(secs > 4.0 && secs < 8.0, "{secs}");
+}

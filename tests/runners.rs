@@ -253,8 +253,13 @@ fn a_pc_whose_ffmpeg_fails_fails_the_job_after_five_tries() {
 fn a_cancelled_job_refuses_the_pcs_result_and_an_hdr_source_stays_on_the_pi() {
     let s = Server::start(&[]);
     let work = tempfile::tempdir().unwrap();
-    // Slow enough to be cancelled first.
-    let slow = fake_ffmpeg(work.path(), "sleep 4");
+    // Slow enough to be cancelled first; it says when it has begun (the
+    // source downloaded).
+    let began = work.path().join("encoding");
+    let slow = fake_ffmpeg(
+        work.path(),
+        &format!("touch '{}'; sleep 4", began.display()),
+    );
     let Some(runner) = start_runner(&s, "pc", Some(&slow)) else {
         return;
     };
@@ -265,6 +270,7 @@ fn a_cancelled_job_refuses_the_pcs_result_and_an_hdr_source_stays_on_the_pi() {
         201
     );
     wait_on_pc(&s, "late.mkv", "pc");
+    s.wait_until(60, "the PC to begin encoding", || began.exists());
     let id = job_of(&s, "late.mkv")["id"].as_u64().unwrap();
     let r = s
         .client()

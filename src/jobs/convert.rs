@@ -141,10 +141,19 @@ async fn complete(
     out: Outputs,
     duration: Option<f64>,
 ) -> Result<String, Ended> {
-    let summary = match verify(&out, duration).await {
+    let (summary, cut_off) = match verify(jobs, &src.path, &out, duration).await {
         Ok(s) => s,
         Err(e) => return Err(no_space_or(src, e).await),
     };
+    if let Some(claimed) = cut_off {
+        let line = format!(
+            "the source ends at {} of the {} its header says: the file seems cut off, and the MP4 has what there is",
+            crate::format::clock(summary.duration),
+            crate::format::clock(claimed)
+        );
+        tracing::warn!("job {}: {line}", job.id);
+        jobs.add_plan_line(job.id, line);
+    }
     save(&out).await?;
     let mp4 = place(jobs, src, plan, out).await?;
     let rel = record(
@@ -524,7 +533,12 @@ async fn convert(
 
 /// The output must be whole: the source's duration, give or take, and its
 /// index first. Read from the file itself, without a process.
-async fn verify(out: &Outputs, source_duration: Option<f64>) -> Result<mp4::Mp4Summary, Ended> {
+async fn verify(
+    jobs: &Jobs,
+    source: &Path,
+    out: &Outputs,
+    source_duration: Option<f64>,
+) -> Result<(mp4::Mp4Summary, Option<f64>), Ended> {
     let o = out.mp4.path().to_path_buf();
     let summary = match blocking(move || mp4::summarize(&o)).await {
         Some(Ok(Some(s))) => s,
@@ -540,9 +554,19 @@ async fn verify(out: &Outputs, source_duration: Option<f64>) -> Result<mp4::Mp4S
         }
         None => return Err(failed("checking the output stopped unexpectedly")),
     };
+    let mut cut_off = None;
     if let Some(a) = source_duration {
         let b = summary.duration;
-        if (a - b).abs() > DURATION_SLACK {
+        let short = b < a - DURATION_SLACK;
+        // Shorter than its header says, and so is the source itself (a
+        // download cut off): the MP4 has all there is.
+        let source_ends_there = short
+            && source_end(jobs, source, b)
+                .await
+                .is_some_and(|end| (end - b).abs() <= DURATION_SLACK);
+        if source_ends_there {
+            cut_off = Some(a);
+        } else if (a - b).abs() > DURATION_SLACK {
             return Err(failed(format!(
                 "the MP4 is {b:.1} s long but the source's picture and sound last {a:.1} s; it was not kept"
             )));
@@ -553,7 +577,38 @@ async fn verify(out: &Outputs, source_duration: Option<f64>) -> Result<mp4::Mp4S
             "ffmpeg put the MP4's index at the end; it was not kept",
         ));
     }
-    Ok(summary)
+    Ok((summary, cut_off))
+}
+
+/// Where the source's last packet ends, read from its packets past
+/// `after` seconds (not from its header, which a cut-off file keeps).
+async fn source_end(jobs: &Jobs, source: &Path, after: f64) -> Option<f64> {
+    let mut cmd = jobs.tools.ffprobe_command()?;
+    cmd.args(["-v", "quiet", "-read_intervals"])
+        .arg(format!("{:.3}%", (after - 5.0).max(0.0)))
+        .args([
+            "-show_entries",
+            "packet=pts_time,duration_time",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(source)
+        .stdin(std::process::Stdio::null());
+    let out = blocking(move || cmd.output()).await?.ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let (pts, dur) = l.split_once(',').unwrap_or((l, "0"));
+            Some(
+                pts.trim().parse::<f64>().ok()?
+                    + dur
+                        .trim()
+                        .trim_end_matches(',')
+                        .parse::<f64>()
+                        .unwrap_or(0.0),
+            )
+        })
+        .reduce(f64::max)
 }
 
 /// fsync of every output, before any is renamed into sight.

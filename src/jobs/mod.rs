@@ -416,6 +416,11 @@ impl Jobs {
         });
     }
 
+    /// One more line on the job's plan (what became of the file).
+    fn add_plan_line(&self, id: u64, line: String) {
+        self.update(id, |j| j.plan.push(line));
+    }
+
     fn set_plan(&self, id: u64, plan: Vec<String>) {
         self.update(id, |j| j.plan = plan);
     }
