@@ -50,7 +50,10 @@ pub fn scan(root: &Path, skip: &Path) -> ScanResult {
                 continue;
             }
             let Some(name) = name.to_str() else {
-                tracing::warn!("skipping a name that is not UTF-8 in {}", dir.display());
+                tracing::warn!(
+                    "skipping {}: its name is not UTF-8 (rename it to list it)",
+                    entry.path().display()
+                );
                 continue;
             };
             let child_rel = if rel.is_empty() {

@@ -222,7 +222,75 @@ pub fn probe(tools: &Tools, file: &Path) -> Result<Probe, ProbeError> {
             .flatten()
             .map(|s| s.faststart);
     }
+    if let Some(v) = probe
+        .streams
+        .iter_mut()
+        .find(|s| s.kind == "video" && !s.attached_pic)
+    {
+        if v.format.field_order.is_none() && often_interlaced(&v.codec, &probe.format_name) {
+            v.format.field_order = watch_fields(tools, file, v.index);
+        }
+    }
     Ok(probe)
+}
+
+/// Codecs and containers whose video is usually interlaced, for which
+/// ffprobe may not say (DV always says `unknown`).
+fn often_interlaced(codec: &str, format: &str) -> bool {
+    match codec {
+        "dvvideo" | "mpeg2video" | "vc1" => true,
+        "h264" => format.split(',').any(|f| f == "mpegts"),
+        _ => false,
+    }
+}
+
+/// Frames ffmpeg's `idet` looks at, at most: a few seconds.
+const IDET_FRAMES: &str = "300";
+
+/// The field order `idet` sees in the first frames of stream `index`
+/// (`tt`, `bb` or `progressive`), when ffprobe did not say. It runs once
+/// per version of the file: the answer is cached with the probe.
+fn watch_fields(tools: &Tools, file: &Path, index: u32) -> Option<String> {
+    let mut cmd = tools.ffmpeg_command(super::launch::Priority::Background)?;
+    let out = cmd
+        .args(["-hide_banner", "-nostdin", "-i"])
+        .arg(file)
+        .args([
+            "-map",
+            &format!("0:{index}"),
+            "-vf",
+            "idet",
+            "-frames:v",
+            IDET_FRAMES,
+        ])
+        .args(["-an", "-f", "null", "-"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .ok()?;
+    idet_verdict(&String::from_utf8_lossy(&out.stderr))
+}
+
+/// `tt`, `bb` or `progressive` from idet's "Multi frame detection" line.
+fn idet_verdict(log: &str) -> Option<String> {
+    let line = log.lines().find(|l| l.contains("Multi frame detection"))?;
+    let count = |key: &str| -> u64 {
+        line.split(key)
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    let (tff, bff, progressive) = (count("TFF:"), count("BFF:"), count("Progressive:"));
+    let verdict = if tff + bff <= progressive {
+        "progressive"
+    } else if tff >= bff {
+        "tt"
+    } else {
+        "bb"
+    };
+    (tff + bff + progressive > 0).then(|| verdict.to_string())
 }
 
 impl Probe {
@@ -307,6 +375,24 @@ impl Probe {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn idet_says_which_field_comes_first() {
+        let line = |t: u32, b: u32, p: u32| {
+            format!("[Parsed_idet_0 @ 0x1] Multi frame detection: TFF: {t} BFF: {b} Progressive: {p} Undetermined: 3")
+        };
+        assert_eq!(idet_verdict(&line(0, 48, 1)).as_deref(), Some("bb"));
+        assert_eq!(idet_verdict(&line(60, 0, 2)).as_deref(), Some("tt"));
+        assert_eq!(
+            idet_verdict(&line(2, 1, 90)).as_deref(),
+            Some("progressive")
+        );
+        assert_eq!(idet_verdict(&line(0, 0, 0)), None);
+        assert_eq!(idet_verdict("no such line"), None);
+        assert!(often_interlaced("dvvideo", "dv"));
+        assert!(often_interlaced("h264", "mpegts"));
+        assert!(!often_interlaced("h264", "matroska,webm"));
+    }
 
     #[test]
     fn parses_ffprobe_json() {
