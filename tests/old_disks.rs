@@ -378,3 +378,35 @@ fn a_download_cut_off_plays_as_far_as_it_goes() {
     let secs: f64 = p["format"]["duration"].as_str().unwrap().parse().unwrap();
     assert!(secs > 4.0 && secs < 8.0, "{secs}");
 }
+
+#[test]
+fn an_upload_whose_name_is_not_utf8_is_kept_under_a_safe_name() {
+    use std::io::{Read, Write};
+    let s = Server::start(&[]);
+    let work = tempfile::tempdir().unwrap();
+    let clip = work.path().join("clip.avi");
+    make_clip(&clip, 1, &["-c:v", "mpeg4", "-c:a", "mp3"]);
+    let video = std::fs::read(&clip).unwrap();
+    let mut body = Vec::new();
+    body.extend_from_slice(b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"Urlaub_M\xe4dchen.avi\"\r\nContent-Type: video/x-msvideo\r\n\r\n");
+    body.extend_from_slice(&video);
+    body.extend_from_slice(b"\r\n--XyZ--\r\n");
+    let mut req = format!(
+        "POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\nContent-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    req.extend_from_slice(&body);
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    c.write_all(&req).unwrap();
+    let mut answer = String::new();
+    c.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    let kept: Vec<String> = media_files(&s.media())
+        .into_iter()
+        .filter(|f| f.ends_with(".avi"))
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let job = finished_job(&s, &kept[0]);
+    assert_eq!(job["state"], "done", "{job}");
+}

@@ -66,6 +66,29 @@ pub fn output_path(path: &str) -> String {
     }
 }
 
+/// The extension a video's `Content-Type` stands for, when a file comes
+/// without a usable name.
+pub fn extension_for(content_type: &str) -> Option<&'static str> {
+    let t = content_type.split(';').next()?.trim().to_ascii_lowercase();
+    Some(match t.as_str() {
+        "video/mp4" => "mp4",
+        "video/quicktime" => "mov",
+        "video/x-matroska" => "mkv",
+        "video/webm" => "webm",
+        "video/x-msvideo" | "video/avi" | "video/msvideo" => "avi",
+        "video/mp2t" => "ts",
+        "video/mpeg" => "mpg",
+        "video/x-ms-wmv" => "wmv",
+        "video/x-ms-asf" => "asf",
+        "video/3gpp" => "3gp",
+        "video/3gpp2" => "3g2",
+        "video/x-flv" => "flv",
+        "video/x-dv" => "dv",
+        "video/ogg" => "ogv",
+        _ => return None,
+    })
+}
+
 /// The `Content-Type` for a file served from the library.
 pub fn content_type(path: &std::path::Path) -> &'static str {
     let ext = path

@@ -192,7 +192,16 @@ async fn receive_all(
                 (folder, dir) = app.uploads.target_dir(&value).await?;
             }
             "file" => {
-                let raw = part.filename().unwrap_or("").to_string();
+                let raw = match part.filename() {
+                    Some(name) => name.to_string(),
+                    // A name that is not UTF-8 (an old disk's): stored
+                    // under a safe one its type gives.
+                    None => part
+                        .content_type()
+                        .and_then(crate::media::extension_for)
+                        .map(|ext| format!("upload.{ext}"))
+                        .unwrap_or_default(),
+                };
                 if raw.is_empty() {
                     // An empty file input still sends a part; skip it.
                     continue;
