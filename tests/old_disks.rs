@@ -377,6 +377,12 @@ fn a_download_cut_off_plays_as_far_as_it_goes() {
     let p = ffprobe_json(&s.media().join("cut.mp4"), &["-show_format"]);
     let secs: f64 = p["format"]["duration"].as_str().unwrap().parse().unwrap();
     assert!(secs > 4.0 && secs < 8.0, "{secs}");
+    // The library says so, on the video's page.
+    let (_, page) = s.text("/watch/cut.mp4");
+    assert!(
+        page.contains("It ends at 0:0") && page.contains("of 0:10: the file seems cut off."),
+        "{page}"
+    );
 }
 
 #[test]

@@ -146,13 +146,16 @@ async fn complete(
         Err(e) => return Err(no_space_or(src, e).await),
     };
     if let Some(claimed) = cut_off {
-        let line = format!(
-            "the source ends at {} of the {} its header says: the file seems cut off, and the MP4 has what there is",
+        let (ends, of) = (
             crate::format::clock(summary.duration),
-            crate::format::clock(claimed)
+            crate::format::clock(claimed),
+        );
+        let line = format!(
+            "the source ends at {ends} of the {of} its header says: the file seems cut off, and the MP4 has what there is"
         );
         tracing::warn!("job {}: {line}", job.id);
-        jobs.add_plan_line(job.id, line);
+        let note = format!("It ends at {ends} of {of}: the file seems cut off.");
+        jobs.set_note(job.id, line, note);
     }
     save(&out).await?;
     let mp4 = place(jobs, src, plan, out).await?;

@@ -416,9 +416,12 @@ impl Jobs {
         });
     }
 
-    /// One more line on the job's plan (what became of the file).
-    fn add_plan_line(&self, id: u64, line: String) {
-        self.update(id, |j| j.plan.push(line));
+    /// What became of the file, on the job's plan and for its page.
+    fn set_note(&self, id: u64, plan_line: String, note: String) {
+        self.update(id, |j| {
+            j.plan.push(plan_line);
+            j.note = Some(note);
+        });
     }
 
     fn set_plan(&self, id: u64, plan: Vec<String>) {

@@ -97,6 +97,7 @@ impl Saved {
             dismissed: false,
             runner: None,
             runner_failures: 0,
+            note: None,
         });
         trim_history(&mut self.jobs);
         Some(id)
@@ -233,6 +234,7 @@ impl Saved {
         j.attempts = 0;
         j.runner_failures = 0;
         j.runner = None;
+        j.note = None;
         j.error = None;
         j.log.clear();
         j.progress = 0.0;

@@ -134,6 +134,9 @@ pub struct Job {
     pub runner: Option<String>,
     /// Times a runner reported failing it since it was queued.
     pub runner_failures: u32,
+    /// What became of the file that its page says ("it ends at 6:02 of
+    /// the 10:00 its header says: the file seems cut off").
+    pub note: Option<String>,
 }
 
 /// A job as `jobs.json` and `/api/jobs` have always said it: a state name
@@ -179,6 +182,8 @@ struct Flat {
     runner: Option<String>,
     #[serde(default, skip_serializing_if = "is_zero")]
     runner_failures: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -227,6 +232,7 @@ impl From<Flat> for Job {
             dismissed: f.dismissed,
             runner: f.runner,
             runner_failures: f.runner_failures,
+            note: f.note,
         }
     }
 }
@@ -262,6 +268,7 @@ impl From<Job> for Flat {
             dismissed: j.dismissed,
             runner: j.runner,
             runner_failures: j.runner_failures,
+            note: j.note,
         }
     }
 }

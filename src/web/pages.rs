@@ -257,6 +257,9 @@ struct WatchPage {
     rename_to: String,
     needs_password: bool,
     watch_href: String,
+    /// What its conversion found ("It ends at 6:02 of 10:00: the file
+    /// seems cut off.").
+    found: Option<String>,
 }
 
 pub async fn watch(
@@ -298,6 +301,11 @@ pub async fn watch(
         resume,
         position_url: format!("/api/positions/{}", encode_url_path(&rel)),
         title: video.title(),
+        found: app
+            .library
+            .source_of(&rel)
+            .and_then(|source| app.jobs.for_source(&source))
+            .and_then(|j| j.note),
         original: app.library.source_of(&rel).map(|source| {
             let name = source.rsplit('/').next().unwrap_or(&source).to_string();
             (app.video_url(&source), name)
