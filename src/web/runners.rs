@@ -224,6 +224,7 @@ pub async fn input(uuid: String, app: Arc<App>, headers: HeaderMap, body: bytes:
 }
 
 /// The text fields of a multipart body before its file, and the file.
+#[derive(Default)]
 struct Parts {
     runner_token: String,
     job_token: String,
@@ -245,11 +246,7 @@ async fn text(part: warp::multipart::Part) -> Result<String, Refusal> {
 
 /// `POST …/update` (multipart: tokens and `progress`).
 pub async fn update(uuid: String, app: Arc<App>, mut form: FormData) -> Reply_ {
-    let mut p = Parts {
-        runner_token: String::new(),
-        job_token: String::new(),
-        progress: None,
-    };
+    let mut p = Parts::default();
     while let Some(part) = form.next().await {
         let Ok(part) = part else {
             return Ok(refused(&Refusal::Malformed(
@@ -279,11 +276,7 @@ pub async fn update(uuid: String, app: Arc<App>, mut form: FormData) -> Reply_ {
 /// `POST …/success` (multipart: tokens, then `payload[videoFile]`): the
 /// MP4 streams to a dot-temp file beside the source, never into memory.
 pub async fn success(uuid: String, app: Arc<App>, mut form: FormData) -> Reply_ {
-    let mut p = Parts {
-        runner_token: String::new(),
-        job_token: String::new(),
-        progress: None,
-    };
+    let mut p = Parts::default();
     let mut video = None;
     while let Some(part) = form.next().await {
         let Ok(part) = part else {
