@@ -51,11 +51,12 @@ impl App {
 
     /// Where a page points `<video src>` for a library path.
     pub fn video_url(&self, rel: &str) -> String {
-        format!(
-            "{}{}",
-            self.config.videos_url,
-            crate::paths::encode_url_path(rel)
-        )
+        // nginx opens the name the disk has, so a URL carries its bytes.
+        let path = match self.library.disk_spelling(rel) {
+            Some(disk) => crate::paths::encode_url_bytes(&disk),
+            None => crate::paths::encode_url_path(rel),
+        };
+        format!("{}{path}", self.config.videos_url)
     }
 
     /// What `/healthz` reports.
@@ -91,8 +92,11 @@ impl App {
         let (library, tools, rel) = (self.library.clone(), self.tools.clone(), rel.to_string());
         blocking(move || {
             let root = library.root();
-            let source = library.source_of(&rel).map(|s| root.join(s));
-            crate::media::sidecar::convert_beside(&tools, &root.join(&rel), source.as_deref());
+            let source = library
+                .source_of(&rel)
+                .map(|s| crate::paths::on_disk(root, &s));
+            let video = crate::paths::on_disk(root, &rel);
+            crate::media::sidecar::convert_beside(&tools, &video, source.as_deref());
             library.subtitles_for(&rel)
         })
         .await

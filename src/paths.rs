@@ -1,5 +1,8 @@
 //! Path safety: the one place a path from a URL becomes a path on disk.
 
+use std::borrow::Cow;
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
 use percent_encoding::percent_decode_str;
@@ -8,10 +11,13 @@ use percent_encoding::percent_decode_str;
 /// `root` (which must already be canonical). Anything that leaves the
 /// root — `..`, encoded traversal, absolute paths, NUL, backslashes, a
 /// symlink pointing outside — or names a dot entry gives `None`.
+///
+/// A URL may carry the raw bytes of a name that is not UTF-8 (`M%E4dchen`,
+/// as nginx serves it); it names the same file as its readable name.
 pub fn resolve(root: &Path, encoded: &str) -> Option<PathBuf> {
-    let rel = decode_relative(encoded)?;
-    let joined = root.join(&rel);
-    let real = joined.canonicalize().ok()?;
+    let bytes: Vec<u8> = percent_decode_str(encoded).collect();
+    let rel = check_relative(&readable_path(&bytes))?;
+    let real = on_disk(root, &rel).canonicalize().ok()?;
     let inside = real.strip_prefix(root).ok()?;
     // A symlink inside the root may still land on a dot entry (the state dir).
     if inside.components().any(|c| is_hidden(c.as_os_str())) {
@@ -84,6 +90,74 @@ pub fn make_dirs_inside(root: &Path, rel: &str) -> std::io::Result<PathBuf> {
     Ok(here)
 }
 
+/// The name a file is listed under: its own when it is UTF-8, else its
+/// bytes read as Windows-1252 (what an old disk's names most often are),
+/// with control characters as `_`. Always the same for the same bytes, so
+/// [`on_disk`] finds the file again.
+pub fn readable(name: &OsStr) -> Cow<'_, str> {
+    match name.to_str() {
+        Some(s) => Cow::Borrowed(s),
+        None => {
+            let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(name.as_bytes());
+            Cow::Owned(
+                text.chars()
+                    .map(|c| if c.is_control() { '_' } else { c })
+                    .collect(),
+            )
+        }
+    }
+}
+
+/// [`readable`] for each `/`-separated segment of raw path bytes.
+fn readable_path(bytes: &[u8]) -> String {
+    bytes
+        .split(|b| *b == b'/')
+        .map(|seg| readable(OsStr::from_bytes(seg)).into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Whether pimedia lists `name` under another name than its own (it is
+/// not UTF-8).
+pub fn is_aliased(name: &OsStr) -> bool {
+    name.to_str().is_none()
+}
+
+/// The file on disk a library path names: `root/rel`, except that a
+/// segment missing under its own name is looked for among the folder's
+/// names that are not UTF-8 and read as it ([`readable`]). A name that
+/// exists as written always wins. Blocking; it lists a folder only when a
+/// segment is missing.
+pub fn on_disk(root: &Path, rel: &str) -> PathBuf {
+    let mut here = root.to_path_buf();
+    for seg in rel.split('/').filter(|s| !s.is_empty()) {
+        let plain = here.join(seg);
+        if plain.symlink_metadata().is_ok() {
+            here = plain;
+            continue;
+        }
+        let alias = std::fs::read_dir(&here).ok().and_then(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name())
+                .find(|name| is_aliased(name) && readable(name) == seg)
+        });
+        here = here.join(alias.unwrap_or_else(|| seg.into()));
+    }
+    here
+}
+
+/// A relative path on disk (raw bytes, as [`on_disk`] gives it after the
+/// root) as a URL path, each segment percent-encoded byte by byte: what
+/// nginx needs to open a name that is not UTF-8.
+pub fn encode_url_bytes(rel: &OsStr) -> String {
+    rel.as_bytes()
+        .split(|b| *b == b'/')
+        .map(|s| percent_encoding::percent_encode(s, SEGMENT).to_string())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// Dot-files and dot-folders are never listed or served.
 pub fn is_hidden(name: &std::ffi::OsStr) -> bool {
     name.as_encoded_bytes().first() == Some(&b'.')
@@ -91,33 +165,34 @@ pub fn is_hidden(name: &std::ffi::OsStr) -> bool {
 
 /// A relative path (`a/b c.mp4`) as a URL path, each segment percent-encoded.
 pub fn encode_url_path(rel: &str) -> String {
-    use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
-    const SEGMENT: &AsciiSet = &CONTROLS
-        .add(b' ')
-        .add(b'"')
-        .add(b'#')
-        .add(b'%')
-        .add(b'<')
-        .add(b'>')
-        .add(b'?')
-        .add(b'`')
-        .add(b'{')
-        .add(b'}')
-        .add(b'\'')
-        .add(b'&')
-        .add(b'+')
-        .add(b';')
-        .add(b'=')
-        .add(b'[')
-        .add(b']')
-        .add(b'\\')
-        .add(b'^')
-        .add(b'|');
     rel.split('/')
-        .map(|s| utf8_percent_encode(s, SEGMENT).to_string())
+        .map(|s| percent_encoding::utf8_percent_encode(s, SEGMENT).to_string())
         .collect::<Vec<_>>()
         .join("/")
 }
+
+/// What a URL path segment escapes.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'\'')
+    .add(b'&')
+    .add(b'+')
+    .add(b';')
+    .add(b'=')
+    .add(b'[')
+    .add(b']')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'|');
 
 /// Where `path` is after `moves` (each a file, or a folder ending in `/`).
 pub fn renamed(path: &str, moves: &[(String, String)]) -> Option<String> {
@@ -213,5 +288,32 @@ mod tests {
         assert!(resolve(&root, "ok.mp4").is_some());
         assert!(resolve(&root, "link.mp4").is_none());
         assert!(resolve(&root, "missing.mp4").is_none());
+    }
+
+    #[test]
+    fn a_name_that_is_not_utf8_is_found_by_how_it_reads() {
+        use std::os::unix::ffi::OsStrExt;
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().canonicalize().unwrap();
+        let raw = OsStr::from_bytes(b"M\xe4dchen\x81.avi");
+        assert_eq!(readable(raw), "Mädchen_.avi");
+        assert_eq!(readable(OsStr::new("plain.mp4")), "plain.mp4");
+        let dir = root.join(OsStr::from_bytes(b"Urlaub \xe9t\xe9"));
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join(raw), "x").unwrap();
+        let rel = "Urlaub été/Mädchen_.avi";
+        assert_eq!(on_disk(&root, rel), dir.join(raw));
+        // The readable URL and the one with the disk's bytes both resolve.
+        assert_eq!(resolve(&root, &encode_url_path(rel)), Some(dir.join(raw)));
+        let bytes = on_disk(&root, rel);
+        let tail = bytes.strip_prefix(&root).unwrap();
+        let url = encode_url_bytes(tail.as_os_str());
+        assert_eq!(url, "Urlaub%20%E9t%E9/M%E4dchen%81.avi");
+        assert_eq!(resolve(&root, &url), Some(dir.join(raw)));
+        // A name that exists as written wins over one that reads the same.
+        std::fs::write(dir.join("Mädchen_.avi"), "y").unwrap();
+        assert_eq!(on_disk(&root, rel), dir.join("Mädchen_.avi"));
+        // A missing file is where it would be made.
+        assert_eq!(on_disk(&root, "new.mp4"), root.join("new.mp4"));
     }
 }

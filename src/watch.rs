@@ -152,8 +152,10 @@ impl Watcher {
         if path.starts_with(&self.state_dir) {
             return None;
         }
-        let rel = path.strip_prefix(&self.root).ok()?.to_str()?;
-        check_relative(rel).filter(|r| !r.is_empty())
+        let rel = path.strip_prefix(&self.root).ok()?;
+        // A name that is not UTF-8 is known by how it reads.
+        let rel: Vec<_> = rel.iter().map(crate::paths::readable).collect();
+        check_relative(&rel.join("/")).filter(|r| !r.is_empty())
     }
 
     async fn event(&mut self, kind: &EventKind, paths: &[PathBuf]) {
@@ -255,8 +257,13 @@ impl Watcher {
         if due.is_empty() {
             return;
         }
-        let paths: Vec<PathBuf> = due.iter().map(|(rel, _)| self.root.join(rel)).collect();
+        let rels: Vec<String> = due.iter().map(|(rel, _)| rel.clone()).collect();
+        let root = self.root.clone();
         let gone = blocking(move || {
+            let paths: Vec<PathBuf> = rels
+                .iter()
+                .map(|r| crate::paths::on_disk(&root, r))
+                .collect();
             paths
                 .into_iter()
                 .filter(|p| !p.exists())
@@ -377,7 +384,11 @@ impl Watcher {
         for f in found.videos {
             let known = self.library.get(&f.path);
             if known.is_none_or(|k| k.size != f.size || k.modified != f.modified) {
-                self.candidate(&self.root.join(&f.path), false).await;
+                let (root, rel) = (self.root.clone(), f.path.clone());
+                let Some(path) = blocking(move || crate::paths::on_disk(&root, &rel)).await else {
+                    continue;
+                };
+                self.candidate(&path, false).await;
             }
         }
     }

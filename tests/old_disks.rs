@@ -416,3 +416,81 @@ fn an_upload_whose_name_is_not_utf8_is_kept_under_a_safe_name() {
     let job = finished_job(&s, &kept[0]);
     assert_eq!(job["state"], "done", "{job}");
 }
+
+#[test]
+fn files_whose_names_are_not_utf8_are_listed_played_and_converted() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    // An old disk mounted with the wrong charset: Windows-1252 bytes.
+    let d = media_with(&[
+        ("a.avi", &|p| {
+            make_clip(p, 1, &["-c:v", "mpeg4", "-c:a", "mp3"])
+        }),
+        ("b.mp4", &|p| make_mp4(p, 1)),
+    ]);
+    let media = d.path().join("media");
+    let raw = |b: &[u8]| media.join(OsStr::from_bytes(b));
+    std::fs::rename(media.join("a.avi"), raw(b"Urlaub_M\xe4dchen.avi")).unwrap();
+    std::fs::rename(media.join("b.mp4"), raw(b"Caf\xe9.mp4")).unwrap();
+    std::fs::write(
+        raw(b"Caf\xe9.srt"),
+        b"1\r\n00:00:00,200 --> 00:00:00,900\r\nCaf\xe9 cr\xe8me\r\n",
+    )
+    .unwrap();
+    let mp4_bytes = std::fs::metadata(raw(b"Caf\xe9.mp4")).unwrap().len();
+    let s = Server::start_in(d, &[]);
+
+    // The transcode gets a UTF-8 name; the original stays as it was.
+    let job = finished_job(&s, "Urlaub_Mädchen.avi");
+    assert_eq!(job["state"], "done", "{job}\n{}", s.log_text());
+    assert!(s.media().join("Urlaub_Mädchen.mp4").is_file());
+    assert!(raw(b"Urlaub_M\xe4dchen.avi").is_file());
+
+    s.wait_until(20, "both listed under readable names", || {
+        let paths = paths_of(&s.json("/api/videos"));
+        paths.contains(&"Urlaub_Mädchen.mp4".to_string()) && paths.contains(&"Café.mp4".to_string())
+    });
+    // The playable one is served under the bytes its name has (as nginx
+    // opens it) and under its readable name.
+    let videos = s.json("/api/videos");
+    let cafe = videos
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["path"] == "Café.mp4")
+        .unwrap();
+    let url = cafe["url"].as_str().unwrap();
+    assert!(url.ends_with("/Caf%E9.mp4"), "{url}");
+    for url in [url, "/videos/Caf%C3%A9.mp4"] {
+        let r = s.get(url);
+        assert_eq!(r.status(), 200, "{url}");
+        assert_eq!(r.bytes().unwrap().len() as u64, mp4_bytes, "{url}");
+    }
+    let (status, page) = s.text("/watch/Caf%C3%A9.mp4");
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Café"), "{page}");
+    // Its subtitle file beside it, in the same charset, becomes a track.
+    assert!(page.contains("Caf%C3%A9.vtt"), "{page}");
+    let vtt = std::fs::read_to_string(s.media().join("Café.vtt")).unwrap();
+    assert!(vtt.contains("Café crème"), "{vtt}");
+
+    // One that arrives while pimedia runs is listed too.
+    let late = s.media().join(OsStr::from_bytes(b"Sp\xe4t.mp4"));
+    std::fs::copy(s.media().join("Urlaub_Mädchen.mp4"), &late).unwrap();
+    s.wait_until(20, "Spät.mp4 listed", || {
+        paths_of(&s.json("/api/videos")).contains(&"Spät.mp4".to_string())
+    });
+
+    // A rename through the library moves the file the disk has.
+    let r = s
+        .client()
+        .post(s.url("/api/videos/Caf%C3%A9.mp4/rename"))
+        .header("accept", "application/json")
+        .json(&serde_json::json!({"to": "Cafe"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+    assert!(s.media().join("Cafe.mp4").is_file());
+    assert!(!raw(b"Caf\xe9.mp4").exists());
+    assert!(hidden_files(&s.media()).is_empty());
+}

@@ -385,10 +385,15 @@ struct Source {
 impl Source {
     async fn locate(jobs: &Jobs, job: &Job) -> Result<Source, Ended> {
         let root = jobs.library.root().to_path_buf();
-        let path = root.join(&job.source);
+        let (r, rel) = (root.clone(), job.source.clone());
+        let path = blocking(move || crate::paths::on_disk(&r, &rel))
+            .await
+            .ok_or_else(|| failed("finding the source stopped unexpectedly"))?;
+        // Its outputs are named as the library reads it (a name that is
+        // not UTF-8 gets a UTF-8 one).
         let (Some(dir), Some(name)) = (
             path.parent().map(Path::to_path_buf),
-            path.file_name().and_then(|s| s.to_str()),
+            job.source.rsplit('/').next().filter(|n| !n.is_empty()),
         ) else {
             return Err(failed("the source path has no file name"));
         };

@@ -185,8 +185,9 @@ impl Indexer {
             lib.queue.probe_finished(&path);
             return false;
         }
-        let (file, rel, tools) = (lib.root.join(&path), path.clone(), self.tools.clone());
+        let (root, rel, tools) = (lib.root.clone(), path.clone(), self.tools.clone());
         let result = blocking(move || {
+            let file = crate::paths::on_disk(&root, &rel);
             let found = found_file(&file, rel)?;
             let probed = media::probe(&tools, &file).map_err(|e| e.to_string());
             // Subtitle files beside it become the player's WebVTT tracks.
@@ -228,7 +229,7 @@ impl Indexer {
         let id = poster_id(&v.path, v.size, v.modified);
         let out = self.thumbs.join(format!("{}.jpg", poster_name(id)));
         let (file, tools, duration) = (
-            lib.root.join(&path),
+            crate::paths::on_disk(&lib.root, &path),
             self.tools.clone(),
             v.meta.as_ref().and_then(|m| m.duration),
         );

@@ -42,6 +42,10 @@ pub struct Video {
     pub error: Option<String>,
     /// The poster's id (see [`poster_name`]), once made.
     pub thumb: Option<u64>,
+    /// Its path as the disk spells it when that is not UTF-8 (see
+    /// [`Found::disk`]).
+    #[serde(skip)]
+    pub disk: Option<std::ffi::OsString>,
 }
 
 impl Video {
@@ -54,6 +58,7 @@ impl Video {
             meta: None,
             error: None,
             thumb: None,
+            disk: f.disk,
         }
     }
 
@@ -266,6 +271,12 @@ impl Library {
         self.index.reading().videos.get(path).cloned()
     }
 
+    /// How the disk spells a video's path, when that is not its path
+    /// (a name that is not UTF-8).
+    pub fn disk_spelling(&self, path: &str) -> Option<std::ffi::OsString> {
+        self.index.reading().videos.get(path)?.disk.clone()
+    }
+
     /// Every video's path, superseded sources included (for the rescan).
     pub fn all_paths(&self) -> Vec<String> {
         self.index.reading().videos.keys().cloned().collect()
@@ -371,17 +382,12 @@ impl Library {
     pub fn subtitles_for(&self, video: &str) -> Vec<(String, Option<String>)> {
         let (dir, name) = video.rsplit_once('/').unwrap_or(("", video));
         let stem = name.rsplit_once('.').map(|(s, _)| s).unwrap_or(name);
-        let folder = if dir.is_empty() {
-            self.root.clone()
-        } else {
-            self.root.join(dir)
-        };
-        let Ok(entries) = std::fs::read_dir(folder) else {
+        let Ok(entries) = std::fs::read_dir(crate::paths::on_disk(&self.root, dir)) else {
             return Vec::new();
         };
         let mut out: Vec<(String, Option<String>)> = entries
             .flatten()
-            .filter_map(|e| e.file_name().into_string().ok())
+            .map(|e| crate::paths::readable(&e.file_name()).into_owned())
             .filter_map(|n| {
                 let middle = n.strip_prefix(stem)?.strip_suffix(".vtt")?;
                 let lang = match middle {
@@ -528,6 +534,7 @@ mod tests {
                     size: 1,
                     modified: *m,
                     kind: crate::media::kind_of(Path::new(p)).unwrap(),
+                    disk: None,
                 },
                 None,
             );

@@ -1,10 +1,12 @@
 //! The start-up walk of the media dir. Blocking: run it off the async workers.
 
+use std::collections::HashSet;
+use std::ffi::OsString;
 use std::path::Path;
 use std::time::UNIX_EPOCH;
 
 use crate::media::{kind_of, Kind};
-use crate::paths::is_hidden;
+use crate::paths::{is_aliased, is_hidden, readable};
 
 /// A video file found on disk, before any probing.
 #[derive(Debug, Clone)]
@@ -13,6 +15,9 @@ pub struct Found {
     pub size: u64,
     pub modified: i64,
     pub kind: Kind,
+    /// Its path as the disk spells it, when a name in it is not UTF-8
+    /// (`path` is then how it reads).
+    pub disk: Option<OsString>,
 }
 
 #[derive(Debug, Default)]
@@ -32,7 +37,7 @@ pub fn scan(root: &Path, skip: &Path) -> ScanResult {
         let dir = if rel.is_empty() {
             root.to_path_buf()
         } else {
-            root.join(&rel)
+            crate::paths::on_disk(root, &rel)
         };
         let entries = match std::fs::read_dir(&dir) {
             Ok(e) => e,
@@ -41,7 +46,14 @@ pub fn scan(root: &Path, skip: &Path) -> ScanResult {
                 continue;
             }
         };
-        for entry in entries.flatten() {
+        let entries: Vec<_> = entries.flatten().collect();
+        // A name that is not UTF-8 is listed as it reads (paths::readable),
+        // unless a sibling already has that name.
+        let mut taken: HashSet<String> = entries
+            .iter()
+            .filter_map(|e| e.file_name().to_str().map(str::to_string))
+            .collect();
+        for entry in entries {
             let name = entry.file_name();
             if is_hidden(&name) {
                 if name.as_encoded_bytes().starts_with(b".pimedia-") {
@@ -49,15 +61,25 @@ pub fn scan(root: &Path, skip: &Path) -> ScanResult {
                 }
                 continue;
             }
-            let Some(name) = name.to_str() else {
-                tracing::warn!(
-                    "skipping {}: its name is not UTF-8 (rename it to list it)",
+            let name = if is_aliased(&name) {
+                let shown = readable(&name).into_owned();
+                if !taken.insert(shown.clone()) {
+                    tracing::warn!(
+                        "skipping {}: its name is not UTF-8 and reads as {shown}, which another file has",
+                        entry.path().display()
+                    );
+                    continue;
+                }
+                tracing::info!(
+                    "{}: its name is not UTF-8; listed as {shown}",
                     entry.path().display()
                 );
-                continue;
+                shown
+            } else {
+                name.to_string_lossy().into_owned()
             };
             let child_rel = if rel.is_empty() {
-                name.to_string()
+                name.clone()
             } else {
                 format!("{rel}/{name}")
             };
@@ -85,6 +107,7 @@ pub fn found_file(path: &Path, rel: String) -> Option<Found> {
         return None;
     }
     Some(Found {
+        disk: disk_spelling(path, &rel),
         path: rel,
         size: md.len(),
         modified: md
@@ -95,4 +118,16 @@ pub fn found_file(path: &Path, rel: String) -> Option<Found> {
             .unwrap_or(0),
         kind,
     })
+}
+
+/// The last segments of `path` (as many as `rel` has) when one of them is
+/// not UTF-8.
+fn disk_spelling(path: &Path, rel: &str) -> Option<OsString> {
+    let n = rel.split('/').count();
+    let mut tail: Vec<&std::ffi::OsStr> = path.iter().rev().take(n).collect();
+    if !tail.iter().any(|s| is_aliased(s)) {
+        return None;
+    }
+    tail.reverse();
+    Some(tail.iter().collect::<std::path::PathBuf>().into_os_string())
 }

@@ -32,7 +32,11 @@ impl Journal {
                 format!("{} already exists", to.display()),
             ));
         }
-        write_atomic(&self.file, &serde_json::to_vec(moves)?)?;
+        let written: Vec<(Spelled, Spelled)> = moves
+            .iter()
+            .map(|(a, b)| (Spelled::of(a), Spelled::of(b)))
+            .collect();
+        write_atomic(&self.file, &serde_json::to_vec(&written)?)?;
         let mut done: Vec<&Move> = Vec::new();
         let mut result = Ok(());
         for m in moves {
@@ -69,9 +73,13 @@ impl Journal {
     /// At start-up, before the library is read: a move pimedia did not
     /// finish is undone, so each file is where it was before. Blocking.
     pub fn roll_back(&self) {
-        let Some(moves) = load_json::<Vec<Move>>(&self.file, "move journal") else {
+        let Some(written) = load_json::<Vec<(Spelled, Spelled)>>(&self.file, "move journal") else {
             return;
         };
+        let moves: Vec<Move> = written
+            .into_iter()
+            .map(|(a, b)| (a.path(), b.path()))
+            .collect();
         for (from, to) in moves.iter().rev() {
             if to.symlink_metadata().is_ok() && from.symlink_metadata().is_err() {
                 match std::fs::rename(to, from) {
@@ -84,6 +92,33 @@ impl Journal {
             }
         }
         let _ = std::fs::remove_file(&self.file);
+    }
+}
+
+/// A path as the journal writes it: text, or its bytes when it is not
+/// UTF-8 (a name from an old disk).
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+enum Spelled {
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+impl Spelled {
+    fn of(p: &Path) -> Spelled {
+        use std::os::unix::ffi::OsStrExt;
+        match p.to_str() {
+            Some(s) => Spelled::Text(s.to_string()),
+            None => Spelled::Bytes(p.as_os_str().as_bytes().to_vec()),
+        }
+    }
+
+    fn path(self) -> PathBuf {
+        use std::os::unix::ffi::OsStringExt;
+        match self {
+            Spelled::Text(s) => PathBuf::from(s),
+            Spelled::Bytes(b) => PathBuf::from(std::ffi::OsString::from_vec(b)),
+        }
     }
 }
 
@@ -158,5 +193,24 @@ mod tests {
         j.roll_back();
         assert_eq!(std::fs::read(&a).unwrap(), b"moved before the crash");
         assert!(!b.exists() && !j.file.exists());
+    }
+
+    #[test]
+    fn a_name_that_is_not_utf8_is_journalled_and_put_back() {
+        use std::os::unix::ffi::OsStrExt;
+        let d = tempfile::tempdir().unwrap();
+        let a = d
+            .path()
+            .join(std::ffi::OsStr::from_bytes(b"M\xe4dchen.avi"));
+        let b = d.path().join("moved.avi");
+        std::fs::write(&b, "bytes").unwrap();
+        let j = Journal::new(d.path());
+        let written = vec![(Spelled::of(&a), Spelled::of(&b))];
+        write_atomic(&j.file, &serde_json::to_vec(&written).unwrap()).unwrap();
+        j.roll_back();
+        assert_eq!(std::fs::read(&a).unwrap(), b"bytes");
+        // And a whole move of one works, as every other.
+        j.move_all(&[(a.clone(), b.clone())]).unwrap();
+        assert!(b.is_file() && !a.exists() && !j.file.exists());
     }
 }

@@ -17,7 +17,7 @@ use crate::fsutil::{blocking, now};
 use crate::jobs::Jobs;
 use crate::library::{found_file, Library};
 use crate::media::{PLAYABLE, SOURCES, SUBTITLES};
-use crate::paths::renamed;
+use crate::paths::{on_disk, renamed};
 use crate::positions::Positions;
 pub use journal::Journal;
 use journal::Move;
@@ -104,13 +104,18 @@ impl Manage {
             positions: self.positions.snapshot(&files.videos),
             jobs: self.jobs.snapshot_for(&files.videos),
         };
-        let moves: Vec<Move> = entry
+        let moves: Vec<(String, PathBuf)> = entry
             .files
             .iter()
-            .map(|f| (self.root.join(f), self.trash.file_in(&id, f)))
+            .map(|f| (f.clone(), self.trash.file_in(&id, f)))
             .collect();
         let (trash, journal, record) = (self.trash.clone(), self.journal.clone(), entry.clone());
+        let root = self.root.clone();
         blocking(move || -> std::io::Result<()> {
+            let moves: Vec<Move> = moves
+                .into_iter()
+                .map(|(from, to)| (on_disk(&root, &from), to))
+                .collect();
             trash.save(&record)?;
             journal.move_all(&moves).inspect_err(|_| {
                 let _ = trash.remove(&record.id);
@@ -201,16 +206,18 @@ impl Manage {
 
     /// The renames on disk, all or none.
     async fn move_and_record(&self, pairs: &[(String, String)], shown: &str) -> Result<()> {
-        let moves: Vec<Move> = pairs
-            .iter()
-            .filter(|(a, b)| a != b)
-            .map(|(a, b)| (self.root.join(a), self.root.join(b)))
-            .collect();
-        let journal = self.journal.clone();
-        blocking(move || journal.move_all(&moves))
-            .await
-            .ok_or_else(stopped)?
-            .map_err(|e| move_error(e, shown))
+        let moves: Vec<(String, String)> = pairs.iter().filter(|(a, b)| a != b).cloned().collect();
+        let (journal, root) = (self.journal.clone(), self.root.clone());
+        blocking(move || {
+            let moves: Vec<Move> = moves
+                .iter()
+                .map(|(a, b)| (on_disk(&root, a), on_disk(&root, b)))
+                .collect();
+            journal.move_all(&moves)
+        })
+        .await
+        .ok_or_else(stopped)?
+        .map_err(|e| move_error(e, shown))
     }
 
     /// Makes a folder (its parents too), named as upload folders are.
@@ -423,12 +430,12 @@ fn subtitles_of(root: &Path, videos: &[String]) -> Vec<String> {
     let mut dirs: Vec<&str> = videos.iter().map(|v| split(v).0).collect();
     dirs.dedup();
     for dir in dirs {
-        let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+        let Ok(entries) = std::fs::read_dir(on_disk(root, dir)) else {
             continue;
         };
         let names: Vec<String> = entries
             .flatten()
-            .filter_map(|e| e.file_name().into_string().ok())
+            .map(|e| crate::paths::readable(&e.file_name()).into_owned())
             .collect();
         let stems_here: Vec<&str> = names.iter().map(|n| strip_media_extension(n)).collect();
         let ours: Vec<&str> = videos

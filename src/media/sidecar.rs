@@ -47,15 +47,13 @@ fn suffix(part: &str) -> Option<String> {
 
 /// The subtitle files beside `video` named after any of `stems` that have
 /// no WebVTT named after `out_stem` yet, as (sidecar, the WebVTT to make).
-fn pending(dir: &Path, stems: &[&str], out_stem: &str) -> Vec<(PathBuf, PathBuf)> {
+fn pending(dir: &Path, stems: &[String], out_stem: &str) -> Vec<(PathBuf, PathBuf)> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
     let mut out = Vec::new();
     for e in entries.flatten() {
-        let Ok(name) = e.file_name().into_string() else {
-            continue;
-        };
+        let name = crate::paths::readable(&e.file_name()).into_owned();
         let Some((base, ext)) = name.rsplit_once('.') else {
             continue;
         };
@@ -96,7 +94,7 @@ pub fn convert_beside(tools: &Tools, video: &Path, source: Option<&Path>) -> Vec
         stems.push(s);
     }
     let mut made = Vec::new();
-    for (sidecar, vtt) in pending(dir, &stems, out_stem) {
+    for (sidecar, vtt) in pending(dir, &stems, &stems[0]) {
         match convert(tools, &sidecar, &vtt) {
             Ok(()) => {
                 tracing::info!("{} became {}", sidecar.display(), vtt.display());
@@ -108,8 +106,8 @@ pub fn convert_beside(tools: &Tools, video: &Path, source: Option<&Path>) -> Vec
     made
 }
 
-fn stem_of(p: &Path) -> Option<&str> {
-    p.file_stem()?.to_str()
+fn stem_of(p: &Path) -> Option<String> {
+    Some(crate::paths::readable(p.file_stem()?).into_owned())
 }
 
 /// One subtitle file to WebVTT: decoded to UTF-8 in a temp file, converted
@@ -201,7 +199,7 @@ mod tests {
                 .collect()
         };
         assert_eq!(
-            names(pending(d.path(), &["holiday"], "holiday")),
+            names(pending(d.path(), &["holiday".to_string()], "holiday")),
             [
                 ("holiday.en.srt".into(), "holiday.en.vtt".into()),
                 ("holiday.pt-BR.ass".into(), "holiday.pt-br.vtt".into()),
@@ -210,7 +208,11 @@ mod tests {
         );
         // A TV version named after its source's subtitles.
         assert_eq!(
-            names(pending(d.path(), &["clip.tv", "clip"], "clip.tv")),
+            names(pending(
+                d.path(),
+                &["clip.tv".to_string(), "clip".to_string()],
+                "clip.tv"
+            )),
             [("clip.fr.ssa".into(), "clip.tv.fr.vtt".into())]
         );
     }

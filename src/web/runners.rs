@@ -217,7 +217,7 @@ pub async fn input(uuid: String, app: Arc<App>, headers: HeaderMap, body: bytes:
         Ok(s) => s,
         Err(e) => return Ok(refused(&e)),
     };
-    let file = app.library.root().join(&source);
+    let file = crate::paths::on_disk(app.library.root(), &source);
     super::files::serve_file(&file, &Method::GET, &headers)
         .await
         .map_err(warp::reject::custom)
@@ -341,7 +341,7 @@ async fn receive(
     part: warp::multipart::Part,
 ) -> Result<crate::fsutil::TempFile, Error> {
     let job = app.jobs.get(id).ok_or(Error::NotFound)?;
-    let source = app.library.root().join(&job.source);
+    let source = crate::paths::on_disk(app.library.root(), &job.source);
     let dir = source.parent().unwrap_or(app.library.root()).to_path_buf();
     let name = crate::media::output_path(
         source
