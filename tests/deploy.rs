@@ -242,6 +242,39 @@ fn the_watch_page_plays_through_nginx() {
         .to_str()
         .unwrap()
         .starts_with("text/vtt"));
+    // A name from an old disk that is not UTF-8: nginx opens it by the
+    // bytes the page's <source> carries.
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let raw = s
+            .media()
+            .join(std::ffi::OsStr::from_bytes(b"Kids/Caf\xe9.mp4"));
+        std::fs::copy(sample_mp4(), raw).unwrap();
+    }
+    s.wait_until(20, "Café.mp4 listed", || {
+        s.text("/api/videos").1.contains("Café.mp4")
+    });
+    let page = s
+        .client()
+        .get(url(&n, "/watch/Kids/Caf%C3%A9.mp4"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        page.contains(r#"<source src="/videos/Kids/Caf%E9.mp4""#),
+        "{page}"
+    );
+    let r = s
+        .client()
+        .get(url(&n, "/videos/Kids/Caf%E9.mp4"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.bytes().unwrap().len(),
+        std::fs::read(sample_mp4()).unwrap().len()
+    );
     // Pages and the API come from pimedia through the proxy.
     assert_eq!(
         s.client().get(url(&n, "/healthz")).send().unwrap().status(),

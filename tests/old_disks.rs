@@ -267,59 +267,85 @@ fn the_default_audio_comes_first_and_7_1_becomes_5_1() {
 
 #[test]
 fn camcorder_and_old_pc_extensions_are_listed_and_converted() {
-    let mpeg2 = |p: &Path, format: &str| {
+    // One second of each, as the camera, PC or site wrote it.
+    let clip = |p: &Path, size: &str, video: &str, audio: &str, format: &str| {
         ffmpeg(
             &[
                 "-f",
                 "lavfi",
                 "-i",
-                "testsrc2=size=320x240:rate=25",
+                &format!("testsrc2=size={size}:rate=25"),
                 "-f",
                 "lavfi",
                 "-i",
-                "sine",
+                "sine=sample_rate=48000",
                 "-t",
                 "1",
                 "-c:v",
-                "mpeg2video",
+                video,
+                "-pix_fmt",
+                "yuv420p",
                 "-c:a",
-                "mp2",
+                audio,
+                "-ac",
+                "2",
                 "-f",
                 format,
             ],
             p,
         )
     };
+    let small = "320x240";
     let d = media_with(&[
-        ("MOV001.MOD", &|p| mpeg2(p, "vob")),
-        ("MOV002.TOD", &|p| mpeg2(p, "mpegts")),
-        ("rec.m2t", &|p| mpeg2(p, "mpegts")),
-        ("old.divx", &|p| mpeg2(p, "avi")),
+        ("MOV001.MOD", &|p| {
+            clip(p, small, "mpeg2video", "mp2", "vob")
+        }),
+        ("MOV002.TOD", &|p| {
+            clip(p, small, "mpeg2video", "mp2", "mpegts")
+        }),
+        ("rec.m2t", &|p| {
+            clip(p, small, "mpeg2video", "mp2", "mpegts")
+        }),
+        ("old.divx", &|p| clip(p, small, "mpeg4", "mp3", "avi")),
         ("phone.3g2", &|p| make_h264(p, 1, "aac")),
+        ("web.rm", &|p| clip(p, small, "rv20", "ac3", "rm")),
+        ("film.rmvb", &|p| clip(p, small, "rv10", "ac3", "rm")),
+        ("flash.f4v", &|p| clip(p, small, "libx264", "aac", "f4v")),
+        ("anime.ogm", &|p| {
+            clip(p, small, "libtheora", "libvorbis", "ogg")
+        }),
+        ("tape.dv", &|p| {
+            clip(p, "720x576", "dvvideo", "pcm_s16le", "dv")
+        }),
+        ("studio.mxf", &|p| {
+            clip(p, small, "mpeg2video", "pcm_s16le", "mxf")
+        }),
     ]);
     let s = Server::start_in(d, &[]);
-    for (source, out) in [
+    let pairs = [
         ("MOV001.MOD", "MOV001.mp4"),
         ("MOV002.TOD", "MOV002.mp4"),
         ("rec.m2t", "rec.mp4"),
         ("old.divx", "old.mp4"),
         ("phone.3g2", "phone.mp4"),
-    ] {
+        ("web.rm", "web.mp4"),
+        ("film.rmvb", "film.mp4"),
+        ("flash.f4v", "flash.mp4"),
+        ("anime.ogm", "anime.mp4"),
+        ("tape.dv", "tape.mp4"),
+        ("studio.mxf", "studio.mp4"),
+    ];
+    for (source, _) in pairs {
         let job = finished_job(&s, source);
         assert_eq!(job["state"], "done", "{source}: {job}");
-        assert!(s.media().join(out).is_file(), "{out}");
+        let out = job["output"].as_str().unwrap_or_default().to_string();
+        assert!(s.media().join(&out).is_file(), "{source}: {out}");
+        let v = video_of(&s.media().join(&out));
+        assert_eq!(v["codec_name"], "h264", "{source}: {v}");
     }
     s.wait_until(20, "every one listed as its MP4", || {
         let paths = paths_of(&s.json("/api/videos"));
-        [
-            "MOV001.mp4",
-            "MOV002.mp4",
-            "rec.mp4",
-            "old.mp4",
-            "phone.mp4",
-        ]
-        .iter()
-        .all(|p| paths.contains(&p.to_string()))
+        pairs.iter().all(|(_, o)| paths.contains(&o.to_string())) && paths.len() == pairs.len()
     });
 }
 
