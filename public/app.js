@@ -112,6 +112,8 @@
   /* Leaves the page the way its Back link does (the player saves its
      position first: see window.pimedia.beforeLeave). */
   function goBack() {
+    /* A page may take Back for itself first (the player's countdown). */
+    if (window.pimedia && window.pimedia.onBack && window.pimedia.onBack()) { return; }
     if (window.pimedia && window.pimedia.beforeLeave) { window.pimedia.beforeLeave(); }
     var back = document.getElementById('back');
     if (back) { window.location.href = back.href; } else { window.history.back(); }

@@ -76,21 +76,153 @@
     }
   }
 
-  /* Subtitles on and off. */
-  function showSubtitles(on) {
-    for (var i = 0; i < video.textTracks.length; i++) {
-      video.textTracks[i].mode = (on && i === 0) ? 'showing' : 'hidden';
+  /* What this device chose before (its own storage: one per TV or phone). */
+  function remembered(key, value) {
+    try {
+      if (value === undefined) { return window.localStorage.getItem('pimedia.' + key); }
+      window.localStorage.setItem('pimedia.' + key, value);
+    } catch (e) { /* private mode: the choice lasts this page */ }
+    return null;
+  }
+
+  /* Subtitles: track `index` showing, or none for -1. */
+  function showTrack(index) {
+    for (var i = 0; video.textTracks && i < video.textTracks.length; i++) {
+      video.textTracks[i].mode = i === index ? 'showing' : 'hidden';
     }
+  }
+  function showSubtitles(on) {
+    showTrack(on ? 0 : -1);
     if (subsButton) {
       subsButton.setAttribute('aria-pressed', on ? 'true' : 'false');
       subsButton.textContent = on ? 'Subtitles on' : 'Subtitles off';
     }
   }
   if (subsButton && video.textTracks) {
-    showSubtitles(true);
+    showSubtitles(remembered('subtitles') !== 'off');
     subsButton.addEventListener('click', function () {
-      showSubtitles(subsButton.getAttribute('aria-pressed') !== 'true');
+      var on = subsButton.getAttribute('aria-pressed') !== 'true';
+      showSubtitles(on);
+      remembered('subtitles', on ? 'on' : 'off');
     });
+  }
+  /* More than one: a choice by language ("English", "Deutsch", "Off"),
+     remembered and taken again where the next video has that language. */
+  var choices = document.querySelectorAll('.sub-choice');
+  function choose(button) {
+    for (var i = 0; i < choices.length; i++) {
+      choices[i].setAttribute('aria-pressed', choices[i] === button ? 'true' : 'false');
+    }
+    showTrack(parseInt(button.getAttribute('data-track'), 10));
+  }
+  if (choices.length) {
+    var wanted = remembered('subtitle-language');
+    var first = choices[0];
+    for (var c = 0; c < choices.length; c++) {
+      var lang = choices[c].getAttribute('data-lang') || 'off';
+      if (wanted && lang === wanted) { first = choices[c]; }
+      choices[c].addEventListener('click', function (e) {
+        choose(e.currentTarget);
+        remembered('subtitle-language', e.currentTarget.getAttribute('data-lang') || 'off');
+      });
+    }
+    choose(first);
+  }
+  /* Text size for the sofa: small, normal, large, remembered. */
+  var sizeButton = document.getElementById('sub-size');
+  var SIZES = ['small', 'normal', 'large'];
+  function setSize(size) {
+    for (var i = 0; i < SIZES.length; i++) {
+      video.className = video.className.replace(new RegExp('\\s*subs-' + SIZES[i], 'g'), '');
+    }
+    if (size !== 'normal') { video.className += ' subs-' + size; }
+    if (sizeButton) {
+      sizeButton.setAttribute('data-size', size);
+      sizeButton.textContent = 'Text: ' + size;
+    }
+  }
+  if (sizeButton) {
+    var saved = remembered('subtitle-size');
+    setSize(saved === 'small' || saved === 'large' ? saved : 'normal');
+    sizeButton.addEventListener('click', function () {
+      var now = SIZES.indexOf(sizeButton.getAttribute('data-size'));
+      var size = SIZES[(now + 1) % SIZES.length];
+      setSize(size);
+      remembered('subtitle-size', size);
+    });
+  }
+
+  /* A browser that won't start sound by itself (WebKit until a tap, and
+     Chromium without a gesture) gets a big Play button, not an error. */
+  var tap = document.getElementById('tap-to-play');
+  function askForTap() {
+    if (!tap || !video.paused) { return; }
+    tap.hidden = false;
+    tap.focus();
+  }
+  if (tap) {
+    tap.addEventListener('click', function () {
+      tap.hidden = true;
+      var p = video.play();
+      if (p && p.then) { p.then(null, askForTap); }
+      video.focus();
+    });
+    video.addEventListener('play', function () { tap.hidden = true; });
+  }
+  var started = video.play();
+  if (started && started.then) {
+    started.then(null, function (e) {
+      if (e && e.name === 'NotAllowedError') { askForTap(); }
+    });
+  }
+
+  /* The next episode: offered near the end, played 10 s after it ends
+     unless Back, Stop or Cancel says no. */
+  var nextUp = document.getElementById('next-up');
+  var countdown = null;
+  function cancelNext() {
+    if (!nextUp) { return; }
+    if (countdown) { clearInterval(countdown); }
+    countdown = null;
+    nextUp.hidden = true;
+    nextUp.setAttribute('data-cancelled', 'true');
+    video.focus();
+  }
+  if (nextUp) {
+    var nextPlay = document.getElementById('next-play');
+    var nextCount = document.getElementById('next-count');
+    var offer = function () {
+      if (nextUp.hidden && !nextUp.hasAttribute('data-cancelled')) { nextUp.hidden = false; }
+    };
+    video.addEventListener('timeupdate', function () {
+      if (isFinite(video.duration) && video.duration - video.currentTime <= 30) { offer(); }
+    });
+    video.addEventListener('ended', function () {
+      if (countdown || nextUp.hasAttribute('data-cancelled')) { return; }
+      offer();
+      var left = 10;
+      var tick = function () {
+        nextCount.textContent = 'in ' + left + ' s';
+        if (left <= 0) {
+          clearInterval(countdown);
+          window.location.href = nextPlay.href;
+        }
+        left--;
+      };
+      tick();
+      countdown = setInterval(tick, 1000);
+      nextPlay.focus();
+    });
+    document.getElementById('next-cancel').addEventListener('click', cancelNext);
+    nextPlay.addEventListener('click', saveOnLeave);
+    /* The remote's Back ends the countdown before it leaves the page. */
+    if (window.pimedia) {
+      window.pimedia.onBack = function () {
+        if (!countdown) { return false; }
+        cancelNext();
+        return true;
+      };
+    }
   }
 
   /* The remote: left/right seek 10 s, Enter plays or pauses. */
@@ -179,6 +311,8 @@
       video.play();
     } else if (what === 'pause' || what === 'toggle') {
       video.pause();
+    } else if (what === 'stop' && countdown) {
+      cancelNext();
     } else if (what === 'stop') {
       /* Stop ends watching: saved where it was, back to the list. */
       video.pause();

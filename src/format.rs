@@ -29,6 +29,53 @@ pub fn clock(secs: f64) -> String {
     }
 }
 
+/// A language's own name ("English", "Deutsch", "Français") for its
+/// ISO 639-1 or 639-2 code (`en`, `eng`, `ger`/`deu`, `en-US`); `None`
+/// for a code it does not know.
+pub fn language_name(code: &str) -> Option<&'static str> {
+    let base = code
+        .split(['-', '_'])
+        .next()
+        .unwrap_or(code)
+        .to_ascii_lowercase();
+    const NAMES: &[(&[&str], &str)] = &[
+        (&["en", "eng"], "English"),
+        (&["de", "deu", "ger"], "Deutsch"),
+        (&["fr", "fra", "fre"], "Français"),
+        (&["es", "spa"], "Español"),
+        (&["it", "ita"], "Italiano"),
+        (&["nl", "nld", "dut"], "Nederlands"),
+        (&["pt", "por"], "Português"),
+        (&["sv", "swe"], "Svenska"),
+        (&["da", "dan"], "Dansk"),
+        (&["no", "nor", "nob", "nb", "nn", "nno"], "Norsk"),
+        (&["fi", "fin"], "Suomi"),
+        (&["pl", "pol"], "Polski"),
+        (&["cs", "ces", "cze"], "Čeština"),
+        (&["sk", "slk", "slo"], "Slovenčina"),
+        (&["hu", "hun"], "Magyar"),
+        (&["ro", "ron", "rum"], "Română"),
+        (&["el", "ell", "gre"], "Ελληνικά"),
+        (&["tr", "tur"], "Türkçe"),
+        (&["ru", "rus"], "Русский"),
+        (&["uk", "ukr"], "Українська"),
+        (&["ar", "ara"], "العربية"),
+        (&["he", "heb"], "עברית"),
+        (&["hi", "hin"], "हिन्दी"),
+        (&["ja", "jpn"], "日本語"),
+        (&["zh", "zho", "chi"], "中文"),
+        (&["ko", "kor"], "한국어"),
+        (&["hr", "hrv"], "Hrvatski"),
+        (&["sr", "srp"], "Српски"),
+        (&["ca", "cat"], "Català"),
+        (&["is", "isl", "ice"], "Íslenska"),
+    ];
+    NAMES
+        .iter()
+        .find(|(codes, _)| codes.contains(&base.as_str()))
+        .map(|(_, name)| *name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -47,5 +94,14 @@ mod tests {
         assert_eq!(clock(600.0), "10:00");
         assert_eq!(clock(3723.0), "1:02:03");
         assert_eq!(clock(-1.0), "0:00");
+    }
+
+    #[test]
+    fn languages_by_their_own_names() {
+        assert_eq!(language_name("eng"), Some("English"));
+        assert_eq!(language_name("ger"), Some("Deutsch"));
+        assert_eq!(language_name("de"), Some("Deutsch"));
+        assert_eq!(language_name("fr-CA"), Some("Français"));
+        assert_eq!(language_name("x/../../etc"), None);
     }
 }

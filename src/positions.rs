@@ -19,6 +19,9 @@ pub struct Position {
     pub duration: Option<f64>,
     /// Unix seconds.
     pub updated: u64,
+    /// Counts reports, so two in the same second keep their order.
+    #[serde(default)]
+    pub seq: u64,
 }
 
 impl Position {
@@ -26,6 +29,11 @@ impl Position {
     pub fn watched(&self) -> bool {
         self.duration
             .is_some_and(|d| d > 0.0 && self.position >= d * 0.9)
+    }
+
+    /// Started and not finished: between 5 % and 95 % seen.
+    pub fn in_progress(&self) -> bool {
+        self.fraction().is_some_and(|f| (0.05..=0.95).contains(&f))
     }
 
     /// Fraction seen, 0 to 1, when the length is known.
@@ -68,13 +76,16 @@ impl Positions {
 
     /// Records a position; the file follows within a few seconds.
     pub async fn set(&self, path: &str, position: f64, duration: Option<f64>) -> Position {
-        let p = Position {
-            position: position.max(0.0),
-            duration: duration.filter(|d| d.is_finite() && *d > 0.0),
-            updated: crate::fsutil::now(),
-        };
-        self.map.change(|m| m.insert(path.to_string(), p));
-        p
+        self.map.change(|m| {
+            let p = Position {
+                position: position.max(0.0),
+                duration: duration.filter(|d| d.is_finite() && *d > 0.0),
+                updated: crate::fsutil::now(),
+                seq: m.values().map(|p| p.seq).max().unwrap_or(0) + 1,
+            };
+            m.insert(path.to_string(), p);
+            p
+        })
     }
 
     /// Positions of renamed files follow them (`from` -> `to`, each a file
@@ -90,6 +101,20 @@ impl Positions {
             }
         });
         self.map.save().await;
+    }
+
+    /// Videos started and not finished ([`Position::in_progress`]), on
+    /// any device, the most recently watched first.
+    pub fn in_progress(&self) -> Vec<String> {
+        let map = self.map.get();
+        let mut started: Vec<(&String, &Position)> =
+            map.iter().filter(|(_, p)| p.in_progress()).collect();
+        started.sort_by(|a, b| {
+            (b.1.updated, b.1.seq)
+                .cmp(&(a.1.updated, a.1.seq))
+                .then(a.0.cmp(b.0))
+        });
+        started.into_iter().map(|(k, _)| k.clone()).collect()
     }
 
     /// The positions of these files, as they are now.

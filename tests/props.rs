@@ -232,7 +232,7 @@ proptest! {
         for (i, t) in tags.iter().enumerate() {
             streams.push(tagged(2 + i as u32, "subtitle", "subrip", t.clone()));
         }
-        let probe = Probe { duration: Some(5.0), format_name: "matroska,webm".into(), streams, moov_first: None };
+        let probe = Probe { duration: Some(5.0), format_name: "matroska,webm".into(), streams, moov_first: None, title: None, created: None };
         let p = plan(&probe, &Target::default(), true).unwrap();
         prop_assert_eq!(p.subtitles.len(), tags.len());
         let out = std::path::Path::new("/media/Films/Film.mp4");

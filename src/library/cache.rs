@@ -29,7 +29,7 @@ pub struct Cached {
 }
 
 /// Bumped whenever a probe reads more than before.
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 
 pub struct MetaCache {
     file: PathBuf,

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::title::{episode, Episode};
 use super::{Index, Library, Video};
 use crate::media::output_path;
 
@@ -107,6 +108,43 @@ impl Library {
         }
         cache.1.insert(key, list.clone());
         list
+    }
+
+    /// The episode after `path` in its folder (the next season and
+    /// episode number of the same show, or the next of a numbered
+    /// series), with how its name reads; `None` for a film or the last.
+    pub fn next_episode(&self, path: &str) -> Option<(Video, Episode)> {
+        let now = episode(path)?;
+        let key = |e: &Episode| (e.season.unwrap_or(0), e.number);
+        let same_show = |e: &Episode| e.show.to_lowercase() == now.show.to_lowercase();
+        let dir = path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+        let index = self.index.reading();
+        index
+            .videos
+            .values()
+            .filter(|v| v.folder() == dir && v.path != path)
+            .filter(|v| !is_superseded(&index.videos, &index.remuxed, v))
+            .filter_map(|v| Some((v, episode(&v.path)?)))
+            .filter(|(_, e)| same_show(e) && e.season.is_some() == now.season.is_some())
+            .filter(|(_, e)| key(e) > key(&now))
+            .min_by_key(|(v, e)| (key(e), v.path.clone()))
+            .map(|(v, e)| (v.clone(), e))
+    }
+
+    /// The posters of the first videos (by path) in a folder and the
+    /// folders in it, at most `n`: a folder tile's face.
+    pub fn folder_posters(&self, dir: &str, n: usize) -> Vec<u64> {
+        let prefix = format!("{dir}/");
+        let index = self.index.reading();
+        index
+            .videos
+            .range(prefix.clone()..)
+            .take_while(|(p, _)| p.starts_with(&prefix))
+            .map(|(_, v)| v)
+            .filter(|v| !is_superseded(&index.videos, &index.remuxed, v))
+            .filter_map(|v| v.thumb)
+            .take(n)
+            .collect()
     }
 
     /// Something was added, removed or replaced: cached orders are stale.

@@ -8,6 +8,7 @@ mod listing;
 mod moves;
 mod open;
 mod scan;
+pub mod title;
 
 use crate::sync::{Locked, Shared};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -62,10 +63,16 @@ impl Video {
         }
     }
 
-    /// The title shown for it, from the file name (not stored: 10,000
-    /// of them would cost a megabyte).
+    /// The title shown for it, from the file name, or the file's own
+    /// title or date when the name is a camera's (not stored: 10,000 of
+    /// them would cost a megabyte).
     pub fn title(&self) -> String {
-        title_of(&self.path)
+        let meta = self.meta.as_deref();
+        title::title(
+            &self.path,
+            meta.and_then(|m| m.title.as_deref()),
+            meta.and_then(|m| m.created.as_deref()),
+        )
     }
 
     pub fn folder(&self) -> &str {
@@ -73,21 +80,10 @@ impl Video {
     }
 }
 
-/// A human title from a file name: the stem, underscores as spaces (a TV
+/// A human title from a file name alone (see [`title::title`]; a TV
 /// version `clip.tv.mp4` is titled as its source `clip.mp4`).
 pub fn title_of(path: &str) -> String {
-    let name = path.rsplit('/').next().unwrap_or(path);
-    let stem = name.rsplit_once('.').map(|(s, _)| s).unwrap_or(name);
-    let stem = stem
-        .strip_suffix(".tv")
-        .filter(|s| !s.is_empty())
-        .unwrap_or(stem);
-    let t = stem.replace('_', " ");
-    if t.trim().is_empty() {
-        name.to_string()
-    } else {
-        t
-    }
+    title::title(path, None, None)
 }
 
 type SortedCache = (u64, HashMap<(String, Sort), Arc<Vec<String>>>);
@@ -586,7 +582,7 @@ mod tests {
 
     #[test]
     fn titles() {
-        assert_eq!(title_of("a/My_Film.2020.mkv"), "My Film.2020");
+        assert_eq!(title_of("a/My_Film.2020.mkv"), "My Film (2020)");
         assert_eq!(title_of(".mp4"), ".mp4");
         assert_eq!(title_of("Kids/Birthday.tv.mp4"), "Birthday");
     }

@@ -466,6 +466,8 @@ impl Plan {
             format_name: "mov,mp4,m4a,3gp,3g2,mj2".into(),
             streams,
             moov_first: Some(true),
+            title: source.title.clone(),
+            created: source.created.clone(),
         }
     }
 
@@ -657,6 +659,8 @@ mod tests {
             format_name: "matroska,webm".into(),
             streams,
             moov_first: None,
+            title: None,
+            created: None,
         }
     }
 

@@ -15,6 +15,12 @@ pub struct Probe {
     /// media, so a player can start before it has the end of the file.
     #[serde(default)]
     pub moov_first: Option<bool>,
+    /// The container's own title tag, as the file says it.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// When it was recorded (the `creation_time` tag, ISO 8601).
+    #[serde(default)]
+    pub created: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -85,6 +91,12 @@ pub struct Meta {
     pub width: Option<u32>,
     pub height: Option<u32>,
     pub codecs: Vec<String>,
+    /// The container's title tag (see [`Probe::title`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// When it was recorded (see [`Probe::created`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -109,6 +121,8 @@ struct RawFormat {
     duration: Option<String>,
     #[serde(default)]
     format_name: String,
+    #[serde(default)]
+    tags: std::collections::HashMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -295,13 +309,23 @@ fn idet_verdict(log: &str) -> Option<String> {
 
 impl Probe {
     fn from_raw(raw: RawOutput) -> Probe {
-        let (duration, format_name) = match raw.format {
+        let (duration, format_name, tags) = match raw.format {
             Some(f) => (
                 f.duration.and_then(|d| d.parse::<f64>().ok()),
                 f.format_name,
+                f.tags,
             ),
-            None => (None, String::new()),
+            None => (None, String::new(), Default::default()),
         };
+        // Tags as the file says them: only plain text of a sane length.
+        let tag = |k: &str| {
+            tags.iter()
+                .find(|(key, _)| key.eq_ignore_ascii_case(k))
+                .map(|(_, v)| v.trim())
+                .filter(|v| !v.is_empty() && v.chars().count() <= 200)
+                .map(|v| v.chars().filter(|c| !c.is_control()).collect::<String>())
+        };
+        let (title, created) = (tag("title"), tag("creation_time"));
         let streams = raw
             .streams
             .into_iter()
@@ -337,6 +361,8 @@ impl Probe {
             format_name,
             streams,
             moov_first: None,
+            title,
+            created,
         }
     }
 
@@ -368,6 +394,8 @@ impl Probe {
             width: video.and_then(|v| v.width),
             height: video.and_then(|v| v.height),
             codecs,
+            title: self.title.clone(),
+            created: self.created.clone(),
         }
     }
 }

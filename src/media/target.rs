@@ -330,6 +330,8 @@ mod tests {
             format_name: "mov,mp4,m4a,3gp,3g2,mj2".into(),
             streams: vec![video("h264", "High", "yuv420p", 640, 360), audio],
             moov_first: Some(true),
+            title: None,
+            created: None,
         };
         assert!(t.plays_as_is("mp4", &p));
         assert!(!t.plays_as_is("mov", &p), "MOV is remuxed to MP4");

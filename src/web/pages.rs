@@ -29,6 +29,8 @@ pub struct Crumb {
 pub struct FolderTile {
     pub name: String,
     pub href: String,
+    /// Its first videos' posters: one is its face, four a mosaic.
+    pub posters: Vec<String>,
 }
 
 pub struct VideoTile {
@@ -58,6 +60,8 @@ struct LibraryPage {
     by_date: bool,
     folders: Vec<FolderTile>,
     videos: Vec<VideoTile>,
+    /// "Continue watching": started, not finished, the latest first.
+    continuing: Vec<VideoTile>,
     total: usize,
     page: usize,
     pages: usize,
@@ -126,10 +130,7 @@ fn video_tile(app: &App, v: &Video) -> VideoTile {
             .filter(|p| *p >= 1),
         watched,
         title: v.title(),
-        poster: v
-            .thumb
-            .map(|id| format!("/thumbs/{}.jpg", crate::library::poster_name(id)))
-            .unwrap_or_default(),
+        poster: v.thumb.map(poster_url).unwrap_or_default(),
         href: format!("/watch/{}", encode_url_path(&v.path)),
         duration: meta
             .and_then(|m| m.duration)
@@ -148,6 +149,29 @@ fn video_tile(app: &App, v: &Video) -> VideoTile {
             VideoState::Unreadable => "unreadable".into(),
         },
     }
+}
+
+fn poster_url(id: u64) -> String {
+    format!("/thumbs/{}.jpg", crate::library::poster_name(id))
+}
+
+/// The library's first row: at most this many.
+const CONTINUING: usize = 12;
+
+/// Videos started and not finished on any device, still in the library.
+fn continuing(app: &App) -> Vec<VideoTile> {
+    app.positions
+        .in_progress()
+        .into_iter()
+        .filter(|p| !app.library.is_superseded(p))
+        .filter_map(|p| Some((app.library.get(&p)?, app.positions.get(&p)?)))
+        .take(CONTINUING)
+        .map(|(v, pos)| VideoTile {
+            seen: pos.fraction().map(|f| ((f * 100.0).round() as u32).max(1)),
+            watched: false,
+            ..video_tile(app, &v)
+        })
+        .collect()
 }
 
 pub async fn library(
@@ -176,11 +200,24 @@ pub async fn library(
     let folders = listing
         .folders
         .iter()
-        .map(|f| FolderTile {
-            name: f.rsplit('/').next().unwrap_or(f).to_string(),
-            href: list_href(f, "", sort, 1),
+        .map(|f| {
+            let mut posters: Vec<String> = app
+                .library
+                .folder_posters(f, 4)
+                .into_iter()
+                .map(poster_url)
+                .collect();
+            // A mosaic needs four; fewer show the first.
+            posters.truncate(if posters.len() == 4 { 4 } else { 1 });
+            FolderTile {
+                name: f.rsplit('/').next().unwrap_or(f).to_string(),
+                href: list_href(f, "", sort, 1),
+                posters,
+            }
         })
         .collect();
+    let top = dir.is_empty() && search.is_empty() && listing.page == 1;
+    let continuing = if top { continuing(&app) } else { Vec::new() };
     let videos = listing.videos.iter().map(|v| video_tile(&app, v)).collect();
     let heading = if search.is_empty() {
         dir.rsplit('/')
@@ -220,6 +257,7 @@ pub async fn library(
         search,
         folders,
         videos,
+        continuing,
         total: listing.total,
         page: listing.page,
         pages: listing.pages,
@@ -232,6 +270,13 @@ pub struct Track {
     pub label: String,
 }
 
+/// The episode after this one, offered near the end.
+pub struct NextUp {
+    pub href: String,
+    /// "S1 · E3 — The End".
+    pub label: String,
+}
+
 #[derive(Template)]
 #[template(path = "watch.html")]
 struct WatchPage {
@@ -241,6 +286,7 @@ struct WatchPage {
     mime: &'static str,
     back_href: String,
     tracks: Vec<Track>,
+    next: Option<NextUp>,
     details: String,
     note: String,
     /// Where this video was left on any device, in seconds.
@@ -279,10 +325,22 @@ pub async fn watch(
         .into_iter()
         .map(|(path, lang)| Track {
             src: app.video_url(&path),
-            label: lang.clone().unwrap_or_else(|| "Subtitles".into()),
+            label: match lang.as_deref() {
+                Some(l) => crate::format::language_name(l)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| l.to_string()),
+                None => "Subtitles".into(),
+            },
             lang: lang.unwrap_or_else(|| "und".into()),
         })
         .collect();
+    let next = app.library.next_episode(&rel).map(|(v, e)| NextUp {
+        href: format!("/watch/{}", encode_url_path(&v.path)),
+        label: match &e.name {
+            Some(name) => format!("{} — {name}", e.label()),
+            None => e.label(),
+        },
+    });
     let tile = video_tile(&app, &video);
     let details = [tile.duration.as_str(), tile.resolution.as_str()]
         .iter()
@@ -320,6 +378,7 @@ pub async fn watch(
         mime: crate::media::content_type(std::path::Path::new(&rel)),
         back_href: list_href(video.folder(), "", Sort::Name, 1),
         tracks,
+        next,
         details,
         note: if tile.note.is_empty() {
             String::new()

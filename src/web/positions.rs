@@ -31,6 +31,7 @@ pub async fn get(
         position: 0.0,
         duration: None,
         updated: 0,
+        seq: 0,
     });
     Ok(warp::reply::json(&p).into_response())
 }

@@ -54,4 +54,13 @@ async function stopPimedia(server) {
   await exited;
 }
 
-module.exports = { ROOT, BIN, SHOTS, CHROMIUM_ARGS, PATIENCE, freePort, ffmpeg, until, startPimedia, stopPimedia };
+// A page in a 1920×1080 TV window, with the script errors it throws.
+async function tvPage(browser) {
+  const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  return { context, page, errors };
+}
+
+module.exports = { tvPage, ROOT, BIN, SHOTS, CHROMIUM_ARGS, PATIENCE, freePort, ffmpeg, until, startPimedia, stopPimedia };

@@ -9,7 +9,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
 
-const { SHOTS, CHROMIUM_ARGS, ffmpeg, until, startPimedia, stopPimedia, PATIENCE } = require('./lib');
+const { tvPage, SHOTS, CHROMIUM_ARGS, ffmpeg, until, startPimedia, stopPimedia, PATIENCE } = require('./lib');
 
 let dir, media, server, base, browser;
 
@@ -52,16 +52,9 @@ after(async () => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function tvPage() {
-  const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  return { context, page, errors };
-}
 
 test('the remote moves focus between tiles and opens the player', async () => {
-  const { context, page, errors } = await tvPage();
+  const { context, page, errors } = await tvPage(browser);
   await page.goto(base + '/');
   const focused = () => page.evaluate(() => {
     const el = document.activeElement;
@@ -100,7 +93,7 @@ test('the remote moves focus between tiles and opens the player', async () => {
 });
 
 test('a remuxed MKV with AC-3 plays with its subtitles, and resumes on another device', async () => {
-  const { context, page, errors } = await tvPage();
+  const { context, page, errors } = await tvPage(browser);
   await page.goto(base + '/watch/Talk.mp4');
   const video = page.locator('#player');
   await video.evaluate((v) => { if (v.paused) return v.play(); });
@@ -135,7 +128,7 @@ test('a remuxed MKV with AC-3 plays with its subtitles, and resumes on another d
 
   // Another device: a new browser context starts where the first stopped.
   const saved = (await json('/api/positions/Talk.mp4')).position;
-  const other = await tvPage();
+  const other = await tvPage(browser);
   await other.page.goto(base + '/watch/Talk.mp4');
   await other.page.waitForFunction((s) => document.getElementById('player').currentTime >= s - 1, saved, { timeout: 15000 * PATIENCE });
   assert.ok(await other.page.isVisible('#start-over'), 'a start-over choice');

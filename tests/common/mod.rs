@@ -280,6 +280,11 @@ pub fn make_mp4(path: &Path, seconds: u32) {
 /// H.264 video with the given audio codec, in the container `path` names
 /// (an MP4 with its index first, as TVs want it).
 pub fn make_h264(path: &Path, seconds: u32, audio: &str) {
+    make_h264_with(path, seconds, audio, &[]);
+}
+
+/// As [`make_h264`], with more output options (`-metadata title=…`).
+pub fn make_h264_with(path: &Path, seconds: u32, audio: &str, extra: &[&str]) {
     let mut opts = vec![
         "-c:v",
         "libx264",
@@ -293,6 +298,7 @@ pub fn make_h264(path: &Path, seconds: u32, audio: &str) {
     if path.extension().is_some_and(|e| e == "mp4" || e == "m4v") {
         opts.extend(["-movflags", "+faststart"]);
     }
+    opts.extend(extra);
     make_clip(path, seconds, &opts);
 }
 

@@ -1,0 +1,202 @@
+//! The evening on the sofa, as the server answers it: titles people read,
+//! "Continue watching" first, the next episode offered, folders with faces.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+
+fn clip_with_title(p: &std::path::Path, title: &str) {
+    make_h264_with(p, 1, "aac", &["-metadata", &format!("title={title}")]);
+}
+
+fn titles(s: &Server) -> Vec<(String, String)> {
+    s.json("/api/videos")
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["path"].as_str().unwrap().to_string(),
+                v["title"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn put_position(s: &Server, path: &str, position: f64, duration: f64) {
+    let r = s
+        .client()
+        .put(s.url(&format!("/api/positions/{path}")))
+        .json(&json!({ "position": position, "duration": duration }))
+        .send()
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+}
+
+#[test]
+fn titles_come_from_names_cleaned_or_the_files_own_tags() {
+    let d = media_with(&[
+        ("The.Matrix.1999.1080p.BluRay.x264-GRP.mp4", &|p| {
+            make_mp4(p, 1)
+        }),
+        ("IMG_0042.mp4", &|p| clip_with_title(p, "Beach day")),
+        ("VID_20260101_101010.mp4", &|p| make_mp4(p, 1)),
+        ("Show/show.s01e02.720p.hdtv.mp4", &|p| make_mp4(p, 1)),
+    ]);
+    let s = Server::start_in(d, &[]);
+    s.wait_until(30, "every file probed with its title", || {
+        titles(&s).contains(&("IMG_0042.mp4".into(), "Beach day".into()))
+    });
+    let all = titles(&s);
+    for (path, title) in [
+        (
+            "The.Matrix.1999.1080p.BluRay.x264-GRP.mp4",
+            "The Matrix (1999)",
+        ),
+        ("VID_20260101_101010.mp4", "1 Jan 2026, 10:10"),
+    ] {
+        assert!(
+            all.contains(&(path.to_string(), title.to_string())),
+            "{path}: {all:?}"
+        );
+    }
+    // The library page shows the title; search finds the title and the name.
+    let (_, page) = s.text("/");
+    assert!(page.contains("The Matrix (1999)"), "{page}");
+    assert!(page.contains("Beach day"));
+    for q in ["matrix", "x264", "beach"] {
+        let (_, found) = s.text(&format!("/?q={q}"));
+        assert!(found.contains("class=\"tile video\""), "{q}: {found}");
+    }
+    let (_, show) = s.text("/?dir=Show");
+    assert!(show.contains("show S1 · E2"), "{show}");
+}
+
+#[test]
+fn continue_watching_is_the_first_row_latest_first() {
+    let d = media_with(&[
+        ("Films/a.mp4", &|p| make_mp4(p, 2)),
+        ("b.mp4", &|p| make_mp4(p, 2)),
+        ("c.mp4", &|p| make_mp4(p, 2)),
+        ("d.mp4", &|p| make_mp4(p, 2)),
+    ]);
+    let s = Server::start_in(d, &[]);
+    s.wait_until(30, "four videos", || s.video_paths().len() == 4);
+    let (_, page) = s.text("/");
+    assert!(
+        !page.contains("Continue watching"),
+        "no row while nothing is started"
+    );
+
+    put_position(&s, "Films/a.mp4", 50.0, 100.0);
+    put_position(&s, "b.mp4", 2.0, 100.0); // barely started
+    put_position(&s, "c.mp4", 97.0, 100.0); // finished
+    put_position(&s, "d.mp4", 30.0, 100.0); // the latest
+    let (_, page) = s.text("/");
+    let row = page
+        .split("Continue watching</h2>")
+        .nth(1)
+        .and_then(|r| r.split("</section>").next())
+        .expect("a Continue watching row");
+    let (d_at, a_at) = (row.find("/watch/d.mp4"), row.find("/watch/Films/a.mp4"));
+    assert!(d_at.is_some() && a_at.is_some(), "{row}");
+    assert!(d_at < a_at, "the latest first: {row}");
+    assert!(!row.contains("/watch/b.mp4") && !row.contains("/watch/c.mp4"));
+    assert!(
+        row.contains("width: 30%") && row.contains("width: 50%"),
+        "{row}"
+    );
+    // Above the folder tiles.
+    assert!(page.find("Continue watching") < page.find("class=\"tile folder\""));
+    // Only in the root folder.
+    let (_, films) = s.text("/?dir=Films");
+    assert!(!films.contains("Continue watching"));
+}
+
+#[test]
+fn the_next_episode_is_offered_and_a_film_has_none() {
+    let d = media_with(&[
+        ("Show/show.s01e01.pilot.mp4", &|p| make_mp4(p, 1)),
+        ("Show/show.s01e02.mp4", &|p| make_mp4(p, 1)),
+        ("Show/show.s01e10.the.end.mp4", &|p| make_mp4(p, 1)),
+        ("Show/show.s02e01.mp4", &|p| make_mp4(p, 1)),
+        ("Anime/Frieren - 01.mp4", &|p| make_mp4(p, 1)),
+        ("Anime/Frieren - 02.mp4", &|p| make_mp4(p, 1)),
+        ("Films/Heat.1995.mp4", &|p| make_mp4(p, 1)),
+        ("Films/Ronin.1998.mp4", &|p| make_mp4(p, 1)),
+    ]);
+    let s = Server::start_in(d, &[]);
+    s.wait_until(30, "eight videos", || s.video_paths().len() == 8);
+    let next_of = |path: &str| -> Option<String> {
+        let (status, page) = s.text(&format!("/watch/{}", path.replace(' ', "%20")));
+        assert_eq!(status, 200);
+        let block = page.split("id=\"next-up\"").nth(1)?;
+        Some(block.split("</div>").next().unwrap().to_string())
+    };
+    let n = next_of("Show/show.s01e02.mp4").expect("an offer after E2");
+    assert!(
+        n.contains("href=\"/watch/Show/show.s01e10.the.end.mp4\""),
+        "{n}"
+    );
+    assert!(n.contains("Next: S1 · E10 — the end"), "{n}");
+    let n = next_of("Show/show.s01e10.the.end.mp4").unwrap();
+    assert!(n.contains("/watch/Show/show.s02e01.mp4"), "{n}");
+    assert_eq!(next_of("Show/show.s02e01.mp4"), None, "the last has none");
+    let n = next_of("Anime/Frieren - 01.mp4").unwrap();
+    assert!(
+        n.contains("Frieren%20-%2002.mp4") && n.contains("Next: E2"),
+        "{n}"
+    );
+    assert_eq!(next_of("Films/Heat.1995.mp4"), None, "a film has none");
+}
+
+#[test]
+fn a_folder_tile_shows_its_videos_posters() {
+    let d = media_with(&[
+        ("One/a.mp4", &|p| make_mp4(p, 1)),
+        ("Four/a.mp4", &|p| make_mp4(p, 1)),
+        ("Four/b.mp4", &|p| make_mp4(p, 1)),
+        ("Four/c.mp4", &|p| make_mp4(p, 1)),
+        ("Four/d.mp4", &|p| make_mp4(p, 1)),
+    ]);
+    std::fs::create_dir(d.path().join("media/Empty")).unwrap();
+    let s = Server::start_in(d, &[]);
+    let posters = |s: &Server| -> usize {
+        s.json("/api/videos")
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|v: &&Value| !v["thumb"].is_null())
+            .count()
+    };
+    s.wait_until(60, "five posters", || posters(&s) == 5);
+    let (_, page) = s.text("/");
+    let tile = |name: &str| -> String {
+        let at = page
+            .find(&format!("<span class=\"name\">{name}</span>"))
+            .unwrap();
+        let start = page[..at].rfind("<li>").unwrap();
+        page[start..at].to_string()
+    };
+    assert!(tile("One").contains("folder-face"), "{}", tile("One"));
+    assert!(tile("One").contains("/thumbs/"));
+    assert_eq!(
+        tile("Four").matches("/thumbs/").count(),
+        4,
+        "{}",
+        tile("Four")
+    );
+    assert!(tile("Empty").contains("folder-icon"));
+    // Each poster the page names is served.
+    let src = tile("One")
+        .split("url('")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap()
+        .to_string();
+    let r = s.get(&src);
+    assert_eq!(r.status(), 200, "{src}");
+}
