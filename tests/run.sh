@@ -1,7 +1,8 @@
 #!/bin/sh
 # The whole test suite on a fresh Debian or Ubuntu machine: installs what is
 # missing (ffmpeg, nginx, systemd-analyze, systemd-nspawn and debootstrap,
-# Node.js, Chromium, zbar, minidlna and Python's venv, the Pi cross linkers
+# Node.js, Chromium, WebKitGTK's WebDriver with Xvfb and GStreamer, zbar,
+# minidlna and Python's venv, the Pi cross linkers
 # and qemu), then runs every test:
 # cargo's (as root, tests/install.rs boots Debian bookworm with systemd and
 # installs pimedia there), the browser tests, and the aarch64 and armv7
@@ -24,6 +25,11 @@ command -v debootstrap >/dev/null 2>&1 || missing="$missing debootstrap"
 command -v zbarimg >/dev/null 2>&1 || missing="$missing zbar-tools"
 [ -x /usr/sbin/minidlnad ] || missing="$missing minidlna"
 /usr/bin/python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing="$missing python3-venv"
+# WebKit, as iPhones are: WebKitGTK's WebDriver under Xvfb, GStreamer to play.
+command -v WebKitWebDriver >/dev/null 2>&1 || missing="$missing webkit2gtk-driver"
+command -v xvfb-run >/dev/null 2>&1 || missing="$missing xvfb xauth"
+dpkg -s gstreamer1.0-libav >/dev/null 2>&1 || missing="$missing gstreamer1.0-libav"
+dpkg -s gstreamer1.0-plugins-good >/dev/null 2>&1 || missing="$missing gstreamer1.0-plugins-good"
 if [ -n "$missing" ]; then
     echo "installing:$missing"
     $SUDO apt-get update -qq
