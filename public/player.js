@@ -128,6 +128,44 @@
     }
     choose(first);
   }
+  /* Audio languages: browsers play an MP4's first track only, so another
+     language plays a version of the file with that track first (made by
+     pimedia in seconds), from the same second. Remembered like subtitles. */
+  var audioChoices = document.querySelectorAll('.audio-choice');
+  var switchingAudio = false;
+  function playAudio(button) {
+    if (button.getAttribute('aria-pressed') === 'true') { return; }
+    for (var i = 0; i < audioChoices.length; i++) {
+      audioChoices[i].setAttribute('aria-pressed', audioChoices[i] === button ? 'true' : 'false');
+    }
+    var at = video.currentTime;
+    var playing = !video.paused;
+    switchingAudio = true;
+    button.setAttribute('aria-busy', 'true');
+    var resumeThere = function () {
+      video.removeEventListener('loadedmetadata', resumeThere);
+      switchingAudio = false;
+      button.removeAttribute('aria-busy');
+      if (at > 0) { video.currentTime = at; }
+      if (playing) { video.play(); }
+    };
+    video.addEventListener('loadedmetadata', resumeThere);
+    video.src = button.getAttribute('data-src');
+    video.load();
+  }
+  if (audioChoices.length) {
+    var wantedAudio = remembered('audio-language');
+    for (var a = 0; a < audioChoices.length; a++) {
+      audioChoices[a].addEventListener('click', function (e) {
+        remembered('audio-language', e.currentTarget.getAttribute('data-lang'));
+        playAudio(e.currentTarget);
+      });
+      if (a > 0 && wantedAudio && audioChoices[a].getAttribute('data-lang') === wantedAudio) {
+        playAudio(audioChoices[a]);
+      }
+    }
+  }
+
   /* Text size for the sofa: small, normal, large, remembered. */
   var sizeButton = document.getElementById('sub-size');
   var SIZES = ['small', 'normal', 'large'];
@@ -284,6 +322,11 @@
     });
   }
   function cannotPlay() {
+    if (switchingAudio) {
+      switchingAudio = false;
+      say('That language could not be played here; the others still can.');
+      return;
+    }
     var path = video.getAttribute('data-path');
     if (told || !path || !window.pimedia) { return; }
     told = true;

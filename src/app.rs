@@ -59,6 +59,39 @@ impl App {
         format!("{}{path}", self.config.videos_url)
     }
 
+    /// The file of `rel` (a library MP4) with its audio track `track`
+    /// first, made now if it is not there yet.
+    pub async fn audio_first(&self, rel: &str, track: usize) -> Result<PathBuf> {
+        let video = self.library.get(rel).ok_or(Error::NotFound)?;
+        let tracks = self
+            .library
+            .probe_of(rel)
+            .map(|p| p.audio_tracks().count())
+            .unwrap_or(0);
+        if crate::media::content_type(std::path::Path::new(&video.path)) != "video/mp4"
+            || track == 0
+            || track >= tracks
+        {
+            return Err(Error::NotFound);
+        }
+        let (root, rel, tools) = (
+            self.library.root().to_path_buf(),
+            rel.to_string(),
+            self.tools.clone(),
+        );
+        blocking(move || {
+            let file = crate::paths::on_disk(&root, &rel);
+            crate::media::versions::make(&tools, &file, track, tracks)
+        })
+        .await
+        .ok_or_else(|| Error::Internal("making the version stopped unexpectedly".into()))?
+        .map_err(|e| {
+            Error::Unavailable(format!(
+                "The version with another language first could not be made: {e}. The original plays as it is."
+            ))
+        })
+    }
+
     /// What `/healthz` reports.
     pub async fn health(&self) -> Health {
         let root = self.library.root().to_path_buf();

@@ -200,3 +200,108 @@ fn a_folder_tile_shows_its_videos_posters() {
     let r = s.get(&src);
     assert_eq!(r.status(), 200, "{src}");
 }
+
+/// An MP4 with English, then German sound.
+fn two_languages(p: &std::path::Path) {
+    #[rustfmt::skip]
+    let args = [
+        "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25",
+        "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+        "-f", "lavfi", "-i", "sine=frequency=880:sample_rate=48000",
+        "-t", "4", "-map", "0", "-map", "1", "-map", "2",
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
+        "-metadata:s:a:0", "language=eng", "-metadata:s:a:1", "language=deu",
+        "-movflags", "+faststart",
+    ];
+    ffmpeg(&args, p);
+}
+
+#[test]
+fn another_audio_language_first_is_a_url_and_a_companion_of_its_video() {
+    let d = media_with(&[("Films/film.mp4", &two_languages)]);
+    let s = Server::start_in(d, &[]);
+    s.wait_until(30, "the film probed", || {
+        s.json("/api/videos")[0]["duration"].as_f64().is_some()
+    });
+    let (_, page) = s.text("/watch/Films/film.mp4");
+    assert!(
+        page.contains(">English</button>") && page.contains(">Deutsch</button>"),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"data-src="/audio/1/Films/film.mp4""#),
+        "{page}"
+    );
+
+    let r = s.get("/audio/1/Films/film.mp4");
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "video/mp4");
+    let body = r.bytes().unwrap();
+    let version = s.media().join("Films/film.mp4.audio-1");
+    assert_eq!(std::fs::read(&version).unwrap(), body.as_ref());
+    let probe = ffprobe_json(&version, &["-show_streams"]);
+    let audio: Vec<&Value> = probe["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["codec_type"] == "audio")
+        .collect();
+    assert_eq!(audio.len(), 2, "both tracks kept");
+    assert_eq!(audio[0]["tags"]["language"], "deu", "German first");
+    assert_eq!(audio[0]["disposition"]["default"], 1);
+    assert_eq!(audio[1]["tags"]["language"], "eng");
+    // Ranges, as a player asks, and HEAD.
+    let r = s
+        .client()
+        .get(s.url("/audio/1/Films/film.mp4"))
+        .header("range", "bytes=0-99")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 206);
+    assert_eq!(r.bytes().unwrap().len(), 100);
+    assert_eq!(
+        s.client()
+            .head(s.url("/audio/1/Films/film.mp4"))
+            .send()
+            .unwrap()
+            .status(),
+        200
+    );
+    // No version for a track it lacks, nor of the first one.
+    assert_eq!(s.get("/audio/2/Films/film.mp4").status(), 404);
+    assert_eq!(s.get("/audio/0/Films/film.mp4").status(), 404);
+    // It is not listed, and it goes where its video goes.
+    assert_eq!(s.video_paths(), vec!["Films/film.mp4".to_string()]);
+    let r = post_json(
+        &s,
+        "/api/videos/Films/film.mp4/rename",
+        &json!({ "to": "Films/Heat" }),
+    );
+    assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+    assert!(s.media().join("Films/Heat.mp4.audio-1").is_file());
+    assert!(!version.exists());
+    let r = post_json(&s, "/api/videos/Films/Heat.mp4/delete", &Value::Null);
+    assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+    assert!(!s.media().join("Films/Heat.mp4.audio-1").exists());
+    let (_, trash) = s.text("/trash");
+    assert!(trash.contains("Heat"), "{trash}");
+    let kept = walk(&s.media().join(".trash-pimedia"));
+    assert!(
+        kept.iter().any(|p| p.ends_with("Heat.mp4.audio-1")),
+        "in the trash with its video: {kept:?}"
+    );
+    assert!(hidden_files(&s.media()).is_empty());
+}
+
+fn walk(dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p.display().to_string());
+        }
+    }
+    out
+}

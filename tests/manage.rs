@@ -30,15 +30,6 @@ fn counting_ffprobe(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
     (script, log)
 }
 
-fn post_json(s: &Server, path: &str, body: &Value) -> reqwest::blocking::Response {
-    s.client()
-        .post(s.url(path))
-        .header("accept", "application/json")
-        .json(body)
-        .send()
-        .unwrap()
-}
-
 fn ready(s: &Server, path: &str) -> Value {
     let mut v = Value::Null;
     s.wait_until(30, &format!("{path} with its poster"), || {

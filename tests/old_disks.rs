@@ -11,19 +11,6 @@ use std::process::Command;
 
 use common::*;
 
-fn ffmpeg(args: &[&str], out: &Path) {
-    if let Some(p) = out.parent() {
-        std::fs::create_dir_all(p).unwrap();
-    }
-    let o = Command::new("ffmpeg")
-        .args(["-v", "error", "-y"])
-        .args(args)
-        .arg(out)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-}
-
 /// Frames `idet` calls (top first, bottom first, progressive).
 fn idet(file: &Path) -> (u64, u64, u64) {
     let o = Command::new("ffmpeg")
@@ -508,13 +495,11 @@ fn files_whose_names_are_not_utf8_are_listed_played_and_converted() {
     });
 
     // A rename through the library moves the file the disk has.
-    let r = s
-        .client()
-        .post(s.url("/api/videos/Caf%C3%A9.mp4/rename"))
-        .header("accept", "application/json")
-        .json(&serde_json::json!({"to": "Cafe"}))
-        .send()
-        .unwrap();
+    let r = post_json(
+        &s,
+        "/api/videos/Caf%C3%A9.mp4/rename",
+        &serde_json::json!({"to": "Cafe"}),
+    );
     assert_eq!(r.status(), 200, "{}", r.text().unwrap());
     assert!(s.media().join("Cafe.mp4").is_file());
     assert!(!raw(b"Caf\xe9.mp4").exists());

@@ -423,7 +423,8 @@ fn restemmed(files: &[String], dir: &str, stem: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Subtitle files beside these videos (`stem.srt`, `stem.en.vtt`, …),
+/// Subtitle files beside these videos (`stem.srt`, `stem.en.vtt`, …) and
+/// versions of them with another audio track first (`stem.mp4.audio-1`),
 /// each going with the video whose stem matches it longest. Blocking.
 fn subtitles_of(root: &Path, videos: &[String]) -> Vec<String> {
     let mut out = Vec::new();
@@ -444,9 +445,10 @@ fn subtitles_of(root: &Path, videos: &[String]) -> Vec<String> {
             .map(|v| strip_media_extension(split(v).1))
             .collect();
         for n in &names {
-            let is_sub = n
-                .rsplit_once('.')
-                .is_some_and(|(_, e)| SUBTITLES.contains(&e.to_ascii_lowercase().as_str()));
+            // Subtitles, and versions with another audio track first.
+            let is_sub = crate::media::versions::parse(n).is_some()
+                || n.rsplit_once('.')
+                    .is_some_and(|(_, e)| SUBTITLES.contains(&e.to_ascii_lowercase().as_str()));
             if !is_sub {
                 continue;
             }

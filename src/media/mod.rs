@@ -10,6 +10,7 @@ pub mod sidecar;
 pub mod tags;
 mod target;
 mod tools;
+pub mod versions;
 
 pub use encoder::Encoder;
 pub use plan::{plan, AudioAction, Conversion, Encode, NeedsTranscode, Plan, VideoAction};

@@ -380,6 +380,11 @@ impl Probe {
             .find(|s| s.kind == "video" && !s.attached_pic)
     }
 
+    /// Its audio tracks in file order (what `-map 0:a:N` counts).
+    pub fn audio_tracks(&self) -> impl Iterator<Item = &Stream> {
+        self.streams.iter().filter(|s| s.kind == "audio")
+    }
+
     pub fn meta(&self) -> Meta {
         let video = self.video();
         let mut codecs: Vec<String> = Vec::new();

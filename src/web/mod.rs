@@ -23,7 +23,7 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use warp::http::StatusCode;
+use warp::http::{HeaderMap, Method, StatusCode};
 use warp::{Filter, Rejection, Reply};
 
 use crate::error::Error;
@@ -177,14 +177,26 @@ fn browsing(app: Arc<App>) -> impl Routes {
     library.or(watch).or(healthz).or(api_videos).or(phone)
 }
 
+/// A GET or HEAD for bytes from disk: its method and headers (ranges,
+/// validators), and the app.
+fn file_request(
+    app: Arc<App>,
+) -> impl Filter<Extract = (Method, HeaderMap, Arc<App>), Error = Rejection>
+       + Clone
+       + Send
+       + Sync
+       + 'static {
+    body::get()
+        .and(warp::method())
+        .and(warp::header::headers_cloned())
+        .and(with_app(app))
+}
+
 /// Bytes from disk: videos, posters, the page's own assets.
 fn files(app: Arc<App>) -> impl Routes {
     let videos = warp::path("videos")
         .and(warp::path::tail())
-        .and(body::get())
-        .and(warp::method())
-        .and(warp::header::headers_cloned())
-        .and(with_app(app.clone()))
+        .and(file_request(app.clone()))
         .and_then(
             |tail: warp::path::Tail, method, headers, app: Arc<App>| async move {
                 let file = app.resolve(tail.as_str()).await.ok_or(Error::NotFound)?;
@@ -193,11 +205,24 @@ fn files(app: Arc<App>) -> impl Routes {
                     .map_err(warp::reject::custom)
             },
         );
+    // A video with another audio language first (see media::versions).
+    let audio = warp::path!("audio" / usize / ..)
+        .and(warp::path::tail())
+        .and(file_request(app.clone()))
+        .and_then(
+            |track: usize, tail: warp::path::Tail, method, headers, app: Arc<App>| async move {
+                let rel = crate::paths::decode_relative(tail.as_str()).ok_or(Error::NotFound)?;
+                let file = app.audio_first(&rel, track).await?;
+                let mut resp = files::serve_file(&file, &method, &headers).await?;
+                resp.headers_mut().insert(
+                    warp::http::header::CONTENT_TYPE,
+                    warp::http::HeaderValue::from_static("video/mp4"),
+                );
+                Ok::<_, Rejection>(resp)
+            },
+        );
     let thumbs = warp::path!("thumbs" / String)
-        .and(body::get())
-        .and(warp::method())
-        .and(warp::header::headers_cloned())
-        .and(with_app(app))
+        .and(file_request(app))
         .and_then(|name: String, method, headers, app: Arc<App>| async move {
             let id = name.strip_suffix(".jpg").ok_or(Error::NotFound)?;
             let file = app.library.poster_file(id).ok_or(Error::NotFound)?;
@@ -226,7 +251,7 @@ fn files(app: Arc<App>) -> impl Routes {
         .and(body::get())
         .and(warp::header::headers_cloned())
         .and_then(assets::root_icon);
-    videos.or(thumbs).or(statics).or(icons)
+    videos.or(audio).or(thumbs).or(statics).or(icons)
 }
 
 /// The upload page, form uploads, the password, and tus.

@@ -151,6 +151,48 @@ fn video_tile(app: &App, v: &Video) -> VideoTile {
     }
 }
 
+/// A language's own name, else the code as the file says it.
+fn language_label(code: &str) -> String {
+    crate::format::language_name(code)
+        .map(str::to_string)
+        .unwrap_or_else(|| code.to_string())
+}
+
+/// The audio tracks of a library MP4 with more than one, by language
+/// name (or title), each with the URL of a version that plays it first.
+fn audio_choices(app: &App, rel: &str) -> Vec<AudioChoice> {
+    if crate::media::content_type(std::path::Path::new(rel)) != "video/mp4" {
+        return Vec::new();
+    }
+    let Some(probe) = app.library.probe_of(rel) else {
+        return Vec::new();
+    };
+    let tracks: Vec<_> = probe.audio_tracks().collect();
+    if tracks.len() < 2 {
+        return Vec::new();
+    }
+    tracks
+        .iter()
+        .enumerate()
+        .map(|(i, s)| AudioChoice {
+            label: match (&s.language, &s.title) {
+                (Some(l), Some(t)) if crate::format::language_name(l).is_some() => {
+                    format!("{} ({t})", language_label(l))
+                }
+                (Some(l), _) => language_label(l),
+                (None, Some(t)) => t.clone(),
+                (None, None) => format!("Track {}", i + 1),
+            },
+            lang: s.language.clone().unwrap_or_default(),
+            src: if i == 0 {
+                app.video_url(rel)
+            } else {
+                format!("/audio/{i}/{}", encode_url_path(rel))
+            },
+        })
+        .collect()
+}
+
 fn poster_url(id: u64) -> String {
     format!("/thumbs/{}.jpg", crate::library::poster_name(id))
 }
@@ -270,6 +312,13 @@ pub struct Track {
     pub label: String,
 }
 
+/// One of a video's audio languages, and the file that plays it first.
+pub struct AudioChoice {
+    pub label: String,
+    pub lang: String,
+    pub src: String,
+}
+
 /// The episode after this one, offered near the end.
 pub struct NextUp {
     pub href: String,
@@ -287,6 +336,8 @@ struct WatchPage {
     back_href: String,
     tracks: Vec<Track>,
     next: Option<NextUp>,
+    /// Its audio languages, when it has more than one.
+    audio: Vec<AudioChoice>,
     details: String,
     note: String,
     /// Where this video was left on any device, in seconds.
@@ -325,15 +376,14 @@ pub async fn watch(
         .into_iter()
         .map(|(path, lang)| Track {
             src: app.video_url(&path),
-            label: match lang.as_deref() {
-                Some(l) => crate::format::language_name(l)
-                    .map(str::to_string)
-                    .unwrap_or_else(|| l.to_string()),
-                None => "Subtitles".into(),
-            },
+            label: lang
+                .as_deref()
+                .map(language_label)
+                .unwrap_or_else(|| "Subtitles".into()),
             lang: lang.unwrap_or_else(|| "und".into()),
         })
         .collect();
+    let audio = audio_choices(&app, &rel);
     let next = app.library.next_episode(&rel).map(|(v, e)| NextUp {
         href: format!("/watch/{}", encode_url_path(&v.path)),
         label: match &e.name {
@@ -379,6 +429,7 @@ pub async fn watch(
         back_href: list_href(video.folder(), "", Sort::Name, 1),
         tracks,
         next,
+        audio,
         details,
         note: if tile.note.is_empty() {
             String::new()

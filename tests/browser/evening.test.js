@@ -31,8 +31,20 @@ before(async () => {
   const cue = (text) => 'WEBVTT\n\n00:00.000 --> 00:20.000\n' + text + '\n';
   fs.writeFileSync(path.join(media, 'film.en.vtt'), cue('Hello there'));
   fs.writeFileSync(path.join(media, 'film.de.vtt'), cue('Guten Abend'));
+  // English, then German sound; a second film with the same two.
+  fs.mkdirSync(path.join(media, 'Lang'));
+  for (const n of ['talk', 'talk2']) {
+    ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
+      '-f', 'lavfi', '-i', 'sine=frequency=880:sample_rate=48000', '-t', '20', '-map', '0', '-map', '1', '-map', '2',
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac',
+      '-metadata:s:a:0', 'language=eng', '-metadata:s:a:1', 'language=deu', '-movflags', '+faststart',
+      path.join(media, 'Lang', n + '.mp4')]);
+  }
   ({ server, base } = await startPimedia(media));
-  await until('three videos', async () => (await (await fetch(base + '/api/videos')).json()).length === 3);
+  await until('five videos probed', async () => {
+    const v = await (await fetch(base + '/api/videos')).json();
+    return v.length === 5 && v.every((x) => x.duration);
+  });
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
 });
 
@@ -106,6 +118,34 @@ test('subtitle languages are chosen by name with the remote, and remembered', as
   assert.equal(await page.getAttribute('.sub-choice[data-lang="de"]', 'aria-pressed'), 'true');
   await page.click('.sub-choice[data-track="-1"]');
   await until('none showing', async () => (await showing()).length === 0, 10);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('another audio language plays from the same second, and the next film starts in it', async () => {
+  const { context, page, errors } = await tvPage(browser);
+  await page.goto(base + '/watch/Lang/talk.mp4');
+  const names = await page.$$eval('.audio-choice', (bs) => bs.map((b) => b.textContent.trim()));
+  assert.deepEqual(names, ['English', 'Deutsch']);
+  await until('two seconds in', async () => page.evaluate(() => document.getElementById('player').currentTime > 2), 30);
+  const before = await page.evaluate(() => document.getElementById('player').currentTime);
+  // With the remote: focus on English, right to Deutsch, Enter.
+  await page.focus('.audio-choice[data-lang="eng"]');
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await page.evaluate(() => document.activeElement.getAttribute('data-lang')), 'deu');
+  await page.keyboard.press('Enter');
+  await until('the German version playing', async () => page.evaluate(() => {
+    const v = document.getElementById('player');
+    return /\/audio\/1\/Lang\/talk\.mp4$/.test(v.currentSrc) && !v.paused && v.readyState >= 2;
+  }), 60);
+  const after = await page.evaluate(() => document.getElementById('player').currentTime);
+  assert.ok(after >= before - 0.5, 'continues at ' + after + ', left at ' + before);
+  assert.equal(await page.isVisible('#cannot-play'), false);
+  // The next film with the same languages starts in German on this device.
+  await page.goto(base + '/watch/Lang/talk2.mp4');
+  await until('talk2 in German', async () => page.evaluate(() =>
+    /\/audio\/1\/Lang\/talk2\.mp4$/.test(document.getElementById('player').currentSrc)), 60);
+  assert.equal(await page.getAttribute('.audio-choice[data-lang="deu"]', 'aria-pressed'), 'true');
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -220,6 +220,16 @@ impl Drop for Server {
 }
 
 /// The `path` of each entry of an `/api/videos` answer, sorted.
+/// A POST with a JSON body (or none) from a client that wants JSON back.
+pub fn post_json(s: &Server, path: &str, body: &serde_json::Value) -> reqwest::blocking::Response {
+    let req = s
+        .client()
+        .post(s.url(path))
+        .header("accept", "application/json");
+    let req = if body.is_null() { req } else { req.json(body) };
+    req.send().unwrap()
+}
+
 pub fn paths_of(videos: &serde_json::Value) -> Vec<String> {
     let mut paths: Vec<String> = videos
         .as_array()
@@ -241,6 +251,21 @@ pub fn nix_kill(pid: u32, sig: &str) {
 
 /// A tiny clip made by the real ffmpeg: `seconds` of testsrc2 + sine,
 /// with extra output options (codecs) given by `opts`.
+/// `ffmpeg -v error -y <args> <out>`, its folder made first; a failure
+/// fails the test with ffmpeg's words.
+pub fn ffmpeg(args: &[&str], out: &Path) {
+    if let Some(p) = out.parent() {
+        std::fs::create_dir_all(p).unwrap();
+    }
+    let o = Command::new("ffmpeg")
+        .args(["-v", "error", "-y"])
+        .args(args)
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
 pub fn make_clip(path: &Path, seconds: u32, opts: &[&str]) {
     if let Some(p) = path.parent() {
         std::fs::create_dir_all(p).unwrap();
