@@ -363,7 +363,8 @@ fn sigterm_leaves_no_ffmpeg_and_requeues_the_job() {
     s.wait_until(20, "the job to run", || {
         job_state(&s, "long.mkv") == "running"
     });
-    assert!(ffmpeg_running(&src));
+    // "running" is said before ffmpeg has started (the plan comes first).
+    s.wait_until(20, "its ffmpeg to start", || ffmpeg_running(&src));
     // The page's script shows the server's own progress line.
     s.wait_until(20, "a progress line with time left", || {
         let detail = s.json("/api/jobs")[0]["detail"]
