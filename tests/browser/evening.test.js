@@ -40,10 +40,12 @@ before(async () => {
       '-metadata:s:a:0', 'language=eng', '-metadata:s:a:1', 'language=deu', '-movflags', '+faststart',
       path.join(media, 'Lang', n + '.mp4')]);
   }
+  // An MKV, remuxed: its page links the original under the player.
+  ffmpeg(['-i', short, '-c', 'copy', path.join(media, 'Home.Movie.2019.mkv')]);
   ({ server, base } = await startPimedia(media));
-  await until('five videos probed', async () => {
+  await until('six videos probed, with posters', async () => {
     const v = await (await fetch(base + '/api/videos')).json();
-    return v.length === 5 && v.every((x) => x.duration);
+    return v.length === 6 && v.every((x) => x.duration && x.thumb);
   });
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
 });
@@ -193,6 +195,10 @@ test('Continue watching is the first row and the remote goes there and back', as
   assert.ok(await inRow(), 'up comes back');
   const bar = await page.$eval('.continuing .seen span', (s) => s.style.width);
   assert.equal(bar, '40%');
+  // Folders show their videos' posters; titles read as people write them.
+  const face = await page.$eval('a.tile.folder[href="/?dir=Show"] .poster', (p) => getComputedStyle(p).backgroundImage);
+  assert.match(face, /\/thumbs\/[0-9a-f]{16}\.jpg/);
+  assert.ok((await page.textContent('main')).includes('Home Movie (2019)'));
   assert.deepEqual(errors, []);
   await context.close();
 });
@@ -231,10 +237,15 @@ test('where autoplay is refused, a tap on Play starts the video without an error
 test('on a 390 px phone no page scrolls sideways', async () => {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   const page = await context.newPage();
-  for (const p of ['/', '/watch/film.mp4', '/watch/Show/show.s01e01.mp4', '/upload', '/phone', '/jobs', '/?dir=Show']) {
+  for (const p of ['/', '/watch/film.mp4', '/watch/Show/show.s01e01.mp4', '/watch/Lang/talk.mp4',
+    '/watch/Home.Movie.2019.mp4', '/upload', '/phone', '/jobs', '/devices', '/trash', '/?dir=Show']) {
     await page.goto(base + p);
     const wide = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(wide <= 390, p + ' is ' + wide + ' px wide');
   }
+  // The original's link keeps off the screen's edge.
+  await page.goto(base + '/watch/Home.Movie.2019.mp4');
+  const link = await page.locator('.original').boundingBox();
+  assert.ok(link && link.x >= 8 && link.x + link.width <= 390 - 8, JSON.stringify(link));
   await context.close();
 });
