@@ -238,7 +238,7 @@ test('on a 390 px phone no page scrolls sideways', async () => {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   const page = await context.newPage();
   for (const p of ['/', '/watch/film.mp4', '/watch/Show/show.s01e01.mp4', '/watch/Lang/talk.mp4',
-    '/watch/Home.Movie.2019.mp4', '/upload', '/phone', '/jobs', '/devices', '/trash', '/?dir=Show']) {
+    '/watch/Home.Movie.2019.mp4', '/upload', '/phone', '/jobs', '/devices', '/trash', '/helpers', '/?dir=Show']) {
     await page.goto(base + p);
     const wide = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(wide <= 390, p + ' is ' + wide + ' px wide');
