@@ -109,6 +109,30 @@ where
     }
 }
 
+/// Why a small multipart field could not be read.
+pub enum FieldError {
+    /// The body broke off (the client went, or the form was malformed).
+    BrokeOff(String),
+    /// Longer than the field may be.
+    TooLong,
+}
+
+/// A small multipart field (a folder name, a token) as text, at most
+/// `limit` bytes, read as it comes.
+pub async fn small_field(part: warp::multipart::Part, limit: usize) -> Result<String, FieldError> {
+    use futures_util::StreamExt;
+    let mut value = Vec::new();
+    let mut s = Box::pin(part.stream());
+    while let Some(chunk) = s.next().await {
+        let chunk = chunk.map_err(|e| FieldError::BrokeOff(e.to_string()))?;
+        value.extend_from_slice(chunk.chunk());
+        if value.len() > limit {
+            return Err(FieldError::TooLong);
+        }
+    }
+    Ok(String::from_utf8_lossy(&value).into_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -232,16 +232,15 @@ struct Parts {
 }
 
 async fn text(part: warp::multipart::Part) -> Result<String, Refusal> {
-    let mut value = Vec::new();
-    let mut s = Box::pin(part.stream());
-    while let Some(chunk) = s.next().await {
-        let chunk = chunk.map_err(|e| Refusal::Malformed(format!("The body broke off: {e}.")))?;
-        value.extend_from_slice(chunk.chunk());
-        if value.len() > 4096 {
-            return Err(Refusal::Malformed("A field is too long.".into()));
+    match super::body::small_field(part, 4096).await {
+        Ok(v) => Ok(v.trim().to_string()),
+        Err(super::body::FieldError::BrokeOff(e)) => {
+            Err(Refusal::Malformed(format!("The body broke off: {e}.")))
+        }
+        Err(super::body::FieldError::TooLong) => {
+            Err(Refusal::Malformed("A field is too long.".into()))
         }
     }
-    Ok(String::from_utf8_lossy(&value).trim().to_string())
 }
 
 /// `POST …/update` (multipart: tokens and `progress`).

@@ -179,16 +179,14 @@ async fn receive_all(
         })?;
         match part.name() {
             "folder" => {
-                let mut value = Vec::new();
-                let mut s = Box::pin(part.stream());
-                while let Some(chunk) = s.next().await {
-                    let chunk = chunk.map_err(|_| Error::Aborted)?;
-                    value.extend_from_slice(chunk.chunk());
-                    if value.len() > 4096 {
-                        return Err(Error::BadRequest("The folder name is too long.".into()));
-                    }
-                }
-                let value = String::from_utf8_lossy(&value).into_owned();
+                let value = super::body::small_field(part, 4096)
+                    .await
+                    .map_err(|e| match e {
+                        super::body::FieldError::BrokeOff(_) => Error::Aborted,
+                        super::body::FieldError::TooLong => {
+                            Error::BadRequest("The folder name is too long.".into())
+                        }
+                    })?;
                 (folder, dir) = app.uploads.target_dir(&value).await?;
             }
             "file" => {
