@@ -295,6 +295,8 @@ fn every_get_route_answers_head_with_the_same_status_and_headers() {
         "/api/videos",
         "/api/positions/a.mp4",
         "/listen/a.mp4.mp3",
+        // One audio track: no version with another first (404 both ways).
+        "/audio/1/a.mp4",
         "/healthz",
         "/api/devices/me",
         "/devices",
