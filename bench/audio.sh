@@ -30,9 +30,10 @@ PIDS="$PIDS $!"
 wait_http "http://127.0.0.1:$PORT/healthz"
 until curl -fs "http://127.0.0.1:$PORT/api/videos" | grep -q '"duration":[0-9]'; do sleep 0.1; done
 cold
-FIRST=$(curl -fs -o /dev/null -w '%{time_total}' "http://127.0.0.1:$PORT/audio/1/film.mp4")
-START=$(curl -fs -o /dev/null -r 0-1048575 -w '%{time_starttransfer}' "http://127.0.0.1:$PORT/audio/1/film.mp4")
-AGAIN=$(curl -fs -o /dev/null -w '%{time_total}' "http://127.0.0.1:$PORT/audio/1/film.mp4")
+secs() { curl -fs -o /dev/null "$@" | awk '{ printf "%.3f", $1 }'; }
+FIRST=$(secs -w '%{time_total}' "http://127.0.0.1:$PORT/audio/1/film.mp4")
+START=$(secs -r 0-1048575 -w '%{time_starttransfer}' "http://127.0.0.1:$PORT/audio/1/film.mp4")
+AGAIN=$(secs -w '%{time_total}' "http://127.0.0.1:$PORT/audio/1/film.mp4")
 
 cat <<TABLE
 $(nproc) cores, $(ffmpeg -version | head -1 | cut -d' ' -f1-3), ${CLIP_SECS} s 1920x1080 H.264 + 2 AAC tracks (${SIZE} MiB)
