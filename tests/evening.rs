@@ -159,6 +159,9 @@ fn a_folder_tile_shows_its_videos_posters() {
         ("Four/b.mp4", &|p| make_mp4(p, 1)),
         ("Four/c.mp4", &|p| make_mp4(p, 1)),
         ("Four/d.mp4", &|p| make_mp4(p, 1)),
+        ("Four/e.mp4", &|p| make_mp4(p, 1)),
+        ("Two/a.mp4", &|p| make_mp4(p, 1)),
+        ("Two/b.mp4", &|p| make_mp4(p, 1)),
     ]);
     std::fs::create_dir(d.path().join("media/Empty")).unwrap();
     let s = Server::start_in(d, &[]);
@@ -170,7 +173,7 @@ fn a_folder_tile_shows_its_videos_posters() {
             .filter(|v: &&Value| !v["thumb"].is_null())
             .count()
     };
-    s.wait_until(60, "five posters", || posters(&s) == 5);
+    s.wait_until(60, "eight posters", || posters(&s) == 8);
     let (_, page) = s.text("/");
     let tile = |name: &str| -> String {
         let at = page
@@ -181,12 +184,15 @@ fn a_folder_tile_shows_its_videos_posters() {
     };
     assert!(tile("One").contains("folder-face"), "{}", tile("One"));
     assert!(tile("One").contains("/thumbs/"));
+    // Five videos: a mosaic of four; two: of two.
     assert_eq!(
         tile("Four").matches("/thumbs/").count(),
         4,
         "{}",
         tile("Four")
     );
+    assert!(tile("Two").contains("mosaic of2"), "{}", tile("Two"));
+    assert_eq!(tile("Two").matches("/thumbs/").count(), 2);
     assert!(tile("Empty").contains("folder-icon"));
     // Each poster the page names is served.
     let src = tile("One")

@@ -29,7 +29,7 @@ pub struct Crumb {
 pub struct FolderTile {
     pub name: String,
     pub href: String,
-    /// Its first videos' posters: one is its face, four a mosaic.
+    /// Its first videos' posters (up to four): one is its face, more a mosaic.
     pub posters: Vec<String>,
 }
 
@@ -243,14 +243,12 @@ pub async fn library(
         .folders
         .iter()
         .map(|f| {
-            let mut posters: Vec<String> = app
+            let posters: Vec<String> = app
                 .library
                 .folder_posters(f, 4)
                 .into_iter()
                 .map(poster_url)
                 .collect();
-            // A mosaic needs four; fewer show the first.
-            posters.truncate(if posters.len() == 4 { 4 } else { 1 });
             FolderTile {
                 name: f.rsplit('/').next().unwrap_or(f).to_string(),
                 href: list_href(f, "", sort, 1),
