@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -46,6 +47,8 @@ impl Position {
 
 pub struct Positions {
     map: Arc<Store<HashMap<String, Position>>>,
+    /// The next report's [`Position::seq`]: one more than any loaded.
+    next_seq: AtomicU64,
 }
 
 /// A player reports every few seconds: the file follows at most this often.
@@ -55,8 +58,12 @@ impl Positions {
     /// Loads `positions.json`; an unreadable one is moved aside. Blocking.
     pub fn load(state_dir: &Path) -> Positions {
         let file = state_dir.join("positions.json");
+        let map: Store<HashMap<String, Position>> =
+            Store::load(file, "positions file", WRITE_EVERY);
+        let last = map.get().values().map(|p| p.seq).max().unwrap_or(0);
         Positions {
-            map: Arc::new(Store::load(file, "positions file", WRITE_EVERY)),
+            map: Arc::new(map),
+            next_seq: AtomicU64::new(last + 1),
         }
     }
 
@@ -76,16 +83,14 @@ impl Positions {
 
     /// Records a position; the file follows within a few seconds.
     pub async fn set(&self, path: &str, position: f64, duration: Option<f64>) -> Position {
-        self.map.change(|m| {
-            let p = Position {
-                position: position.max(0.0),
-                duration: duration.filter(|d| d.is_finite() && *d > 0.0),
-                updated: crate::fsutil::now(),
-                seq: m.values().map(|p| p.seq).max().unwrap_or(0) + 1,
-            };
-            m.insert(path.to_string(), p);
-            p
-        })
+        let p = Position {
+            position: position.max(0.0),
+            duration: duration.filter(|d| d.is_finite() && *d > 0.0),
+            updated: crate::fsutil::now(),
+            seq: self.next_seq.fetch_add(1, Ordering::Relaxed),
+        };
+        self.map.change(|m| m.insert(path.to_string(), p));
+        p
     }
 
     /// Positions of renamed files follow them (`from` -> `to`, each a file
@@ -105,16 +110,20 @@ impl Positions {
 
     /// Videos started and not finished ([`Position::in_progress`]), on
     /// any device, the most recently watched first.
-    pub fn in_progress(&self) -> Vec<String> {
-        let map = self.map.get();
-        let mut started: Vec<(&String, &Position)> =
-            map.iter().filter(|(_, p)| p.in_progress()).collect();
+    pub fn in_progress(&self) -> Vec<(String, Position)> {
+        let mut started: Vec<(String, Position)> = self
+            .map
+            .get()
+            .iter()
+            .filter(|(_, p)| p.in_progress())
+            .map(|(k, p)| (k.clone(), *p))
+            .collect();
         started.sort_by(|a, b| {
             (b.1.updated, b.1.seq)
                 .cmp(&(a.1.updated, a.1.seq))
-                .then(a.0.cmp(b.0))
+                .then(a.0.cmp(&b.0))
         });
-        started.into_iter().map(|(k, _)| k.clone()).collect()
+        started
     }
 
     /// The positions of these files, as they are now.

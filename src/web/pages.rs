@@ -205,8 +205,8 @@ fn continuing(app: &App) -> Vec<VideoTile> {
     app.positions
         .in_progress()
         .into_iter()
-        .filter(|p| !app.library.is_superseded(p))
-        .filter_map(|p| Some((app.library.get(&p)?, app.positions.get(&p)?)))
+        .filter(|(p, _)| !app.library.is_superseded(p))
+        .filter_map(|(p, pos)| Some((app.library.get(&p)?, pos)))
         .take(CONTINUING)
         .map(|(v, pos)| VideoTile {
             seen: pos.fraction().map(|f| ((f * 100.0).round() as u32).max(1)),
