@@ -59,37 +59,29 @@ impl App {
         format!("{}{path}", self.config.videos_url)
     }
 
-    /// The file of `rel` (a library MP4) with its audio track `track`
-    /// first, made now if it is not there yet.
-    pub async fn audio_first(&self, rel: &str, track: usize) -> Result<PathBuf> {
-        let video = self.library.get(rel).ok_or(Error::NotFound)?;
-        let tracks = self
-            .library
-            .probe_of(rel)
-            .map(|p| p.audio_tracks().count())
-            .unwrap_or(0);
-        if crate::media::content_type(std::path::Path::new(&video.path)) != "video/mp4"
-            || track == 0
-            || track >= tracks
-        {
+    /// The library MP4 `rel` (on disk at `file`, as [`App::resolve`]
+    /// found it) with its audio track `track` first, made now if it is
+    /// not there yet and the disk keeps its reserve.
+    pub async fn audio_first(&self, rel: &str, file: PathBuf, track: usize) -> Result<PathBuf> {
+        use crate::media::versions::{self, NotMade};
+        let tracks = self.library.mp4_audio_tracks(rel).len();
+        if track == 0 || track >= tracks {
             return Err(Error::NotFound);
         }
-        let (root, rel, tools) = (
-            self.library.root().to_path_buf(),
-            rel.to_string(),
-            self.tools.clone(),
-        );
-        blocking(move || {
-            let file = crate::paths::on_disk(&root, &rel);
-            crate::media::versions::make(&tools, &file, track, tracks)
-        })
-        .await
-        .ok_or_else(|| Error::Internal("making the version stopped unexpectedly".into()))?
-        .map_err(|e| {
-            Error::Unavailable(format!(
-                "The version with another language first could not be made: {e}. The original plays as it is."
-            ))
-        })
+        let (tools, reserve) = (self.tools.clone(), self.uploads.limits.reserve);
+        blocking(move || versions::make(&tools, &file, track, tracks, reserve))
+            .await
+            .ok_or_else(|| Error::Internal("making the version stopped unexpectedly".into()))?
+            .map_err(|e| match e {
+                NotMade::NoRoom { need } => Error::InsufficientStorage(format!(
+                    "Not enough free disk space for this language's version: it needs {} beside the {} kept free. The original plays as it is.",
+                    crate::format::human_size(need),
+                    crate::format::human_size(reserve)
+                )),
+                NotMade::Failed(why) => Error::Unavailable(format!(
+                    "The version with another language first could not be made: {why}. The original plays as it is."
+                )),
+            })
     }
 
     /// What `/healthz` reports.

@@ -311,3 +311,21 @@ fn walk(dir: &std::path::Path) -> Vec<String> {
     }
     out
 }
+
+#[test]
+fn a_language_version_that_would_eat_the_reserve_is_refused_and_nothing_is_left() {
+    // A reserve no disk here has: the version would leave less free.
+    let d = media_with(&[("film.mp4", &two_languages)]);
+    let s = Server::start_in(d, &["--disk-reserve", "900000G"]);
+    s.wait_until(30, "the film probed", || {
+        s.json("/api/videos")[0]["duration"].as_f64().is_some()
+    });
+    let r = s.get("/audio/1/film.mp4");
+    assert_eq!(r.status(), 507);
+    let text = r.text().unwrap();
+    assert!(text.contains("Not enough free disk space"), "{text}");
+    assert!(!s.media().join("film.mp4.audio-1").exists());
+    assert!(hidden_files(&s.media()).is_empty());
+    // The original still plays.
+    assert_eq!(s.get("/videos/film.mp4").status(), 200);
+}

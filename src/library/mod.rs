@@ -267,6 +267,18 @@ impl Library {
         self.index.reading().videos.get(path).cloned()
     }
 
+    /// The audio tracks of a library MP4 in file order: what a version
+    /// with another of them first is made of (none for another container,
+    /// or before it is probed).
+    pub fn mp4_audio_tracks(&self, path: &str) -> Vec<crate::media::Stream> {
+        if crate::media::content_type(Path::new(path)) != "video/mp4" {
+            return Vec::new();
+        }
+        self.probe_of(path)
+            .map(|p| p.audio_tracks().cloned().collect())
+            .unwrap_or_default()
+    }
+
     /// How the disk spells a video's path, when that is not its path
     /// (a name that is not UTF-8).
     pub fn disk_spelling(&self, path: &str) -> Option<std::ffi::OsString> {

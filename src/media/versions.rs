@@ -27,26 +27,51 @@ pub fn parse(name: &str) -> Option<(&str, usize)> {
     (!video.is_empty()).then_some((video, track))
 }
 
+/// Why a version was not made.
+#[derive(Debug)]
+pub enum NotMade {
+    /// The disk would keep less than its reserve: it needs about this
+    /// many bytes (a copy of the video).
+    NoRoom { need: u64 },
+    /// ffmpeg or the disk failed, in a sentence.
+    Failed(String),
+}
+
 /// One remux at a time: two requests for one version (a player's range
 /// requests) make it once, and a Pi's disk does one copy at a time.
 static MAKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// The version of `video` (which has `tracks` audio tracks) with audio
-/// track `track` first, made now unless it is there. Blocking.
-pub fn make(tools: &Tools, video: &Path, track: usize, tracks: usize) -> Result<PathBuf, String> {
+/// track `track` first, made now unless it is there, and only while the
+/// disk keeps `reserve` bytes free beside it. Blocking.
+pub fn make(
+    tools: &Tools,
+    video: &Path,
+    track: usize,
+    tracks: usize,
+    reserve: u64,
+) -> Result<PathBuf, NotMade> {
+    let failed = |why: &str| NotMade::Failed(why.to_string());
     if track == 0 || track >= tracks {
-        return Err(format!("it has no audio track {track} to put first"));
+        return Err(NotMade::Failed(format!(
+            "it has no audio track {track} to put first"
+        )));
     }
     let name = video
         .file_name()
         .map(|n| name_for(&n.to_string_lossy(), track))
-        .ok_or("the video has no file name")?;
+        .ok_or_else(|| failed("the video has no file name"))?;
     let target = video.with_file_name(name);
     let _one = MAKING.lock().unwrap_or_else(|e| e.into_inner());
     // Made after the video was last written, or the video changed since.
     let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     if target.is_file() && modified(&target) >= modified(video) {
         return Ok(target);
+    }
+    let need = std::fs::metadata(video).map(|m| m.len()).unwrap_or(0);
+    let dir = video.parent().unwrap_or(Path::new("."));
+    if crate::fsutil::free_space(dir).is_some_and(|free| free < need.saturating_add(reserve)) {
+        return Err(NotMade::NoRoom { need });
     }
     let tmp = TempFile::new(temp_path_for(&target, "audio"));
     let mut args: Vec<String> = vec!["-map".into(), "0:v?".into()];
@@ -76,12 +101,13 @@ pub fn make(tools: &Tools, video: &Path, track: usize, tracks: usize) -> Result<
     };
     match ffmpeg::run(tools, run, &Control::default(), |_| {}) {
         Outcome::Done => {}
-        Outcome::NoSpace { .. } => return Err("the disk is full".into()),
-        Outcome::Failed { why, .. } => return Err(why.sentence()),
-        Outcome::Cancelled => return Err("it was stopped".into()),
+        Outcome::NoSpace { .. } => return Err(NotMade::NoRoom { need }),
+        Outcome::Failed { why, .. } => return Err(NotMade::Failed(why.sentence())),
+        Outcome::Cancelled => return Err(failed("it was stopped")),
     }
-    sync_file(tmp.path()).map_err(|e| e.to_string())?;
-    std::fs::rename(tmp.path(), &target).map_err(|e| e.to_string())?;
+    let io = |e: std::io::Error| NotMade::Failed(e.to_string());
+    sync_file(tmp.path()).map_err(io)?;
+    std::fs::rename(tmp.path(), &target).map_err(io)?;
     tmp.keep();
     let _ = sync_dir(target.parent().unwrap_or(Path::new(".")));
     Ok(target)

@@ -212,7 +212,8 @@ fn files(app: Arc<App>) -> impl Routes {
         .and_then(
             |track: usize, tail: warp::path::Tail, method, headers, app: Arc<App>| async move {
                 let rel = crate::paths::decode_relative(tail.as_str()).ok_or(Error::NotFound)?;
-                let file = app.audio_first(&rel, track).await?;
+                let video = app.resolve(tail.as_str()).await.ok_or(Error::NotFound)?;
+                let file = app.audio_first(&rel, video, track).await?;
                 let mut resp = files::serve_file(&file, &method, &headers).await?;
                 resp.headers_mut().insert(
                     warp::http::header::CONTENT_TYPE,

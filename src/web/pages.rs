@@ -161,13 +161,7 @@ fn language_label(code: &str) -> String {
 /// The audio tracks of a library MP4 with more than one, by language
 /// name (or title), each with the URL of a version that plays it first.
 fn audio_choices(app: &App, rel: &str) -> Vec<AudioChoice> {
-    if crate::media::content_type(std::path::Path::new(rel)) != "video/mp4" {
-        return Vec::new();
-    }
-    let Some(probe) = app.library.probe_of(rel) else {
-        return Vec::new();
-    };
-    let tracks: Vec<_> = probe.audio_tracks().collect();
+    let tracks = app.library.mp4_audio_tracks(rel);
     if tracks.len() < 2 {
         return Vec::new();
     }
