@@ -29,6 +29,7 @@ pub struct App {
     pub(crate) auth: Auth,
     pub(crate) jobs: Arc<Jobs>,
     pub(crate) positions: Arc<crate::positions::Positions>,
+    pub(crate) versions: Arc<crate::versions::Versions>,
     pub(crate) devices: Arc<Devices>,
     pub(crate) manage: crate::manage::Manage,
     pub(crate) allowed_hosts: crate::lan::AllowedHosts,
@@ -69,7 +70,7 @@ impl App {
             return Err(Error::NotFound);
         }
         let (tools, reserve) = (self.tools.clone(), self.uploads.limits.reserve);
-        blocking(move || versions::make(&tools, &file, track, tracks, reserve))
+        blocking(move || versions::make_audio_first(&tools, &file, track, tracks, reserve))
             .await
             .ok_or_else(|| Error::Internal("making the version stopped unexpectedly".into()))?
             .map_err(|e| match e {

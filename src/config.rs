@@ -180,6 +180,12 @@ pub struct Args {
     )]
     pub runner_stall: String,
 
+    /// Smaller versions made ahead for every video, after its TV version:
+    /// any of 1080p, 720p, 480p, 360p, audio (comma-separated). A folder's
+    /// own list, set on its page, wins for what is in it.
+    #[arg(long, env = "PIMEDIA_VERSIONS", value_name = "LIST")]
+    pub versions: Option<String>,
+
     /// A command run when a conversion ends (no shell; split on spaces), with
     /// PIMEDIA_JOB_ID, _SOURCE, _OUTPUT, _STATE and _ERROR in its environment.
     #[arg(long, env = "PIMEDIA_ON_JOB_DONE", value_name = "COMMAND")]
@@ -220,6 +226,8 @@ pub struct Config {
     pub transcode_on: crate::jobs::TranscodeOn,
     /// `--runner-stall`.
     pub runner_stall: std::time::Duration,
+    /// `--versions`: for every folder without a list of its own.
+    pub versions: Vec<crate::media::versions::Version>,
 }
 
 /// A setting that can't be used, said in one sentence naming the option.
@@ -295,6 +303,10 @@ impl Config {
                 ))
             }
         };
+        let versions = crate::media::versions::Version::parse_list(
+            args.versions.as_deref().unwrap_or(""),
+        )
+        .map_err(|e| bad("--versions", e))?;
         if args.upload_password.as_deref() == Some("") {
             return Err(bad("--upload-password", "the password is empty"));
         }
@@ -341,6 +353,7 @@ impl Config {
             thermal_file: args.thermal_file,
             transcode_on,
             runner_stall,
+            versions,
             throttled_file: args.throttled_file,
         })
     }

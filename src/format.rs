@@ -33,12 +33,24 @@ pub fn clock(secs: f64) -> String {
 /// ISO 639-1 or 639-2 code (`en`, `eng`, `ger`/`deu`, `en-US`); `None`
 /// for a code it does not know.
 pub fn language_name(code: &str) -> Option<&'static str> {
+    language(code).map(|(_, name)| *name)
+}
+
+/// The ISO 639-2 code an MP4 track is tagged with (`eng` for `en`,
+/// `ger` for `deu`) for a code [`language_name`] knows.
+pub fn iso639_2(code: &str) -> Option<&'static str> {
+    language(code).and_then(|(codes, _)| codes.iter().copied().find(|c| c.len() == 3))
+}
+
+type Language = (&'static [&'static str], &'static str);
+
+fn language(code: &str) -> Option<&'static Language> {
     let base = code
         .split(['-', '_'])
         .next()
         .unwrap_or(code)
         .to_ascii_lowercase();
-    const NAMES: &[(&[&str], &str)] = &[
+    const NAMES: &[Language] = &[
         (&["en", "eng"], "English"),
         (&["de", "deu", "ger"], "Deutsch"),
         (&["fr", "fra", "fre"], "Français"),
@@ -70,10 +82,7 @@ pub fn language_name(code: &str) -> Option<&'static str> {
         (&["ca", "cat"], "Català"),
         (&["is", "isl", "ice"], "Íslenska"),
     ];
-    NAMES
-        .iter()
-        .find(|(codes, _)| codes.contains(&base.as_str()))
-        .map(|(_, name)| *name)
+    NAMES.iter().find(|(codes, _)| codes.contains(&base.as_str()))
 }
 
 #[cfg(test)]
@@ -103,5 +112,8 @@ mod tests {
         assert_eq!(language_name("de"), Some("Deutsch"));
         assert_eq!(language_name("fr-CA"), Some("Français"));
         assert_eq!(language_name("x/../../etc"), None);
+        assert_eq!(iso639_2("en-GB"), Some("eng"));
+        assert_eq!(iso639_2("deu"), Some("deu"));
+        assert_eq!(iso639_2("x/../../etc"), None);
     }
 }

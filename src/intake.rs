@@ -27,6 +27,8 @@ pub struct Intake {
     jobs: Arc<Jobs>,
     /// What the household's TVs play, and who they are.
     devices: Arc<Devices>,
+    /// Which smaller versions each video should have, and has.
+    versions: Arc<crate::versions::Versions>,
     /// `--transcode`: off, video no TV plays is marked, not encoded.
     transcode: bool,
 }
@@ -36,12 +38,14 @@ impl Intake {
         library: Arc<Library>,
         jobs: Arc<Jobs>,
         devices: Arc<Devices>,
+        versions: Arc<crate::versions::Versions>,
         transcode: bool,
     ) -> Intake {
         Intake {
             library,
             jobs,
             devices,
+            versions,
             transcode,
         }
     }
@@ -96,14 +100,18 @@ impl Intake {
     /// where the video must now be encoded) are dropped, to be replaced
     /// by what is needed now. Running ones finish.
     async fn drop_unneeded(&self) {
-        let queued = self.jobs.list().into_iter().filter(|j| j.state.is_queued());
+        let queued = self
+            .jobs
+            .list()
+            .into_iter()
+            .filter(|j| j.state.is_queued() && j.kind != Conversion::Version);
         for job in queued {
             let Some(probe) = self.library.probe_of(&job.source) else {
                 continue;
             };
             let why = match self.needed(&job.source, &probe) {
                 Some(kind) if kind == job.kind => continue,
-                Some(Conversion::Remux) => {
+                Some(Conversion::Remux | Conversion::Version) => {
                     "not needed any more: the TVs here now play its video, so a remux is enough"
                 }
                 Some(Conversion::Transcode) => {
@@ -144,6 +152,7 @@ impl Intake {
             return;
         };
         let Some(kind) = self.needed(path, &probe) else {
+            self.versions_if_needed(&v).await;
             return;
         };
         // Tried already, the same way, and the file has not changed since
@@ -173,9 +182,39 @@ impl Intake {
         }
         let why = match kind {
             Conversion::Transcode => Some(self.made_for(&probe)),
-            Conversion::Remux => None,
+            Conversion::Remux | Conversion::Version => None,
         };
         self.jobs.enqueue(path, kind, owner, why).await;
+    }
+
+    /// A video the TVs play: a job for each smaller version its folder (or
+    /// `--versions`) wants and it does not have, unless one was tried
+    /// since the video last changed (a failed one is retried by hand).
+    async fn versions_if_needed(&self, v: &Video) {
+        let made = self.versions.made(&v.path);
+        for version in self.versions.wanted(&v.path) {
+            if made.contains_key(&version) {
+                continue;
+            }
+            if let Some(last) = self.jobs.for_version(&v.path, version) {
+                let tried_since = last.finished.is_some_and(|f| f as i64 >= v.modified);
+                if last.state.is_live() || tried_since {
+                    continue;
+                }
+            }
+            self.jobs.enqueue_version(&v.path, version, None).await;
+        }
+    }
+
+    /// A folder's list of versions changed: what is in it now gets what
+    /// the list asks for.
+    pub async fn versions_changed(&self, folder: &str) {
+        let prefix = format!("{folder}/");
+        for v in self.library.all() {
+            if folder.is_empty() || v.path.starts_with(&prefix) {
+                self.convert_if_needed(&v.path, None).await;
+            }
+        }
     }
 
     /// Where a video stands, from its job and, without one, from what it

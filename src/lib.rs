@@ -23,6 +23,7 @@ pub mod startup;
 pub mod store;
 pub mod sync;
 pub mod upload;
+pub mod versions;
 pub mod watch;
 pub mod web;
 

@@ -89,16 +89,25 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         }
     };
     // The state files, read off the async workers.
-    let (jobs, intake, devices, uploads, tus, auth, positions) = {
+    let wanted = config.versions.clone();
+    let (jobs, intake, devices, uploads, tus, auth, positions, versions) = {
         let (library, tools, state_dir) = (library.clone(), tools.clone(), state_dir.clone());
         blocking(move || -> std::io::Result<_> {
             let devices = Arc::new(Devices::load(&state_dir, fixed_target));
+            let versions = Arc::new(crate::versions::Versions::load(&state_dir, wanted));
             let settings = settings(devices.subscribe());
-            let jobs = Jobs::load(&state_dir, library.clone(), tools.clone(), settings);
+            let jobs = Jobs::load(
+                &state_dir,
+                library.clone(),
+                versions.clone(),
+                tools.clone(),
+                settings,
+            );
             let intake = Arc::new(Intake::new(
                 library,
                 jobs.clone(),
                 devices.clone(),
+                versions.clone(),
                 transcode,
             ));
             let uploads = Arc::new(Uploads::new(root.clone(), intake.clone(), tools, limits));
@@ -106,7 +115,7 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
             sweep_leftovers(leftovers, &tus);
             let auth = Auth::new(&state_dir, password)?;
             let positions = Arc::new(crate::positions::Positions::load(&state_dir));
-            Ok((jobs, intake, devices, uploads, tus, auth, positions))
+            Ok((jobs, intake, devices, uploads, tus, auth, positions, versions))
         })
         .await
         .ok_or_else(|| std::io::Error::other("loading the state stopped unexpectedly"))??
@@ -122,6 +131,7 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         library.clone(),
         jobs.clone(),
         positions.clone(),
+        versions.clone(),
     );
     let runners = {
         let (state_dir, jobs, stall) = (state_dir.clone(), jobs.clone(), config.runner_stall);
@@ -141,6 +151,7 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         tus,
         jobs: jobs.clone(),
         positions,
+        versions,
         devices,
         intake: intake.clone(),
         listen_slots: Arc::new(tokio::sync::Semaphore::new(config.listen_streams)),
@@ -152,6 +163,7 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         indexer,
         tokio::spawn(app.devices.writer(stop.clone())),
         tokio::spawn(app.positions.writer(stop.clone())),
+        tokio::spawn(app.versions.writer(stop.clone())),
         tokio::spawn(hourly(app.clone(), stop.clone())),
         tokio::spawn(intake.clone().run(probed, stop.clone())),
         tokio::spawn(runners.writer(stop.clone())),
@@ -223,5 +235,6 @@ impl Running {
         self.app.jobs.finish_shutdown().await;
         self.app.devices.flush().await;
         self.app.positions.flush().await;
+        self.app.versions.flush().await;
     }
 }

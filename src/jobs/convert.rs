@@ -18,6 +18,9 @@ pub enum Ended {
     /// The MP4's library path.
     Done(String),
     Cancelled,
+    /// Stopped for another job's sake: queued again, the attempt given
+    /// back (a version made in one run with one that was cancelled).
+    GiveBack,
     /// The disk is too full to write the output: the job waits for space
     /// (its temp file is gone, the source untouched).
     NoSpace(Room),
@@ -29,7 +32,7 @@ pub enum Ended {
     },
 }
 
-fn failed(reason: impl Into<String>) -> Ended {
+pub(super) fn failed(reason: impl Into<String>) -> Ended {
     Ended::Failed {
         reason: reason.into(),
         transient: false,
@@ -100,7 +103,7 @@ async fn steps(jobs: &Arc<Jobs>, job: &Job, control: Arc<Control>) -> Result<Str
             jobs.set_encoder(job.id, e);
             e
         }
-        Conversion::Remux => Encoder::X264,
+        Conversion::Remux | Conversion::Version => Encoder::X264,
     };
     let out = loop {
         jobs.set_plan(job.id, plan.describe(encoder));
@@ -506,7 +509,7 @@ async fn convert(
             plan.output_args(out.mp4.path(), &out.sub_paths(), encoder),
             match plan.conversion() {
                 Conversion::Remux => Priority::Background,
-                Conversion::Transcode => Priority::Lowest,
+                Conversion::Transcode | Conversion::Version => Priority::Lowest,
             },
         ),
     };

@@ -54,13 +54,25 @@ impl Jobs {
                     .map(|j| j.id)
                     .collect()
             }
-            Conversion::Remux => Default::default(),
+            Conversion::Remux | Conversion::Version => Default::default(),
         };
         // Looked at often; written only when a job is claimed.
-        let claim = self
-            .saved
-            .transient()
-            .claim_where(lane, now(), |j| !left.contains(&j.id));
+        let mut saved = self.saved.transient();
+        let mut claim = saved.claim_where(lane, now(), |j| !left.contains(&j.id));
+        // Versions wait until no TV version is waiting or being made.
+        let tv_first = saved
+            .jobs
+            .iter()
+            .any(|j| j.kind != Conversion::Version && j.state.is_live());
+        if lane == Conversion::Transcode && !tv_first && !matches!(claim, Claim::Job(_)) {
+            claim = match (claim, saved.claim(Conversion::Version, now())) {
+                (_, job @ Claim::Job(_)) => job,
+                (Claim::WaitSecs(a), Claim::WaitSecs(b)) => Claim::WaitSecs(a.min(b)),
+                (Claim::WaitSecs(a), _) | (_, Claim::WaitSecs(a)) => Claim::WaitSecs(a),
+                _ => Claim::Idle,
+            };
+        }
+        drop(saved);
         if matches!(claim, Claim::Job(_)) {
             self.saved.changed();
         }
@@ -113,7 +125,7 @@ impl Jobs {
             };
             tokio::select! {
                 _ = stop.cancelled() => break,
-                _ = self.wake[lane as usize].notified() => {}
+                _ = self.wake[lane.lane() as usize].notified() => {}
                 _ = sleep_for(wait) => {}
             }
         }
@@ -134,6 +146,9 @@ impl Jobs {
     }
 
     async fn run(self: &Arc<Self>, job: Job) {
+        if job.kind == Conversion::Version {
+            return self.run_versions(job).await;
+        }
         let control = Arc::new(Control::default());
         self.controls
             .locked()
@@ -155,6 +170,24 @@ impl Jobs {
         self.save().await;
         if let Some(j) = finished {
             self.announce(&j);
+        }
+    }
+
+    /// A version job, with the others of its video that are due.
+    async fn run_versions(self: &Arc<Self>, lead: Job) {
+        tracing::info!("job {} running (versions of {})", lead.id, lead.source);
+        let ended = super::version::run(self, lead).await;
+        let shutting_down = self.shutting_down.load(Ordering::SeqCst);
+        let finished: Vec<Job> = {
+            let mut saved = self.saved.edit();
+            ended
+                .into_iter()
+                .filter_map(|(id, e)| saved.finish(id, e, shutting_down, now()))
+                .collect()
+        };
+        self.save().await;
+        for j in &finished {
+            self.announce(j);
         }
     }
 

@@ -21,6 +21,7 @@ mod queue;
 mod remote;
 mod shows;
 mod store;
+mod version;
 pub mod thermal;
 
 use std::collections::HashMap;
@@ -36,6 +37,7 @@ use crate::sync::Locked;
 use crate::error::{Error, Result};
 use crate::library::Library;
 use crate::media::ffmpeg::Control;
+use crate::media::versions::Version;
 use crate::media::{Conversion, Encoder, Target, Tools};
 use queue::NewJob;
 pub use queue::{MAX_ATTEMPTS, RUNNER_FAILURES};
@@ -91,6 +93,8 @@ pub struct Jobs {
     /// See [`Jobs::offers_changed`].
     offers: tokio::sync::watch::Sender<u64>,
     library: Arc<Library>,
+    /// The versions made, recorded as each is.
+    versions: Arc<crate::versions::Versions>,
     tools: Tools,
     settings: Settings,
     /// One rename at a time, so two jobs never pick the same free name.
@@ -103,6 +107,7 @@ impl Jobs {
     pub fn load(
         state_dir: &std::path::Path,
         library: Arc<Library>,
+        versions: Arc<crate::versions::Versions>,
         tools: Tools,
         settings: Settings,
     ) -> Arc<Jobs> {
@@ -136,6 +141,7 @@ impl Jobs {
             runners_connected: AtomicUsize::new(0),
             offers: tokio::sync::watch::Sender::new(0),
             library,
+            versions,
             tools,
             settings,
             rename_lock: tokio::sync::Mutex::new(()),
@@ -148,8 +154,8 @@ impl Jobs {
         self.saved.save().await;
     }
 
-    fn wake(&self, lane: Conversion) {
-        self.wake[lane as usize].notify_one();
+    fn wake(&self, kind: Conversion) {
+        self.wake[kind.lane() as usize].notify_one();
     }
 
     /// The encoder transcodes use, once found (`None` for the moment
@@ -179,6 +185,7 @@ impl Jobs {
             owner,
             made_for,
             encoder,
+            version: None,
         };
         let id = self.saved.edit().add(new, now())?;
         if let Some(job) = self.get(id) {
@@ -191,6 +198,41 @@ impl Jobs {
             self.offer_news();
         }
         Some(id)
+    }
+
+    /// Queues the version `version` of the playable video `source`
+    /// unless it has a live job for it. Returns the job's id.
+    pub async fn enqueue_version(
+        &self,
+        source: &str,
+        version: Version,
+        owner: Option<String>,
+    ) -> Option<u64> {
+        self.tools.ffmpeg.as_ref()?;
+        let new = NewJob {
+            source,
+            kind: Conversion::Version,
+            owner,
+            made_for: None,
+            encoder: None,
+            version: Some(version),
+        };
+        let id = self.saved.edit().add(new, now())?;
+        tracing::info!("job {id} queued (version {}): {source}", version.name());
+        self.save().await;
+        self.wake(Conversion::Version);
+        Some(id)
+    }
+
+    /// The newest job making `version` of `source`.
+    pub fn for_version(&self, source: &str, version: Version) -> Option<Job> {
+        self.saved
+            .get()
+            .jobs
+            .iter()
+            .rev()
+            .find(|j| j.source == source && j.version == Some(version))
+            .cloned()
     }
 
     /// Every source that has or had a job.
@@ -209,14 +251,14 @@ impl Jobs {
         self.saved.get().jobs.iter().find(|j| j.id == id).cloned()
     }
 
-    /// The newest job for a source.
+    /// The newest job making a TV version of a source.
     pub fn for_source(&self, source: &str) -> Option<Job> {
         self.saved
             .get()
             .jobs
             .iter()
             .rev()
-            .find(|j| j.source == source)
+            .find(|j| j.source == source && j.kind != Conversion::Version)
             .cloned()
     }
 
@@ -455,6 +497,7 @@ pub(crate) mod testing {
             disk_reserve: 0,
             transcode_on: TranscodeOn::Auto,
         };
-        Jobs::load(dir, library, tools, settings)
+        let versions = Arc::new(crate::versions::Versions::load(dir, Vec::new()));
+        Jobs::load(dir, library, versions, tools, settings)
     }
 }

@@ -47,6 +47,8 @@ pub struct NewJob<'a> {
     pub made_for: Option<String>,
     /// The encoder a transcode will use, when already known.
     pub encoder: Option<crate::media::Encoder>,
+    /// Which version a `version` job makes.
+    pub version: Option<crate::media::versions::Version>,
 }
 
 impl Saved {
@@ -64,13 +66,12 @@ impl Saved {
         self.jobs.iter().filter(|j| again.contains(&j.id)).collect()
     }
 
-    /// Adds a queued job, unless the file has a live one. Its id.
+    /// Adds a queued job, unless the file has a live one (of the same
+    /// version, for a version). Its id.
     pub fn add(&mut self, new: NewJob<'_>, at: u64) -> Option<u64> {
-        if self
-            .jobs
-            .iter()
-            .any(|j| j.source == new.source && j.state.is_live())
-        {
+        if self.jobs.iter().any(|j| {
+            j.source == new.source && j.version == new.version && j.state.is_live()
+        }) {
             return None;
         }
         self.next_id += 1;
@@ -78,6 +79,7 @@ impl Saved {
         self.jobs.push(Job {
             id,
             kind: new.kind,
+            version: new.version,
             encoder: new.encoder,
             paused: None,
             made_for: new.made_for,
@@ -105,7 +107,6 @@ impl Saved {
 
     /// The lane's oldest due queued job, now running (one more attempt);
     /// or when the next one (a retry waiting out its back-off) is due.
-    #[cfg(test)]
     pub fn claim(&mut self, lane: Conversion, at: u64) -> Claim {
         self.claim_where(lane, at, |_| true)
     }
@@ -141,6 +142,27 @@ impl Saved {
             Some(due) => Claim::WaitSecs(due - at),
             None => Claim::Idle,
         }
+    }
+
+    /// Every other due version job of `source`, now running: one ffmpeg
+    /// run makes them with the one claimed.
+    pub fn claim_versions_of(&mut self, source: &str, at: u64) -> Vec<Job> {
+        let mut claimed = Vec::new();
+        for j in self.jobs.iter_mut() {
+            let due = match j.state {
+                State::Queued => true,
+                State::Waiting { until, .. } => until <= at,
+                _ => false,
+            };
+            if due && j.kind == Conversion::Version && j.source == source {
+                j.state = State::Running;
+                j.attempts += 1;
+                j.progress = 0.0;
+                j.runner = None;
+                claimed.push(j.clone());
+            }
+        }
+        claimed
     }
 
     /// What a run's end makes of job `id`; the job as it is now.
@@ -275,6 +297,11 @@ fn record(j: &mut Job, result: Ended, shutting_down: bool, at: u64) {
             j.attempts = j.attempts.saturating_sub(1);
             j.progress = 0.0;
         }
+        Ended::GiveBack => {
+            j.state = State::Queued;
+            j.attempts = j.attempts.saturating_sub(1);
+            j.progress = 0.0;
+        }
         Ended::Cancelled => j.state = State::Cancelled,
         Ended::NoSpace(room) => {
             // Not an attempt: nothing is wrong with the file.
@@ -333,6 +360,7 @@ mod tests {
             owner: None,
             made_for: None,
             encoder: None,
+            version: None,
         }
     }
 

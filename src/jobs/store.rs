@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::media::versions::Version;
 use crate::media::{Conversion, Encoder};
 
 /// Where a job stands, with what that state needs and nothing else.
@@ -99,8 +100,11 @@ impl State {
 #[serde(from = "Flat", into = "Flat")]
 pub struct Job {
     pub id: u64,
-    /// A remux copies the video; a transcode encodes it again.
+    /// A remux copies the video; a transcode encodes it again; a version
+    /// makes a smaller copy of a playable video.
     pub kind: Conversion,
+    /// Which version a `version` job makes.
+    pub version: Option<Version>,
     /// The encoder a transcode uses (after a hardware failure, libx264).
     pub encoder: Option<Encoder>,
     /// Why a running transcode is stopped for now ("the Pi is at 82 °C").
@@ -147,6 +151,8 @@ struct Flat {
     id: u64,
     #[serde(default)]
     kind: Conversion,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    version: Option<Version>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     encoder: Option<Encoder>,
     #[serde(skip)]
@@ -213,6 +219,7 @@ impl From<Flat> for Job {
         Job {
             id: f.id,
             kind: f.kind,
+            version: f.version,
             encoder: f.encoder,
             paused: f.paused,
             made_for: f.made_for,
@@ -246,6 +253,7 @@ impl From<Job> for Flat {
         Flat {
             id: j.id,
             kind: j.kind,
+            version: j.version,
             encoder: j.encoder,
             paused: j.paused,
             made_for: j.made_for,

@@ -84,7 +84,7 @@ impl Jobs {
             .controls
             .locked()
             .iter()
-            .filter(|(_, (kind, _))| *kind == Conversion::Transcode)
+            .filter(|(_, (kind, _))| kind.lane() == Conversion::Transcode)
             .map(|(id, (_, c))| (*id, c.clone()))
             .collect();
         for (id, c) in &transcodes {

@@ -19,6 +19,7 @@ use crate::library::{found_file, Library};
 use crate::media::{PLAYABLE, SOURCES, SUBTITLES};
 use crate::paths::{on_disk, renamed};
 use crate::positions::Positions;
+use crate::versions::Versions;
 pub use journal::Journal;
 use journal::Move;
 pub use trash::{Entry, Trash};
@@ -28,6 +29,7 @@ pub struct Manage {
     library: Arc<Library>,
     jobs: Arc<Jobs>,
     positions: Arc<Positions>,
+    versions: Arc<Versions>,
     trash: Arc<Trash>,
     journal: Arc<Journal>,
     /// One change at a time: two never pick the same name or interleave
@@ -54,6 +56,7 @@ impl Manage {
         library: Arc<Library>,
         jobs: Arc<Jobs>,
         positions: Arc<Positions>,
+        versions: Arc<Versions>,
     ) -> Manage {
         Manage {
             trash: Arc::new(Trash::new(&root)),
@@ -62,6 +65,7 @@ impl Manage {
             library,
             jobs,
             positions,
+            versions,
             one_at_a_time: tokio::sync::Mutex::new(()),
         }
     }
@@ -103,6 +107,7 @@ impl Manage {
                 .collect(),
             positions: self.positions.snapshot(&files.videos),
             jobs: self.jobs.snapshot_for(&files.videos),
+            versions: self.versions.snapshot(&files.videos),
         };
         let moves: Vec<(String, PathBuf)> = entry
             .files
@@ -129,6 +134,7 @@ impl Manage {
         }
         self.positions.take(&files.videos).await;
         self.jobs.take_for(&files.videos).await;
+        self.versions.take(&files.videos).await;
         tracing::info!("{path} went to the trash ({} files)", entry.files.len());
         Ok(entry)
     }
@@ -172,6 +178,7 @@ impl Manage {
         .await;
         self.positions.moved(&pairs).await;
         self.jobs.moved(&pairs).await;
+        self.versions.moved(&pairs).await;
         tracing::info!("{path} is now {new_path}");
         Ok(new_path)
     }
@@ -200,6 +207,7 @@ impl Manage {
         let prefixes = vec![(format!("{path}/"), format!("{to}/"))];
         self.positions.moved(&prefixes).await;
         self.jobs.moved(&prefixes).await;
+        self.versions.moved(&prefixes).await;
         tracing::info!("folder {path} is now {to}");
         Ok(to.to_string())
     }
@@ -302,6 +310,12 @@ impl Manage {
             .filter_map(|(p, pos)| Some((renamed(p, &pairs)?, *pos)))
             .collect();
         self.positions.put_back(positions).await;
+        let versions = entry
+            .versions
+            .iter()
+            .filter_map(|(p, m)| Some((renamed(p, &pairs)?, m.clone())))
+            .collect();
+        self.versions.put_back(versions).await;
         let mut jobs = entry.jobs.clone();
         for j in jobs.iter_mut() {
             j.source = renamed(&j.source, &pairs).unwrap_or(j.source.clone());

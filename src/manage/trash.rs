@@ -34,6 +34,9 @@ pub struct Entry {
     pub positions: Vec<(String, Position)>,
     #[serde(default)]
     pub jobs: Vec<Job>,
+    /// The versions made of each video, as `versions.json` had them.
+    #[serde(default)]
+    pub versions: Vec<(String, crate::versions::MadeOf)>,
 }
 
 impl Entry {
@@ -153,6 +156,7 @@ mod tests {
             probes: BTreeMap::new(),
             positions: Vec::new(),
             jobs: Vec::new(),
+            versions: Vec::new(),
         };
         trash.save(&e).unwrap();
         let kept = trash.file_in(&e.id, name);

@@ -99,6 +99,12 @@ impl Control {
         self.signal(nix::sys::signal::Signal::SIGKILL);
     }
 
+    /// Stops ffmpeg without saying the stop was asked for (another job
+    /// of the same run was cancelled).
+    pub fn kill(&self) {
+        self.signal(nix::sys::signal::Signal::SIGKILL);
+    }
+
     /// Freezes ffmpeg where it is (SIGSTOP), or lets it go on (SIGCONT).
     /// The launch chain `exec`s, so the pid is ffmpeg's own.
     pub fn pause(&self, paused: bool) {

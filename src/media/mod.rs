@@ -15,7 +15,7 @@ pub mod versions;
 pub use encoder::Encoder;
 pub use plan::{plan, AudioAction, Conversion, Encode, NeedsTranscode, Plan, VideoAction};
 pub use probe::{probe, Format, Meta, Probe, ProbeError, Stream};
-pub use target::{Target, TV_CODECS};
+pub use target::{shown_size, Target, TV_CODECS};
 pub use tools::{Tools, INSTALL_HINT};
 
 /// Containers TV browsers may play as they are; whether a file does is

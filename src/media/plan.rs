@@ -12,13 +12,15 @@ use super::{Probe, Stream};
 
 /// A job's kind: a remux copies the video; a transcode encodes it again,
 /// which on a Pi takes about as long as the video lasts, so it has a lane
-/// of its own.
+/// of its own; a version (a smaller copy of a playable video) is made in
+/// that lane too, after every transcode.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Conversion {
     #[default]
     Remux,
     Transcode,
+    Version,
 }
 
 impl Conversion {
@@ -26,6 +28,15 @@ impl Conversion {
         match self {
             Conversion::Remux => "remux",
             Conversion::Transcode => "transcode",
+            Conversion::Version => "version",
+        }
+    }
+
+    /// The lane whose workers run it: remuxes, or the long encodes.
+    pub fn lane(self) -> Conversion {
+        match self {
+            Conversion::Remux => Conversion::Remux,
+            Conversion::Transcode | Conversion::Version => Conversion::Transcode,
         }
     }
 }

@@ -6,9 +6,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::ffmpeg::{self, Control, Outcome, Run};
-use super::launch::Priority;
-use super::Tools;
+use crate::media::ffmpeg::{self, Control, Outcome, Run};
+use crate::media::launch::Priority;
+use crate::media::Tools;
 use crate::fsutil::{sync_dir, sync_file, temp_path_for, TempFile};
 
 /// The companion's name: the video's file name, then `.audio-<track>`
@@ -18,7 +18,7 @@ pub fn name_for(video_name: &str, track: usize) -> String {
 }
 
 /// Whether `name` is such a companion, and of which video and track.
-pub fn parse(name: &str) -> Option<(&str, usize)> {
+pub(super) fn parse(name: &str) -> Option<(&str, usize)> {
     let (video, n) = name.rsplit_once(".audio-")?;
     let track = n
         .parse()

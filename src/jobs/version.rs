@@ -1,0 +1,354 @@
+//! Version jobs on the Pi: the worker that claims one takes every other
+//! version of the same video that is due, and one ffmpeg run (one decode,
+//! at the lowest priority) writes them all to hidden temp files. Each is
+//! checked (picture, level, sound, duration), fsynced and put in place
+//! beside its video, and recorded; one that would not be smaller than the
+//! TV version is not made, and its job says why.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use super::convert::{failed, Ended, Room};
+use super::{Job, Jobs};
+use crate::fsutil::{blocking, now, sync_dir, sync_file, temp_path_for, TempFile};
+use crate::media::ffmpeg::{self, Control, Outcome, Run};
+use crate::media::launch::Priority;
+use crate::media::versions::{self, Input, Output, Picture, Version};
+use crate::media::{self, Conversion, Encoder, Probe};
+use crate::versions::Made;
+
+/// Durations may differ by this much (the last frame, AAC priming).
+const DURATION_SLACK: f64 = 1.0;
+
+/// Runs `lead` and the other due versions of its video; how each ended.
+pub(super) async fn run(jobs: &Arc<Jobs>, lead: Job) -> Vec<(u64, Ended)> {
+    let siblings = jobs.saved.edit().claim_versions_of(&lead.source, now());
+    let batch: Vec<Job> = std::iter::once(lead).chain(siblings).collect();
+    let controls: Vec<Arc<Control>> = batch.iter().map(|_| Arc::default()).collect();
+    {
+        let mut c = jobs.controls.lock().unwrap_or_else(|e| e.into_inner());
+        for (j, control) in batch.iter().zip(&controls) {
+            c.insert(j.id, (Conversion::Version, control.clone()));
+        }
+    }
+    let encoder = jobs.encoder.get(&jobs.tools).await;
+    for j in &batch {
+        let plan = vec![format!(
+            "{} of {}, made with the others due in one decode ({})",
+            j.version.map(|v| v.name()).unwrap_or("?"),
+            j.source,
+            encoder.name()
+        )];
+        jobs.set_plan(j.id, plan);
+    }
+    let wanted: Vec<(u64, Option<Version>)> = batch.iter().map(|j| (j.id, j.version)).collect();
+    let (j2, source, c2) = (jobs.clone(), batch[0].source.clone(), controls.clone());
+    let ended = blocking(move || make_all(&j2, &source, &wanted, &c2, encoder))
+        .await
+        .unwrap_or_else(|| {
+            batch
+                .iter()
+                .map(|j| (j.id, failed("making the version stopped unexpectedly"), None))
+                .collect()
+        });
+    let mut out = Vec::new();
+    for (id, e, made) in ended {
+        if let Some((version, made)) = made {
+            jobs.versions.record(&batch[0].source, version, made).await;
+        }
+        out.push((id, e));
+    }
+    {
+        let mut c = jobs.controls.lock().unwrap_or_else(|e| e.into_inner());
+        for j in &batch {
+            c.remove(&j.id);
+        }
+    }
+    out
+}
+
+/// How one job of the batch ended, and what its check found.
+type EndedOne = (u64, Ended, Option<(Version, Made)>);
+
+/// One planned output: its job, where it goes, its temp file.
+struct Planned {
+    id: u64,
+    output: Output,
+    target: PathBuf,
+    rel: String,
+    tmp: TempFile,
+}
+
+/// The blocking part: plan, room, one ffmpeg, checks, put in place.
+fn make_all(
+    jobs: &Jobs,
+    source: &str,
+    wanted: &[(u64, Option<Version>)],
+    controls: &[Arc<Control>],
+    encoder: Encoder,
+) -> Vec<EndedOne> {
+    let all = |e: &dyn Fn() -> Ended| -> Vec<EndedOne> {
+        wanted.iter().map(|(id, _)| (*id, e(), None)).collect()
+    };
+    let root = jobs.library.root();
+    let video = crate::paths::on_disk(root, source);
+    let probe = match media::probe(&jobs.tools, &video) {
+        Ok(p) => p,
+        Err(e) => return all(&|| failed(format!("ffmpeg can't read the video: {e}"))),
+    };
+    let Some(stream) = probe.video() else {
+        return all(&|| failed("the video has no picture to make a version of"));
+    };
+    let (width, height) = media::shown_size(stream).unwrap_or((0, 0));
+    let size = std::fs::metadata(&video).map(|m| m.len()).unwrap_or(0);
+    let duration = probe.duration.filter(|d| *d > 0.0);
+    let pic = Picture {
+        width,
+        height,
+        fps: stream.format.frame_rate,
+        bitrate: duration.map(|d| (size as f64 * 8.0 / d) as u64),
+    };
+    let first_audio = probe.audio_tracks().next().map(|a| a.codec.clone());
+    let mut out: Vec<EndedOne> = Vec::new();
+    let mut planned: Vec<Planned> = Vec::new();
+    for (id, version) in wanted {
+        let Some(version) = *version else {
+            out.push((*id, failed("the job names no version"), None));
+            continue;
+        };
+        let output = match version {
+            Version::Audio if first_audio.is_none() => {
+                out.push((*id, failed("not made: the video has no sound"), None));
+                continue;
+            }
+            Version::Audio => Output::Audio(PathBuf::new()),
+            v => match versions::spec(v, pic) {
+                Ok(spec) => Output::Video(spec, PathBuf::new()),
+                Err(why) => {
+                    out.push((*id, failed(format!("not made: {why}")), None));
+                    continue;
+                }
+            },
+        };
+        let mut name = video.file_name().unwrap_or_default().to_os_string();
+        name.push(format!(".{}", version.name()));
+        let target = video.with_file_name(name);
+        let tmp = TempFile::new(temp_path_for(&target, "version"));
+        let output = match output {
+            Output::Video(spec, _) => Output::Video(spec, tmp.path().to_path_buf()),
+            Output::Audio(_) => Output::Audio(tmp.path().to_path_buf()),
+        };
+        let rel = format!("{source}.{}", version.name());
+        planned.push(Planned {
+            id: *id,
+            output,
+            target,
+            rel,
+            tmp,
+        });
+    }
+    if planned.is_empty() {
+        return out;
+    }
+    if let Some(room) = too_little_room(jobs, &video, &planned, duration) {
+        out.extend(planned.iter().map(|p| (p.id, Ended::NoSpace(room), None)));
+        return out;
+    }
+    let subtitles: Vec<(PathBuf, Option<String>)> = jobs
+        .library
+        .subtitles_for(source)
+        .into_iter()
+        .map(|(rel, lang)| (crate::paths::on_disk(root, &rel), lang))
+        .collect();
+    let entry = jobs.library.get(source);
+    let poster = entry
+        .as_ref()
+        .and_then(|v| v.thumb)
+        .and_then(|id| jobs.library.poster_file(&crate::library::poster_name(id)))
+        .filter(|p| p.is_file());
+    let title = entry
+        .map(|v| v.title())
+        .unwrap_or_else(|| crate::library::title_of(source));
+    let input = Input {
+        subtitles: &subtitles,
+        poster: poster.as_deref(),
+        audio_codec: first_audio.as_deref(),
+        title: &title,
+        encoder,
+    };
+    let outputs: Vec<Output> = planned.iter().map(|p| p.output.clone()).collect();
+    let (before, after) = versions::make_args(&input, &outputs);
+    let run = Run {
+        input_args: &before,
+        input: &video,
+        output_args: &after,
+        duration,
+        priority: Priority::Lowest,
+    };
+    let lead = &controls[0];
+    let outcome = ffmpeg::run(&jobs.tools, run, lead, |p| {
+        for (id, _) in wanted {
+            jobs.set_progress(*id, p);
+        }
+        // Cancelling one version stops the run; the others go back.
+        if controls[1..].iter().any(|c| c.cancelled.load(Ordering::SeqCst)) {
+            lead.kill();
+        }
+    });
+    let control_of = |id: u64| {
+        wanted
+            .iter()
+            .position(|(i, _)| *i == id)
+            .map(|i| controls[i].clone())
+    };
+    let asked = |id: u64| control_of(id).is_some_and(|c| c.cancelled.load(Ordering::SeqCst));
+    match outcome {
+        Outcome::Done => {
+            for p in planned {
+                out.push(put_in_place(jobs, p, duration));
+            }
+        }
+        Outcome::NoSpace { .. } => {
+            out.extend(
+                planned
+                    .iter()
+                    .map(|p| (p.id, Ended::NoSpace(Room::FilledUp), None)),
+            );
+        }
+        Outcome::Cancelled | Outcome::Failed { .. }
+            if planned.iter().any(|p| asked(p.id)) =>
+        {
+            out.extend(planned.iter().map(|p| {
+                let e = if asked(p.id) {
+                    Ended::Cancelled
+                } else {
+                    Ended::GiveBack
+                };
+                (p.id, e, None)
+            }));
+        }
+        Outcome::Cancelled => {
+            out.extend(planned.iter().map(|p| (p.id, Ended::Cancelled, None)));
+        }
+        Outcome::Failed { why, tail } => {
+            out.extend(planned.iter().map(|p| {
+                let e = Ended::Failed {
+                    reason: why.sentence(),
+                    transient: why.transient(),
+                    log: tail.clone(),
+                    needs_transcode: false,
+                };
+                (p.id, e, None)
+            }));
+        }
+    }
+    out
+}
+
+/// The disk's room for every output (about its bitrate times the
+/// video's length), beside the reserve.
+fn too_little_room(
+    jobs: &Jobs,
+    video: &Path,
+    planned: &[Planned],
+    duration: Option<f64>,
+) -> Option<Room> {
+    let seconds = duration.unwrap_or(0.0);
+    let need: u64 = planned
+        .iter()
+        .map(|p| match &p.output {
+            Output::Video(spec, _) => (spec.bitrate() as f64 * seconds / 8.0) as u64,
+            Output::Audio(_) => (192_000.0 * seconds / 8.0) as u64,
+        })
+        .sum();
+    let reserve = jobs.settings.disk_reserve;
+    let free = crate::fsutil::free_space(video.parent()?)?;
+    (free < need.saturating_add(reserve)).then_some(Room::TooLittle {
+        need,
+        free,
+        reserve,
+    })
+}
+
+/// Checks one output as ffprobe reads it, then fsyncs and renames it
+/// over its name beside the video (a version older than its video).
+fn put_in_place(jobs: &Jobs, p: Planned, duration: Option<f64>) -> EndedOne {
+    let probe = match media::probe(&jobs.tools, p.tmp.path()) {
+        Ok(probe) => probe,
+        Err(e) => return (p.id, failed(format!("the version can't be read: {e}")), None),
+    };
+    if let Err(why) = check(&p.output, &probe, duration) {
+        return (p.id, failed(format!("the version came out wrong: {why}")), None);
+    }
+    let placed = sync_file(p.tmp.path())
+        .and_then(|_| std::fs::rename(p.tmp.path(), &p.target))
+        .and_then(|_| sync_dir(p.target.parent().unwrap_or(Path::new("."))));
+    if let Err(e) = placed {
+        let e = Ended::Failed {
+            reason: format!("the version could not be put in place: {e}"),
+            transient: true,
+            log: Vec::new(),
+            needs_transcode: false,
+        };
+        return (p.id, e, None);
+    }
+    p.tmp.keep();
+    let size = std::fs::metadata(&p.target).map(|m| m.len()).unwrap_or(0);
+    let video = probe.video();
+    let made = Made {
+        size,
+        width: video.and_then(media::shown_size).map(|s| s.0),
+        height: video.and_then(media::shown_size).map(|s| s.1),
+        bitrate: probe
+            .duration
+            .filter(|d| *d > 0.0)
+            .map(|d| (size as f64 * 8.0 / d) as u64)
+            .unwrap_or(0),
+    };
+    (p.id, Ended::Done(p.rel), Some((p.output.version(), made)))
+}
+
+/// What a version must be: the picture its spec says, H.264 at level 4.1
+/// or under, 8-bit 4:2:0, AAC stereo, the video's length.
+fn check(output: &Output, probe: &Probe, duration: Option<f64>) -> Result<(), String> {
+    if let (Some(want), Some(got)) = (duration, probe.duration) {
+        if (want - got).abs() > DURATION_SLACK {
+            return Err(format!("it lasts {got:.1} s of the video's {want:.1} s"));
+        }
+    }
+    let audio = probe.audio_tracks().next();
+    match output {
+        Output::Audio(_) => {
+            let a = audio.ok_or("it has no sound")?;
+            if a.codec != "aac" {
+                return Err(format!("its sound is {}, not AAC", a.codec));
+            }
+        }
+        Output::Video(spec, _) => {
+            let v = probe.video().ok_or("it has no picture")?;
+            if v.codec != "h264" {
+                return Err(format!("its picture is {}, not H.264", v.codec));
+            }
+            let shown = media::shown_size(v);
+            if shown != Some((spec.width, spec.height)) {
+                return Err(format!(
+                    "its picture is {shown:?}, not {}x{}",
+                    spec.width, spec.height
+                ));
+            }
+            if v.format.level.is_some_and(|l| l > 41) {
+                return Err(format!("its level is {:?}, above 4.1", v.format.level));
+            }
+            if v.format.pix_fmt.as_deref().is_some_and(|f| f != "yuv420p") {
+                return Err(format!("its pixels are {:?}", v.format.pix_fmt));
+            }
+            if let Some(a) = audio {
+                if a.codec != "aac" || a.channels.is_some_and(|c| c > 2) {
+                    return Err(format!("its sound is {} {:?}", a.codec, a.channels));
+                }
+            }
+        }
+    }
+    Ok(())
+}
