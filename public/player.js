@@ -368,6 +368,44 @@
     e.preventDefault();
   });
 
+  /* Versions being made (Download): their progress, then their link. */
+  var making = document.querySelectorAll('.downloads li[data-job]');
+  function followVersions() {
+    window.pimedia.send('GET', '/api/jobs', null, function (status, jobs) {
+      var again = false;
+      for (var i = 0; i < making.length; i++) {
+        var li = making[i];
+        var id = parseInt(li.getAttribute('data-job'), 10);
+        var job = null;
+        for (var k = 0; jobs && k < jobs.length; k++) {
+          if (jobs[k].id === id) { job = jobs[k]; }
+        }
+        if (!job || li.hasAttribute('data-ended')) { continue; }
+        var state = li.querySelector('.status');
+        if (job.state === 'done') {
+          li.setAttribute('data-ended', 'true');
+          var label = li.querySelector('.label');
+          var link = document.createElement('a');
+          link.href = li.getAttribute('data-href');
+          link.setAttribute('download', '');
+          link.textContent = label ? label.textContent : 'Download';
+          if (label) { li.replaceChild(link, label); }
+          state.textContent = 'Ready';
+        } else if (job.state === 'failed' || job.state === 'cancelled') {
+          li.setAttribute('data-ended', 'true');
+          state.textContent = 'Could not be made: ' + (job.error || job.state) + '.';
+        } else {
+          state.textContent = job.state === 'running'
+            ? 'Being made: ' + Math.round(job.progress) + ' %'
+            : 'Waiting for its turn';
+          again = true;
+        }
+      }
+      if (again) { setTimeout(followVersions, 3000); }
+    });
+  }
+  if (making.length && window.pimedia) { followVersions(); }
+
   video.setAttribute('tabindex', '0');
   video.focus();
 })();

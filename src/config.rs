@@ -303,10 +303,9 @@ impl Config {
                 ))
             }
         };
-        let versions = crate::media::versions::Version::parse_list(
-            args.versions.as_deref().unwrap_or(""),
-        )
-        .map_err(|e| bad("--versions", e))?;
+        let versions =
+            crate::media::versions::Version::parse_list(args.versions.as_deref().unwrap_or(""))
+                .map_err(|e| bad("--versions", e))?;
         if args.upload_password.as_deref() == Some("") {
             return Err(bad("--upload-password", "the password is empty"));
         }

@@ -82,7 +82,9 @@ fn language(code: &str) -> Option<&'static Language> {
         (&["ca", "cat"], "Català"),
         (&["is", "isl", "ice"], "Íslenska"),
     ];
-    NAMES.iter().find(|(codes, _)| codes.contains(&base.as_str()))
+    NAMES
+        .iter()
+        .find(|(codes, _)| codes.contains(&base.as_str()))
 }
 
 #[cfg(test)]

@@ -115,7 +115,9 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
             sweep_leftovers(leftovers, &tus);
             let auth = Auth::new(&state_dir, password)?;
             let positions = Arc::new(crate::positions::Positions::load(&state_dir));
-            Ok((jobs, intake, devices, uploads, tus, auth, positions, versions))
+            Ok((
+                jobs, intake, devices, uploads, tus, auth, positions, versions,
+            ))
         })
         .await
         .ok_or_else(|| std::io::Error::other("loading the state stopped unexpectedly"))??

@@ -154,8 +154,7 @@ impl Versions {
                 let as_prefix = format!("{key}/");
                 if let Some(to) = crate::paths::renamed(&as_prefix, moves) {
                     let list = s.folders.remove(&key).expect("listed");
-                    s.folders
-                        .insert(to.trim_end_matches('/').to_string(), list);
+                    s.folders.insert(to.trim_end_matches('/').to_string(), list);
                 }
             }
         });

@@ -21,13 +21,7 @@ fn mkv_with_subtitles(p: &Path) {
 
 /// An ffprobe that notes every file it is asked about.
 fn counting_ffprobe(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
-    let log = dir.join("ffprobe.log");
-    let script = script(
-        dir,
-        "ffprobe",
-        &format!("echo \"$@\" >> '{}'\nexec ffprobe \"$@\"", log.display()),
-    );
-    (script, log)
+    logging_tool(dir, "ffprobe")
 }
 
 fn ready(s: &Server, path: &str) -> Value {

@@ -21,8 +21,8 @@ mod queue;
 mod remote;
 mod shows;
 mod store;
-mod version;
 pub mod thermal;
+mod version;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize};

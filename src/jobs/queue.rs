@@ -69,9 +69,11 @@ impl Saved {
     /// Adds a queued job, unless the file has a live one (of the same
     /// version, for a version). Its id.
     pub fn add(&mut self, new: NewJob<'_>, at: u64) -> Option<u64> {
-        if self.jobs.iter().any(|j| {
-            j.source == new.source && j.version == new.version && j.state.is_live()
-        }) {
+        if self
+            .jobs
+            .iter()
+            .any(|j| j.source == new.source && j.version == new.version && j.state.is_live())
+        {
             return None;
         }
         self.next_id += 1;

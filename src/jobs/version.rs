@@ -33,6 +33,9 @@ pub(super) async fn run(jobs: &Arc<Jobs>, lead: Job) -> Vec<(u64, Ended)> {
         }
     }
     let encoder = jobs.encoder.get(&jobs.tools).await;
+    if batch.iter().any(|j| j.version == Some(Version::Audio)) {
+        poster_of(jobs, &batch[0].source).await;
+    }
     for j in &batch {
         let plan = vec![format!(
             "{} of {}, made with the others due in one decode ({})",
@@ -49,7 +52,13 @@ pub(super) async fn run(jobs: &Arc<Jobs>, lead: Job) -> Vec<(u64, Ended)> {
         .unwrap_or_else(|| {
             batch
                 .iter()
-                .map(|j| (j.id, failed("making the version stopped unexpectedly"), None))
+                .map(|j| {
+                    (
+                        j.id,
+                        failed("making the version stopped unexpectedly"),
+                        None,
+                    )
+                })
                 .collect()
         });
     let mut out = Vec::new();
@@ -66,6 +75,20 @@ pub(super) async fn run(jobs: &Arc<Jobs>, lead: Job) -> Vec<(u64, Ended)> {
         }
     }
     out
+}
+
+/// Waits a little for the video's poster (made just after its probe, and
+/// a version is queued at the probe), to be the sound's cover.
+async fn poster_of(jobs: &Jobs, source: &str) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    while tokio::time::Instant::now() < deadline
+        && jobs
+            .library
+            .get(source)
+            .is_some_and(|v| v.thumb.is_none() && v.error.is_none())
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }
 
 /// How one job of the batch ended, and what its check found.
@@ -155,6 +178,12 @@ fn make_all(
         out.extend(planned.iter().map(|p| (p.id, Ended::NoSpace(room), None)));
         return out;
     }
+    // A subtitle file that came beside the video becomes WebVTT first.
+    let from = jobs
+        .library
+        .source_of(source)
+        .map(|s| crate::paths::on_disk(root, &s));
+    media::sidecar::convert_beside(&jobs.tools, &video, from.as_deref());
     let subtitles: Vec<(PathBuf, Option<String>)> = jobs
         .library
         .subtitles_for(source)
@@ -192,7 +221,10 @@ fn make_all(
             jobs.set_progress(*id, p);
         }
         // Cancelling one version stops the run; the others go back.
-        if controls[1..].iter().any(|c| c.cancelled.load(Ordering::SeqCst)) {
+        if controls[1..]
+            .iter()
+            .any(|c| c.cancelled.load(Ordering::SeqCst))
+        {
             lead.kill();
         }
     });
@@ -216,9 +248,7 @@ fn make_all(
                     .map(|p| (p.id, Ended::NoSpace(Room::FilledUp), None)),
             );
         }
-        Outcome::Cancelled | Outcome::Failed { .. }
-            if planned.iter().any(|p| asked(p.id)) =>
-        {
+        Outcome::Cancelled | Outcome::Failed { .. } if planned.iter().any(|p| asked(p.id)) => {
             out.extend(planned.iter().map(|p| {
                 let e = if asked(p.id) {
                     Ended::Cancelled
@@ -276,10 +306,20 @@ fn too_little_room(
 fn put_in_place(jobs: &Jobs, p: Planned, duration: Option<f64>) -> EndedOne {
     let probe = match media::probe(&jobs.tools, p.tmp.path()) {
         Ok(probe) => probe,
-        Err(e) => return (p.id, failed(format!("the version can't be read: {e}")), None),
+        Err(e) => {
+            return (
+                p.id,
+                failed(format!("the version can't be read: {e}")),
+                None,
+            )
+        }
     };
     if let Err(why) = check(&p.output, &probe, duration) {
-        return (p.id, failed(format!("the version came out wrong: {why}")), None);
+        return (
+            p.id,
+            failed(format!("the version came out wrong: {why}")),
+            None,
+        );
     }
     let placed = sync_file(p.tmp.path())
         .and_then(|_| std::fs::rename(p.tmp.path(), &p.target))

@@ -28,10 +28,13 @@ struct ApiVideo<'a> {
     progress: Option<f64>,
     thumb: Option<String>,
     error: Option<&'a str>,
+    /// Its smaller versions, made or on their way.
+    versions: Vec<crate::app::VersionInfo>,
 }
 
 pub async fn videos(app: Arc<App>) -> Result<warp::reply::Json, Rejection> {
     let all: Vec<Video> = app.library.all();
+    let version_jobs = app.version_jobs();
     let out: Vec<ApiVideo> = all
         .iter()
         .map(|v| ApiVideo {
@@ -53,6 +56,7 @@ pub async fn videos(app: Arc<App>) -> Result<warp::reply::Json, Rejection> {
                 .thumb
                 .map(|id| format!("/thumbs/{}.jpg", crate::library::poster_name(id))),
             error: v.error.as_deref(),
+            versions: app.versions_of(&v.path, &version_jobs),
         })
         .collect();
     Ok(warp::reply::json(&out))

@@ -29,6 +29,8 @@ pub struct Fields {
     /// The folder a new folder's form was in.
     #[serde(rename = "in")]
     inside: Option<String>,
+    /// A version to make (`720p`).
+    name: Option<String>,
 }
 
 fn see_other(location: &str) -> warp::reply::Response {
@@ -40,7 +42,7 @@ fn see_other(location: &str) -> warp::reply::Response {
 }
 
 /// The library page of a folder.
-fn folder_href(dir: &str) -> String {
+pub(super) fn folder_href(dir: &str) -> String {
     if dir.is_empty() {
         "/".into()
     } else {
@@ -48,12 +50,12 @@ fn folder_href(dir: &str) -> String {
     }
 }
 
-fn watch_href(path: &str) -> String {
+pub(super) fn watch_href(path: &str) -> String {
     format!("/watch/{}", encode_url_path(path))
 }
 
 /// JSON for scripts, a page to go back to for forms, the error either way.
-fn answer(
+pub(super) fn answer(
     caller: &Caller,
     result: Result<(serde_json::Value, String), Error>,
     created: bool,
@@ -73,13 +75,18 @@ fn answer(
     }
 }
 
-/// `POST /api/videos/{path}/delete` and `…/rename`.
+/// `POST /api/videos/{path}/delete` and `…/rename` (and a version's
+/// actions, see `versions.rs`).
 pub async fn video_action(
     tail: warp::path::Tail,
     app: Arc<App>,
     caller: Caller,
     fields: Fields,
 ) -> Reply_ {
+    let name = fields.name.as_deref();
+    if let Some(r) = super::versions::video_action(tail.as_str(), &app, &caller, name).await {
+        return Ok(r);
+    }
     let (encoded, action) = tail.as_str().rsplit_once('/').ok_or(Error::NotFound)?;
     let path = decode_relative(encoded).ok_or(Error::NotFound)?;
     let result = if let Err(e) = caller.permit(&app) {

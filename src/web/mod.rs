@@ -18,6 +18,7 @@ mod positions;
 mod runners;
 mod tus;
 mod upload;
+mod versions;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -222,6 +223,15 @@ fn files(app: Arc<App>) -> impl Routes {
                 Ok::<_, Rejection>(resp)
             },
         );
+    let download = warp::path("download")
+        .and(warp::path::tail())
+        .and(
+            warp::query::<HashMap<String, String>>()
+                .or(warp::any().map(HashMap::new))
+                .unify(),
+        )
+        .and(file_request(app.clone()))
+        .and_then(versions::download);
     let thumbs = warp::path!("thumbs" / String)
         .and(file_request(app))
         .and_then(|name: String, method, headers, app: Arc<App>| async move {
@@ -252,7 +262,12 @@ fn files(app: Arc<App>) -> impl Routes {
         .and(body::get())
         .and(warp::header::headers_cloned())
         .and_then(assets::root_icon);
-    videos.or(audio).or(thumbs).or(statics).or(icons)
+    videos
+        .or(audio)
+        .or(download)
+        .or(thumbs)
+        .or(statics)
+        .or(icons)
 }
 
 /// The upload page, form uploads, the password, and tus.
@@ -352,6 +367,12 @@ fn manage_routes(app: Arc<App>) -> impl Routes {
         .and(caller())
         .and(body::fields::<manage::Fields>())
         .and_then(manage::new_folder);
+    let folder_versions = warp::path!("api" / "folders" / "versions")
+        .and(warp::post())
+        .and(with_app(app.clone()))
+        .and(caller())
+        .and(body::fields::<versions::Fields>())
+        .and_then(versions::folder_action);
     let page = warp::path!("trash")
         .and(body::get())
         .and(with_app(app.clone()))
@@ -366,7 +387,7 @@ fn manage_routes(app: Arc<App>) -> impl Routes {
         .and(with_app(app))
         .and(caller())
         .and_then(manage::trash_action);
-    video.or(folder).or(page).or(trash)
+    video.or(folder).or(folder_versions).or(page).or(trash)
 }
 
 /// The PeerTube runner's protocol, and the Helpers page and its API.

@@ -21,10 +21,18 @@ pub fn notices(app: &App, caller: &Caller) -> Vec<Notice> {
         .into_iter()
         .filter_map(|j| {
             let out = j.output?;
-            Some(Notice {
-                id: j.id,
-                title: crate::library::title_of(&out),
-                href: format!("/watch/{}", encode_url_path(&out)),
+            // A version is ready on its video's page, under Download.
+            Some(match j.version {
+                Some(v) => Notice {
+                    id: j.id,
+                    title: format!("{} — {}", crate::library::title_of(&j.source), v.label()),
+                    href: format!("/watch/{}#download", encode_url_path(&j.source)),
+                },
+                None => Notice {
+                    id: j.id,
+                    title: crate::library::title_of(&out),
+                    href: format!("/watch/{}", encode_url_path(&out)),
+                },
             })
         })
         .collect()

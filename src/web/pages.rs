@@ -76,6 +76,41 @@ struct LibraryPage {
     phone_tile: bool,
     /// This page, to come back to after the password.
     here_href: String,
+    /// The folder's smaller versions: its list, and what they take.
+    versions: VersionsForm,
+}
+
+/// The folder's "Smaller versions" form.
+struct VersionsForm {
+    /// Each version, with whether the folder's videos get it.
+    choices: Vec<(&'static str, String, bool)>,
+    /// "720p, audio", or "none".
+    list: String,
+    /// The list comes from a folder above (or `--versions`).
+    inherited: bool,
+    count: usize,
+    size: String,
+}
+
+impl VersionsForm {
+    fn of(f: crate::app::FolderVersions) -> VersionsForm {
+        use crate::versions::Version;
+        let names: Vec<&str> = f.versions.iter().map(|v| v.name()).collect();
+        VersionsForm {
+            choices: Version::ALL
+                .iter()
+                .map(|v| (v.name(), v.label(), f.versions.contains(v)))
+                .collect(),
+            list: if names.is_empty() {
+                "none".into()
+            } else {
+                names.join(", ")
+            },
+            inherited: !f.own,
+            count: f.count,
+            size: crate::format::human_size(f.size),
+        }
+    }
 }
 
 fn list_href(dir: &str, search: &str, sort: Sort, page: usize) -> String {
@@ -278,6 +313,7 @@ pub async fn library(
             && search.is_empty()
             && listing.page == 1,
         here_href: list_href(&dir, &search, sort, page),
+        versions: VersionsForm::of(app.folder_versions(&dir)),
         notice,
         heading,
         crumbs: crumbs(&dir),
@@ -349,6 +385,89 @@ struct WatchPage {
     /// What its conversion found ("It ends at 6:02 of 10:00: the file
     /// seems cut off.").
     found: Option<String>,
+    /// The original, the TV version and each smaller version.
+    downloads: Vec<DownloadRow>,
+}
+
+/// One line of the player page's "Download" list.
+struct DownloadRow {
+    label: String,
+    /// Where it downloads from, once it is there.
+    href: String,
+    ready: bool,
+    size: String,
+    /// "Being made: 42 %", "Waiting for its turn", "Not made: …".
+    status: String,
+    /// The job making it, for the page's script to follow.
+    job: Option<u64>,
+    /// A version to make on a tap (missing, or failed).
+    make: Option<&'static str>,
+    /// A made version that can be removed.
+    remove: Option<&'static str>,
+}
+
+/// What the player page offers to download: the original (where this is
+/// a TV version made of it), this file, and each smaller version.
+fn downloads(app: &App, rel: &str, video: &crate::library::Video) -> Vec<DownloadRow> {
+    use crate::format::human_size;
+    let href = |path: &str| format!("/download/{}", encode_url_path(path));
+    let row = |label: String, href: String, size: u64| DownloadRow {
+        label,
+        href,
+        ready: true,
+        size: human_size(size),
+        status: String::new(),
+        job: None,
+        make: None,
+        remove: None,
+    };
+    let mut rows = Vec::new();
+    let source = app.library.source_of(rel);
+    if let Some(s) = source.as_deref().and_then(|s| app.library.get(s)) {
+        let name = s.path.rsplit('/').next().unwrap_or(&s.path).to_string();
+        rows.push(row(format!("Original ({name})"), href(&s.path), s.size));
+        rows.push(row("TV version (MP4)".into(), href(rel), video.size));
+    } else {
+        rows.push(row("Original".into(), href(rel), video.size));
+    }
+    let jobs = app.version_jobs();
+    let infos = app.versions_of(rel, &jobs);
+    for v in crate::versions::Version::ALL {
+        let base = href(rel) + "?version=" + v.name();
+        let mut r = row(v.label(), base, 0);
+        r.ready = false;
+        r.size = String::new();
+        r.make = Some(v.name());
+        if let Some(i) = infos.iter().find(|i| i.name == v) {
+            if matches!(i.state, "running" | "queued") {
+                r.job = i.job;
+            }
+            match i.state {
+                "ready" => {
+                    r.ready = true;
+                    r.size = human_size(i.size.unwrap_or(0));
+                    r.make = None;
+                    r.remove = Some(v.name());
+                }
+                "running" => {
+                    r.status = format!("Being made: {} %", i.progress.unwrap_or(0.0).round());
+                    r.make = None;
+                }
+                "queued" => {
+                    r.status = "Waiting for its turn".into();
+                    r.make = None;
+                }
+                _ => {
+                    r.status = format!(
+                        "Could not be made: {}.",
+                        i.error.as_deref().unwrap_or("it failed")
+                    );
+                }
+            }
+        }
+        rows.push(r);
+    }
+    rows
 }
 
 pub async fn watch(
@@ -410,6 +529,7 @@ pub async fn watch(
             let name = source.rsplit('/').next().unwrap_or(&source).to_string();
             (app.video_url(&source), name)
         }),
+        downloads: downloads(&app, &rel, &video),
         has_video: video.meta.as_ref().is_some_and(|m| m.width.is_some()),
         action_path: encode_url_path(&rel),
         rename_to: app.library.rename_base(&rel),

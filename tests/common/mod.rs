@@ -368,6 +368,18 @@ pub fn upload_file(
     .unwrap()
 }
 
+/// The real `tool` (ffmpeg, ffprobe) behind a script `dir/tool` that
+/// notes every command line it is given in `dir/tool.log`: (script, log).
+pub fn logging_tool(dir: &Path, tool: &str) -> (PathBuf, PathBuf) {
+    let log = dir.join(format!("{tool}.log"));
+    let script = script(
+        dir,
+        tool,
+        &format!("echo \"$@\" >> '{}'\nexec {tool} \"$@\"", log.display()),
+    );
+    (script, log)
+}
+
 /// An executable shell script `dir/name` with this body (fake or wrapped
 /// ffmpeg, hooks).
 pub fn script(dir: &Path, name: &str, body: &str) -> PathBuf {

@@ -6,10 +6,10 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::fsutil::{sync_dir, sync_file, temp_path_for, TempFile};
 use crate::media::ffmpeg::{self, Control, Outcome, Run};
 use crate::media::launch::Priority;
 use crate::media::Tools;
-use crate::fsutil::{sync_dir, sync_file, temp_path_for, TempFile};
 
 /// The companion's name: the video's file name, then `.audio-<track>`
 /// (the track's place among the video's audio tracks, 0 first).

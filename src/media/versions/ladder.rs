@@ -76,7 +76,10 @@ pub fn spec(version: Version, pic: Picture) -> Result<Spec, String> {
     } else {
         (pic.width, pic.height)
     };
-    let source_fps = pic.fps.filter(|f| f.is_finite() && *f > 0.0).unwrap_or(30.0);
+    let source_fps = pic
+        .fps
+        .filter(|f| f.is_finite() && *f > 0.0)
+        .unwrap_or(30.0);
     let mut fps = source_fps;
     let macroblocks = (width as f64 / 16.0).ceil() * (height as f64 / 16.0).ceil();
     while (lines < 720 && fps > 30.5) || macroblocks * fps > LEVEL_41_MBPS + 1.0 {

@@ -189,7 +189,17 @@ fn video_output(a: &mut Vec<String>, input: &Input<'_>, spec: &Spec, n: usize) {
             push(a, &[&key, &value]);
         }
     }
-    push(a, &["-map_chapters", "-1", "-movflags", "+faststart", "-f", "mp4"]);
+    push(
+        a,
+        &[
+            "-map_chapters",
+            "-1",
+            "-movflags",
+            "+faststart",
+            "-f",
+            "mp4",
+        ],
+    );
 }
 
 #[cfg(test)]
@@ -229,7 +239,8 @@ mod tests {
         assert!(line.starts_with("-i /m/Film.en.vtt -i /state/thumbs/1.jpg"));
         assert!(line.contains("-map [v1] -map 0:a:0 -map 1:0"));
         assert!(line.contains("-c:s mov_text -metadata:s:s:0 language=eng"));
-        assert!(line.contains("-map 0:a:0 -map 2:v:0 -c:v mjpeg -disposition:v:0 attached_pic -c:a copy"));
+        assert!(line
+            .contains("-map 0:a:0 -map 2:v:0 -c:v mjpeg -disposition:v:0 attached_pic -c:a copy"));
         assert!(line.contains("title=Film (1999)"));
         assert_eq!(after.iter().filter(|a| *a == "+faststart").count(), 3);
         assert_eq!(after.last().map(String::as_str), Some("/m/.c"));

@@ -168,7 +168,10 @@ mod tests {
             parse("a.b.tv.mp4.audio"),
             Some(Made::Version("a.b.tv.mp4", Version::Audio))
         );
-        assert_eq!(parse("Film.mp4.audio-2"), Some(Made::AudioFirst("Film.mp4", 2)));
+        assert_eq!(
+            parse("Film.mp4.audio-2"),
+            Some(Made::AudioFirst("Film.mp4", 2))
+        );
         for not in ["Film.720p", "720p", ".mp4.720p", "Film.mp4", "Film.mp4.4k"] {
             assert_eq!(parse(not), None, "{not}");
         }

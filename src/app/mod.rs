@@ -4,6 +4,10 @@
 //! a method here only where an answer needs more than one owner or the
 //! config.
 
+mod versions;
+
+pub use versions::{FolderVersions, VersionInfo, VersionJobs};
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 

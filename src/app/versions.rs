@@ -1,0 +1,234 @@
+//! Smaller versions as pages and the API ask for them: where each stands
+//! (made, queued, being made, failed), make one now, remove one, a
+//! folder's own list, and a file to download under the name people read.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::App;
+use crate::error::{Error, Result};
+use crate::fsutil::blocking;
+use crate::jobs::{Job, State};
+use crate::versions::Version;
+
+/// One version of a video, as `/api/videos` and the player page say it.
+#[derive(Debug, Clone, Serialize)]
+pub struct VersionInfo {
+    pub name: Version,
+    /// `ready`, `queued`, `running` or `failed`.
+    pub state: &'static str,
+    pub size: Option<u64>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    /// Bits per second, both streams.
+    pub bitrate: Option<u64>,
+    /// Percent made, while running.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress: Option<f64>,
+    /// Why it failed or was not made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job: Option<u64>,
+}
+
+impl VersionInfo {
+    pub fn label(&self) -> String {
+        self.name.label()
+    }
+}
+
+/// A folder's versions: its own list (or what it inherits) and what they
+/// take on disk.
+#[derive(Debug, Serialize)]
+pub struct FolderVersions {
+    pub path: String,
+    /// The list its videos get.
+    pub versions: Vec<Version>,
+    /// Whether that list is the folder's own (not inherited).
+    pub own: bool,
+    /// Bytes the versions made of its videos take.
+    pub size: u64,
+    /// How many versions are made there.
+    pub count: usize,
+}
+
+/// The newest version job of each (video, version), read once for a page.
+pub type VersionJobs = HashMap<(String, Version), Job>;
+
+impl App {
+    /// Every video's newest version jobs, for [`App::versions_of`].
+    pub fn version_jobs(&self) -> VersionJobs {
+        let mut out: VersionJobs = HashMap::new();
+        for j in self.jobs.list().into_iter().rev() {
+            if let Some(v) = j.version {
+                out.insert((j.source.clone(), v), j);
+            }
+        }
+        out
+    }
+
+    /// The versions of the video at `rel` that are made, or being made,
+    /// or failed, largest first.
+    pub fn versions_of(&self, rel: &str, jobs: &VersionJobs) -> Vec<VersionInfo> {
+        let made = self.versions.made(rel);
+        let mut out = Vec::new();
+        for v in Version::ALL {
+            let job = jobs.get(&(rel.to_string(), v));
+            let live = job.filter(|j| j.state.is_live());
+            let info = |state, m: Option<&crate::versions::Made>, j: Option<&Job>| VersionInfo {
+                name: v,
+                state,
+                size: m.map(|m| m.size),
+                width: m.and_then(|m| m.width),
+                height: m.and_then(|m| m.height),
+                bitrate: m.map(|m| m.bitrate),
+                progress: j.filter(|j| j.state == State::Running).map(|j| j.progress),
+                error: j.and_then(|j| j.error.clone()),
+                job: j.map(|j| j.id),
+            };
+            if let Some(j) = live {
+                let state = if j.state == State::Running {
+                    "running"
+                } else {
+                    "queued"
+                };
+                out.push(info(state, None, Some(j)));
+            } else if let Some(m) = made.get(&v) {
+                out.push(info("ready", Some(m), None));
+            } else if let Some(j) = job.filter(|j| j.state.is_failed()) {
+                out.push(info("failed", None, Some(j)));
+            }
+        }
+        out
+    }
+
+    /// Queues `version` of the video at `rel` now (for the browser
+    /// `owner`, told when it is ready); what it is then.
+    pub async fn make_version(
+        &self,
+        rel: &str,
+        version: Version,
+        owner: Option<String>,
+    ) -> Result<VersionInfo> {
+        let video = self.library.get(rel).ok_or(Error::NotFound)?;
+        if self.library.is_superseded(rel) || self.intake.state_of(&video).name() != "ready" {
+            return Err(Error::Conflict(format!(
+                "'{}' is not playable yet: its versions are made once its TV version is.",
+                video.title()
+            )));
+        }
+        let file = self.version_file(rel, version).await;
+        if file.is_none() {
+            if self.tools.ffmpeg.is_none() {
+                return Err(Error::Unavailable(format!(
+                    "Versions can't be made: {}.",
+                    self.tools.ffmpeg_unavailable()
+                )));
+            }
+            self.jobs.enqueue_version(rel, version, owner).await;
+        }
+        let jobs = self.version_jobs();
+        self.versions_of(rel, &jobs)
+            .into_iter()
+            .find(|i| i.name == version)
+            .ok_or_else(|| Error::Internal("the version was queued and then lost".into()))
+    }
+
+    /// Removes `version` of the video at `rel`: its job stops, its file
+    /// goes (for good: it can be made again).
+    pub async fn remove_version(&self, rel: &str, version: Version) -> Result<()> {
+        self.library.get(rel).ok_or(Error::NotFound)?;
+        if let Some(j) = self.jobs.for_version(rel, version) {
+            if j.state.is_live() {
+                self.jobs.cancel(j.id).await?;
+            }
+        }
+        let (root, name) = (self.library.root().to_path_buf(), made_name(rel, version));
+        blocking(move || -> std::io::Result<()> {
+            let file = crate::paths::on_disk(&root, &name);
+            match std::fs::remove_file(&file) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                _ => crate::fsutil::sync_dir(file.parent().unwrap_or(&root)),
+            }
+        })
+        .await
+        .ok_or_else(|| Error::Internal("removing the version stopped unexpectedly".into()))?
+        .map_err(|e| Error::Internal(format!("removing the {} version: {e}", version.name())))?;
+        self.versions.forget(rel, version).await;
+        Ok(())
+    }
+
+    /// A folder's own list of versions (empty: none there), and, with
+    /// `remove`, every version made under it removed. What it then has.
+    pub async fn set_folder_versions(
+        &self,
+        folder: &str,
+        list: Vec<Version>,
+        remove: bool,
+    ) -> Result<FolderVersions> {
+        if !folder.is_empty() && !self.library.has_folder(folder) {
+            return Err(Error::NotFound);
+        }
+        self.versions.set_folder(folder, list).await;
+        if remove {
+            for (path, v) in self.versions.total_under(folder).1 {
+                self.remove_version(&path, v).await.or_else(|e| match e {
+                    // A record of a video no longer there: let it go.
+                    Error::NotFound => Ok(()),
+                    e => Err(e),
+                })?;
+            }
+        }
+        self.intake.versions_changed(folder).await;
+        Ok(self.folder_versions(folder))
+    }
+
+    pub fn folder_versions(&self, folder: &str) -> FolderVersions {
+        let own = self.versions.folder_list(folder);
+        let (size, which) = self.versions.total_under(folder);
+        FolderVersions {
+            path: folder.to_string(),
+            versions: own
+                .clone()
+                .unwrap_or_else(|| self.versions.wanted(&format!("{folder}/x"))),
+            own: own.is_some(),
+            size,
+            count: which.len(),
+        }
+    }
+
+    /// The file of a made version, if it is there.
+    pub async fn version_file(&self, rel: &str, version: Version) -> Option<PathBuf> {
+        if !self.versions.made(rel).contains_key(&version) {
+            return None;
+        }
+        let (root, name) = (self.library.root().to_path_buf(), made_name(rel, version));
+        blocking(move || Some(crate::paths::on_disk(&root, &name)).filter(|p| p.is_file()))
+            .await
+            .flatten()
+    }
+
+    /// The name a download of `rel` (or its `version`) gets: the title
+    /// people read ("The Matrix (1999) - 720p.mp4").
+    pub fn download_name(&self, rel: &str, version: Option<Version>) -> String {
+        let title = match self.library.get(rel) {
+            Some(v) => v.title(),
+            None => crate::library::title_of(rel),
+        };
+        match version {
+            Some(v) => format!("{title} - {}.{}", v.name(), v.extension()),
+            None => {
+                let ext = rel.rsplit_once('.').map(|(_, e)| e).unwrap_or("mp4");
+                format!("{title}.{}", ext.to_ascii_lowercase())
+            }
+        }
+    }
+}
+
+/// A version's library path: the video's, then `.<name>`.
+fn made_name(rel: &str, version: Version) -> String {
+    format!("{rel}.{}", version.name())
+}

@@ -1,0 +1,234 @@
+//! Smaller versions and downloads: make one now, remove one, a folder's
+//! own list, and `GET /download/{path}` (`?version=NAME`) as an
+//! attachment named as people read it (RFC 6266), with byte ranges so a
+//! dropped download resumes; behind nginx, nginx sends the bytes
+//! (`X-Accel-Redirect` to the internal location the shipped site has).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde::Deserialize;
+use warp::http::{header, HeaderMap, HeaderValue, Method};
+use warp::Reply;
+
+use super::{files, Caller};
+use crate::error::Error;
+use crate::paths::decode_relative;
+use crate::versions::Version;
+use crate::App;
+
+type Reply_ = Result<warp::reply::Response, warp::Rejection>;
+
+/// The header the shipped nginx site sets on what it proxies: the
+/// internal location that serves the media dir (see `deploy/nginx`).
+pub const ACCEL_HEADER: &str = "x-pimedia-accel";
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Fields {
+    /// A folder's path.
+    path: Option<String>,
+    /// A folder's list (`720p, audio`; empty for none).
+    versions: Option<String>,
+    /// `1`: remove every version made in the folder too.
+    remove: Option<String>,
+    /// `1`: the page's form, its list in the checkboxes `v_<name>`.
+    choices: Option<String>,
+    v_1080p: Option<String>,
+    v_720p: Option<String>,
+    v_480p: Option<String>,
+    v_360p: Option<String>,
+    v_audio: Option<String>,
+}
+
+impl Fields {
+    /// The page's ticked boxes, largest first.
+    fn ticked(&self) -> Vec<Version> {
+        [
+            (&self.v_1080p, Version::P1080),
+            (&self.v_720p, Version::P720),
+            (&self.v_480p, Version::P480),
+            (&self.v_360p, Version::P360),
+            (&self.v_audio, Version::Audio),
+        ]
+        .into_iter()
+        .filter(|(on, _)| on.is_some())
+        .map(|(_, v)| v)
+        .collect()
+    }
+}
+
+fn version_named(name: Option<&str>) -> Result<Version, Error> {
+    let name = name.unwrap_or("").trim();
+    Version::parse(name).ok_or_else(|| {
+        Error::BadRequest(format!(
+            "'{name}' is not a version: say one of 1080p, 720p, 480p, 360p or audio in the field 'name'."
+        ))
+    })
+}
+
+/// `POST /api/videos/{path}/versions` (`name`) and
+/// `POST /api/videos/{path}/versions/{name}/delete`, when the address is
+/// one of those; `None` leaves it to the other video actions.
+pub async fn video_action(
+    tail: &str,
+    app: &Arc<App>,
+    caller: &Caller,
+    name: Option<&str>,
+) -> Option<warp::reply::Response> {
+    let (encoded, version, delete) = if let Some(video) = tail.strip_suffix("/versions") {
+        (video, None, false)
+    } else {
+        let rest = tail.strip_suffix("/delete")?;
+        let (video, v) = rest.rsplit_once("/versions/")?;
+        (video, Some(Version::parse(v)?), true)
+    };
+    let path = decode_relative(encoded)?;
+    let result = async {
+        caller.permit(app)?;
+        if delete {
+            let version = version.expect("named in the address");
+            app.remove_version(&path, version).await?;
+            let json = serde_json::json!({ "path": path, "removed": version });
+            Ok((json, super::manage::watch_href(&path)))
+        } else {
+            let version = version_named(name)?;
+            let info = app
+                .make_version(&path, version, caller.viewer.clone())
+                .await?;
+            let back = format!("{}#download", super::manage::watch_href(&path));
+            Ok((serde_json::to_value(info).unwrap_or_default(), back))
+        }
+    }
+    .await;
+    Some(super::manage::answer(caller, result, !delete))
+}
+
+/// `POST /api/folders/versions` (`path`, `versions`, `remove`).
+pub async fn folder_action(app: Arc<App>, caller: Caller, fields: Fields) -> Reply_ {
+    let result = async {
+        caller.permit(&app)?;
+        let folder = fields
+            .path
+            .as_deref()
+            .unwrap_or("")
+            .trim()
+            .trim_matches('/');
+        let folder = if folder.is_empty() {
+            String::new()
+        } else {
+            crate::manage::safe_relative(folder)?
+        };
+        let list = match fields.versions.as_deref() {
+            _ if fields.choices.is_some() => fields.ticked(),
+            Some(l) => Version::parse_list(l).map_err(Error::BadRequest)?,
+            None => app.folder_versions(&folder).versions,
+        };
+        let remove = fields
+            .remove
+            .as_deref()
+            .is_some_and(|r| r == "1" || r == "true");
+        let f = app.set_folder_versions(&folder, list, remove).await?;
+        let back = super::manage::folder_href(&folder);
+        Ok((serde_json::to_value(f).unwrap_or_default(), back))
+    }
+    .await;
+    Ok(super::manage::answer(&caller, result, false))
+}
+
+/// `GET /download/{path}` and `?version=NAME`.
+pub async fn download(
+    tail: warp::path::Tail,
+    query: HashMap<String, String>,
+    method: Method,
+    headers: HeaderMap,
+    app: Arc<App>,
+) -> Reply_ {
+    let rel = decode_relative(tail.as_str()).ok_or(Error::NotFound)?;
+    let original = app.resolve(tail.as_str()).await.ok_or(Error::NotFound)?;
+    if !original.is_file() {
+        return Err(Error::NotFound.into());
+    }
+    let version = match query.get("version").map(String::as_str) {
+        None | Some("") | Some("original") => None,
+        Some(name) => Some(version_named(Some(name))?),
+    };
+    let file = match version {
+        None => original,
+        Some(v) => app.version_file(&rel, v).await.ok_or(Error::NotFound)?,
+    };
+    let name = app.download_name(&rel, version);
+    let kind = match version {
+        Some(Version::Audio) => "audio/mp4",
+        Some(_) => "video/mp4",
+        None => crate::media::content_type(&file),
+    };
+    let accel = super::header_str(&headers, ACCEL_HEADER)
+        .filter(|p| p.starts_with('/') && p.ends_with('/') && p.is_ascii());
+    let mut resp = match accel {
+        Some(prefix) => {
+            let inside = file
+                .strip_prefix(app.library.root())
+                .map_err(|_| Error::NotFound)?;
+            let target = format!(
+                "{prefix}{}",
+                crate::paths::encode_url_bytes(inside.as_os_str())
+            );
+            let mut r = warp::reply::Response::default();
+            r.headers_mut().insert(
+                "x-accel-redirect",
+                HeaderValue::from_str(&target).map_err(|_| Error::NotFound)?,
+            );
+            r
+        }
+        None => files::serve_file(&file, &method, &headers).await?,
+    };
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    if let Ok(v) = HeaderValue::from_str(&attachment(&name)) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(resp.into_response())
+}
+
+/// `attachment; filename="…"; filename*=UTF-8''…` (RFC 6266): an ASCII
+/// name for old browsers, the real one for the rest.
+pub fn attachment(name: &str) -> String {
+    let ascii: String = name
+        .chars()
+        .map(|c| match c {
+            '"' | '\\' => '_',
+            c if c.is_ascii() && !c.is_ascii_control() => c,
+            _ => '_',
+        })
+        .collect();
+    if ascii == name {
+        return format!("attachment; filename=\"{ascii}\"");
+    }
+    let encoded: String = name
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attachment_names_as_rfc_6266_says() {
+        assert_eq!(
+            attachment("The Matrix (1999) - 720p.mp4"),
+            "attachment; filename=\"The Matrix (1999) - 720p.mp4\""
+        );
+        assert_eq!(
+            attachment("Café \"noir\".mp4"),
+            "attachment; filename=\"Caf_ _noir_.mp4\"; filename*=UTF-8''Caf%C3%A9%20%22noir%22.mp4"
+        );
+    }
+}

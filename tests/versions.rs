@@ -1,0 +1,344 @@
+//! Smaller versions, made once: a folder's list applied to what is there,
+//! every version checked by ffprobe (size, level, bitrate, sound, the
+//! subtitles inside, the M4A's title and cover), made in one decode, never
+//! listed, following their video through rename, move, trash and restore,
+//! the folder's total and its removal; downloads by the name people read,
+//! resumed with ranges.
+
+mod common;
+use common::*;
+
+use serde_json::{json, Value};
+use std::path::Path;
+
+/// A 1080p H.264 MKV at about 10 Mb/s with AC-3 sound and an English
+/// SRT inside: remuxed to an MP4 with its WebVTT beside it.
+fn film(p: &Path, seconds: u32) {
+    let srt = p.with_extension("src.srt");
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(
+        &srt,
+        "1\n00:00:00,500 --> 00:00:02,000\nWake up, Neo.\n\n2\n00:00:02,500 --> 00:00:03,500\nFollow the white rabbit.\n",
+    )
+    .unwrap();
+    let t = seconds.to_string();
+    ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=1920x1080:rate=25",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=48000",
+            "-i",
+            srt.to_str().unwrap(),
+            "-t",
+            &t,
+            "-map",
+            "0:v",
+            "-map",
+            "1:a",
+            "-map",
+            "2:s",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-b:v",
+            "10M",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "ac3",
+            "-c:s",
+            "srt",
+            "-metadata:s:s:0",
+            "language=eng",
+        ],
+        p,
+    );
+    std::fs::remove_file(srt).unwrap();
+}
+
+fn entry(s: &Server, path: &str) -> Value {
+    s.json("/api/videos")
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["path"] == path)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Waits until every one of `names` is ready for the video at `path`.
+fn versions_ready(s: &Server, path: &str, names: &[&str]) -> Value {
+    let mut v = Value::Null;
+    s.wait_until(120, &format!("the versions {names:?} of {path}"), || {
+        v = entry(s, path);
+        let ready: Vec<&str> = v["versions"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter(|x| x["state"] == "ready")
+                    .filter_map(|x| x["name"].as_str())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.iter().all(|n| ready.contains(n))
+    });
+    v
+}
+
+fn stream<'a>(probe: &'a Value, kind: &str) -> &'a Value {
+    probe["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["codec_type"] == kind && s["disposition"]["attached_pic"] != 1)
+        .unwrap_or_else(|| panic!("no {kind} stream in {probe}"))
+}
+
+fn duration(probe: &Value) -> f64 {
+    probe["format"]["duration"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn a_folders_versions_are_made_in_one_decode_checked_and_follow_their_video() {
+    let dir = media_with(&[("Films/The Matrix 1999.mkv", &|p| film(p, 4))]);
+    let (ffmpeg, log) = logging_tool(dir.path(), "ffmpeg");
+    let s = Server::start_in(dir, &["--ffmpeg", ffmpeg.to_str().unwrap()]);
+    let video = "Films/The Matrix 1999.mp4";
+    s.wait_until(60, "the remux", || !entry(&s, video).is_null());
+    // Set from the phone on the folder: applied to what is there.
+    let r = post_json(
+        &s,
+        "/api/folders/versions",
+        &json!({"path": "Films", "versions": "720p, 480p, audio"}),
+    );
+    assert_eq!(r.status(), 200);
+    let v = versions_ready(&s, video, &["720p", "480p", "audio"]);
+    let media = s.media();
+    let source = ffprobe_json(&media.join(video), &["-show_format", "-show_streams"]);
+    let want = duration(&source);
+    for (name, height, max_bitrate) in [("720p", 720, 3_600_000.0), ("480p", 480, 1_900_000.0)] {
+        let file = media.join(format!("{video}.{name}"));
+        let p = ffprobe_json(&file, &["-show_format", "-show_streams"]);
+        let pic = stream(&p, "video");
+        assert_eq!(pic["codec_name"], "h264");
+        assert_eq!(pic["height"], height, "{name}");
+        assert_eq!(pic["profile"], "High");
+        assert!(pic["level"].as_i64().unwrap() <= 41);
+        assert_eq!(pic["pix_fmt"], "yuv420p");
+        let sound = stream(&p, "audio");
+        assert_eq!(
+            (sound["codec_name"].as_str(), sound["channels"].as_i64()),
+            (Some("aac"), Some(2))
+        );
+        let subs = stream(&p, "subtitle");
+        assert_eq!(subs["codec_name"], "mov_text");
+        assert_eq!(subs["tags"]["language"], "eng");
+        assert!(
+            (duration(&p) - want).abs() < 1.0,
+            "{name}: {} vs {want}",
+            duration(&p)
+        );
+        let bitrate: f64 = p["format"]["bit_rate"].as_str().unwrap().parse().unwrap();
+        assert!(bitrate < max_bitrate, "{name} at {bitrate} b/s");
+        // What the API says of it is what is on disk.
+        let listed = v["versions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["name"] == name)
+            .unwrap();
+        assert_eq!(listed["height"], height);
+        assert_eq!(listed["size"], std::fs::metadata(&file).unwrap().len());
+    }
+    let m4a = ffprobe_json(
+        &media.join(format!("{video}.audio")),
+        &["-show_format", "-show_streams"],
+    );
+    assert_eq!(m4a["format"]["tags"]["title"], "The Matrix (1999)");
+    assert_eq!(stream(&m4a, "audio")["codec_name"], "aac");
+    let cover = m4a["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["disposition"]["attached_pic"] == 1);
+    assert!(cover, "the poster as its cover: {m4a}");
+    // One ffmpeg decoded the video once and wrote all three.
+    let runs = std::fs::read_to_string(&log).unwrap();
+    let making: Vec<&str> = runs.lines().filter(|l| l.contains(".mp4.720p")).collect();
+    assert_eq!(making.len(), 1, "{runs}");
+    assert!(making[0].contains("split=2"), "{}", making[0]);
+    // Never library entries of their own.
+    assert_eq!(paths_of(&s.json("/api/videos")), [video]);
+    let (_, page) = s.text("/?dir=Films");
+    assert!(!page.contains(".mp4.720p"), "{page}");
+    // The folder says what they take.
+    let total: u64 = ["720p", "480p", "audio"]
+        .iter()
+        .map(|n| {
+            std::fs::metadata(media.join(format!("{video}.{n}")))
+                .unwrap()
+                .len()
+        })
+        .sum();
+    let f = post_json(&s, "/api/folders/versions", &json!({"path": "Films"}))
+        .json::<Value>()
+        .unwrap();
+    assert_eq!(
+        (f["size"].as_u64(), f["count"].as_u64()),
+        (Some(total), Some(3))
+    );
+    assert!(page.contains("Smaller versions"), "{page}");
+
+    // Rename and move: they go along.
+    let r = post_json(
+        &s,
+        &format!("/api/videos/{}/rename", video.replace(' ', "%20")),
+        &json!({"to": "Kept/Neo"}),
+    );
+    assert_eq!(r.status(), 200, "{:?}", r.text());
+    for n in ["720p", "480p", "audio"] {
+        assert!(media.join(format!("Kept/Neo.mp4.{n}")).is_file(), "{n}");
+        assert!(!media.join(format!("{video}.{n}")).exists(), "{n}");
+    }
+    versions_ready(&s, "Kept/Neo.mp4", &["720p", "480p", "audio"]);
+    // Trash and restore.
+    let r = post_json(&s, "/api/videos/Kept/Neo.mp4/delete", &Value::Null);
+    assert_eq!(r.status(), 200);
+    let trash_id = r.json::<Value>().unwrap()["trash"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(!media.join("Kept/Neo.mp4.720p").exists());
+    let r = post_json(&s, &format!("/api/trash/{trash_id}/restore"), &Value::Null);
+    assert_eq!(r.status(), 200);
+    assert!(media.join("Kept/Neo.mp4.720p").is_file());
+    versions_ready(&s, "Kept/Neo.mp4", &["720p", "480p", "audio"]);
+    // One action removes them.
+    let r = post_json(
+        &s,
+        "/api/folders/versions",
+        &json!({"path": "Kept", "versions": "", "remove": "1"}),
+    );
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().unwrap()["size"], 0);
+    for n in ["720p", "480p", "audio"] {
+        assert!(!media.join(format!("Kept/Neo.mp4.{n}")).exists(), "{n}");
+    }
+    assert_eq!(entry(&s, "Kept/Neo.mp4")["versions"], json!([]));
+}
+
+#[test]
+fn downloads_carry_the_title_resume_and_answer_head() {
+    let dir = media_with(&[("Amélie 2001.mp4", &|p| make_mp4(p, 2))]);
+    let s = Server::start_in(dir, &[]);
+    let video = "Amélie 2001.mp4";
+    let url = "/download/Am%C3%A9lie%202001.mp4";
+    s.wait_until(30, "the video", || !entry(&s, video).is_null());
+    // A version that is not made is not there; asking makes it.
+    assert_eq!(s.get(&format!("{url}?version=360p")).status(), 404);
+    let r = post_json(
+        &s,
+        "/api/videos/Am%C3%A9lie%202001.mp4/versions",
+        &json!({"name": "360p"}),
+    );
+    assert_eq!(r.status(), 201, "{:?}", r.text());
+    let made = r.json::<Value>().unwrap();
+    assert!(
+        matches!(made["state"].as_str(), Some("queued" | "running" | "ready")),
+        "{made}"
+    );
+    // A 320x240 clip: a 360p version would not be smaller, and says so.
+    let mut v = Value::Null;
+    s.wait_until(60, "the 360p version to end", || {
+        v = entry(&s, video)["versions"][0].clone();
+        v["state"] == "failed" || v["state"] == "ready"
+    });
+    assert_eq!(v["state"], "failed", "{v}");
+    assert!(v["error"].as_str().unwrap().contains("not made"), "{v}");
+    let r = post_json(
+        &s,
+        "/api/videos/Am%C3%A9lie%202001.mp4/versions",
+        &json!({"name": "audio"}),
+    );
+    assert_eq!(r.status(), 201);
+    versions_ready(&s, video, &["audio"]);
+
+    let file = s.media().join("Amélie 2001.mp4.audio");
+    let bytes = std::fs::read(&file).unwrap();
+    let r = s.get(&format!("{url}?version=audio"));
+    assert_eq!(r.status(), 200);
+    let cd = r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        cd.starts_with("attachment; filename=\"Am_lie (2001) - audio.m4a\""),
+        "{cd}"
+    );
+    assert!(
+        cd.contains("filename*=UTF-8''Am%C3%A9lie%20%282001%29%20-%20audio.m4a"),
+        "{cd}"
+    );
+    assert_eq!(r.headers()["content-type"], "audio/mp4");
+    // A dropped download resumes where it stopped, and ends byte-identical.
+    let first = s
+        .client()
+        .get(s.url(&format!("{url}?version=audio")))
+        .header("range", "bytes=0-999")
+        .send()
+        .unwrap();
+    assert_eq!(first.status(), 206);
+    let mut got = first.bytes().unwrap().to_vec();
+    let rest = s
+        .client()
+        .get(s.url(&format!("{url}?version=audio")))
+        .header("range", format!("bytes={}-", got.len()))
+        .send()
+        .unwrap();
+    assert_eq!(rest.status(), 206);
+    got.extend(rest.bytes().unwrap());
+    assert_eq!(got, bytes);
+    // HEAD: the headers, no body.
+    let h = s.client().head(s.url(url)).send().unwrap();
+    assert_eq!(h.status(), 200);
+    assert_eq!(
+        h.headers()["content-length"],
+        std::fs::metadata(s.media().join(video))
+            .unwrap()
+            .len()
+            .to_string()
+            .as_str()
+    );
+    assert!(h.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains(".mp4"));
+    assert!(h.bytes().unwrap().is_empty());
+    // Removing it: gone from disk and from the list.
+    let r = post_json(
+        &s,
+        "/api/videos/Am%C3%A9lie%202001.mp4/versions/audio/delete",
+        &Value::Null,
+    );
+    assert_eq!(r.status(), 200);
+    assert!(!file.exists());
+    assert_eq!(s.get(&format!("{url}?version=audio")).status(), 404);
+    // Names that are not versions, and paths outside, are refused.
+    let r = post_json(
+        &s,
+        "/api/videos/Am%C3%A9lie%202001.mp4/versions",
+        &json!({"name": "4k"}),
+    );
+    assert_eq!(r.status(), 400);
+    assert_eq!(s.get("/download/..%2F..%2Fetc%2Fpasswd").status(), 404);
+}
