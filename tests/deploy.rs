@@ -192,6 +192,66 @@ fn nginx_serves_videos_with_ranges_and_denies_dot_files() {
 }
 
 #[test]
+fn downloads_through_nginx_are_sent_by_nginx_with_their_name() {
+    let s = Server::start(&[]);
+    let m = s.media();
+    std::fs::copy(sample_mp4(), m.join("Crème brûlée.mp4")).unwrap();
+    s.wait_until(30, "the video", || {
+        s.json("/api/videos")[0]["state"] == "ready"
+    });
+    let r = post_json(
+        &s,
+        "/api/videos/Cr%C3%A8me%20br%C3%BBl%C3%A9e.mp4/versions",
+        &serde_json::json!({"name": "audio"}),
+    );
+    assert_eq!(r.status(), 201);
+    s.wait_until(60, "the sound-only version", || {
+        s.json("/api/videos")[0]["versions"][0]["state"] == "ready"
+    });
+    let n = start_nginx(&s);
+    let bytes = std::fs::read(m.join("Crème brûlée.mp4.audio")).unwrap();
+    let path = "/download/Cr%C3%A8me%20br%C3%BBl%C3%A9e.mp4?version=audio";
+    let r = s.client().get(url(&n, path)).send().unwrap();
+    assert_eq!(r.status(), 200);
+    let cd = r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        cd.contains("filename*=UTF-8''Cr%C3%A8me%20br%C3%BBl%C3%A9e%20-%20audio.m4a"),
+        "{cd}"
+    );
+    assert_eq!(r.headers()["content-type"], "audio/mp4");
+    assert!(r.headers().get("x-accel-redirect").is_none());
+    // nginx's own ETag ("mtime-size" in hex), not pimedia's ("s.ns-size").
+    let etag = r.headers()["etag"].to_str().unwrap().to_string();
+    assert!(!etag.contains('.'), "nginx sent it: {etag}");
+    assert_eq!(r.bytes().unwrap().as_ref(), &bytes[..]);
+    // Resumed where it dropped.
+    let r = s
+        .client()
+        .get(url(&n, path))
+        .header("Range", "bytes=1000-")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 206);
+    assert_eq!(r.bytes().unwrap().as_ref(), &bytes[1000..]);
+    let h = s.client().head(url(&n, path)).send().unwrap();
+    assert_eq!(h.status(), 200);
+    assert_eq!(
+        h.headers()["content-length"],
+        bytes.len().to_string().as_str()
+    );
+    // The internal location is not reachable from outside.
+    let r = s
+        .client()
+        .get(url(&n, "/_pimedia_files/Cr%C3%A8me%20br%C3%BBl%C3%A9e.mp4"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+#[test]
 fn the_watch_page_plays_through_nginx() {
     let s = Server::start(&["--videos-url", "/videos/"]);
     std::fs::create_dir_all(s.media().join("Kids")).unwrap();

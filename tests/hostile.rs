@@ -297,6 +297,9 @@ fn every_get_route_answers_head_with_the_same_status_and_headers() {
         "/listen/a.mp4.mp3",
         // One audio track: no version with another first (404 both ways).
         "/audio/1/a.mp4",
+        "/download/a.mp4",
+        // Not made: 404 both ways.
+        "/download/a.mp4?version=720p",
         "/healthz",
         "/api/devices/me",
         "/devices",
