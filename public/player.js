@@ -336,10 +336,94 @@
       if (r.job) { follow(r.job.id, r.message); }
     });
   }
+  /* Where the video is, through reloads (an error resets currentTime). */
+  var lastTime = resume > 5 ? resume : 0;
+  var wantsToPlay = true;
+  video.addEventListener('timeupdate', function () {
+    if (video.currentTime > 0) { lastTime = video.currentTime; }
+  });
+  video.addEventListener('play', function () { wantsToPlay = true; });
+  video.addEventListener('pause', function () { if (!video.seeking) { wantsToPlay = false; } });
+
+  /* Plays `src` from `at` seconds (a quality or a retry). */
+  var reloading = false;
+  function playFrom(src, at) {
+    var playing = wantsToPlay;
+    reloading = true;
+    var there = function () {
+      video.removeEventListener('loadedmetadata', there);
+      reloading = false;
+      if (at > 0) { video.currentTime = at; }
+      if (playing) {
+        var p = video.play();
+        if (p && p.then) { p.then(null, function () {}); }
+      }
+    };
+    video.addEventListener('loadedmetadata', there);
+    video.src = src;
+    video.load();
+  }
+  function currentSource() {
+    if (video.currentSrc) { return video.currentSrc; }
+    var s = video.querySelector('source');
+    return s ? s.src : video.src;
+  }
+
+  /* A dropped connection is not a codec this TV lacks: it is tried
+     again from the same second, later each time, and marks nothing. */
+  var connection = document.getElementById('connection');
+  var retries = 0;
+  var retryTimer = null;
+  function retryLater() {
+    if (retryTimer) { return; }
+    if (connection) {
+      connection.textContent = 'Connection lost — trying again';
+      connection.hidden = false;
+    }
+    var wait = Math.min(10000, 1000 * Math.pow(2, retries));
+    retries++;
+    retryTimer = setTimeout(function () {
+      retryTimer = null;
+      playFrom(currentSource(), lastTime);
+    }, wait);
+  }
+  video.addEventListener('playing', function () {
+    retries = 0;
+    if (connection) { connection.hidden = true; }
+  });
+  /* "Not supported" also ends a load whose connection dropped: a fresh
+     request with the network up tells the two apart, and the file is
+     tried once more before the device is marked. */
+  var triedAgain = false;
+  function unsupported() {
+    var src = currentSource();
+    var xhr = new XMLHttpRequest();
+    xhr.open('GET', src);
+    xhr.setRequestHeader('Range', 'bytes=0-1');
+    xhr.timeout = 15000;
+    xhr.onload = function () {
+      if (xhr.status !== 200 && xhr.status !== 206) { retryLater(); return; }
+      if (!triedAgain) {
+        triedAgain = true;
+        playFrom(src, lastTime);
+        return;
+      }
+      cannotPlay();
+    };
+    xhr.onerror = retryLater;
+    xhr.ontimeout = retryLater;
+    xhr.send();
+  }
   /* A <source> that fails fires its error on itself, seen here by capture. */
   video.addEventListener('error', function (e) {
     var code = video.error && video.error.code;
-    if (code === 3 || code === 4 || (e.target !== video && video.networkState === 3)) { cannotPlay(); }
+    if (code === 3) {
+      cannotPlay();
+    } else if (code === 2) {
+      retryLater();
+    } else if (code === 4 || (e.target !== video && video.networkState === 3)) {
+      unsupported();
+    }
   }, true);
   video.addEventListener('loadedmetadata', function () {
     if (video.hasAttribute('data-has-video') && !video.videoWidth) { cannotPlay(); }
@@ -367,6 +451,117 @@
     }
     e.preventDefault();
   });
+
+  /* Quality: Auto starts on the TV version and moves to the largest
+     smaller version the link carries when it can't carry this one (it
+     stalls, or fills the buffer slower than it plays); or a version
+     chosen here. Remembered by this device. */
+  var qualityButtons = document.querySelectorAll('.quality-choice');
+  var qualityLine = document.getElementById('quality-line');
+  var qualities = [];
+  var quality = 'auto';
+  var playingNow = null;
+  for (var qi = 0; qi < qualityButtons.length; qi++) {
+    var qb = qualityButtons[qi];
+    if (qb.getAttribute('data-src')) {
+      qualities.push({
+        name: qb.getAttribute('data-quality'),
+        src: qb.getAttribute('data-src'),
+        bitrate: parseInt(qb.getAttribute('data-bitrate'), 10) || 0
+      });
+    }
+  }
+  playingNow = qualities[0] || null;
+  function byName(name) {
+    for (var i = 0; i < qualities.length; i++) {
+      if (qualities[i].name === name) { return qualities[i]; }
+    }
+    return null;
+  }
+  function pressQuality(name) {
+    for (var i = 0; i < qualityButtons.length; i++) {
+      var b = qualityButtons[i];
+      b.setAttribute('aria-pressed', b.getAttribute('data-quality') === name ? 'true' : 'false');
+    }
+  }
+  function sayQuality(text) {
+    if (!qualityLine) { return; }
+    qualityLine.textContent = text;
+    qualityLine.hidden = !text;
+  }
+  function moveTo(q, why) {
+    if (!q || q === playingNow) { return; }
+    playingNow = q;
+    samples = [];
+    playFrom(q.src, lastTime);
+    sayQuality(q.name === 'original' ? '' : q.name + (why ? ' — ' + why : ''));
+  }
+  /* The buffer's end, sampled each second while playing: media seconds
+     fetched per second tells the rate the link carries. */
+  var samples = [];
+  var stalledSince = 0;
+  function bufferedEnd() {
+    var b = video.buffered;
+    for (var i = 0; b && i < b.length; i++) {
+      if (b.start(i) <= video.currentTime + 0.5 && b.end(i) >= video.currentTime) { return b.end(i); }
+    }
+    return video.currentTime;
+  }
+  function slowLink(ratio) {
+    var rate = Math.max(0.05, ratio) * playingNow.bitrate;
+    var pick = null;
+    for (var i = 0; i < qualities.length; i++) {
+      var q = qualities[i];
+      if (q.bitrate < playingNow.bitrate && (!pick || q.bitrate > pick.bitrate) && q.bitrate <= rate * 0.8) { pick = q; }
+    }
+    if (!pick) {
+      for (var k = 0; k < qualities.length; k++) {
+        if (qualities[k].bitrate < playingNow.bitrate && (!pick || qualities[k].bitrate < pick.bitrate)) { pick = qualities[k]; }
+      }
+    }
+    moveTo(pick, 'the connection is slow');
+  }
+  function sample() {
+    if (quality !== 'auto' || !playingNow || reloading || retryTimer || (video.paused && !stalledSince)) { return; }
+    var now = new Date().getTime() / 1000;
+    samples.push({ t: now, end: bufferedEnd() });
+    if (samples.length > 8) { samples.shift(); }
+    if (samples.length < 2) { return; }
+    var first = samples[0];
+    var last = samples[samples.length - 1];
+    var ratio = (last.end - first.end) / (last.t - first.t);
+    var ahead = last.end - video.currentTime;
+    var atEnd = isFinite(video.duration) && last.end >= video.duration - 1;
+    if (atEnd) { return; }
+    if (stalledSince && now - stalledSince >= 2) {
+      slowLink(samples.length >= 3 ? ratio : 0.5);
+    } else if (samples.length >= 6 && ahead < 8 && ratio < 0.9) {
+      slowLink(ratio);
+    }
+  }
+  if (qualities.length > 1) {
+    setInterval(sample, 1000);
+    video.addEventListener('waiting', function () {
+      if (video.currentTime > 0 && !reloading) { stalledSince = new Date().getTime() / 1000; }
+    });
+    video.addEventListener('playing', function () { stalledSince = 0; });
+    var chooseQuality = function (name, remember) {
+      quality = name;
+      pressQuality(name);
+      if (remember) { remembered('quality', name); }
+      if (name === 'auto') { sayQuality(''); return; }
+      moveTo(byName(name), '');
+    };
+    for (var qc = 0; qc < qualityButtons.length; qc++) {
+      qualityButtons[qc].addEventListener('click', function (e) {
+        chooseQuality(e.currentTarget.getAttribute('data-quality'), true);
+      });
+    }
+    var wantedQuality = remembered('quality');
+    if (wantedQuality && wantedQuality !== 'auto' && byName(wantedQuality)) {
+      chooseQuality(wantedQuality, false);
+    }
+  }
 
   /* Versions being made (Download): their progress, then their link. */
   var making = document.querySelectorAll('.downloads li[data-job]');

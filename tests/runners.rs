@@ -497,3 +497,96 @@ fn tokens_are_checked_as_the_protocol_says() {
         (404, Some("unknown_runner_token"))
     );
 }
+
+#[test]
+fn a_pc_makes_a_720p_version_completed_on_the_pi() {
+    let s = Server::start(&["--versions", "720p"]);
+    let Some(runner) = start_runner(&s, "study-pc", None) else {
+        return;
+    };
+    // A 1080p film the TVs play as it is, with English subtitles beside it.
+    let film = s.media().join("Film.mp4");
+    ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=1920x1080:rate=25",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=sample_rate=48000",
+            "-t",
+            "3",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-b:v",
+            "8M",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-movflags",
+            "+faststart",
+        ],
+        &s.dir.path().join("Film.mp4"),
+    );
+    std::fs::write(
+        s.media().join("Film.en.vtt"),
+        "WEBVTT\n\n00:00.500 --> 00:02.000\nMade on the PC\n",
+    )
+    .unwrap();
+    std::fs::rename(s.dir.path().join("Film.mp4"), &film).unwrap();
+    let job = finished_job(&s, "Film.mp4");
+    assert_eq!(job["state"], "done", "{job}\n{}", runner.log_text());
+    assert_eq!(
+        (job["kind"].as_str(), job["version"].as_str()),
+        (Some("version"), Some("720p"))
+    );
+    assert_eq!(job["runner"], "study-pc", "{job}");
+    let p = ffprobe_json(
+        &s.media().join("Film.mp4.720p"),
+        &["-show_streams", "-show_format"],
+    );
+    let streams = p["streams"].as_array().unwrap();
+    let v = streams.iter().find(|s| s["codec_type"] == "video").unwrap();
+    assert_eq!(
+        (
+            v["codec_name"].as_str(),
+            v["width"].as_u64(),
+            v["height"].as_u64()
+        ),
+        (Some("h264"), Some(1280), Some(720))
+    );
+    assert!(v["level"].as_i64().unwrap() <= 41, "{v}");
+    let a = streams.iter().find(|s| s["codec_type"] == "audio").unwrap();
+    assert_eq!(
+        (a["codec_name"].as_str(), a["channels"].as_u64()),
+        (Some("aac"), Some(2))
+    );
+    let sub = streams
+        .iter()
+        .find(|s| s["codec_type"] == "subtitle")
+        .unwrap();
+    assert_eq!(
+        (sub["codec_name"].as_str(), sub["tags"]["language"].as_str()),
+        (Some("mov_text"), Some("eng"))
+    );
+    let secs: f64 = p["format"]["duration"].as_str().unwrap().parse().unwrap();
+    assert!((secs - 3.0).abs() < 0.5, "{secs}");
+    let listed = &s.json("/api/videos")[0]["versions"][0];
+    assert_eq!(
+        (listed["name"].as_str(), listed["state"].as_str()),
+        (Some("720p"), Some("ready")),
+        "{listed}"
+    );
+    assert!(hidden_files(&s.media()).is_empty());
+    // The Pi made none of it itself.
+    assert!(
+        !s.log_text().contains("running (versions of"),
+        "{}",
+        s.log_text()
+    );
+}

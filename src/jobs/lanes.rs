@@ -45,7 +45,7 @@ impl Jobs {
                     .get()
                     .jobs
                     .iter()
-                    .filter(|j| j.kind == lane && j.state.is_queued())
+                    .filter(|j| j.kind.lane() == lane && j.state.is_queued())
                     .cloned()
                     .collect();
                 queued
@@ -59,13 +59,17 @@ impl Jobs {
         // Looked at often; written only when a job is claimed.
         let mut saved = self.saved.transient();
         let mut claim = saved.claim_where(lane, now(), |j| !left.contains(&j.id));
+        let may_take = |j: &Job| !left.contains(&j.id);
         // Versions wait until no TV version is waiting or being made.
         let tv_first = saved
             .jobs
             .iter()
             .any(|j| j.kind != Conversion::Version && j.state.is_live());
         if lane == Conversion::Transcode && !tv_first && !matches!(claim, Claim::Job(_)) {
-            claim = match (claim, saved.claim(Conversion::Version, now())) {
+            claim = match (
+                claim,
+                saved.claim_where(Conversion::Version, now(), may_take),
+            ) {
                 (_, job @ Claim::Job(_)) => job,
                 (Claim::WaitSecs(a), Claim::WaitSecs(b)) => Claim::WaitSecs(a.min(b)),
                 (Claim::WaitSecs(a), _) | (_, Claim::WaitSecs(a)) => Claim::WaitSecs(a),
@@ -211,6 +215,8 @@ impl Jobs {
         }
         shows::show(&self.library, j);
         if !j.state.is_live() {
+            // The versions waiting behind it may be a runner's now.
+            self.offer_news();
             if let Some(cmd) = &self.settings.on_job_done {
                 hook::run(cmd, j);
             }

@@ -221,6 +221,7 @@ impl Jobs {
         tracing::info!("job {id} queued (version {}): {source}", version.name());
         self.save().await;
         self.wake(Conversion::Version);
+        self.offer_news();
         Some(id)
     }
 

@@ -109,6 +109,7 @@ impl Saved {
 
     /// The lane's oldest due queued job, now running (one more attempt);
     /// or when the next one (a retry waiting out its back-off) is due.
+    #[cfg(test)]
     pub fn claim(&mut self, lane: Conversion, at: u64) -> Claim {
         self.claim_where(lane, at, |_| true)
     }
@@ -148,9 +149,14 @@ impl Saved {
 
     /// Every other due version job of `source`, now running: one ffmpeg
     /// run makes them with the one claimed.
-    pub fn claim_versions_of(&mut self, source: &str, at: u64) -> Vec<Job> {
+    pub fn claim_versions_of(
+        &mut self,
+        source: &str,
+        at: u64,
+        may_take: impl Fn(&Job) -> bool,
+    ) -> Vec<Job> {
         let mut claimed = Vec::new();
-        for j in self.jobs.iter_mut() {
+        for j in self.jobs.iter_mut().filter(|j| may_take(j)) {
             let due = match j.state {
                 State::Queued => true,
                 State::Waiting { until, .. } => until <= at,
@@ -196,7 +202,7 @@ impl Saved {
             State::Waiting { until, .. } => until <= at,
             _ => false,
         };
-        if !due || j.kind != Conversion::Transcode {
+        if !due || j.kind == Conversion::Remux {
             return None;
         }
         j.state = State::Running;

@@ -66,6 +66,9 @@ fn resolution(coded: (u32, u32), rotation: i32, shown: Option<(u32, u32)>) -> u3
 impl Jobs {
     /// What a runner would make of `job`, if a runner may take it.
     pub(super) fn offer_for(&self, job: &Job) -> Option<Offer> {
+        if job.kind == Conversion::Version && job.state.is_queued() {
+            return self.version_offer(job);
+        }
         if job.kind != Conversion::Transcode || !job.state.is_queued() {
             return None;
         }
@@ -86,6 +89,41 @@ impl Jobs {
             resolution,
             fps: (fps * 1000.0).round() / 1000.0,
         })
+    }
+
+    /// A smaller version a runner may make: its picture and frame rate as
+    /// the ladder says, once no TV version waits (they come first). The
+    /// sound-only version, and one that would not be smaller, stay on the
+    /// Pi (which says why).
+    fn version_offer(&self, job: &Job) -> Option<Offer> {
+        let version = job.version?;
+        if self.tv_versions_pending() {
+            return None;
+        }
+        let probe = self.library.probe_of(&job.source)?;
+        let v = probe.video()?;
+        let size = self.library.get(&job.source)?.size;
+        let spec = media::versions::spec(version, super::version::picture(&probe, size)?).ok()?;
+        let resolution = resolution(
+            (v.width?, v.height?),
+            v.format.rotation,
+            Some((spec.width, spec.height)),
+        );
+        let fps = spec.fps.or(v.format.frame_rate).unwrap_or(30.0);
+        Some(Offer {
+            job: job.clone(),
+            resolution,
+            fps: (fps * 1000.0).round() / 1000.0,
+        })
+    }
+
+    /// Whether any TV version waits or is being made.
+    pub(super) fn tv_versions_pending(&self) -> bool {
+        self.saved
+            .get()
+            .jobs
+            .iter()
+            .any(|j| j.kind != Conversion::Version && j.state.is_live())
     }
 
     /// Whether the Pi leaves `job` to the runners.
@@ -179,7 +217,11 @@ impl Jobs {
         let Some(job) = self.get(id).filter(|j| j.runner.is_some()) else {
             return Err("this job is no longer on a PC".into());
         };
-        match convert::finish_remote(self.clone(), &job, video).await {
+        let ended = match job.kind {
+            Conversion::Version => super::version::finish_remote(self, &job, video).await,
+            _ => convert::finish_remote(self.clone(), &job, video).await,
+        };
+        match ended {
             Ended::Failed { reason, .. } => {
                 self.runner_gave_back(id, Some(&reason)).await;
                 Err(reason)

@@ -14,7 +14,7 @@ use super::{Job, Jobs};
 use crate::fsutil::{blocking, now, sync_dir, sync_file, temp_path_for, TempFile};
 use crate::media::ffmpeg::{self, Control, Outcome, Run};
 use crate::media::launch::Priority;
-use crate::media::versions::{self, Input, Output, Picture, Version};
+use crate::media::versions::{self, Input, Output, Picture, Spec, Version};
 use crate::media::{self, Conversion, Encoder, Probe};
 use crate::versions::Made;
 
@@ -23,7 +23,24 @@ const DURATION_SLACK: f64 = 1.0;
 
 /// Runs `lead` and the other due versions of its video; how each ended.
 pub(super) async fn run(jobs: &Arc<Jobs>, lead: Job) -> Vec<(u64, Ended)> {
-    let siblings = jobs.saved.edit().claim_versions_of(&lead.source, now());
+    // What a runner would take stays for it (decided before the lock).
+    let queued: Vec<Job> = jobs
+        .saved
+        .get()
+        .jobs
+        .iter()
+        .filter(|j| j.source == lead.source && j.kind == Conversion::Version && j.state.is_queued())
+        .cloned()
+        .collect();
+    let left: Vec<u64> = queued
+        .iter()
+        .filter(|j| jobs.left_to_runners(j))
+        .map(|j| j.id)
+        .collect();
+    let siblings = jobs
+        .saved
+        .edit()
+        .claim_versions_of(&lead.source, now(), |j| !left.contains(&j.id));
     let batch: Vec<Job> = std::iter::once(lead).chain(siblings).collect();
     let controls: Vec<Arc<Control>> = batch.iter().map(|_| Arc::default()).collect();
     {
@@ -77,6 +94,139 @@ pub(super) async fn run(jobs: &Arc<Jobs>, lead: Job) -> Vec<(u64, Ended)> {
     out
 }
 
+/// A runner's picture for a version job (`theirs`, a temp file beside the
+/// video): checked as our own would be (its size, level, length), then
+/// completed here in one remux: the TV version's first audio as AAC
+/// stereo and the subtitles inside. Checked again, put in place, recorded.
+pub(super) async fn finish_remote(jobs: &Arc<Jobs>, job: &Job, theirs: TempFile) -> Ended {
+    let Some(version) = job.version else {
+        return failed("the job names no version");
+    };
+    let (j2, source, id) = (jobs.clone(), job.source.clone(), job.id);
+    let done = blocking(move || complete_remote(&j2, &source, id, version, theirs)).await;
+    let Some((_, ended, made)) = done else {
+        return failed("completing the PC's version stopped unexpectedly");
+    };
+    if let Some((v, m)) = made {
+        jobs.versions.record(&job.source, v, m).await;
+    }
+    ended
+}
+
+/// Off the async workers: see [`finish_remote`].
+fn complete_remote(
+    jobs: &Jobs,
+    source: &str,
+    id: u64,
+    version: Version,
+    theirs: TempFile,
+) -> EndedOne {
+    let fail = |why: String| (id, failed(why), None);
+    let root = jobs.library.root();
+    let video = crate::paths::on_disk(root, source);
+    let probe = match media::probe(&jobs.tools, &video) {
+        Ok(p) => p,
+        Err(e) => return fail(format!("ffmpeg can't read the video: {e}")),
+    };
+    let size = std::fs::metadata(&video).map(|m| m.len()).unwrap_or(0);
+    let duration = probe.duration.filter(|d| *d > 0.0);
+    let spec = match picture(&probe, size).map(|p| versions::spec(version, p)) {
+        Some(Ok(spec)) => spec,
+        Some(Err(why)) => return fail(format!("not made: {why}")),
+        None => return fail("the video's picture has no size".into()),
+    };
+    let made = match media::probe(&jobs.tools, theirs.path()) {
+        Ok(p) => p,
+        Err(e) => return fail(format!("the PC's version can't be read: {e}")),
+    };
+    // The runner rounds the long side as it likes: within 2 pixels.
+    let shown = made.video().and_then(media::shown_size);
+    let spec = match shown {
+        Some((w, h)) if w.abs_diff(spec.width) <= 2 && h.abs_diff(spec.height) <= 2 => Spec {
+            width: w,
+            height: h,
+            ..spec
+        },
+        other => {
+            return fail(format!(
+                "the PC made a picture of {other:?}, not {}x{}",
+                spec.width, spec.height
+            ))
+        }
+    };
+    if let Err(why) = check(&Output::Video(spec, PathBuf::new()), &made, duration) {
+        return fail(format!("the PC's version came out wrong: {why}"));
+    }
+    let subtitles = subtitles_of(jobs, source, &video);
+    let audio_codec = probe.audio_tracks().next().map(|a| a.codec.clone());
+    let title = crate::library::title_of(source);
+    let input = Input {
+        subtitles: &subtitles,
+        poster: None,
+        audio_codec: audio_codec.as_deref(),
+        title: &title,
+        encoder: Encoder::X264,
+    };
+    let mut name = video.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".{}", version.name()));
+    let target = video.with_file_name(name);
+    let tmp = TempFile::new(temp_path_for(&target, "version"));
+    let args = versions::complete_args(&input, &spec, &video, tmp.path());
+    let run = Run {
+        input_args: &[],
+        input: theirs.path(),
+        output_args: &args,
+        duration,
+        priority: Priority::Background,
+    };
+    match ffmpeg::run(&jobs.tools, run, &Control::default(), |_| {}) {
+        Outcome::Done => {}
+        Outcome::NoSpace { .. } => return (id, Ended::NoSpace(Room::FilledUp), None),
+        Outcome::Cancelled => return (id, Ended::Cancelled, None),
+        Outcome::Failed { why, .. } => return fail(why.sentence()),
+    }
+    let planned = Planned {
+        id,
+        output: Output::Video(spec, tmp.path().to_path_buf()),
+        target,
+        rel: format!("{source}.{}", version.name()),
+        tmp,
+    };
+    put_in_place(jobs, planned, duration)
+}
+
+/// The WebVTT files beside the video (`source`, on disk at `video`), with
+/// their languages; a subtitle file that came beside it becomes one first.
+fn subtitles_of(jobs: &Jobs, source: &str, video: &Path) -> Vec<(PathBuf, Option<String>)> {
+    let root = jobs.library.root();
+    let from = jobs
+        .library
+        .source_of(source)
+        .map(|s| crate::paths::on_disk(root, &s));
+    media::sidecar::convert_beside(&jobs.tools, video, from.as_deref());
+    jobs.library
+        .subtitles_for(source)
+        .into_iter()
+        .map(|(rel, lang)| (crate::paths::on_disk(root, &rel), lang))
+        .collect()
+}
+
+/// The picture a version is made from: the video as shown, its frame
+/// rate, and its bitrate (its `size` over its length).
+pub(super) fn picture(probe: &Probe, size: u64) -> Option<Picture> {
+    let v = probe.video()?;
+    let (width, height) = media::shown_size(v)?;
+    Some(Picture {
+        width,
+        height,
+        fps: v.format.frame_rate,
+        bitrate: probe
+            .duration
+            .filter(|d| *d > 0.0)
+            .map(|d| (size as f64 * 8.0 / d) as u64),
+    })
+}
+
 /// Waits a little for the video's poster (made just after its probe, and
 /// a version is queued at the probe), to be the sound's cover.
 async fn poster_of(jobs: &Jobs, source: &str) {
@@ -120,17 +270,13 @@ fn make_all(
         Ok(p) => p,
         Err(e) => return all(&|| failed(format!("ffmpeg can't read the video: {e}"))),
     };
-    let Some(stream) = probe.video() else {
+    if probe.video().is_none() {
         return all(&|| failed("the video has no picture to make a version of"));
-    };
-    let (width, height) = media::shown_size(stream).unwrap_or((0, 0));
+    }
     let size = std::fs::metadata(&video).map(|m| m.len()).unwrap_or(0);
     let duration = probe.duration.filter(|d| *d > 0.0);
-    let pic = Picture {
-        width,
-        height,
-        fps: stream.format.frame_rate,
-        bitrate: duration.map(|d| (size as f64 * 8.0 / d) as u64),
+    let Some(pic) = picture(&probe, size) else {
+        return all(&|| failed("the video's picture has no size"));
     };
     let first_audio = probe.audio_tracks().next().map(|a| a.codec.clone());
     let mut out: Vec<EndedOne> = Vec::new();
@@ -178,18 +324,7 @@ fn make_all(
         out.extend(planned.iter().map(|p| (p.id, Ended::NoSpace(room), None)));
         return out;
     }
-    // A subtitle file that came beside the video becomes WebVTT first.
-    let from = jobs
-        .library
-        .source_of(source)
-        .map(|s| crate::paths::on_disk(root, &s));
-    media::sidecar::convert_beside(&jobs.tools, &video, from.as_deref());
-    let subtitles: Vec<(PathBuf, Option<String>)> = jobs
-        .library
-        .subtitles_for(source)
-        .into_iter()
-        .map(|(rel, lang)| (crate::paths::on_disk(root, &rel), lang))
-        .collect();
+    let subtitles = subtitles_of(jobs, source, &video);
     let entry = jobs.library.get(source);
     let poster = entry
         .as_ref()

@@ -387,6 +387,17 @@ struct WatchPage {
     found: Option<String>,
     /// The original, the TV version and each smaller version.
     downloads: Vec<DownloadRow>,
+    /// The smaller video versions made, largest first, for "Quality".
+    qualities: Vec<Quality>,
+    /// Bits per second of the file the page plays first.
+    bitrate: u64,
+}
+
+/// A smaller version the player can move to.
+struct Quality {
+    name: &'static str,
+    src: String,
+    bitrate: u64,
 }
 
 /// One line of the player page's "Download" list.
@@ -530,6 +541,24 @@ pub async fn watch(
             (app.video_url(&source), name)
         }),
         downloads: downloads(&app, &rel, &video),
+        qualities: app
+            .versions
+            .made(&rel)
+            .into_iter()
+            .filter(|(v, _)| v.lines().is_some())
+            .map(|(v, m)| Quality {
+                name: v.name(),
+                src: format!("/download/{}?version={}", encode_url_path(&rel), v.name()),
+                bitrate: m.bitrate,
+            })
+            .collect(),
+        bitrate: video
+            .meta
+            .as_ref()
+            .and_then(|m| m.duration)
+            .filter(|d| *d > 0.0)
+            .map(|d| (video.size as f64 * 8.0 / d) as u64)
+            .unwrap_or(0),
         has_video: video.meta.as_ref().is_some_and(|m| m.width.is_some()),
         action_path: encode_url_path(&rel),
         rename_to: app.library.rename_base(&rel),

@@ -106,6 +106,35 @@ pub fn args(input: &Input<'_>, outputs: &[Output]) -> (Vec<String>, Vec<String>)
     (before, a)
 }
 
+/// Arguments after `-i <a runner's picture>` that complete it as a
+/// version made here would be: the picture copied, the TV version `tv`'s
+/// first audio as AAC stereo, the WebVTT files inside as `mov_text`.
+pub fn complete_args(input: &Input<'_>, spec: &Spec, tv: &Path, out: &Path) -> Vec<String> {
+    let mut a: Vec<String> = vec!["-i".into(), tv.to_string_lossy().into_owned()];
+    for (vtt, _) in input.subtitles {
+        push(&mut a, &["-i"]);
+        a.push(vtt.to_string_lossy().into_owned());
+    }
+    push(&mut a, &["-map", "0:v:0"]);
+    if input.audio_codec.is_some() {
+        push(&mut a, &["-map", "1:a:0"]);
+    }
+    for i in 0..input.subtitles.len() {
+        let sub = format!("{}:0", i + 2);
+        push(&mut a, &["-map", &sub]);
+    }
+    let ab = spec.audio_bitrate.to_string();
+    push(
+        &mut a,
+        &["-c:v", "copy", "-c:a", "aac", "-ac", "2", "-b:a", &ab],
+    );
+    subtitle_options(&mut a, input);
+    push(&mut a, &["-map_metadata", "1", "-map_chapters", "-1"]);
+    push(&mut a, &["-movflags", "+faststart", "-f", "mp4"]);
+    a.push(out.to_string_lossy().into_owned());
+    a
+}
+
 /// `[0:v:0]split=2[s0][s1];[s0]scale=1280:720,format=yuv420p[v0];…`
 fn graph(specs: &[&Spec], encoder: Encoder) -> String {
     let n = specs.len();
@@ -176,19 +205,7 @@ fn video_output(a: &mut Vec<String>, input: &Input<'_>, spec: &Spec, n: usize) {
     }
     let ab = spec.audio_bitrate.to_string();
     push(a, &["-c:a", "aac", "-ac", "2", "-b:a", &ab]);
-    if !input.subtitles.is_empty() {
-        push(a, &["-c:s", "mov_text"]);
-        for (i, (_, lang)) in input.subtitles.iter().enumerate() {
-            // Only a code the table knows: a tag is the file's word.
-            let code = lang
-                .as_deref()
-                .and_then(crate::format::iso639_2)
-                .unwrap_or("und");
-            let key = format!("-metadata:s:s:{i}");
-            let value = format!("language={code}");
-            push(a, &[&key, &value]);
-        }
-    }
+    subtitle_options(a, input);
     push(
         a,
         &[
@@ -200,6 +217,24 @@ fn video_output(a: &mut Vec<String>, input: &Input<'_>, spec: &Spec, n: usize) {
             "mp4",
         ],
     );
+}
+
+/// The subtitles as `mov_text`, each tagged with its language.
+fn subtitle_options(a: &mut Vec<String>, input: &Input<'_>) {
+    if input.subtitles.is_empty() {
+        return;
+    }
+    push(a, &["-c:s", "mov_text"]);
+    for (i, (_, lang)) in input.subtitles.iter().enumerate() {
+        // Only a code the table knows: a tag is the file's word.
+        let code = lang
+            .as_deref()
+            .and_then(crate::format::iso639_2)
+            .unwrap_or("und");
+        let key = format!("-metadata:s:s:{i}");
+        let value = format!("language={code}");
+        push(a, &[&key, &value]);
+    }
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ mod make;
 
 pub use audio_first::{make as make_audio_first, NotMade};
 pub use ladder::{spec, Picture, Spec};
-pub use make::{args as make_args, Input, Output};
+pub use make::{args as make_args, complete_args, Input, Output};
 
 use serde::{Deserialize, Serialize};
 
