@@ -414,17 +414,24 @@
     xhr.ontimeout = retryLater;
     xhr.send();
   }
-  /* A <source> that fails fires its error on itself, seen here by capture. */
-  video.addEventListener('error', function (e) {
-    var code = video.error && video.error.code;
+  function failedWith(code, onSource) {
     if (code === 3) {
       cannotPlay();
     } else if (code === 2) {
       retryLater();
-    } else if (code === 4 || (e.target !== video && video.networkState === 3)) {
+    } else if (code === 4 || (onSource && video.networkState === 3)) {
       unsupported();
     }
+  }
+  /* A <source> that fails fires its error on itself, seen here by capture. */
+  video.addEventListener('error', function (e) {
+    failedWith(video.error && video.error.code, e.target !== video);
   }, true);
+  /* It may have failed before this script ran (a dropped connection is
+     quick): no source left and nothing loaded. */
+  if (video.error || (video.networkState === 3 && video.readyState === 0)) {
+    failedWith(video.error ? video.error.code : 0, true);
+  }
   video.addEventListener('loadedmetadata', function () {
     if (video.hasAttribute('data-has-video') && !video.videoWidth) { cannotPlay(); }
   });
