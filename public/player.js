@@ -4,6 +4,10 @@
   'use strict';
   var video = document.getElementById('player');
   if (!video) { return; }
+  /* Failed before this script ran (a dropped connection is quick): no
+     source left and nothing loaded. Looked at before anything here
+     loads another source, which passes through the same state. */
+  var failedEarly = video.error || (video.networkState === 3 && video.readyState === 0);
   var fsButton = document.getElementById('fullscreen');
   var startOver = document.getElementById('start-over');
   var subsButton = document.getElementById('subtitles');
@@ -133,8 +137,11 @@
      pimedia in seconds), from the same second. Remembered like subtitles. */
   var audioChoices = document.querySelectorAll('.audio-choice');
   var switchingAudio = false;
+  /* Smaller versions carry the first language only: Auto leaves another alone. */
+  var otherAudio = false;
   function playAudio(button) {
     if (button.getAttribute('aria-pressed') === 'true') { return; }
+    otherAudio = button !== audioChoices[0];
     for (var i = 0; i < audioChoices.length; i++) {
       audioChoices[i].setAttribute('aria-pressed', audioChoices[i] === button ? 'true' : 'false');
     }
@@ -427,9 +434,7 @@
   video.addEventListener('error', function (e) {
     failedWith(video.error && video.error.code, e.target !== video);
   }, true);
-  /* It may have failed before this script ran (a dropped connection is
-     quick): no source left and nothing loaded. */
-  if (video.error || (video.networkState === 3 && video.readyState === 0)) {
+  if (failedEarly && !video.hasAttribute('src')) {
     failedWith(video.error ? video.error.code : 0, true);
   }
   video.addEventListener('loadedmetadata', function () {
@@ -529,7 +534,7 @@
     moveTo(pick, 'the connection is slow');
   }
   function sample() {
-    if (quality !== 'auto' || !playingNow || reloading || retryTimer || (video.paused && !stalledSince)) { return; }
+    if (quality !== 'auto' || otherAudio || !playingNow || reloading || retryTimer || (video.paused && !stalledSince)) { return; }
     var now = new Date().getTime() / 1000;
     samples.push({ t: now, end: bufferedEnd() });
     if (samples.length > 8) { samples.shift(); }
@@ -565,7 +570,7 @@
       });
     }
     var wantedQuality = remembered('quality');
-    if (wantedQuality && wantedQuality !== 'auto' && byName(wantedQuality)) {
+    if (wantedQuality && wantedQuality !== 'auto' && byName(wantedQuality) && !otherAudio) {
       chooseQuality(wantedQuality, false);
     }
   }

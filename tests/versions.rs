@@ -342,3 +342,33 @@ fn downloads_carry_the_title_resume_and_answer_head() {
     assert_eq!(r.status(), 400);
     assert_eq!(s.get("/download/..%2F..%2Fetc%2Fpasswd").status(), 404);
 }
+
+#[test]
+fn making_or_removing_a_version_is_a_write() {
+    let dir = media_with(&[("clip.mp4", &|p| make_mp4(p, 2))]);
+    let s = Server::start_in(dir, &["--upload-password", "sofa"]);
+    s.wait_until(30, "the video", || !entry(&s, "clip.mp4").is_null());
+    for path in [
+        "/api/videos/clip.mp4/versions",
+        "/api/videos/clip.mp4/versions/audio/delete",
+        "/api/folders/versions",
+    ] {
+        let r = post_json(
+            &s,
+            path,
+            &json!({"name": "audio", "path": "", "versions": "audio"}),
+        );
+        assert_eq!(r.status(), 401, "{path}");
+        let r = s
+            .client()
+            .post(s.url(path))
+            .header("origin", "http://evil.example")
+            .header("x-upload-password", "sofa")
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 403, "{path}");
+    }
+    // Nothing was queued, nothing changed.
+    assert!(s.json("/api/jobs").as_array().unwrap().is_empty());
+    assert_eq!(entry(&s, "clip.mp4")["versions"], json!([]));
+}

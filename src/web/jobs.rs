@@ -17,7 +17,8 @@ type Reply_ = Result<warp::reply::Response, warp::Rejection>;
 
 pub struct JobRow {
     pub id: u64,
-    pub kind: &'static str,
+    /// `remux`, `transcode`, or `version 720p`.
+    pub kind: String,
     pub source: String,
     /// Who a transcode is for ("Living-room LG").
     pub made_for: String,
@@ -75,7 +76,10 @@ fn detail(j: &Job) -> String {
 fn row(j: &Job) -> JobRow {
     JobRow {
         id: j.id,
-        kind: j.kind.name(),
+        kind: match j.version {
+            Some(v) => format!("{} {}", j.kind.name(), v.name()),
+            None => j.kind.name().to_string(),
+        },
         source: j.source.clone(),
         made_for: j.made_for.clone().unwrap_or_default(),
         state: j.state.name(),
@@ -84,11 +88,16 @@ fn row(j: &Job) -> JobRow {
         error: j.error.clone().unwrap_or_default(),
         plan: j.plan.clone(),
         log: j.log.clone(),
-        watch_href: j
-            .output
-            .as_ref()
-            .filter(|_| j.state == State::Done)
-            .map(|o| format!("/watch/{}", encode_url_path(o))),
+        // A version is not an entry: it is on its video's page.
+        watch_href: match j.version {
+            Some(_) => (j.state == State::Done)
+                .then(|| format!("/watch/{}#download", encode_url_path(&j.source))),
+            None => j
+                .output
+                .as_ref()
+                .filter(|_| j.state == State::Done)
+                .map(|o| format!("/watch/{}", encode_url_path(o))),
+        },
         can_cancel: j.state.is_live(),
         can_retry: j.state.is_failed() || j.state == State::Cancelled,
     }
