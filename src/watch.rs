@@ -69,9 +69,7 @@ pub fn start(
     let (debouncer, scan_every) = match debouncer {
         Ok(d) => (Some(d), SCAN_WITH_EVENTS),
         Err(e) => {
-            if matches!(e.kind, notify::ErrorKind::MaxFilesWatch)
-                || e.to_string().contains("No space left")
-            {
+            if watch_limit_reached(&e) {
                 tracing::warn!(
                     "the kernel's inotify watch limit is reached, so new files are found by a scan every {}s instead; raise it with: sudo sysctl fs.inotify.max_user_watches=524288 (and add that line to /etc/sysctl.d/90-pimedia.conf)",
                     SCAN_WITHOUT_EVENTS.as_secs()
@@ -401,4 +399,33 @@ async fn is_dir(path: &Path) -> bool {
 async fn found_at(path: &Path, rel: String) -> Option<Found> {
     let path = path.to_path_buf();
     blocking(move || found_file(&path, rel)).await.flatten()
+}
+
+/// Whether notify failed at the kernel's inotify watch limit: its own
+/// kind for it, or `ENOSPC` from `inotify_add_watch` (the errno, not the
+/// message, which is the C library's and in its language).
+fn watch_limit_reached(e: &notify::Error) -> bool {
+    match &e.kind {
+        notify::ErrorKind::MaxFilesWatch => true,
+        notify::ErrorKind::Io(io) => io.raw_os_error() == Some(nix::errno::Errno::ENOSPC as i32),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::watch_limit_reached;
+
+    #[test]
+    fn the_watch_limit_is_known_by_its_errno() {
+        let enospc = std::io::Error::from_raw_os_error(nix::errno::Errno::ENOSPC as i32);
+        assert!(watch_limit_reached(&notify::Error::io(enospc)));
+        assert!(watch_limit_reached(&notify::Error::new(
+            notify::ErrorKind::MaxFilesWatch
+        )));
+        let other = std::io::Error::other("No space left on device (a message, not an errno)");
+        assert!(!watch_limit_reached(&notify::Error::io(other)));
+        let denied = std::io::Error::from_raw_os_error(nix::errno::Errno::EACCES as i32);
+        assert!(!watch_limit_reached(&notify::Error::io(denied)));
+    }
 }

@@ -217,6 +217,23 @@ impl Library {
             .is_some_and(|v| is_superseded(&index.videos, &index.remuxed, v))
     }
 
+    /// The playable entry a source shows as, once its TV version is made
+    /// (`Film.mkv` -> `Film.mp4`); `None` while it is an entry itself.
+    pub fn shown_as(&self, path: &str) -> Option<String> {
+        let index = self.index.reading();
+        let v = index.videos.get(path)?;
+        if !is_superseded(&index.videos, &index.remuxed, v) {
+            return None;
+        }
+        let out = index
+            .remuxed
+            .get(path)
+            .filter(|o| index.videos.contains_key(*o))
+            .cloned()
+            .unwrap_or_else(|| crate::media::output_path(path));
+        index.videos.contains_key(&out).then_some(out)
+    }
+
     /// The video `path` was made from, when it is a playable MP4 pimedia
     /// made (so the player can offer the original for download).
     pub fn source_of(&self, path: &str) -> Option<String> {

@@ -38,10 +38,13 @@ pub fn title(path: &str, tag: Option<&str>, created: Option<&str>) -> String {
         if let Some(t) = tag.map(str::trim).filter(|t| !t.is_empty()) {
             return t.to_string();
         }
-        if let Some(when) = date_in(stem).or_else(|| created.and_then(date_in)) {
-            return when;
-        }
-        return plain(stem);
+        let when = date_in(stem).or_else(|| created.and_then(date_in));
+        return match (app_of(stem), when) {
+            (Some(app), Some(when)) => format!("{app}, {when}"),
+            (Some(app), None) => app.to_string(),
+            (None, Some(when)) => when,
+            (None, None) => plain(stem),
+        };
     }
     if let Some(ep) = episode(path) {
         let mut shown = format!("{} {}", ep.show, ep.label());
@@ -131,12 +134,30 @@ fn year_of(token: &str) -> Option<u32> {
         .filter(|y| (1900..=2099).contains(y))
 }
 
-/// The stem without bracketed tags (`[GRP]`, `[1080p]`, `{hash}`), split
-/// into words at dots, underscores and spaces.
+/// The stem without bracketed tags (`[GRP]`, `[1080p]`, `{hash}`) and
+/// without parenthesised ones (`(1280x720 x264 AAC)`, a leading
+/// `(Group)`), split into words at dots, underscores and spaces. Other
+/// parentheses stay: "(US)", "(2010)", "(500) Days of Summer".
 fn words(stem: &str) -> Vec<String> {
     let mut out = String::new();
     let mut depth = 0usize;
+    let mut group: Option<String> = None;
     for c in stem.chars() {
+        if let Some(g) = group.as_mut() {
+            match c {
+                ')' => {
+                    let g = group.take().unwrap_or_default();
+                    let leading = out.trim().is_empty() && g.chars().any(char::is_alphabetic);
+                    if !leading && !is_tag_group(&g) {
+                        out.push_str(&format!(" ({g}) "));
+                    }
+                    out.push(' ');
+                }
+                '.' | '_' => g.push(' '),
+                c => g.push(c),
+            }
+            continue;
+        }
         match c {
             '[' | '{' => depth += 1,
             ']' | '}' => {
@@ -144,11 +165,35 @@ fn words(stem: &str) -> Vec<String> {
                 out.push(' ');
             }
             _ if depth > 0 => {}
+            '(' => group = Some(String::new()),
             '.' | '_' => out.push(' '),
             c => out.push(c),
         }
     }
+    if let Some(g) = group {
+        out.push_str(&format!(" ({g}"));
+    }
     out.split_whitespace().map(str::to_string).collect()
+}
+
+/// Whether a parenthesised group is a release's technical tags: a codec,
+/// a resolution (`1280x720`), a checksum (`ABCD1234`).
+fn is_tag_group(g: &str) -> bool {
+    g.split(|c: char| c.is_whitespace() || c == ',' || c == '+')
+        .filter(|t| !t.is_empty())
+        .any(|t| {
+            let dims = t.to_ascii_lowercase();
+            let resolution = dims.split_once('x').is_some_and(|(w, h)| {
+                [w, h]
+                    .iter()
+                    .all(|n| (3..=4).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit()))
+            });
+            let checksum = t.len() == 8
+                && t.bytes().all(|b| b.is_ascii_hexdigit())
+                && t.bytes().any(|b| b.is_ascii_digit())
+                && t.bytes().any(|b| b.is_ascii_alphabetic());
+            is_noise(t) || resolution || checksum
+        })
 }
 
 /// Words up to the first release tag; a year at their end as "(1999)".
@@ -326,8 +371,33 @@ fn numbered(all: &[String]) -> Option<Episode> {
 const CAMERA: &[&str] = &[
     "img", "vid", "mvi", "dsc", "dscn", "dscf", "gopr", "gh", "gx", "gp", "dji", "mov", "pxl", "cimg",
     "mah", "mvc", "p", "c", "mts", "clip", "video", "rpreplay", "final", "trim", "whatsapp", "screen",
-    "recording", "record", "signal", "telegram", "snapchat", "wa", "at",
+    "recording", "record", "signal", "telegram", "snapchat", "wa", "at", "cloud", "document",
 ];
+
+/// Where a phone's video came from, when its name says: a messaging
+/// app's naming scheme, or a screen recording.
+fn app_of(stem: &str) -> Option<&'static str> {
+    let s = stem.to_ascii_lowercase();
+    let token = |t: &str| s.split(|c: char| !c.is_alphanumeric()).any(|w| w == t);
+    // WhatsApp on Android writes `VID-20240302-WA0003`.
+    let wa_number = s
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|w| w.len() == 6 && w.starts_with("wa") && w[2..].bytes().all(|b| b.is_ascii_digit()));
+    if token("whatsapp") || wa_number {
+        Some("WhatsApp video")
+    } else if s.starts_with("signal") {
+        Some("Signal video")
+    } else if s.starts_with("telegram") || (s.starts_with("video_") && date_in(stem).is_some()) {
+        // Telegram Desktop saves `video_2024-03-02_18-45-12`.
+        Some("Telegram video")
+    } else if s.starts_with("snapchat") {
+        Some("Snapchat video")
+    } else if s.starts_with("screen recording") || s.starts_with("rpreplay") {
+        Some("Screen recording")
+    } else {
+        None
+    }
+}
 
 /// Whether a name is only what a camera or phone writes: a known prefix
 /// and numbers, dates and times (`VID_20260101_101010`, `IMG_0042`,
@@ -483,16 +553,27 @@ mod tests {
             ("IMG_0042.MOV", "IMG 0042"),
             ("MVI_0001.AVI", "MVI 0001"),
             ("20260704_201501.mp4", "4 Jul 2026, 20:15"),
-            ("WhatsApp Video 2026-01-01 at 10.10.10.mp4", "1 Jan 2026, 10:10"),
-            ("VID-20260202-WA0003.mp4", "2 Feb 2026"),
-            ("Screen Recording 2026-05-06 at 09.08.07.mov", "6 May 2026, 09:08"),
+            ("WhatsApp Video 2026-01-01 at 10.10.10.mp4", "WhatsApp video, 1 Jan 2026, 10:10"),
+            ("WhatsApp Video 2024-03-02 at 18.45.12 (1).mp4", "WhatsApp video, 2 Mar 2024, 18:45"),
+            ("VID-20260202-WA0003.mp4", "WhatsApp video, 2 Feb 2026"),
+            ("Screen Recording 2026-05-06 at 09.08.07.mov", "Screen recording, 6 May 2026, 09:08"),
+            ("video_2024-03-02_18-45-12.mp4", "Telegram video, 2 Mar 2024, 18:45"),
+            ("telegram-cloud-document-2-5301234567890.mp4", "Telegram video"),
+            ("Snapchat-123456789.mp4", "Snapchat video"),
+            ("[Erai-raws] Frieren - 01 (1280x720 x264 AAC) [ABCD1234].mkv", "Frieren E1"),
+            ("[Judas] Frieren - 02 [1080p][HEVC x265 10bit][Multi-Subs].mkv", "Frieren E2"),
+            ("Frieren - 03 (WEB 1080p AAC) [SubsPlease].mkv", "Frieren E3"),
+            ("(Hi10) Frieren - 04 (BD 1080p) [ABCD1234].mkv", "Frieren E4"),
+            ("[ASW] Frieren - 06 [1080p HEVC x265 10Bit][AAC].mkv", "Frieren E6"),
+            ("Show.S01E02.(1920x1080.HEVC).mkv", "Show S1 · E2"),
+            ("(500) Days of Summer (2009).mkv", "(500) Days of Summer (2009)"),
             ("GOPR0123.MP4", "GOPR0123"),
             ("00001.MTS", "00001"),
             ("MOV001.MOD", "MOV001"),
             ("DSC_0001.MOV", "DSC 0001"),
             ("Stranger.Things.S04E01.Chapter.One.720p.NF.WEB-DL.mkv", "Stranger Things S4 · E1 — Chapter One"),
             ("The.Simpsons.1x01.Simpsons.Roasting.on.an.Open.Fire.avi", "The Simpsons S1 · E1 — Simpsons Roasting on an Open Fire"),
-            ("Signal-2026-03-04-121314.mp4", "4 Mar 2026, 12:13"),
+            ("Signal-2026-03-04-121314.mp4", "Signal video, 4 Mar 2026, 12:13"),
             ("P1010001.MOV", "P1010001"),
         ];
         let mut wrong = Vec::new();
@@ -521,6 +602,11 @@ mod tests {
                 Some("2025-06-01T00:00:00Z")
             ),
             "1 Jan 2026, 10:10"
+        );
+        // An AVI's recording date (`ICRD`, ffprobe's `date`), as a date.
+        assert_eq!(
+            title("MVI_0001.AVI", None, Some("2009-06-12")),
+            "12 Jun 2009"
         );
         // A name that says something keeps it, whatever the tag says.
         assert_eq!(title("Wedding.mp4", Some("Untitled"), None), "Wedding");

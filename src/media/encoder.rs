@@ -7,8 +7,58 @@ use std::process::Stdio;
 use serde::{Deserialize, Serialize};
 
 use super::launch::Priority;
-use super::plan::Encode;
 use super::Tools;
+
+/// How the video is encoded again: H.264 High, 8-bit 4:2:0, within the
+/// target's size and level, SDR, a keyframe every 2 s.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Encode {
+    /// The output picture, as shown (ffmpeg turns a rotated source upright
+    /// before the filters, so portrait stays portrait). `None`: as the source.
+    pub size: Option<(u32, u32)>,
+    /// The source's HDR transfer (`smpte2084`, `arib-std-b67`), tone-mapped to SDR BT.709.
+    pub tonemap: Option<String>,
+    /// Interlaced source (MPEG-2, broadcast, DV): deinterlaced.
+    pub deinterlace: bool,
+    /// ... into one frame per field (motion as the camera saw it), where
+    /// the level allows that rate.
+    pub fields: bool,
+    /// A lower frame rate, when the source's is above what the level allows.
+    pub fps: Option<f64>,
+    /// Frames between keyframes (about 2 s).
+    pub gop: u32,
+    /// 41 for 4.1.
+    pub level: u32,
+    /// Why the video can't be copied.
+    pub why: String,
+}
+
+impl Encode {
+    /// The filters, in order: deinterlace, scale, tone-map, 8-bit 4:2:0.
+    pub fn filters(&self) -> String {
+        let mut f: Vec<String> = Vec::new();
+        if self.fields {
+            f.push("yadif=1".into());
+        } else if self.deinterlace {
+            f.push("yadif".into());
+        }
+        if let Some(fps) = self.fps {
+            f.push(format!("fps={fps}"));
+        }
+        if let Some((w, h)) = self.size {
+            f.push(format!("scale={w}:{h}"));
+        }
+        if let Some(transfer) = &self.tonemap {
+            // Linear light, tone-mapped (Hable keeps highlights), then
+            // BT.709: the zscale/tonemap chain from ffmpeg's own docs.
+            f.push(format!(
+                "zscale=tin={transfer}:pin=bt2020:min=bt2020nc:t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv"
+            ));
+        }
+        f.push("format=yuv420p".into());
+        f.join(",")
+    }
+}
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Encoder {

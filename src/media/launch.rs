@@ -53,8 +53,8 @@ impl Launcher {
             guard: Path::new(SELF_EXE)
                 .exists()
                 .then(|| PathBuf::from(SELF_EXE)),
-            nice: super::tools::find_on_path("nice"),
-            ionice: super::tools::find_on_path("ionice"),
+            nice: find_on_path("nice"),
+            ionice: find_on_path("ionice"),
         }
     }
 
@@ -133,6 +133,21 @@ fn guard(mut args: impl Iterator<Item = OsString>) -> ExitCode {
     let e = Command::new(&program).args(args).exec();
     eprintln!("pimedia: cannot start {}: {e}", program.to_string_lossy());
     ExitCode::from(127)
+}
+
+/// The first executable `name` on `PATH`.
+pub(super) fn find_on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| is_executable(p))
+}
+
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    p.metadata()
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
 }
 
 #[cfg(test)]

@@ -12,8 +12,9 @@ mod target;
 mod tools;
 pub mod versions;
 
+pub use encoder::Encode;
 pub use encoder::Encoder;
-pub use plan::{plan, AudioAction, Conversion, Encode, NeedsTranscode, Plan, VideoAction};
+pub use plan::{plan, AudioAction, Conversion, NeedsTranscode, Plan, VideoAction};
 pub use probe::{probe, Format, Meta, Probe, ProbeError, Stream};
 pub use target::{shown_size, Target, TV_CODECS};
 pub use tools::{Tools, INSTALL_HINT};

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::encoder::Encoder;
-use super::target::{is_hdr, shown_size, Target};
+use super::encoder::{Encode, Encoder};
+use super::target::{is_hdr, pretty_codec, shown_size, Target};
 use super::{Probe, Stream};
 
 /// A job's kind: a remux copies the video; a transcode encodes it again,
@@ -48,30 +48,6 @@ pub enum VideoAction {
         tag_hvc1: bool,
     },
     Encode(Encode),
-}
-
-/// How the video is encoded again: H.264 High, 8-bit 4:2:0, within the
-/// target's size and level, SDR, a keyframe every 2 s.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Encode {
-    /// The output picture, as shown (ffmpeg turns a rotated source upright
-    /// before the filters, so portrait stays portrait). `None`: as the source.
-    pub size: Option<(u32, u32)>,
-    /// The source's HDR transfer (`smpte2084`, `arib-std-b67`), tone-mapped to SDR BT.709.
-    pub tonemap: Option<String>,
-    /// Interlaced source (MPEG-2, broadcast, DV): deinterlaced.
-    pub deinterlace: bool,
-    /// ... into one frame per field (motion as the camera saw it), where
-    /// the level allows that rate.
-    pub fields: bool,
-    /// A lower frame rate, when the source's is above what the level allows.
-    pub fps: Option<f64>,
-    /// Frames between keyframes (about 2 s).
-    pub gop: u32,
-    /// 41 for 4.1.
-    pub level: u32,
-    /// Why the video can't be copied.
-    pub why: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -201,33 +177,6 @@ fn encode_for(v: &Stream, target: &Target, why: String) -> Encode {
     }
 }
 
-impl Encode {
-    /// The filters, in order: deinterlace, scale, tone-map, 8-bit 4:2:0.
-    pub fn filters(&self) -> String {
-        let mut f: Vec<String> = Vec::new();
-        if self.fields {
-            f.push("yadif=1".into());
-        } else if self.deinterlace {
-            f.push("yadif".into());
-        }
-        if let Some(fps) = self.fps {
-            f.push(format!("fps={fps}"));
-        }
-        if let Some((w, h)) = self.size {
-            f.push(format!("scale={w}:{h}"));
-        }
-        if let Some(transfer) = &self.tonemap {
-            // Linear light, tone-mapped (Hable keeps highlights), then
-            // BT.709: the zscale/tonemap chain from ffmpeg's own docs.
-            f.push(format!(
-                "zscale=tin={transfer}:pin=bt2020:min=bt2020nc:t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv"
-            ));
-        }
-        f.push("format=yuv420p".into());
-        f.join(",")
-    }
-}
-
 /// The source's audio streams in the order the MP4 gets them: the first
 /// one flagged default (the film's own language, where a commentary or a
 /// dub comes first in the file), then the others in their order. (MKV
@@ -324,29 +273,6 @@ fn subtitle_tracks(probe: &Probe, notes: &mut Vec<String>) -> Vec<SubtitleTrack>
         });
     }
     subtitles
-}
-
-pub(super) fn pretty_codec(c: &str) -> String {
-    match c {
-        "mpeg2video" => "MPEG-2".into(),
-        "mpeg4" => "MPEG-4 Part 2 (DivX/Xvid)".into(),
-        "hevc" => "HEVC (H.265)".into(),
-        "h264" => "H.264".into(),
-        "msmpeg4v3" | "msmpeg4v2" => "MS MPEG-4 (DivX 3)".into(),
-        "vc1" => "VC-1".into(),
-        "wmv3" | "wmv2" | "wmv1" => "Windows Media Video".into(),
-        "vp8" => "VP8".into(),
-        "vp9" => "VP9".into(),
-        "av1" => "AV1".into(),
-        "dts" => "DTS".into(),
-        "truehd" => "TrueHD".into(),
-        "flac" => "FLAC".into(),
-        "vorbis" => "Vorbis".into(),
-        "opus" => "Opus".into(),
-        "ac3" => "AC-3".into(),
-        "eac3" => "E-AC-3".into(),
-        other => other.to_string(),
-    }
 }
 
 impl Plan {

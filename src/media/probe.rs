@@ -325,7 +325,19 @@ impl Probe {
                 .filter(|v| !v.is_empty() && v.chars().count() <= 200)
                 .map(|v| v.chars().filter(|c| !c.is_control()).collect::<String>())
         };
-        let (title, created) = (tag("title"), tag("creation_time"));
+        // When it was recorded, in whichever tag its container keeps it:
+        // MP4 and MOV (`creation_time`, Apple's own), AVI (`ICRD`, which
+        // ffprobe calls `date`), Matroska (`DATE_RECORDED`), ASF.
+        let created = [
+            "creation_time",
+            "com.apple.quicktime.creationdate",
+            "date_recorded",
+            "date",
+            "wm/encodingtime",
+        ]
+        .iter()
+        .find_map(|k| tag(k));
+        let title = tag("title");
         let streams = raw
             .streams
             .into_iter()

@@ -136,7 +136,7 @@ impl Target {
             other => {
                 return Some(format!(
                     "its video is {}, which the TVs here don't play (they play {})",
-                    super::plan::pretty_codec(other),
+                    pretty_codec(other),
                     self.codecs().join(", ")
                 ))
             }
@@ -236,6 +236,30 @@ fn pretty_pix_fmt(p: &str) -> String {
         "4:2:0"
     };
     format!("{depth} {chroma}")
+}
+
+/// A codec's name as people know it (`mpeg2video` is "MPEG-2").
+pub(super) fn pretty_codec(c: &str) -> String {
+    match c {
+        "mpeg2video" => "MPEG-2".into(),
+        "mpeg4" => "MPEG-4 Part 2 (DivX/Xvid)".into(),
+        "hevc" => "HEVC (H.265)".into(),
+        "h264" => "H.264".into(),
+        "msmpeg4v3" | "msmpeg4v2" => "MS MPEG-4 (DivX 3)".into(),
+        "vc1" => "VC-1".into(),
+        "wmv3" | "wmv2" | "wmv1" => "Windows Media Video".into(),
+        "vp8" => "VP8".into(),
+        "vp9" => "VP9".into(),
+        "av1" => "AV1".into(),
+        "dts" => "DTS".into(),
+        "truehd" => "TrueHD".into(),
+        "flac" => "FLAC".into(),
+        "vorbis" => "Vorbis".into(),
+        "opus" => "Opus".into(),
+        "ac3" => "AC-3".into(),
+        "eac3" => "E-AC-3".into(),
+        other => other.to_string(),
+    }
 }
 
 #[cfg(test)]

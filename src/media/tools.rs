@@ -1,7 +1,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use super::launch::{Launcher, Priority};
+use super::launch::{find_on_path, Launcher, Priority};
 
 /// ffmpeg and ffprobe as pimedia can use them: found, and shown at start-up
 /// to start through the chain every job uses.
@@ -121,18 +121,4 @@ fn starts(
         .find(|l| !l.trim().is_empty())
         .unwrap_or("it printed nothing");
     Err(format!("{} ({})", said.trim(), out.status))
-}
-
-pub(super) fn find_on_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|p| is_executable(p))
-}
-
-fn is_executable(p: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    p.metadata()
-        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        .unwrap_or(false)
 }

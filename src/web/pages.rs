@@ -485,10 +485,20 @@ pub async fn watch(
     tail: warp::path::Tail,
     app: Arc<App>,
     caller: super::Caller,
-) -> Result<warp::reply::Html<String>, Rejection> {
+) -> Result<warp::reply::Response, Rejection> {
     let rel = decode_relative(tail.as_str()).ok_or(Error::NotFound)?;
     app.resolve(tail.as_str()).await.ok_or(Error::NotFound)?;
     let video = app.library.get(&rel).ok_or(Error::NotFound)?;
+    // A source whose TV version is made (a bookmark, a name seen over
+    // SMB or DLNA) leads to the entry's own page.
+    if let Some(entry) = app.library.shown_as(&rel) {
+        let to = format!("/watch/{}", encode_url_path(&entry));
+        return Ok(warp::http::Response::builder()
+            .status(warp::http::StatusCode::SEE_OTHER)
+            .header(warp::http::header::LOCATION, to)
+            .body(Default::default())
+            .expect("valid response"));
+    }
     // Devices that watch are the ones conversions are made for.
     if let Some(viewer) = &caller.viewer {
         app.devices.opened_player(viewer).await;
@@ -526,6 +536,7 @@ pub async fn watch(
         .filter(|p| !p.watched())
         .map(|p| p.position)
         .unwrap_or(0.0);
+    use warp::Reply;
     render(&WatchPage {
         version: ASSET_VERSION,
         resume,
@@ -581,6 +592,7 @@ pub async fn watch(
             )
         },
     })
+    .map(|page| page.into_response())
 }
 
 #[cfg(test)]
