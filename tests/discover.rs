@@ -110,6 +110,11 @@ fn the_tvs_own_player_lists_the_library_and_no_dot_folder() {
         "Kids/b.mp4",
         ".trash-pimedia/0123/files/gone.mp4",
         ".pimedia/x.mp4",
+        // Files made from a video are not entries of their own, for the
+        // TV's player either (an MP4 inside, no video extension).
+        "a.mp4.720p",
+        "a.mp4.audio",
+        "a.mp4.audio-1",
     ] {
         std::fs::create_dir_all(media.join(f).parent().unwrap()).unwrap();
         std::fs::copy(sample_mp4(), media.join(f)).unwrap();

@@ -135,21 +135,17 @@ pub fn complete_args(input: &Input<'_>, spec: &Spec, tv: &Path, out: &Path) -> V
     a
 }
 
-/// `[0:v:0]split=2[s0][s1];[s0]scale=1280:720,format=yuv420p[v0];…`
+/// The filter graph: the picture scaled down in a cascade, largest
+/// first (`[0:v:0]scale=1280:720,…,split=2[v0][n0];[n0]scale=854:480…[v1]`),
+/// so each smaller size is scaled from the one before it, not from the
+/// full picture again; `[v<i>]` is `specs[i]`'s picture.
 fn graph(specs: &[&Spec], encoder: Encoder) -> String {
-    let n = specs.len();
-    let mut g = String::from("[0:v:0]");
-    if n > 1 {
-        g.push_str(&format!("split={n}"));
-        for i in 0..n {
-            g.push_str(&format!("[s{i}]"));
-        }
-        g.push(';');
-    }
-    for (i, s) in specs.iter().enumerate() {
-        if n > 1 {
-            g.push_str(&format!("[s{i}]"));
-        }
+    let mut order: Vec<usize> = (0..specs.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(specs[i].width * specs[i].height));
+    let mut g = String::new();
+    let mut input = "[0:v:0]".to_string();
+    for (k, &i) in order.iter().enumerate() {
+        let s = specs[i];
         let mut f: Vec<String> = Vec::new();
         if let Some(fps) = s.fps {
             f.push(format!("fps={fps}"));
@@ -157,14 +153,22 @@ fn graph(specs: &[&Spec], encoder: Encoder) -> String {
         f.push(format!("scale={}:{}", s.width, s.height));
         f.push("setsar=1".into());
         f.push("format=yuv420p".into());
-        if encoder == Encoder::Vaapi {
-            f.push("format=nv12,hwupload".into());
-        }
+        let last = k + 1 == order.len();
+        let out = match (encoder == Encoder::Vaapi, last) {
+            (false, true) => format!("[v{i}]"),
+            (false, false) => format!(",split=2[v{i}][n{k}]"),
+            (true, true) => format!(",format=nv12,hwupload[v{i}]"),
+            (true, false) => {
+                format!(",split=2[t{k}][n{k}];[t{k}]format=nv12,hwupload[v{i}]")
+            }
+        };
+        g.push_str(&input);
         g.push_str(&f.join(","));
-        g.push_str(&format!("[v{i}]"));
-        if i + 1 < n {
+        g.push_str(&out);
+        if !last {
             g.push(';');
         }
+        input = format!("[n{k}]");
     }
     g
 }
@@ -267,7 +271,7 @@ mod tests {
         assert!(before.is_empty());
         let line = after.join(" ");
         assert!(
-            line.contains("[0:v:0]split=2[s0][s1];[s0]scale=1280:720,setsar=1,format=yuv420p[v0];[s1]scale=854:480"),
+            line.contains("[0:v:0]scale=1280:720,setsar=1,format=yuv420p,split=2[v0][n0];[n0]scale=854:480,setsar=1,format=yuv420p[v1]"),
             "{line}"
         );
         // The poster is the third input, the subtitles' after the video.
