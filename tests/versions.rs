@@ -372,3 +372,43 @@ fn making_or_removing_a_version_is_a_write() {
     assert!(s.json("/api/jobs").as_array().unwrap().is_empty());
     assert_eq!(entry(&s, "clip.mp4")["versions"], json!([]));
 }
+
+#[test]
+fn a_portrait_phone_clip_keeps_its_shape_upright() {
+    // Stored 1920x1080 and turned 90°, as phones record: shown 1080x1920
+    // (ffmpeg 5.1 writes the turn only when copying, hence two steps).
+    let dir = media_with(&[("Phone/clip.mp4", &|p: &Path| {
+        let flat = p.with_extension("flat.mov");
+        make_h264_with(&flat, 2, "aac", &["-s", "1920x1080"]);
+        let flat_arg = flat.to_str().unwrap();
+        ffmpeg(
+            &[
+                "-i",
+                flat_arg,
+                "-c",
+                "copy",
+                "-metadata:s:v:0",
+                "rotate=90",
+                "-movflags",
+                "+faststart",
+            ],
+            p,
+        );
+        std::fs::remove_file(flat).unwrap();
+    })]);
+    let s = Server::start_in(dir, &["--versions", "480p"]);
+    versions_ready(&s, "Phone/clip.mp4", &["480p"]);
+    let p = ffprobe_json(&s.media().join("Phone/clip.mp4.480p"), &["-show_streams"]);
+    let v = stream(&p, "video");
+    // Upright in the picture itself: 480 across, 854 down, no turn left.
+    assert_eq!(
+        (v["width"].as_u64(), v["height"].as_u64()),
+        (Some(480), Some(854)),
+        "{v}"
+    );
+    let turned = v["side_data_list"].as_array().is_some_and(|l| {
+        l.iter()
+            .any(|d| d["rotation"].as_i64().is_some_and(|r| r != 0))
+    });
+    assert!(!turned, "{v}");
+}
