@@ -4,6 +4,7 @@ pub mod encoder;
 pub mod ffmpeg;
 pub mod launch;
 pub mod mp4;
+pub mod ocr;
 pub mod pgs;
 mod plan;
 mod probe;

@@ -1,0 +1,291 @@
+//! Picture subtitles read as text: each picture prepared as OCR wants it
+//! (dark text on white, cropped to its ink with a margin, scaled up when
+//! small), one `tesseract` process for a whole track (a list of pictures,
+//! pages apart by form feeds; the model loads once), with
+//! `OMP_THREAD_LIMIT=1` in its environment (Debian's build uses OpenMP,
+//! which is several times slower on small pictures unless limited from
+//! outside), then the common confusions mended and WebVTT written: each
+//! cue timed by its picture, two lines kept two, a cue at the top of the
+//! picture placed at the top.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use super::pgs::{Cue, Picture};
+
+/// Pictures shorter than this many rows are scaled up (tesseract reads
+/// text about 30 px high best).
+const SMALL: u32 = 40;
+/// White around the text.
+const MARGIN: u32 = 10;
+
+/// Why a track could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum OcrError {
+    #[error("tesseract is not installed: sudo apt install tesseract-ocr")]
+    NoTesseract,
+    #[error("the OCR model for {name} is not installed: sudo apt install tesseract-ocr-{model}")]
+    NoModel { model: String, name: String },
+    #[error("tesseract failed: {0}")]
+    Failed(String),
+}
+
+/// The tesseract model for a track's language tag (ISO 639-1, or 639-2
+/// B or T: `ger` and `deu` are both German); English when it says none
+/// or one the table does not know.
+pub fn model_for(lang: Option<&str>) -> &'static str {
+    match lang.and_then(crate::format::iso639_2) {
+        Some("zho") => "chi_sim",
+        Some(code) => code,
+        None => "eng",
+    }
+}
+
+/// Whether tesseract has `model` (`tesseract --list-langs`); `Err` when
+/// tesseract itself is missing.
+pub fn has_model(model: &str) -> Result<bool, OcrError> {
+    let out = Command::new("tesseract")
+        .arg("--list-langs")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|_| OcrError::NoTesseract)?;
+    let all = String::from_utf8_lossy(&out.stdout);
+    Ok(all.lines().skip(1).any(|l| l.trim() == model))
+}
+
+/// A picture as OCR wants it: a binary PGM of dark text on white,
+/// cropped to its ink with a margin, scaled up when small. `None` when
+/// it has no ink.
+pub fn prepare(p: &Picture) -> Option<Vec<u8>> {
+    let (w, h) = (p.width as usize, p.height as usize);
+    let inked = |x: usize, y: usize| p.ink[y * w + x] > 96;
+    let rows: Vec<usize> = (0..h).filter(|&y| (0..w).any(|x| inked(x, y))).collect();
+    let cols: Vec<usize> = (0..w).filter(|&x| (0..h).any(|y| inked(x, y))).collect();
+    let (top, bottom) = (*rows.first()?, *rows.last()?);
+    let (left, right) = (*cols.first()?, *cols.last()?);
+    let (cw, ch) = ((right - left + 1) as u32, (bottom - top + 1) as u32);
+    let k = if ch < SMALL {
+        SMALL.div_ceil(ch).min(4)
+    } else {
+        1
+    };
+    let (ow, oh) = (cw * k + 2 * MARGIN, ch * k + 2 * MARGIN);
+    let mut out = format!("P5 {ow} {oh} 255\n").into_bytes();
+    for y in 0..oh {
+        for x in 0..ow {
+            let inside = x >= MARGIN && y >= MARGIN && x < ow - MARGIN && y < oh - MARGIN;
+            let v = if inside {
+                let (sx, sy) = ((x - MARGIN) / k, (y - MARGIN) / k);
+                255 - p.ink[(top + sy as usize) * w + left + sx as usize]
+            } else {
+                255
+            };
+            out.push(v);
+        }
+    }
+    Some(out)
+}
+
+/// The text of each prepared picture (PGM bytes), in order, read by one
+/// tesseract run with `model`; the pictures are written to `dir` first
+/// (hidden, removed after). Blocking.
+pub fn read(pgms: &[Vec<u8>], model: &str, dir: &Path) -> Result<Vec<String>, OcrError> {
+    if pgms.is_empty() {
+        return Ok(Vec::new());
+    }
+    let tag = format!(".pimedia-ocr-{}", std::process::id());
+    let files: Vec<PathBuf> = (0..pgms.len())
+        .map(|i| dir.join(format!("{tag}-{i}.pgm")))
+        .collect();
+    let list = dir.join(format!("{tag}.txt"));
+    let _gone = Cleanup(files.iter().cloned().chain([list.clone()]).collect());
+    let io = |e: std::io::Error| OcrError::Failed(e.to_string());
+    for (f, pgm) in files.iter().zip(pgms) {
+        std::fs::write(f, pgm).map_err(io)?;
+    }
+    let mut names = String::new();
+    for f in &files {
+        names.push_str(&f.to_string_lossy());
+        names.push('\n');
+    }
+    std::fs::File::create(&list)
+        .and_then(|mut l| l.write_all(names.as_bytes()))
+        .map_err(io)?;
+    let out = Command::new("nice")
+        .args(["-n", "19", "tesseract"])
+        .arg(&list)
+        .args(["stdout", "-l", model, "--psm", "6"])
+        .env("OMP_THREAD_LIMIT", "1")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|_| OcrError::NoTesseract)?;
+    if !out.status.success() {
+        let said = String::from_utf8_lossy(&out.stderr);
+        return Err(OcrError::Failed(
+            said.lines().last().unwrap_or("no reason given").to_string(),
+        ));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut pages: Vec<String> = text.split('\u{c}').map(mend).collect();
+    pages.resize(pgms.len(), String::new());
+    Ok(pages)
+}
+
+/// Removes its files when dropped (on every way out of [`read`]).
+struct Cleanup(Vec<PathBuf>);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        for f in &self.0 {
+            let _ = std::fs::remove_file(f);
+        }
+    }
+}
+
+/// OCR's usual confusions mended, lines trimmed, empty ones dropped.
+pub fn mend(text: &str) -> String {
+    let lines: Vec<String> = text
+        .lines()
+        .map(|l| {
+            let l = l.trim().replace("''", "\"").replace(['|', '¦'], "I");
+            // A lone `l` is the word "I"; so is it before an apostrophe.
+            let words: Vec<String> = l
+                .split(' ')
+                .map(|w| {
+                    if w == "l" {
+                        "I".to_string()
+                    } else if let Some(rest) = w.strip_prefix("l'") {
+                        format!("I'{rest}")
+                    } else {
+                        w.to_string()
+                    }
+                })
+                .collect();
+            words.join(" ")
+        })
+        .filter(|l| !l.is_empty())
+        .collect();
+    lines.join("\n")
+}
+
+/// WebVTT of the cues and their text; a cue with no text is left out,
+/// and one whose pictures sit in the top third is placed at the top.
+pub fn webvtt(cues: &[Cue], texts: &[String]) -> String {
+    let mut out = String::from("WEBVTT\n");
+    for (cue, text) in cues.iter().zip(texts) {
+        if text.trim().is_empty() {
+            continue;
+        }
+        let end = cue.end.unwrap_or(cue.start + 5.0);
+        let top = cue
+            .pictures
+            .iter()
+            .all(|p| cue.screen.1 > 0 && p.y + p.height < cue.screen.1 / 3);
+        let place = if top { " line:0" } else { "" };
+        out.push_str(&format!(
+            "\n{} --> {}{place}\n{}\n",
+            clock(cue.start),
+            clock(end),
+            text.trim()
+        ));
+    }
+    out
+}
+
+fn clock(secs: f64) -> String {
+    let ms = (secs.max(0.0) * 1000.0).round() as u64;
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1000 % 60,
+        ms % 1000
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn models_by_the_tracks_language() {
+        assert_eq!(model_for(Some("ger")), "deu");
+        assert_eq!(model_for(Some("deu")), "deu");
+        assert_eq!(model_for(Some("fre")), "fra");
+        assert_eq!(model_for(Some("en")), "eng");
+        assert_eq!(model_for(Some("chi")), "chi_sim");
+        assert_eq!(model_for(Some("x/../../etc")), "eng");
+        assert_eq!(model_for(None), "eng");
+    }
+
+    #[test]
+    fn ocrs_confusions_are_mended() {
+        assert_eq!(
+            mend("  l'm here. |t is\n\n''Run!''  \n"),
+            "I'm here. It is\n\"Run!\""
+        );
+        assert_eq!(mend("so l said"), "so I said");
+        assert_eq!(mend(" \n \n"), "");
+    }
+
+    #[test]
+    fn cues_become_webvtt_with_their_times_and_place() {
+        let pic = |y| Picture {
+            x: 0,
+            y,
+            width: 1,
+            height: 1,
+            ink: vec![255],
+        };
+        let cue = |start, end, y| Cue {
+            start,
+            end: Some(end),
+            pictures: vec![pic(y)],
+            forced: false,
+            screen: (1920, 1080),
+        };
+        let cues = [
+            cue(1.5, 3.25, 900),
+            cue(61.0, 62.0, 40),
+            cue(70.0, 71.0, 900),
+        ];
+        let texts = [
+            "Wake up, Neo.\nFollow me.".to_string(),
+            "SIGN".into(),
+            "".into(),
+        ];
+        assert_eq!(
+            webvtt(&cues, &texts),
+            "WEBVTT\n\n00:00:01.500 --> 00:00:03.250\nWake up, Neo.\nFollow me.\n\n00:01:01.000 --> 00:01:02.000 line:0\nSIGN\n"
+        );
+    }
+
+    #[test]
+    fn small_pictures_are_cropped_inverted_and_scaled() {
+        // Ink in a 2x1 box inside a 6x4 picture.
+        let mut ink = vec![0u8; 24];
+        ink[6 + 2] = 255;
+        ink[6 + 3] = 255;
+        let p = Picture {
+            x: 0,
+            y: 0,
+            width: 6,
+            height: 4,
+            ink,
+        };
+        let pgm = prepare(&p).unwrap();
+        // Scaled 4 times at most: 8x4, with 10 px of white all round.
+        let header = format!("P5 {} {} 255\n", 2 * 4 + 20, 4 + 20);
+        assert!(pgm.starts_with(header.as_bytes()));
+        let body = &pgm[header.len()..];
+        // White margin, black text.
+        assert_eq!(body[0], 255);
+        assert_eq!(body[10 * 28 + 10], 0);
+        let blank = Picture {
+            ink: vec![0; 24],
+            ..p
+        };
+        assert_eq!(prepare(&blank), None);
+    }
+}
