@@ -114,7 +114,9 @@ impl App {
         owner: Option<String>,
     ) -> Result<VersionInfo> {
         let video = self.library.get(rel).ok_or(Error::NotFound)?;
-        if self.library.is_superseded(rel) || self.intake.state_of(&video).name() != "ready" {
+        if self.library.is_superseded(rel)
+            || self.intake.state_of(&video) != crate::VideoState::Ready
+        {
             return Err(Error::Conflict(format!(
                 "'{}' is not playable yet: its versions are made once its TV version is.",
                 video.title()
