@@ -1,7 +1,8 @@
 // A smoke test in WebKit, the engine of every iPhone: Debian's WebKitGTK
 // driven through its WebDriver (WebKitWebDriver, under xvfb-run) by
 // selenium-webdriver, with GStreamer's libav and good plugins playing the
-// video. The library, the player playing after a tap, an upload from the
+// video. The library, the player playing after a tap, Quality moving to a
+// smaller version from the same second, an upload from the
 // phone's upload page. tests/run.sh installs webkit2gtk-driver, xvfb and
 // the GStreamer plugins; without them the test says so and skips.
 'use strict';
@@ -121,4 +122,44 @@ test('WebKit: a video uploaded from the upload page is listed', { skip }, async 
   assert.deepEqual(fs.readFileSync(path.join(media, 'from-the-phone.mp4')), fs.readFileSync(clip));
   // No temp file left beside it (the state dir is pimedia's own).
   assert.deepEqual(fs.readdirSync(media).filter((f) => f.startsWith('.') && f !== '.pimedia'), []);
+});
+
+test('WebKit: Quality moves to a smaller version from the same second', { skip }, async () => {
+  // A 720p film with a 480p version made on request.
+  ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=25', '-f', 'lavfi', '-i', 'sine=sample_rate=48000', '-t', '30',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-b:v', '4M', '-pix_fmt', 'yuv420p', '-profile:v', 'main', '-c:a', 'aac',
+    '-movflags', '+faststart', path.join(dir, 'far.mp4')]);
+  fs.renameSync(path.join(dir, 'far.mp4'), path.join(media, 'far.mp4'));
+  await until('the film listed', async () => {
+    const videos = await (await fetch(base + '/api/videos')).json();
+    return videos.some((v) => v.path === 'far.mp4' && v.state === 'ready');
+  }, 60);
+  const made = await fetch(base + '/api/videos/far.mp4/versions', {
+    method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({ name: '480p' }),
+  });
+  assert.equal(made.status, 201);
+  await until('the 480p version', async () => {
+    const v = (await (await fetch(base + '/api/videos')).json()).find((x) => x.path === 'far.mp4');
+    return v.versions.some((x) => x.name === '480p' && x.state === 'ready');
+  }, 120);
+  await driver.get(base + '/watch/far.mp4');
+  const state = () => driver.executeScript(`
+    const v = document.getElementById('player');
+    const t = document.getElementById('tap-to-play');
+    return { paused: v.paused, time: v.currentTime, src: v.currentSrc, tap: !!t && !t.hidden,
+             cannot: !document.getElementById('cannot-play').hidden };`);
+  await until('the Play button', async () => (await state()).tap, 30);
+  await driver.findElement(By.id('tap-to-play')).click();
+  await until('two seconds in', async () => (await state()).time > 2, 30);
+  const before = (await state()).time;
+  await driver.findElement(By.css('.quality-choice[data-quality="480p"]')).click();
+  await until('the 480p version playing on', async () => {
+    const s = await state();
+    return /version=480p/.test(s.src) && !s.paused && s.time > before;
+  }, 30);
+  const s = await state();
+  assert.equal(s.cannot, false);
+  assert.equal(await driver.executeScript(
+    "return document.querySelector('.quality-choice[data-quality=\"480p\"]').getAttribute('aria-pressed')"), 'true');
 });
