@@ -235,6 +235,21 @@ fn a_folders_versions_are_made_in_one_decode_checked_and_follow_their_video() {
         assert!(!media.join(format!("Kept/Neo.mp4.{n}")).exists(), "{n}");
     }
     assert_eq!(entry(&s, "Kept/Neo.mp4")["versions"], json!([]));
+    // Asked of the source's name (a bookmark, SMB): its entry's version.
+    let r = post_json(
+        &s,
+        "/api/videos/Kept/Neo.mkv/versions",
+        &json!({"name": "360p"}),
+    );
+    assert_eq!(r.status(), 201, "{:?}", r.text());
+    versions_ready(&s, "Kept/Neo.mp4", &["360p"]);
+    assert!(media.join("Kept/Neo.mp4.360p").is_file());
+    let d = s.get("/download/Kept/Neo.mkv?version=360p");
+    assert_eq!(d.status(), 200);
+    assert!(d.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("Neo - 360p.mp4"));
 }
 
 #[test]

@@ -113,10 +113,9 @@ impl App {
         version: Version,
         owner: Option<String>,
     ) -> Result<VersionInfo> {
+        let rel = &self.entry_of(rel);
         let video = self.library.get(rel).ok_or(Error::NotFound)?;
-        if self.library.is_superseded(rel)
-            || self.intake.state_of(&video) != crate::VideoState::Ready
-        {
+        if self.intake.state_of(&video) != crate::VideoState::Ready {
             return Err(Error::Conflict(format!(
                 "'{}' is not playable yet: its versions are made once its TV version is.",
                 video.title()
@@ -142,6 +141,7 @@ impl App {
     /// Removes `version` of the video at `rel`: its job stops, its file
     /// goes (for good: it can be made again).
     pub async fn remove_version(&self, rel: &str, version: Version) -> Result<()> {
+        let rel = &self.entry_of(rel);
         self.library.get(rel).ok_or(Error::NotFound)?;
         if let Some(j) = self.jobs.for_version(rel, version) {
             if j.state.is_live() {
@@ -204,6 +204,7 @@ impl App {
 
     /// The file of a made version, if it is there.
     pub async fn version_file(&self, rel: &str, version: Version) -> Option<PathBuf> {
+        let rel = &self.entry_of(rel);
         if !self.versions.made(rel).contains_key(&version) {
             return None;
         }
@@ -211,6 +212,14 @@ impl App {
         blocking(move || Some(crate::paths::on_disk(&root, &name)).filter(|p| p.is_file()))
             .await
             .flatten()
+    }
+
+    /// The entry a path stands for: a source whose TV version is made
+    /// (`Film.mkv`) has its versions under that entry (`Film.mp4`).
+    fn entry_of(&self, rel: &str) -> String {
+        self.library
+            .shown_as(rel)
+            .unwrap_or_else(|| rel.to_string())
     }
 
     /// The name a download of `rel` (or its `version`) gets: the title
