@@ -6,7 +6,7 @@
 
 mod versions;
 
-pub use versions::{FolderVersions, VersionInfo, VersionJobs};
+pub use versions::{FolderVersions, VersionInfo, VersionJobs, VersionState};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

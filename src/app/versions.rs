@@ -13,12 +13,21 @@ use crate::fsutil::blocking;
 use crate::jobs::{Job, State};
 use crate::versions::Version;
 
+/// Where a version stands, as `/api/videos` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VersionState {
+    Ready,
+    Queued,
+    Running,
+    Failed,
+}
+
 /// One version of a video, as `/api/videos` and the player page say it.
 #[derive(Debug, Clone, Serialize)]
 pub struct VersionInfo {
     pub name: Version,
-    /// `ready`, `queued`, `running` or `failed`.
-    pub state: &'static str,
+    pub state: VersionState,
     pub size: Option<u64>,
     pub width: Option<u32>,
     pub height: Option<u32>,
@@ -91,15 +100,15 @@ impl App {
             };
             if let Some(j) = live {
                 let state = if j.state == State::Running {
-                    "running"
+                    VersionState::Running
                 } else {
-                    "queued"
+                    VersionState::Queued
                 };
                 out.push(info(state, None, Some(j)));
             } else if let Some(m) = made.get(&v) {
-                out.push(info("ready", Some(m), None));
+                out.push(info(VersionState::Ready, Some(m), None));
             } else if let Some(j) = job.filter(|j| j.state.is_failed()) {
-                out.push(info("failed", None, Some(j)));
+                out.push(info(VersionState::Failed, None, Some(j)));
             }
         }
         out
@@ -148,7 +157,7 @@ impl App {
                 self.jobs.cancel(j.id).await?;
             }
         }
-        let (root, name) = (self.library.root().to_path_buf(), made_name(rel, version));
+        let (root, name) = (self.library.root().to_path_buf(), version.file_name(rel));
         blocking(move || -> std::io::Result<()> {
             let file = crate::paths::on_disk(&root, &name);
             match std::fs::remove_file(&file) {
@@ -208,7 +217,7 @@ impl App {
         if !self.versions.made(rel).contains_key(&version) {
             return None;
         }
-        let (root, name) = (self.library.root().to_path_buf(), made_name(rel, version));
+        let (root, name) = (self.library.root().to_path_buf(), version.file_name(rel));
         blocking(move || Some(crate::paths::on_disk(&root, &name)).filter(|p| p.is_file()))
             .await
             .flatten()
@@ -237,9 +246,4 @@ impl App {
             }
         }
     }
-}
-
-/// A version's library path: the video's, then `.<name>`.
-fn made_name(rel: &str, version: Version) -> String {
-    format!("{rel}.{}", version.name())
 }

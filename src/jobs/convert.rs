@@ -70,7 +70,7 @@ impl Room {
 }
 
 /// Durations may differ by this much (container rounding, last frame).
-const DURATION_SLACK: f64 = 1.0;
+pub(super) const DURATION_SLACK: f64 = 1.0;
 
 pub async fn run(jobs: Arc<Jobs>, job: &Job, control: Arc<Control>) -> Ended {
     match steps(&jobs, job, control).await {

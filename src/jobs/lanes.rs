@@ -58,14 +58,10 @@ impl Jobs {
         };
         // Looked at often; written only when a job is claimed.
         let mut saved = self.saved.transient();
-        let mut claim = saved.claim_where(lane, now(), |j| !left.contains(&j.id));
         let may_take = |j: &Job| !left.contains(&j.id);
+        let mut claim = saved.claim_where(lane, now(), may_take);
         // Versions wait until no TV version is waiting or being made.
-        let tv_first = saved
-            .jobs
-            .iter()
-            .any(|j| j.kind != Conversion::Version && j.state.is_live());
-        if lane == Conversion::Transcode && !tv_first && !matches!(claim, Claim::Job(_)) {
+        if lane == Conversion::Transcode && !saved.tv_pending() && !matches!(claim, Claim::Job(_)) {
             claim = match (
                 claim,
                 saved.claim_where(Conversion::Version, now(), may_take),

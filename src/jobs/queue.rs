@@ -147,6 +147,14 @@ impl Saved {
         }
     }
 
+    /// Whether any TV version waits or is being made (versions wait
+    /// behind them all).
+    pub fn tv_pending(&self) -> bool {
+        self.jobs
+            .iter()
+            .any(|j| j.kind != Conversion::Version && j.state.is_live())
+    }
+
     /// Every other due version job of `source`, now running: one ffmpeg
     /// run makes them with the one claimed.
     pub fn claim_versions_of(

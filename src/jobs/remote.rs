@@ -119,11 +119,7 @@ impl Jobs {
 
     /// Whether any TV version waits or is being made.
     pub(super) fn tv_versions_pending(&self) -> bool {
-        self.saved
-            .get()
-            .jobs
-            .iter()
-            .any(|j| j.kind != Conversion::Version && j.state.is_live())
+        self.saved.get().tv_pending()
     }
 
     /// Whether the Pi leaves `job` to the runners.

@@ -9,17 +9,15 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use super::convert::{failed, Ended, Room};
+use super::convert::{failed, Ended, Room, DURATION_SLACK};
 use super::{Job, Jobs};
 use crate::fsutil::{blocking, now, sync_dir, sync_file, temp_path_for, TempFile};
 use crate::media::ffmpeg::{self, Control, Outcome, Run};
 use crate::media::launch::Priority;
 use crate::media::versions::{self, Input, Output, Picture, Spec, Version};
 use crate::media::{self, Conversion, Encoder, Probe};
+use crate::sync::Locked;
 use crate::versions::Made;
-
-/// Durations may differ by this much (the last frame, AAC priming).
-const DURATION_SLACK: f64 = 1.0;
 
 /// Runs `lead` and the other due versions of its video; how each ended.
 pub(super) async fn run(jobs: &Arc<Jobs>, lead: Job) -> Vec<(u64, Ended)> {
@@ -44,7 +42,7 @@ pub(super) async fn run(jobs: &Arc<Jobs>, lead: Job) -> Vec<(u64, Ended)> {
     let batch: Vec<Job> = std::iter::once(lead).chain(siblings).collect();
     let controls: Vec<Arc<Control>> = batch.iter().map(|_| Arc::default()).collect();
     {
-        let mut c = jobs.controls.lock().unwrap_or_else(|e| e.into_inner());
+        let mut c = jobs.controls.locked();
         for (j, control) in batch.iter().zip(&controls) {
             c.insert(j.id, (Conversion::Version, control.clone()));
         }
@@ -86,7 +84,7 @@ pub(super) async fn run(jobs: &Arc<Jobs>, lead: Job) -> Vec<(u64, Ended)> {
         out.push((id, e));
     }
     {
-        let mut c = jobs.controls.lock().unwrap_or_else(|e| e.into_inner());
+        let mut c = jobs.controls.locked();
         for j in &batch {
             c.remove(&j.id);
         }
@@ -122,18 +120,14 @@ fn complete_remote(
     theirs: TempFile,
 ) -> EndedOne {
     let fail = |why: String| (id, failed(why), None);
-    let root = jobs.library.root();
-    let video = crate::paths::on_disk(root, source);
-    let probe = match media::probe(&jobs.tools, &video) {
-        Ok(p) => p,
-        Err(e) => return fail(format!("ffmpeg can't read the video: {e}")),
+    let (video, probe, pic) = match read_video(jobs, source) {
+        Ok(read) => read,
+        Err(why) => return fail(why),
     };
-    let size = std::fs::metadata(&video).map(|m| m.len()).unwrap_or(0);
     let duration = probe.duration.filter(|d| *d > 0.0);
-    let spec = match picture(&probe, size).map(|p| versions::spec(version, p)) {
-        Some(Ok(spec)) => spec,
-        Some(Err(why)) => return fail(format!("not made: {why}")),
-        None => return fail("the video's picture has no size".into()),
+    let spec = match versions::spec(version, pic) {
+        Ok(spec) => spec,
+        Err(why) => return fail(format!("not made: {why}")),
     };
     let made = match media::probe(&jobs.tools, theirs.path()) {
         Ok(p) => p,
@@ -167,9 +161,7 @@ fn complete_remote(
         title: &title,
         encoder: Encoder::X264,
     };
-    let mut name = video.file_name().unwrap_or_default().to_os_string();
-    name.push(format!(".{}", version.name()));
-    let target = video.with_file_name(name);
+    let target = version.beside(&video);
     let tmp = TempFile::new(temp_path_for(&target, "version"));
     let args = versions::complete_args(&input, &spec, &video, tmp.path());
     let run = Run {
@@ -189,7 +181,7 @@ fn complete_remote(
         id,
         output: Output::Video(spec, tmp.path().to_path_buf()),
         target,
-        rel: format!("{source}.{}", version.name()),
+        rel: version.file_name(source),
         tmp,
     };
     put_in_place(jobs, planned, duration)
@@ -209,6 +201,20 @@ fn subtitles_of(jobs: &Jobs, source: &str, video: &Path) -> Vec<(PathBuf, Option
         .into_iter()
         .map(|(rel, lang)| (crate::paths::on_disk(root, &rel), lang))
         .collect()
+}
+
+/// The video a version is made from, on disk, as ffprobe reads it now,
+/// and its picture; `Err` says why it can't be. Blocking.
+fn read_video(jobs: &Jobs, source: &str) -> Result<(PathBuf, Probe, Picture), String> {
+    let video = crate::paths::on_disk(jobs.library.root(), source);
+    let probe = media::probe(&jobs.tools, &video)
+        .map_err(|e| format!("ffmpeg can't read the video: {e}"))?;
+    if probe.video().is_none() {
+        return Err("the video has no picture to make a version of".into());
+    }
+    let size = std::fs::metadata(&video).map(|m| m.len()).unwrap_or(0);
+    let pic = picture(&probe, size).ok_or("the video's picture has no size")?;
+    Ok((video, probe, pic))
 }
 
 /// The picture a version is made from: the video as shown, its frame
@@ -264,20 +270,11 @@ fn make_all(
     let all = |e: &dyn Fn() -> Ended| -> Vec<EndedOne> {
         wanted.iter().map(|(id, _)| (*id, e(), None)).collect()
     };
-    let root = jobs.library.root();
-    let video = crate::paths::on_disk(root, source);
-    let probe = match media::probe(&jobs.tools, &video) {
-        Ok(p) => p,
-        Err(e) => return all(&|| failed(format!("ffmpeg can't read the video: {e}"))),
+    let (video, probe, pic) = match read_video(jobs, source) {
+        Ok(read) => read,
+        Err(why) => return all(&|| failed(why.clone())),
     };
-    if probe.video().is_none() {
-        return all(&|| failed("the video has no picture to make a version of"));
-    }
-    let size = std::fs::metadata(&video).map(|m| m.len()).unwrap_or(0);
     let duration = probe.duration.filter(|d| *d > 0.0);
-    let Some(pic) = picture(&probe, size) else {
-        return all(&|| failed("the video's picture has no size"));
-    };
     let first_audio = probe.audio_tracks().next().map(|a| a.codec.clone());
     let mut out: Vec<EndedOne> = Vec::new();
     let mut planned: Vec<Planned> = Vec::new();
@@ -300,15 +297,13 @@ fn make_all(
                 }
             },
         };
-        let mut name = video.file_name().unwrap_or_default().to_os_string();
-        name.push(format!(".{}", version.name()));
-        let target = video.with_file_name(name);
+        let target = version.beside(&video);
         let tmp = TempFile::new(temp_path_for(&target, "version"));
         let output = match output {
             Output::Video(spec, _) => Output::Video(spec, tmp.path().to_path_buf()),
             Output::Audio(_) => Output::Audio(tmp.path().to_path_buf()),
         };
-        let rel = format!("{source}.{}", version.name());
+        let rel = version.file_name(source);
         planned.push(Planned {
             id: *id,
             output,

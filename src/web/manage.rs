@@ -33,7 +33,7 @@ pub struct Fields {
     name: Option<String>,
 }
 
-fn see_other(location: &str) -> warp::reply::Response {
+pub(super) fn see_other(location: &str) -> warp::reply::Response {
     Response::builder()
         .status(StatusCode::SEE_OTHER)
         .header(header::LOCATION, location)

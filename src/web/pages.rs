@@ -417,11 +417,20 @@ struct DownloadRow {
     remove: Option<&'static str>,
 }
 
+/// Where the file at `rel`, or its `version`, downloads from.
+fn download_href(rel: &str, version: Option<crate::versions::Version>) -> String {
+    let path = format!("/download/{}", encode_url_path(rel));
+    match version {
+        Some(v) => format!("{path}?version={}", v.name()),
+        None => path,
+    }
+}
+
 /// What the player page offers to download: the original (where this is
 /// a TV version made of it), this file, and each smaller version.
 fn downloads(app: &App, rel: &str, video: &crate::library::Video) -> Vec<DownloadRow> {
+    use crate::app::VersionState;
     use crate::format::human_size;
-    let href = |path: &str| format!("/download/{}", encode_url_path(path));
     let row = |label: String, href: String, size: u64| DownloadRow {
         label,
         href,
@@ -436,39 +445,42 @@ fn downloads(app: &App, rel: &str, video: &crate::library::Video) -> Vec<Downloa
     let source = app.library.source_of(rel);
     if let Some(s) = source.as_deref().and_then(|s| app.library.get(s)) {
         let name = s.path.rsplit('/').next().unwrap_or(&s.path).to_string();
-        rows.push(row(format!("Original ({name})"), href(&s.path), s.size));
-        rows.push(row("TV version (MP4)".into(), href(rel), video.size));
+        let original = download_href(&s.path, None);
+        rows.push(row(format!("Original ({name})"), original, s.size));
+        rows.push(row(
+            "TV version (MP4)".into(),
+            download_href(rel, None),
+            video.size,
+        ));
     } else {
-        rows.push(row("Original".into(), href(rel), video.size));
+        rows.push(row("Original".into(), download_href(rel, None), video.size));
     }
     let jobs = app.version_jobs();
     let infos = app.versions_of(rel, &jobs);
     for v in crate::versions::Version::ALL {
-        let base = href(rel) + "?version=" + v.name();
-        let mut r = row(v.label(), base, 0);
+        let mut r = row(v.label(), download_href(rel, Some(v)), 0);
         r.ready = false;
         r.size = String::new();
         r.make = Some(v.name());
         if let Some(i) = infos.iter().find(|i| i.name == v) {
-            if matches!(i.state, "running" | "queued") {
-                r.job = i.job;
-            }
             match i.state {
-                "ready" => {
+                VersionState::Ready => {
                     r.ready = true;
                     r.size = human_size(i.size.unwrap_or(0));
                     r.make = None;
                     r.remove = Some(v.name());
                 }
-                "running" => {
+                VersionState::Running => {
                     r.status = format!("Being made: {} %", i.progress.unwrap_or(0.0).round());
                     r.make = None;
+                    r.job = i.job;
                 }
-                "queued" => {
+                VersionState::Queued => {
                     r.status = "Waiting for its turn".into();
                     r.make = None;
+                    r.job = i.job;
                 }
-                _ => {
+                VersionState::Failed => {
                     r.status = format!(
                         "Could not be made: {}.",
                         i.error.as_deref().unwrap_or("it failed")
@@ -492,12 +504,7 @@ pub async fn watch(
     // A source whose TV version is made (a bookmark, a name seen over
     // SMB or DLNA) leads to the entry's own page.
     if let Some(entry) = app.library.shown_as(&rel) {
-        let to = format!("/watch/{}", encode_url_path(&entry));
-        return Ok(warp::http::Response::builder()
-            .status(warp::http::StatusCode::SEE_OTHER)
-            .header(warp::http::header::LOCATION, to)
-            .body(Default::default())
-            .expect("valid response"));
+        return Ok(super::manage::see_other(&super::manage::watch_href(&entry)));
     }
     // Devices that watch are the ones conversions are made for.
     if let Some(viewer) = &caller.viewer {
@@ -559,7 +566,7 @@ pub async fn watch(
             .filter(|(v, _)| v.lines().is_some())
             .map(|(v, m)| Quality {
                 name: v.name(),
-                src: format!("/download/{}?version={}", encode_url_path(&rel), v.name()),
+                src: download_href(&rel, Some(v)),
                 bitrate: m.bitrate,
             })
             .collect(),

@@ -195,24 +195,25 @@ pub async fn download(
 pub fn attachment(name: &str) -> String {
     let ascii: String = name
         .chars()
-        .map(|c| match c {
-            '"' | '\\' => '_',
-            c if c.is_ascii() && !c.is_ascii_control() => c,
-            _ => '_',
+        .map(|c| {
+            let plain = c.is_ascii() && !c.is_ascii_control() && c != '"' && c != '\\';
+            if plain {
+                c
+            } else {
+                '_'
+            }
         })
         .collect();
     if ascii == name {
         return format!("attachment; filename=\"{ascii}\"");
     }
-    let encoded: String = name
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
+    // RFC 5987's attr-chars that need no escape, of the unreserved ones.
+    const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    let encoded = percent_encoding::utf8_percent_encode(name, KEEP);
     format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 

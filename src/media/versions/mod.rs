@@ -93,9 +93,17 @@ impl Version {
         }
     }
 
-    /// The file beside the video (`Film.mp4` -> `Film.mp4.720p`).
-    pub fn file_name(self, video_name: &str) -> String {
-        format!("{video_name}.{}", self.name())
+    /// Its name beside the video, from the video's name or library path
+    /// (`Films/Film.mp4` -> `Films/Film.mp4.720p`).
+    pub fn file_name(self, video: &str) -> String {
+        format!("{video}.{}", self.name())
+    }
+
+    /// Its file beside the video's on disk, a name that need not be UTF-8.
+    pub fn beside(self, video: &std::path::Path) -> std::path::PathBuf {
+        let mut name = video.file_name().unwrap_or_default().to_os_string();
+        name.push(format!(".{}", self.name()));
+        video.with_file_name(name)
     }
 
     /// The extension a download of it gets.
