@@ -132,6 +132,40 @@
     }
     choose(first);
   }
+  /* Where the video is, through reloads (an error resets currentTime). */
+  var lastTime = resume > 5 ? resume : 0;
+  var wantsToPlay = true;
+  video.addEventListener('timeupdate', function () {
+    if (video.currentTime > 0) { lastTime = video.currentTime; }
+  });
+  video.addEventListener('play', function () { wantsToPlay = true; });
+  video.addEventListener('pause', function () { if (!video.seeking) { wantsToPlay = false; } });
+
+  /* Plays `src` from `at` seconds (a language, a quality, a retry). */
+  var reloading = false;
+  function playFrom(src, at, loaded) {
+    var playing = wantsToPlay;
+    reloading = true;
+    var there = function () {
+      video.removeEventListener('loadedmetadata', there);
+      reloading = false;
+      if (loaded) { loaded(); }
+      if (at > 0) { video.currentTime = at; }
+      if (playing) {
+        var p = video.play();
+        if (p && p.then) { p.then(null, function () {}); }
+      }
+    };
+    video.addEventListener('loadedmetadata', there);
+    video.src = src;
+    video.load();
+  }
+  function currentSource() {
+    if (video.currentSrc) { return video.currentSrc; }
+    var s = video.querySelector('source');
+    return s ? s.src : video.src;
+  }
+
   /* Audio languages: browsers play an MP4's first track only, so another
      language plays a version of the file with that track first (made by
      pimedia in seconds), from the same second. Remembered like subtitles. */
@@ -145,20 +179,12 @@
     for (var i = 0; i < audioChoices.length; i++) {
       audioChoices[i].setAttribute('aria-pressed', audioChoices[i] === button ? 'true' : 'false');
     }
-    var at = video.currentTime;
-    var playing = !video.paused;
     switchingAudio = true;
     button.setAttribute('aria-busy', 'true');
-    var resumeThere = function () {
-      video.removeEventListener('loadedmetadata', resumeThere);
+    playFrom(button.getAttribute('data-src'), video.currentTime, function () {
       switchingAudio = false;
       button.removeAttribute('aria-busy');
-      if (at > 0) { video.currentTime = at; }
-      if (playing) { video.play(); }
-    };
-    video.addEventListener('loadedmetadata', resumeThere);
-    video.src = button.getAttribute('data-src');
-    video.load();
+    });
   }
   if (audioChoices.length) {
     var wantedAudio = remembered('audio-language');
@@ -343,39 +369,6 @@
       if (r.job) { follow(r.job.id, r.message); }
     });
   }
-  /* Where the video is, through reloads (an error resets currentTime). */
-  var lastTime = resume > 5 ? resume : 0;
-  var wantsToPlay = true;
-  video.addEventListener('timeupdate', function () {
-    if (video.currentTime > 0) { lastTime = video.currentTime; }
-  });
-  video.addEventListener('play', function () { wantsToPlay = true; });
-  video.addEventListener('pause', function () { if (!video.seeking) { wantsToPlay = false; } });
-
-  /* Plays `src` from `at` seconds (a quality or a retry). */
-  var reloading = false;
-  function playFrom(src, at) {
-    var playing = wantsToPlay;
-    reloading = true;
-    var there = function () {
-      video.removeEventListener('loadedmetadata', there);
-      reloading = false;
-      if (at > 0) { video.currentTime = at; }
-      if (playing) {
-        var p = video.play();
-        if (p && p.then) { p.then(null, function () {}); }
-      }
-    };
-    video.addEventListener('loadedmetadata', there);
-    video.src = src;
-    video.load();
-  }
-  function currentSource() {
-    if (video.currentSrc) { return video.currentSrc; }
-    var s = video.querySelector('source');
-    return s ? s.src : video.src;
-  }
-
   /* A dropped connection is not a codec this TV lacks: it is tried
      again from the same second, later each time, and marks nothing. */
   var connection = document.getElementById('connection');
