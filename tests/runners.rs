@@ -506,18 +506,11 @@ fn a_pc_makes_a_720p_version_completed_on_the_pi() {
     };
     // A 1080p film the TVs play as it is, with English subtitles beside it.
     let film = s.media().join("Film.mp4");
-    ffmpeg(
+    make_clip_of(
+        &s.dir.path().join("Film.mp4"),
+        "1920x1080",
+        3,
         &[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=1920x1080:rate=25",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=sample_rate=48000",
-            "-t",
-            "3",
             "-c:v",
             "libx264",
             "-preset",
@@ -531,7 +524,6 @@ fn a_pc_makes_a_720p_version_completed_on_the_pi() {
             "-movflags",
             "+faststart",
         ],
-        &s.dir.path().join("Film.mp4"),
     );
     std::fs::write(
         s.media().join("Film.en.vtt"),

@@ -267,13 +267,18 @@ pub fn ffmpeg(args: &[&str], out: &Path) {
 }
 
 pub fn make_clip(path: &Path, seconds: u32, opts: &[&str]) {
+    make_clip_of(path, "320x240", seconds, opts);
+}
+
+/// As [`make_clip`], with a picture of `size` (`1920x1080`).
+pub fn make_clip_of(path: &Path, size: &str, seconds: u32, opts: &[&str]) {
     if let Some(p) = path.parent() {
         std::fs::create_dir_all(p).unwrap();
     }
     let t = seconds.to_string();
     let out = Command::new("ffmpeg")
         .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
-        .arg("testsrc2=size=320x240:rate=25")
+        .arg(format!("testsrc2=size={size}:rate=25"))
         .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"])
         .args(["-t", &t])
         .args(opts)
