@@ -9,7 +9,7 @@
 mod common;
 use common::*;
 
-use pimedia::media::{ocr, pgs};
+use pimedia::media::{ocr, pgs, Tools};
 use std::path::Path;
 
 const FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
@@ -148,11 +148,13 @@ fn blu_ray_subtitles_are_read_as_text_with_their_times_and_places() {
         .map(|c| ocr::prepare(&c.pictures[0]).unwrap())
         .collect();
     let model = ocr::model_for(Some("eng"));
+    // tesseract through the chain ffmpeg runs in (nice 19, idle I/O).
+    let tools = Tools::locate(None, None);
     assert!(
-        ocr::has_model(model).unwrap(),
+        ocr::has_model(&tools, model).unwrap(),
         "tests/run.sh installs tesseract-ocr-eng"
     );
-    let texts = ocr::read(&pgms, model, d.path()).unwrap();
+    let texts = ocr::read(&tools, &pgms, model, d.path()).unwrap();
     assert_eq!(
         texts,
         ["Wake up, Neo.", "Follow the\nwhite rabbit.", "EXIT"]
@@ -196,9 +198,10 @@ fn blu_ray_subtitles_are_read_as_text_with_their_times_and_places() {
 #[test]
 fn a_missing_model_is_said_with_its_install_command() {
     let d = tempfile::tempdir().unwrap();
-    let err = ocr::read(&[vec![b'P', b'5']], "xyz", d.path()).unwrap_err();
+    let tools = Tools::locate(None, None);
+    let err = ocr::read(&tools, &[vec![b'P', b'5']], "xyz", d.path()).unwrap_err();
     assert!(matches!(err, ocr::OcrError::Failed(_)), "{err}");
-    assert!(!ocr::has_model("xyz").unwrap());
+    assert!(!ocr::has_model(&tools, "xyz").unwrap());
     let said = ocr::OcrError::NoModel {
         model: "deu".into(),
         name: "Deutsch".into(),

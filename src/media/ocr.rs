@@ -10,9 +10,11 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
+use super::launch::Priority;
 use super::pgs::{Cue, Picture};
+use super::Tools;
 
 /// Pictures shorter than this many rows are scaled up (tesseract reads
 /// text about 30 px high best).
@@ -44,8 +46,10 @@ pub fn model_for(lang: Option<&str>) -> &'static str {
 
 /// Whether tesseract has `model` (`tesseract --list-langs`); `Err` when
 /// tesseract itself is missing.
-pub fn has_model(model: &str) -> Result<bool, OcrError> {
-    let out = Command::new("tesseract")
+pub fn has_model(tools: &Tools, model: &str) -> Result<bool, OcrError> {
+    let out = tools
+        .command_for("tesseract", Priority::Interactive)
+        .ok_or(OcrError::NoTesseract)?
         .arg("--list-langs")
         .stdin(Stdio::null())
         .output()
@@ -88,9 +92,15 @@ pub fn prepare(p: &Picture) -> Option<Vec<u8>> {
 }
 
 /// The text of each prepared picture (PGM bytes), in order, read by one
-/// tesseract run with `model`; the pictures are written to `dir` first
-/// (hidden, removed after). Blocking.
-pub fn read(pgms: &[Vec<u8>], model: &str, dir: &Path) -> Result<Vec<String>, OcrError> {
+/// tesseract run with `model`, at the lowest priority through the launch
+/// chain ffmpeg uses; the pictures are written to `dir` first (hidden,
+/// removed after). Blocking.
+pub fn read(
+    tools: &Tools,
+    pgms: &[Vec<u8>],
+    model: &str,
+    dir: &Path,
+) -> Result<Vec<String>, OcrError> {
     if pgms.is_empty() {
         return Ok(Vec::new());
     }
@@ -112,8 +122,9 @@ pub fn read(pgms: &[Vec<u8>], model: &str, dir: &Path) -> Result<Vec<String>, Oc
     std::fs::File::create(&list)
         .and_then(|mut l| l.write_all(names.as_bytes()))
         .map_err(io)?;
-    let out = Command::new("nice")
-        .args(["-n", "19", "tesseract"])
+    let out = tools
+        .command_for("tesseract", Priority::Lowest)
+        .ok_or(OcrError::NoTesseract)?
         .arg(&list)
         .args(["stdout", "-l", model, "--psm", "6"])
         .env("OMP_THREAD_LIMIT", "1")

@@ -83,6 +83,12 @@ impl Tools {
         )
     }
 
+    /// Another program on `PATH` (`tesseract`) through the same chain
+    /// (the guard, nice and idle I/O for `priority`), if it is installed.
+    pub fn command_for(&self, program: &str, priority: Priority) -> Option<Command> {
+        Some(self.launcher.command(&find_on_path(program)?, priority))
+    }
+
     /// Why ffmpeg can't be used, as a sentence's end ("… can't be streamed: {this}").
     pub fn ffmpeg_unavailable(&self) -> String {
         match &self.cannot_start {
