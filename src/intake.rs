@@ -104,14 +104,14 @@ impl Intake {
             .jobs
             .list()
             .into_iter()
-            .filter(|j| j.state.is_queued() && j.kind != Conversion::Version);
+            .filter(|j| j.state.is_queued() && j.kind.makes_tv_version());
         for job in queued {
             let Some(probe) = self.library.probe_of(&job.source) else {
                 continue;
             };
             let why = match self.needed(&job.source, &probe) {
                 Some(kind) if kind == job.kind => continue,
-                Some(Conversion::Remux | Conversion::Version) => {
+                Some(Conversion::Remux | Conversion::Version | Conversion::Subtitles) => {
                     "not needed any more: the TVs here now play its video, so a remux is enough"
                 }
                 Some(Conversion::Transcode) => {
@@ -144,13 +144,14 @@ impl Intake {
         let Some(v) = self.library.get(path) else {
             return;
         };
-        if self.library.is_superseded(path) {
-            return;
-        }
         // Not read yet: the indexer says when it is.
         let Some(probe) = self.library.probe_of(path) else {
             return;
         };
+        self.subtitles_if_needed(&v, &probe).await;
+        if self.library.is_superseded(path) {
+            return;
+        }
         let Some(kind) = self.needed(path, &probe) else {
             self.versions_if_needed(&v).await;
             return;
@@ -182,9 +183,34 @@ impl Intake {
         }
         let why = match kind {
             Conversion::Transcode => Some(self.made_for(&probe)),
-            Conversion::Remux | Conversion::Version => None,
+            Conversion::Remux | Conversion::Version | Conversion::Subtitles => None,
         };
         self.jobs.enqueue(path, kind, owner, why).await;
+    }
+
+    /// A video with picture subtitles not read yet: a job reading them,
+    /// unless one was tried since the video last changed (a failed one is
+    /// retried by hand). Its MP4, made or not, is where the text goes.
+    async fn subtitles_if_needed(&self, v: &Video, probe: &Probe) {
+        if media::picture_tracks(probe).is_empty() {
+            return;
+        }
+        if let Some(last) = self.jobs.for_subtitles(&v.path) {
+            let tried_since = last.finished.is_some_and(|f| f as i64 >= v.modified);
+            if last.state.is_live() || tried_since {
+                return;
+            }
+        }
+        let name = v.path.rsplit('/').next().unwrap_or(&v.path);
+        let dir = v.path.rsplit_once('/').map_or("", |(d, _)| d);
+        let output = crate::paths::on_disk(self.library.root(), dir).join(media::output_path(name));
+        let p = probe.clone();
+        let unread = crate::fsutil::blocking(move || crate::jobs::subtitles::unread(&output, &p))
+            .await
+            .unwrap_or_default();
+        if !unread.is_empty() {
+            self.jobs.enqueue_subtitles(&v.path).await;
+        }
     }
 
     /// A video the TVs play: a job for each smaller version its folder (or

@@ -1,16 +1,20 @@
-//! Picture subtitles read as text, with real parts: Blu-ray (PGS)
-//! subtitles of known text (drawn by ffmpeg's drawtext, written as a
-//! `.sup` by the test writer in `media::pgs`), muxed into an MKV and taken
-//! out again by ffmpeg as a player's file would hold them, then read by
-//! Debian's tesseract in one run: each cue's text and times, a two-line
-//! cue, a cue at the top, a forced one. (Issue 32's first part: the job
-//! that does this for every picture track is still to come.)
+//! Picture subtitles become WebVTT text, end to end with real parts:
+//! subtitle streams of known text in real containers — Blu-ray (PGS,
+//! drawn by ffmpeg's drawtext and written by the test writer in
+//! `media::pgs`), DVD (VobSub, made from an SRT by dvdauthor's `spumux`)
+//! and DVB (made from that by ffmpeg's `dvbsub` encoder) — read by the
+//! binary's `subtitles` job with Debian's tesseract: each cue's text and
+//! times, two lines, a cue at the top, a forced track, the player's
+//! label; a German track read with the German model, which the job
+//! waits for while it is missing; progress, nice 19, cancel, retry, and
+//! a restart that reads nothing again.
 
 mod common;
 use common::*;
 
-use pimedia::media::{ocr, pgs, Tools};
+use pimedia::media::pgs;
 use std::path::Path;
+use std::process::Command;
 
 const FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 
@@ -51,164 +55,384 @@ fn drawn(dir: &Path, lines: &[&str], width: u16, height: u16) -> Vec<u8> {
         .collect()
 }
 
-#[test]
-fn blu_ray_subtitles_are_read_as_text_with_their_times_and_places() {
-    let d = tempfile::tempdir().unwrap();
-    let one = drawn(d.path(), &["Wake up, Neo."], 640, 64);
-    let two = drawn(d.path(), &["Follow the", "white rabbit."], 640, 112);
-    let sign = drawn(d.path(), &["EXIT"], 640, 64);
-    let shown = [
-        pgs::write::Shown {
-            start: 0.5,
-            end: 2.0,
-            x: 640,
-            y: 900,
-            width: 640,
-            height: 64,
-            ink: &one,
-            forced: false,
-        },
-        pgs::write::Shown {
-            start: 2.5,
-            end: 4.25,
-            x: 640,
-            y: 880,
-            width: 640,
-            height: 112,
-            ink: &two,
-            forced: false,
-        },
-        pgs::write::Shown {
-            start: 5.0,
-            end: 6.0,
-            x: 640,
-            y: 40,
-            width: 640,
-            height: 64,
-            ink: &sign,
-            forced: true,
-        },
+/// A Blu-ray film: video and audio, an English PGS track (a line, two
+/// lines, a sign at the top) and a forced-only English track.
+fn blu_ray_film(dir: &Path, out: &Path) {
+    let one = drawn(dir, &["Wake up, Neo."], 640, 64);
+    let two = drawn(dir, &["Follow the", "white rabbit."], 640, 112);
+    let sign = drawn(dir, &["EXIT"], 640, 64);
+    let shown = |start, end, y, height, ink, forced| pgs::write::Shown {
+        start,
+        end,
+        x: 640,
+        y,
+        width: 640,
+        height,
+        ink,
+        forced,
+    };
+    let full = [
+        shown(0.5, 2.0, 900, 64, &one[..], false),
+        shown(2.5, 4.25, 880, 112, &two[..], false),
+        shown(5.0, 6.0, 40, 64, &sign[..], false),
     ];
-    let sup = d.path().join("subs.sup");
-    std::fs::write(&sup, pgs::write::sup((1920, 1080), &shown)).unwrap();
-    // Into an MKV beside a picture, and out again as ffmpeg copies it.
-    let film = d.path().join("film.mkv");
-    make_clip(
-        &d.path().join("flat.mp4"),
+    let forced = [shown(5.0, 6.0, 40, 64, &sign[..], true)];
+    let (a, b) = (dir.join("full.sup"), dir.join("forced.sup"));
+    std::fs::write(&a, pgs::write::sup((1920, 1080), &full)).unwrap();
+    std::fs::write(&b, pgs::write::sup((1920, 1080), &forced)).unwrap();
+    let flat = dir.join("flat.mp4");
+    make_clip_of(
+        &flat,
+        "1920x1080",
         7,
         &["-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac"],
     );
     ffmpeg(
         &[
             "-i",
-            d.path().join("flat.mp4").to_str().unwrap(),
+            flat.to_str().unwrap(),
             "-i",
-            sup.to_str().unwrap(),
-            // The subtitles' own times, not shifted to start at 0.
+            a.to_str().unwrap(),
+            "-i",
+            b.to_str().unwrap(),
             "-copyts",
             "-map",
             "0",
             "-map",
             "1",
+            "-map",
+            "2",
             "-c",
             "copy",
             "-metadata:s:s:0",
             "language=eng",
+            "-metadata:s:s:1",
+            "language=eng",
+            "-disposition:s:1",
+            "forced",
         ],
-        &film,
+        out,
     );
-    let probe = ffprobe_json(&film, &["-show_streams"]);
-    assert!(
-        probe["streams"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|s| s["codec_name"] == "hdmv_pgs_subtitle"),
-        "{probe}"
-    );
-    let back = d.path().join("back.sup");
+}
+
+/// An SRT of `cues` (start, end, text).
+fn srt(cues: &[(f64, f64, &str)]) -> String {
+    let t = |s: f64| {
+        let ms = (s * 1000.0).round() as u64;
+        format!(
+            "{:02}:{:02}:{:02},{:03}",
+            ms / 3_600_000,
+            ms / 60_000 % 60,
+            ms / 1000 % 60,
+            ms % 1000
+        )
+    };
+    cues.iter()
+        .enumerate()
+        .map(|(i, (a, b, text))| format!("{}\n{} --> {}\n{text}\n\n", i + 1, t(*a), t(*b)))
+        .collect()
+}
+
+/// A DVD film in an MKV: MPEG-2 video, AC-3 audio and a VobSub track of
+/// `cues` in `lang`, drawn by spumux as a DVD authoring tool does.
+fn dvd_film(dir: &Path, seconds: u32, cues: &[(f64, f64, &str)], lang: &str, out: &Path) {
+    let mpg = dir.join("film.mpg");
     ffmpeg(
         &[
-            "-i",
-            film.to_str().unwrap(),
-            "-map",
-            "0:s:0",
-            "-c:s",
-            "copy",
             "-f",
-            "sup",
+            "lavfi",
+            "-i",
+            "color=c=gray:s=720x576:r=25",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine",
+            "-t",
+            &seconds.to_string(),
+            "-target",
+            "pal-dvd",
         ],
-        &back,
+        &mpg,
     );
+    std::fs::write(dir.join("subs.srt"), srt(cues)).unwrap();
+    std::fs::write(
+        dir.join("spu.xml"),
+        format!(
+            r#"<subpictures format="PAL"><stream><textsub filename="{}" characterset="UTF-8" fontsize="28.0" font="{FONT}" horizontal-alignment="center" vertical-alignment="bottom" left-margin="60" right-margin="60" top-margin="20" bottom-margin="30" subtitle-fps="25" movie-fps="25" movie-width="720" movie-height="574"/></stream></subpictures>"#,
+            dir.join("subs.srt").display()
+        ),
+    )
+    .unwrap();
+    let with = dir.join("with.mpg");
+    let ok = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "spumux -s0 '{}' < '{}' > '{}' 2>'{}'",
+            dir.join("spu.xml").display(),
+            mpg.display(),
+            with.display(),
+            dir.join("spumux.log").display()
+        ))
+        .status()
+        .expect("tests/run.sh installs dvdauthor");
+    assert!(
+        ok.success(),
+        "spumux: {}",
+        std::fs::read_to_string(dir.join("spumux.log")).unwrap_or_default()
+    );
+    let lang = format!("language={lang}");
+    let mut args = vec!["-fflags", "+genpts", "-i", with.to_str().unwrap()];
+    // The DVD's navigation stream can't go into an MKV.
+    args.extend("-map 0:v -map 0:a -map 0:s -c copy -metadata:s:s:0".split(' '));
+    args.push(&lang);
+    ffmpeg(&args, out);
+}
 
-    let cues = pgs::cues(&std::fs::read(&back).unwrap()).unwrap();
-    assert_eq!(cues.len(), 3);
-    let pgms: Vec<Vec<u8>> = cues
-        .iter()
-        .map(|c| ocr::prepare(&c.pictures[0]).unwrap())
-        .collect();
-    let model = ocr::model_for(Some("eng"));
-    // tesseract through the chain ffmpeg runs in (nice 19, idle I/O).
-    let tools = Tools::locate(None, None);
-    assert!(
-        ocr::has_model(&tools, model).unwrap(),
-        "tests/run.sh installs tesseract-ocr-eng"
-    );
-    let texts = ocr::read(&tools, &pgms, model, d.path()).unwrap();
-    assert_eq!(
-        texts,
-        ["Wake up, Neo.", "Follow the\nwhite rabbit.", "EXIT"]
-    );
-    for (cue, (start, end)) in cues.iter().zip([(0.5, 2.0), (2.5, 4.25), (5.0, 6.0)]) {
-        assert!((cue.start - start).abs() < 0.1, "{} vs {start}", cue.start);
-        assert!(
-            (cue.end.unwrap() - end).abs() < 0.1,
-            "{:?} vs {end}",
-            cue.end
-        );
-    }
-    assert_eq!(
-        cues.iter().map(|c| c.forced).collect::<Vec<_>>(),
-        [false, false, true]
-    );
-    let vtt = ocr::webvtt(&cues, &texts);
-    // (The MKV's clock starts 21 ms in, at the AAC's priming.)
-    let lines: Vec<&str> = vtt.lines().collect();
-    assert_eq!(lines[0], "WEBVTT");
-    assert!(
-        lines[2].starts_with("00:00:00.5") && !lines[2].ends_with("line:0"),
-        "{vtt}"
-    );
-    assert!(vtt.contains("\nFollow the\nwhite rabbit.\n"), "{vtt}");
-    assert!(
-        lines[9].starts_with("00:00:05.0") && lines[9].ends_with(" line:0"),
-        "{vtt}"
-    );
-    assert_eq!(lines[10], "EXIT");
-    // Nothing of the run is left beside it.
-    let left: Vec<String> = std::fs::read_dir(d.path())
+/// The newest job of `kind` for `source`, once it reaches a final state.
+fn ended(s: &Server, source: &str, kind: &str) -> serde_json::Value {
+    let mut last = serde_json::Value::Null;
+    s.wait_until(90, &format!("the {kind} job of {source} to end"), || {
+        last = job_of(s, source, kind);
+        matches!(
+            last["state"].as_str(),
+            Some("done" | "failed" | "cancelled")
+        )
+    });
+    last
+}
+
+fn job_of(s: &Server, source: &str, kind: &str) -> serde_json::Value {
+    s.json("/api/jobs")
+        .as_array()
         .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(".pimedia-ocr"))
-        .collect();
-    assert!(left.is_empty(), "{left:?}");
+        .iter()
+        .find(|j| j["source"] == source && j["kind"] == kind)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// A WebVTT file's cues: (start, end, text, placed at the top).
+fn cues_of(vtt: &str) -> Vec<(f64, f64, String, bool)> {
+    let secs = |t: &str| {
+        let p: Vec<f64> = t.split(':').map(|x| x.parse().unwrap()).collect();
+        p[0] * 3600.0 + p[1] * 60.0 + p[2]
+    };
+    vtt.split("\n\n")
+        .filter_map(|block| {
+            let mut lines = block.lines();
+            let timing = lines.next()?;
+            let (a, rest) = timing.split_once(" --> ")?;
+            let b = rest.split(' ').next()?;
+            let text: Vec<&str> = lines.collect();
+            Some((secs(a), secs(b), text.join("\n"), rest.contains("line:0")))
+        })
+        .collect()
+}
+
+fn near(a: f64, b: f64) -> bool {
+    (a - b).abs() < 0.1
 }
 
 #[test]
-fn a_missing_model_is_said_with_its_install_command() {
+fn blu_ray_subtitles_become_a_webvtt_track_read_once() {
     let d = tempfile::tempdir().unwrap();
-    let tools = Tools::locate(None, None);
-    let err = ocr::read(&tools, &[vec![b'P', b'5']], "xyz", d.path()).unwrap_err();
-    assert!(matches!(err, ocr::OcrError::Failed(_)), "{err}");
-    assert!(!ocr::has_model(&tools, "xyz").unwrap());
-    let said = ocr::OcrError::NoModel {
-        model: "deu".into(),
-        name: "Deutsch".into(),
-    }
-    .to_string();
-    assert!(
-        said.contains("sudo apt install tesseract-ocr-deu"),
-        "{said}"
+    let media = d.path().join("media");
+    std::fs::create_dir(&media).unwrap();
+    blu_ray_film(d.path(), &media.join("film.mkv"));
+    let s = Server::start_in(d, &[]);
+    // The remux does not wait for the subtitles.
+    assert_eq!(ended(&s, "film.mkv", "remux")["state"], "done");
+    let job = ended(&s, "film.mkv", "subtitles");
+    assert_eq!(job["state"], "done", "{job}");
+    let vtt = std::fs::read_to_string(s.media().join("film.eng.vtt")).unwrap();
+    let cues = cues_of(&vtt);
+    let texts: Vec<&str> = cues.iter().map(|c| c.2.as_str()).collect();
+    assert_eq!(
+        texts,
+        ["Wake up, Neo.", "Follow the\nwhite rabbit.", "EXIT"],
+        "{vtt}"
     );
+    for (c, (a, b)) in cues.iter().zip([(0.5, 2.0), (2.5, 4.25), (5.0, 6.0)]) {
+        assert!(near(c.0, a) && near(c.1, b), "{c:?} vs {a}-{b}\n{vtt}");
+    }
+    assert_eq!(
+        cues.iter().map(|c| c.3).collect::<Vec<_>>(),
+        [false, false, true],
+        "the sign is placed at the top: {vtt}"
+    );
+    // The forced-only track is a track of its own.
+    let forced = std::fs::read_to_string(s.media().join("film.eng.forced.vtt")).unwrap();
+    assert_eq!(cues_of(&forced).len(), 1, "{forced}");
+    assert_eq!(cues_of(&forced)[0].2, "EXIT");
+    // The player offers both, saying where they came from.
+    let (_, page) = s.text("/watch/film.mp4");
+    assert!(page.contains("English (from picture subtitles)"), "{page}");
+    assert!(
+        page.contains("English, forced (from picture subtitles)"),
+        "{page}"
+    );
+    assert!(
+        hidden_files(&s.media()).is_empty(),
+        "{:?}",
+        hidden_files(&s.media())
+    );
+    // A restart (a probe cache hit) reads nothing again.
+    let modified = std::fs::metadata(s.media().join("film.eng.vtt"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let jobs_before = s.json("/api/jobs").as_array().unwrap().len();
+    let d = s.stop();
+    let s = Server::start_in(d, &[]);
+    s.wait_until(10, "the library to be read", || {
+        s.json("/api/videos").to_string().contains("film.mp4")
+    });
+    assert!(s.log_text().contains("listening") || !s.log_text().is_empty());
+    let jobs_after = s.json("/api/jobs").as_array().unwrap().len();
+    assert_eq!(jobs_before, jobs_after, "{}", s.json("/api/jobs"));
+    assert_eq!(
+        std::fs::metadata(s.media().join("film.eng.vtt"))
+            .unwrap()
+            .modified()
+            .unwrap(),
+        modified
+    );
+}
+
+#[test]
+fn dvd_and_dvb_subtitles_become_webvtt() {
+    let d = tempfile::tempdir().unwrap();
+    let media = d.path().join("media");
+    std::fs::create_dir(&media).unwrap();
+    let said = [
+        (1.0, 2.5, "Wake up, Neo."),
+        (3.0, 4.75, "Follow the\nwhite rabbit."),
+        (5.5, 7.0, "Knock, knock."),
+    ];
+    dvd_film(d.path(), 8, &said, "eng", &media.join("dvd.mkv"));
+    // A DVB recording of the same: ffmpeg's dvbsub encoder in a TS.
+    let dvd = media.join("dvd.mkv");
+    let mut args = vec!["-i", dvd.to_str().unwrap()];
+    args.extend(
+        "-map 0:v -map 0:a -map 0:s -c:v libx264 -preset ultrafast -c:a aac -c:s dvbsub -metadata:s:s:0 language=eng -f mpegts"
+            .split(' '),
+    );
+    ffmpeg(&args, &d.path().join("dvb.ts"));
+    std::fs::rename(d.path().join("dvb.ts"), media.join("dvb.ts")).unwrap();
+    let s = Server::start_in(d, &[]);
+    for (source, vtt) in [("dvd.mkv", "dvd.eng.vtt"), ("dvb.ts", "dvb.eng.vtt")] {
+        let job = ended(&s, source, "subtitles");
+        assert_eq!(job["state"], "done", "{job}");
+        let text = std::fs::read_to_string(s.media().join(vtt)).unwrap();
+        let cues = cues_of(&text);
+        assert_eq!(cues.len(), said.len(), "{source}: {text}");
+        for (c, (a, b, words)) in cues.iter().zip(said) {
+            assert_eq!(c.2, words, "{source}: {text}");
+            assert!(near(c.0, a) && near(c.1, b), "{source}: {c:?} vs {a}-{b}");
+        }
+    }
+    assert!(hidden_files(&s.media()).is_empty());
+}
+
+#[test]
+fn a_missing_language_pack_makes_the_job_wait_until_it_is_installed() {
+    // A tessdata folder of the test's own, with English only: "installing"
+    // German is copying its model in, as the package does.
+    let d = tempfile::tempdir().unwrap();
+    let tessdata = d.path().join("tessdata");
+    std::fs::create_dir(&tessdata).unwrap();
+    let system = Path::new("/usr/share/tesseract-ocr/5/tessdata");
+    std::fs::copy(
+        system.join("eng.traineddata"),
+        tessdata.join("eng.traineddata"),
+    )
+    .unwrap();
+    assert!(
+        system.join("deu.traineddata").exists(),
+        "tests/run.sh installs tesseract-ocr-deu"
+    );
+    let media = d.path().join("media");
+    std::fs::create_dir(&media).unwrap();
+    let said = [(1.0, 3.0, "Schöne Grüße aus Köln")];
+    dvd_film(d.path(), 5, &said, "ger", &media.join("film.mkv"));
+    let prefix = tessdata.to_str().unwrap().to_string();
+    let s = Server::start_with_env(d, &[], &[("TESSDATA_PREFIX", &prefix)]);
+    s.wait_until(30, "the job to wait for the German model", || {
+        let j = job_of(&s, "film.mkv", "subtitles");
+        j["state"] == "queued"
+            && j["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("sudo apt install tesseract-ocr-deu"))
+    });
+    let (_, page) = s.text("/jobs");
+    assert!(page.contains("apt install tesseract-ocr-deu"), "{page}");
+    assert!(s.log_text().contains("apt install tesseract-ocr-deu"));
+    std::fs::copy(
+        system.join("deu.traineddata"),
+        tessdata.join("deu.traineddata"),
+    )
+    .unwrap();
+    let job = ended(&s, "film.mkv", "subtitles");
+    assert_eq!(job["state"], "done", "{job}");
+    let vtt = std::fs::read_to_string(s.media().join("film.ger.vtt")).unwrap();
+    assert_eq!(cues_of(&vtt)[0].2, "Schöne Grüße aus Köln", "{vtt}");
+    let (_, page) = s.text("/watch/film.mp4");
+    assert!(page.contains("(from picture subtitles)"), "{page}");
+}
+
+#[test]
+fn a_long_track_shows_progress_runs_at_nice_19_and_can_be_cancelled_and_retried() {
+    let d = tempfile::tempdir().unwrap();
+    let media = d.path().join("media");
+    std::fs::create_dir(&media).unwrap();
+    // 600 cues of 0.4 s each.
+    let lines: Vec<String> = (0..600).map(|i| format!("Line number {i}")).collect();
+    let said: Vec<(f64, f64, &str)> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (i as f64 * 0.5, i as f64 * 0.5 + 0.4, l.as_str()))
+        .collect();
+    dvd_film(d.path(), 301, &said, "eng", &media.join("long.mkv"));
+    let s = Server::start_in(d, &[]);
+    let mut id = 0;
+    s.wait_until(60, "tesseract to be reading pictures", || {
+        let j = job_of(&s, "long.mkv", "subtitles");
+        id = j["id"].as_u64().unwrap_or(0);
+        j["state"] == "running" && j["pictures"][0].as_u64().is_some_and(|n| n > 0)
+    });
+    let (_, page) = s.text("/jobs");
+    assert!(page.contains(" of 600 pictures"), "{page}");
+    let ps = Command::new("ps")
+        .args(["-o", "ni=", "-C", "tesseract"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&ps.stdout).trim(), "19");
+    let r = post_json(
+        &s,
+        &format!("/api/jobs/{id}/cancel"),
+        &serde_json::Value::Null,
+    );
+    assert_eq!(r.status(), 200);
+    assert_eq!(ended(&s, "long.mkv", "subtitles")["state"], "cancelled");
+    s.wait_until(10, "tesseract to stop and its files to go", || {
+        let ps = Command::new("pgrep")
+            .args(["-x", "tesseract"])
+            .output()
+            .unwrap();
+        ps.stdout.is_empty() && hidden_files(&s.media()).is_empty()
+    });
+    assert!(!s.media().join("long.eng.vtt").exists());
+    let r = post_json(
+        &s,
+        &format!("/api/jobs/{id}/retry"),
+        &serde_json::Value::Null,
+    );
+    assert_eq!(r.status(), 200);
+    let job = ended(&s, "long.mkv", "subtitles");
+    assert_eq!(job["state"], "done", "{job}");
+    assert_eq!(job["pictures"], serde_json::json!([600, 600]));
+    let vtt = std::fs::read_to_string(s.media().join("long.eng.vtt")).unwrap();
+    let cues = cues_of(&vtt);
+    let exact = cues.iter().zip(&said).filter(|(c, w)| c.2 == w.2).count();
+    assert!(exact >= 570, "{exact} of 600 exact:\n{vtt}");
 }

@@ -193,6 +193,7 @@ fn tagged(index: u32, kind: &str, codec: &str, tag: Option<String>) -> pimedia::
         title: None,
         attached_pic: false,
         default: false,
+        forced: false,
         channels: Some(2),
         duration: Some(5.0),
         format: Default::default(),

@@ -118,7 +118,7 @@ impl App {
     /// The WebVTT files beside a video, as (path, language): a subtitle
     /// file that came after the video (named after it, or after the file
     /// it was made from) becomes one first.
-    pub async fn subtitles_for(&self, rel: &str) -> Vec<(String, Option<String>)> {
+    pub async fn subtitles_for(&self, rel: &str) -> Vec<crate::library::SubtitleFile> {
         let (library, tools, rel) = (self.library.clone(), self.tools.clone(), rel.to_string());
         blocking(move || {
             let root = library.root();

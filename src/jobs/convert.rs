@@ -24,6 +24,9 @@ pub enum Ended {
     /// The disk is too full to write the output: the job waits for space
     /// (its temp file is gone, the source untouched).
     NoSpace(Room),
+    /// What it needs is not installed yet (an OCR language pack): the job
+    /// waits, looking again now and then; the sentence says what to do.
+    Missing(String),
     Failed {
         reason: String,
         transient: bool,
@@ -103,7 +106,7 @@ async fn steps(jobs: &Arc<Jobs>, job: &Job, control: Arc<Control>) -> Result<Str
             jobs.set_encoder(job.id, e);
             e
         }
-        Conversion::Remux | Conversion::Version => Encoder::X264,
+        Conversion::Remux | Conversion::Version | Conversion::Subtitles => Encoder::X264,
     };
     let out = loop {
         jobs.set_plan(job.id, plan.describe(encoder));
@@ -377,16 +380,16 @@ async fn room_for(jobs: &Jobs, src: &Source) -> Result<(), Ended> {
 }
 
 /// The source file and where its outputs go.
-struct Source {
+pub(super) struct Source {
     root: PathBuf,
-    path: PathBuf,
-    dir: PathBuf,
+    pub(super) path: PathBuf,
+    pub(super) dir: PathBuf,
     /// The playable MP4's name (see [`media::output_path`]).
-    output_name: String,
+    pub(super) output_name: String,
 }
 
 impl Source {
-    async fn locate(jobs: &Jobs, job: &Job) -> Result<Source, Ended> {
+    pub(super) async fn locate(jobs: &Jobs, job: &Job) -> Result<Source, Ended> {
         let root = jobs.library.root().to_path_buf();
         let (r, rel) = (root.clone(), job.source.clone());
         let path = blocking(move || crate::paths::on_disk(&r, &rel))
@@ -416,7 +419,7 @@ impl Source {
 /// What ffprobe says of the source. The library probed it already (scan or
 /// upload) unless it changed since; if its probe is on the way, the job
 /// waits for it rather than run a second one.
-async fn probe(jobs: &Jobs, job: &Job, src: &Path) -> Result<media::Probe, Ended> {
+pub(super) async fn probe(jobs: &Jobs, job: &Job, src: &Path) -> Result<media::Probe, Ended> {
     let _ = tokio::time::timeout(
         std::time::Duration::from_secs(10),
         jobs.library.wait_for_probe(&job.source),
@@ -509,20 +512,47 @@ async fn convert(
             plan.output_args(out.mp4.path(), &out.sub_paths(), encoder),
             match plan.conversion() {
                 Conversion::Remux => Priority::Background,
-                Conversion::Transcode | Conversion::Version => Priority::Lowest,
+                _ => Priority::Lowest,
             },
         ),
     };
-    let (jobs2, tools, id, src) = (jobs.clone(), jobs.tools.clone(), job.id, src.to_path_buf());
+    let run = Ffmpeg {
+        input_args,
+        input: src.to_path_buf(),
+        args,
+        duration,
+        priority,
+    };
+    run_ffmpeg(jobs, job.id, run, control).await
+}
+
+/// One ffmpeg run of a job's, as [`run_ffmpeg`] takes it.
+pub(super) struct Ffmpeg {
+    pub input_args: Vec<String>,
+    pub input: PathBuf,
+    pub args: Vec<String>,
+    pub duration: Option<f64>,
+    pub priority: Priority,
+}
+
+/// Runs ffmpeg off the async workers, its progress on job `id`; how it
+/// ended, as the job's end when it did not succeed.
+pub(super) async fn run_ffmpeg(
+    jobs: &Arc<Jobs>,
+    id: u64,
+    run: Ffmpeg,
+    control: Arc<Control>,
+) -> Result<(), Ended> {
+    let (jobs2, tools) = (jobs.clone(), jobs.tools.clone());
     let outcome = blocking(move || {
-        let run = ffmpeg::Run {
-            input_args: &input_args,
-            input: &src,
-            output_args: &args,
-            duration,
-            priority,
+        let task = ffmpeg::Run {
+            input_args: &run.input_args,
+            input: &run.input,
+            output_args: &run.args,
+            duration: run.duration,
+            priority: run.priority,
         };
-        ffmpeg::run(&tools, run, &control, |p| jobs2.set_progress(id, p))
+        ffmpeg::run(&tools, task, &control, |p| jobs2.set_progress(id, p))
     })
     .await
     .unwrap_or(Outcome::Failed {

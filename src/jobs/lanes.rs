@@ -54,18 +54,20 @@ impl Jobs {
                     .map(|j| j.id)
                     .collect()
             }
-            Conversion::Remux | Conversion::Version => Default::default(),
+            Conversion::Remux | Conversion::Version | Conversion::Subtitles => Default::default(),
         };
         // Looked at often; written only when a job is claimed.
         let mut saved = self.saved.transient();
         let may_take = |j: &Job| !left.contains(&j.id);
         let mut claim = saved.claim_where(lane, now(), may_take);
-        // Versions wait until no TV version is waiting or being made.
-        if lane == Conversion::Transcode && !saved.tv_pending() && !matches!(claim, Claim::Job(_)) {
-            claim = match (
-                claim,
-                saved.claim_where(Conversion::Version, now(), may_take),
-            ) {
+        // Subtitles, then versions, wait until no TV version is waiting or
+        // being made.
+        for after in [Conversion::Subtitles, Conversion::Version] {
+            if lane != Conversion::Transcode || saved.tv_pending() || matches!(claim, Claim::Job(_))
+            {
+                break;
+            }
+            claim = match (claim, saved.claim_where(after, now(), may_take)) {
                 (_, job @ Claim::Job(_)) => job,
                 (Claim::WaitSecs(a), Claim::WaitSecs(b)) => Claim::WaitSecs(a.min(b)),
                 (Claim::WaitSecs(a), _) | (_, Claim::WaitSecs(a)) => Claim::WaitSecs(a),
@@ -160,7 +162,10 @@ impl Jobs {
             job.attempts,
             job.source
         );
-        let result = convert::run(self.clone(), &job, control.clone()).await;
+        let result = match job.kind {
+            Conversion::Subtitles => super::subtitles::run(self, &job, control.clone()).await,
+            _ => convert::run(self.clone(), &job, control.clone()).await,
+        };
         self.controls.locked().remove(&job.id);
         let shutting_down = self.shutting_down.load(Ordering::SeqCst);
         let finished = self
@@ -211,7 +216,11 @@ impl Jobs {
         }
         shows::show(&self.library, j);
         if !j.state.is_live() {
-            // The versions waiting behind it may be a runner's now.
+            // The subtitles and versions waiting behind a TV version may
+            // go now: on the Pi, or to a runner.
+            if j.kind.makes_tv_version() {
+                self.wake(Conversion::Transcode);
+            }
             self.offer_news();
             if let Some(cmd) = &self.settings.on_job_done {
                 hook::run(cmd, j);

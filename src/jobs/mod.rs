@@ -23,6 +23,7 @@ mod queue;
 mod remote;
 mod shows;
 mod store;
+pub mod subtitles;
 pub mod thermal;
 mod version;
 
@@ -227,6 +228,36 @@ impl Jobs {
         Some(id)
     }
 
+    /// Queues reading the picture subtitles of `source` unless it has a
+    /// live job for them. Returns the job's id.
+    pub async fn enqueue_subtitles(&self, source: &str) -> Option<u64> {
+        self.tools.ffmpeg.as_ref()?;
+        let new = NewJob {
+            source,
+            kind: Conversion::Subtitles,
+            owner: None,
+            made_for: None,
+            encoder: None,
+            version: None,
+        };
+        let id = self.saved.edit().add(new, now())?;
+        tracing::info!("job {id} queued (subtitles): {source}");
+        self.save().await;
+        self.wake(Conversion::Subtitles);
+        Some(id)
+    }
+
+    /// The newest job reading the picture subtitles of `source`.
+    pub fn for_subtitles(&self, source: &str) -> Option<Job> {
+        self.saved
+            .get()
+            .jobs
+            .iter()
+            .rev()
+            .find(|j| j.source == source && j.kind == Conversion::Subtitles)
+            .cloned()
+    }
+
     /// The newest job making `version` of `source`.
     pub fn for_version(&self, source: &str, version: Version) -> Option<Job> {
         self.saved
@@ -261,7 +292,7 @@ impl Jobs {
             .jobs
             .iter()
             .rev()
-            .find(|j| j.source == source && j.kind != Conversion::Version)
+            .find(|j| j.source == source && j.kind.makes_tv_version())
             .cloned()
     }
 
@@ -377,6 +408,18 @@ impl Jobs {
             j.progress = (p.percent * 10.0).round() / 10.0;
             j.speed = p.speed;
             j.eta_secs = p.eta_secs;
+        });
+    }
+
+    /// How many of a subtitles job's pictures are read, of all.
+    fn set_pictures(&self, id: u64, done: usize, all: usize) {
+        self.update_quietly(id, |j| {
+            j.pictures = Some([done as u64, all as u64]);
+            j.progress = if all == 0 {
+                0.0
+            } else {
+                (done as f64 * 1000.0 / all as f64).round() / 10.0
+            };
         });
     }
 

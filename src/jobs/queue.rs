@@ -15,6 +15,8 @@ pub const MAX_ATTEMPTS: u32 = 3;
 const RETRY_BACKOFF_SECS: u64 = 2;
 /// A job waiting for disk space looks again this often.
 const DISK_WAIT_SECS: u64 = 10;
+/// Seconds between looks for something a job needs that is not installed.
+const MISSING_WAIT_SECS: u64 = 10;
 /// A job a runner fails this often fails (as PeerTube does).
 pub const RUNNER_FAILURES: u32 = 5;
 /// A runner's message is kept to this many characters (its ffmpeg's whole
@@ -66,14 +68,15 @@ impl Saved {
         self.jobs.iter().filter(|j| again.contains(&j.id)).collect()
     }
 
-    /// Adds a queued job, unless the file has a live one (of the same
-    /// version, for a version). Its id.
+    /// Adds a queued job, unless the file has a live one of the same
+    /// sort (a TV version, the same smaller version, its subtitles). Its id.
     pub fn add(&mut self, new: NewJob<'_>, at: u64) -> Option<u64> {
-        if self
-            .jobs
-            .iter()
-            .any(|j| j.source == new.source && j.version == new.version && j.state.is_live())
-        {
+        let same = |j: &Job| {
+            j.source == new.source
+                && j.version == new.version
+                && (j.kind == Conversion::Subtitles) == (new.kind == Conversion::Subtitles)
+        };
+        if self.jobs.iter().any(|j| same(j) && j.state.is_live()) {
             return None;
         }
         self.next_id += 1;
@@ -89,6 +92,7 @@ impl Saved {
             output: None,
             state: State::Queued,
             progress: 0.0,
+            pictures: None,
             speed: None,
             eta_secs: None,
             error: None,
@@ -152,7 +156,7 @@ impl Saved {
     pub fn tv_pending(&self) -> bool {
         self.jobs
             .iter()
-            .any(|j| j.kind != Conversion::Version && j.state.is_live())
+            .any(|j| j.kind.makes_tv_version() && j.state.is_live())
     }
 
     /// Every other due version job of `source`, now running: one ffmpeg
@@ -290,6 +294,15 @@ impl Saved {
     }
 }
 
+/// Queued again until `until`, saying why, with the attempt given back.
+fn wait_without_attempt(j: &mut Job, why: String, until: u64, wait: Wait) {
+    tracing::warn!("job {} waits: {why}", j.id);
+    j.state = State::Waiting { until, why: wait };
+    j.attempts = j.attempts.saturating_sub(1);
+    j.progress = 0.0;
+    j.error = Some(why);
+}
+
 /// A job's new state from how its run ended: done, queued again (a
 /// shutdown, or a transient failure with attempts left, after a backoff),
 /// waiting for disk space (not an attempt), cancelled or failed.
@@ -321,15 +334,11 @@ fn record(j: &mut Job, result: Ended, shutting_down: bool, at: u64) {
         Ended::Cancelled => j.state = State::Cancelled,
         Ended::NoSpace(room) => {
             // Not an attempt: nothing is wrong with the file.
-            let why = room.sentence();
-            tracing::warn!("job {}: {why}", j.id);
-            j.state = State::Waiting {
-                until: at + DISK_WAIT_SECS,
-                why: Wait::NoSpace,
-            };
-            j.attempts = j.attempts.saturating_sub(1);
-            j.progress = 0.0;
-            j.error = Some(why);
+            wait_without_attempt(j, room.sentence(), at + DISK_WAIT_SECS, Wait::NoSpace);
+        }
+        Ended::Missing(why) => {
+            // Nor this: the job runs once what it needs is installed.
+            wait_without_attempt(j, why, at + MISSING_WAIT_SECS, Wait::Missing);
         }
         Ended::Failed {
             reason,

@@ -28,7 +28,9 @@ impl Showing<'_> {
             }
             (State::Queued | State::Waiting { .. } | State::Running, _) => match job.kind {
                 Conversion::Transcode => Showing::AsItself,
-                Conversion::Remux | Conversion::Version => Showing::Unchanged,
+                Conversion::Remux | Conversion::Version | Conversion::Subtitles => {
+                    Showing::Unchanged
+                }
             },
         }
     }
@@ -46,7 +48,7 @@ pub(super) fn tell(library: &Library, source: &str, showing: Showing<'_>) {
 /// Tells the library how the job's source shows, as the job stands. A
 /// version's job changes nothing: its source is already an entry.
 pub(super) fn show(library: &Library, job: &Job) {
-    if job.kind != Conversion::Version {
+    if job.kind.makes_tv_version() {
         tell(library, &job.source, Showing::of(job));
     }
 }
@@ -54,7 +56,7 @@ pub(super) fn show(library: &Library, job: &Job) {
 /// Tells the library how each source shows, from its newest job.
 pub(super) fn show_newest(library: &Library, jobs: &[Job]) {
     let mut newest: std::collections::HashMap<&str, &Job> = Default::default();
-    for j in jobs.iter().filter(|j| j.kind != Conversion::Version) {
+    for j in jobs.iter().filter(|j| j.kind.makes_tv_version()) {
         let n = newest.entry(j.source.as_str()).or_insert(j);
         if j.id > n.id {
             *n = j;

@@ -33,6 +33,9 @@ pub enum Wait {
     Retry,
     /// The disk is too full; looked at again every few seconds.
     NoSpace,
+    /// Something it needs is not installed (an OCR language pack); looked
+    /// for again now and then.
+    Missing,
 }
 
 /// The names pages, the API and `jobs.json` give the states.
@@ -119,6 +122,8 @@ pub struct Job {
     pub state: State,
     /// 0 to 100, of the probed duration.
     pub progress: f64,
+    /// A subtitles job's pictures read so far, of all it has.
+    pub pictures: Option<[u64; 2]>,
     pub speed: Option<f32>,
     pub eta_secs: Option<u64>,
     /// What went wrong, or why it waits, in a sentence for a person.
@@ -163,6 +168,8 @@ struct Flat {
     output: Option<String>,
     state: Name,
     progress: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pictures: Option<[u64; 2]>,
     speed: Option<f32>,
     eta_secs: Option<u64>,
     error: Option<String>,
@@ -227,6 +234,7 @@ impl From<Flat> for Job {
             output: f.output,
             state,
             progress: f.progress,
+            pictures: f.pictures,
             speed: f.speed,
             eta_secs: f.eta_secs,
             error: f.error,
@@ -261,6 +269,7 @@ impl From<Job> for Flat {
             output: j.output,
             state: j.state.saved_name(),
             progress: j.progress,
+            pictures: j.pictures,
             speed: j.speed,
             eta_secs: j.eta_secs,
             error: j.error,

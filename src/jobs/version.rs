@@ -199,7 +199,7 @@ fn subtitles_of(jobs: &Jobs, source: &str, video: &Path) -> Vec<(PathBuf, Option
     jobs.library
         .subtitles_for(source)
         .into_iter()
-        .map(|(rel, lang)| (crate::paths::on_disk(root, &rel), lang))
+        .map(|f| (crate::paths::on_disk(root, &f.path), f.language))
         .collect()
 }
 

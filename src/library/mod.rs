@@ -126,6 +126,29 @@ impl Index {
 /// Locks: `index` and `cache` are never held together, except in `open`
 /// (cache, then index); `sorted` is taken alone. The indexer's queue has
 /// its own lock, taken alone.
+/// A WebVTT file beside a video.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubtitleFile {
+    pub path: String,
+    pub language: Option<String>,
+    /// Only the lines not in the film's own language.
+    pub forced: bool,
+    /// Read by OCR from picture subtitles.
+    pub from_pictures: bool,
+}
+
+/// What a WebVTT file's first lines say of where it came from.
+fn read_origin(file: &std::path::Path) -> Option<crate::media::ocr::Origin> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(256);
+    std::fs::File::open(file)
+        .ok()?
+        .take(256)
+        .read_to_end(&mut head)
+        .ok()?;
+    crate::media::ocr::origin(&String::from_utf8_lossy(&head))
+}
+
 pub struct Library {
     root: PathBuf,
     index: RwLock<Index>,
@@ -403,31 +426,44 @@ impl Library {
             .collect()
     }
 
-    /// `name.*.vtt` and `name.vtt` beside a video, as (path, language).
-    pub fn subtitles_for(&self, video: &str) -> Vec<(String, Option<String>)> {
+    /// `name.*.vtt` and `name.vtt` beside a video, each with its language
+    /// (the name's first part: `eng` of `name.eng.2.vtt`) and, from its
+    /// first lines, whether it was read from picture subtitles.
+    pub fn subtitles_for(&self, video: &str) -> Vec<SubtitleFile> {
         let (dir, name) = video.rsplit_once('/').unwrap_or(("", video));
         let stem = name.rsplit_once('.').map(|(s, _)| s).unwrap_or(name);
-        let Ok(entries) = std::fs::read_dir(crate::paths::on_disk(&self.root, dir)) else {
+        let on_disk = crate::paths::on_disk(&self.root, dir);
+        let Ok(entries) = std::fs::read_dir(&on_disk) else {
             return Vec::new();
         };
-        let mut out: Vec<(String, Option<String>)> = entries
+        let mut out: Vec<SubtitleFile> = entries
             .flatten()
             .map(|e| crate::paths::readable(&e.file_name()).into_owned())
             .filter_map(|n| {
                 let middle = n.strip_prefix(stem)?.strip_suffix(".vtt")?;
-                let lang = match middle {
+                let middle = match middle {
                     "" => None,
-                    m => Some(m.strip_prefix('.')?.to_string()),
+                    m => Some(m.strip_prefix('.')?),
                 };
+                let origin = read_origin(&on_disk.join(&n));
                 let path = if dir.is_empty() {
                     n.clone()
                 } else {
                     format!("{dir}/{n}")
                 };
-                Some((path, lang))
+                Some(SubtitleFile {
+                    path,
+                    language: middle
+                        .and_then(|m| m.split('.').next())
+                        .filter(|l| *l != "forced" && l.parse::<u32>().is_err())
+                        .map(str::to_string),
+                    forced: origin.is_some_and(|o| o.forced)
+                        || middle.is_some_and(|m| m.split('.').any(|p| p == "forced")),
+                    from_pictures: origin.is_some(),
+                })
             })
             .collect();
-        out.sort();
+        out.sort_by(|a, b| a.path.cmp(&b.path));
         out
     }
 

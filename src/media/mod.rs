@@ -13,11 +13,14 @@ pub mod tags;
 mod target;
 mod tools;
 pub mod versions;
+pub mod vobsub;
 
 pub use encoder::Encode;
 pub use encoder::Encoder;
-pub use plan::{plan, AudioAction, Conversion, NeedsTranscode, Plan, VideoAction};
-pub use probe::{probe, Format, Meta, Probe, ProbeError, Stream};
+pub use plan::{
+    picture_tracks, plan, AudioAction, Conversion, NeedsTranscode, PictureTrack, Plan, VideoAction,
+};
+pub use probe::{probe, start_time, Format, Meta, Probe, ProbeError, Stream};
 pub use target::{shown_size, Target, TV_CODECS};
 pub use tools::{Tools, INSTALL_HINT};
 

@@ -8,13 +8,16 @@
 //! cue timed by its picture, two lines kept two, a cue at the top of the
 //! picture placed at the top.
 
-use std::io::Write;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::ffmpeg::Control;
 use super::launch::Priority;
 use super::pgs::{Cue, Picture};
 use super::Tools;
+use crate::fsutil::TEMP_PREFIX;
 
 /// Pictures shorter than this many rows are scaled up (tesseract reads
 /// text about 30 px high best).
@@ -31,6 +34,8 @@ pub enum OcrError {
     NoModel { model: String, name: String },
     #[error("tesseract failed: {0}")]
     Failed(String),
+    #[error("cancelled")]
+    Cancelled,
 }
 
 /// The tesseract model for a track's language tag (ISO 639-1, or 639-2
@@ -94,17 +99,21 @@ pub fn prepare(p: &Picture) -> Option<Vec<u8>> {
 /// The text of each prepared picture (PGM bytes), in order, read by one
 /// tesseract run with `model`, at the lowest priority through the launch
 /// chain ffmpeg uses; the pictures are written to `dir` first (hidden,
-/// removed after). Blocking.
+/// removed after). `on_page` hears how many are read so far; `control`
+/// stops it. Blocking.
 pub fn read(
     tools: &Tools,
     pgms: &[Vec<u8>],
     model: &str,
     dir: &Path,
+    control: &Control,
+    mut on_page: impl FnMut(usize),
 ) -> Result<Vec<String>, OcrError> {
     if pgms.is_empty() {
         return Ok(Vec::new());
     }
-    let tag = format!(".pimedia-ocr-{}", std::process::id());
+    // Named as every temp file is, so a start-up after a crash sweeps them.
+    let tag = format!("{TEMP_PREFIX}ocr-{}-{}", std::process::id(), next_run());
     let files: Vec<PathBuf> = (0..pgms.len())
         .map(|i| dir.join(format!("{tag}-{i}.pgm")))
         .collect();
@@ -122,25 +131,100 @@ pub fn read(
     std::fs::File::create(&list)
         .and_then(|mut l| l.write_all(names.as_bytes()))
         .map_err(io)?;
-    let out = tools
+    let mut child = tools
         .command_for("tesseract", Priority::Lowest)
         .ok_or(OcrError::NoTesseract)?
         .arg(&list)
         .args(["stdout", "-l", model, "--psm", "6"])
         .env("OMP_THREAD_LIMIT", "1")
         .stdin(Stdio::null())
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .map_err(|_| OcrError::NoTesseract)?;
-    if !out.status.success() {
-        let said = String::from_utf8_lossy(&out.stderr);
+    // The launch chain execs: the pid is tesseract's own, for a cancel.
+    control.pid.store(child.id(), Ordering::SeqCst);
+    if control.cancelled.load(Ordering::SeqCst) {
+        control.kill();
+    }
+    let mut stdout = child.stdout.take().expect("piped");
+    let text = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        let _ = stdout.read_to_end(&mut all);
+        all
+    });
+    // It says "Page N : file" as it starts each picture.
+    let mut said = Vec::new();
+    for line in BufReader::new(child.stderr.take().expect("piped")).lines() {
+        let Ok(line) = line else { break };
+        if let Some(n) = line
+            .strip_prefix("Page ")
+            .and_then(|r| r.split(' ').next())
+            .and_then(|n| n.parse::<usize>().ok())
+        {
+            on_page(n);
+        } else {
+            said.push(line);
+        }
+    }
+    let status = child.wait().map_err(io)?;
+    control.pid.store(0, Ordering::SeqCst);
+    let text = text.join().unwrap_or_default();
+    if control.cancelled.load(Ordering::SeqCst) {
+        return Err(OcrError::Cancelled);
+    }
+    if !status.success() {
         return Err(OcrError::Failed(
-            said.lines().last().unwrap_or("no reason given").to_string(),
+            said.last()
+                .map(String::as_str)
+                .unwrap_or("no reason given")
+                .to_string(),
         ));
     }
-    let text = String::from_utf8_lossy(&out.stdout);
+    on_page(pgms.len());
+    let text = String::from_utf8_lossy(&text);
     let mut pages: Vec<String> = text.split('\u{c}').map(mend).collect();
     pages.resize(pgms.len(), String::new());
     Ok(pages)
+}
+
+/// A number for each run, so two at once never share a file.
+fn next_run() -> u64 {
+    static RUNS: AtomicU64 = AtomicU64::new(0);
+    RUNS.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A cue's pictures as one (two lines may be two objects): each at its
+/// place in the box around them all. `None` for a cue with none, or one
+/// spread over more pixels than a frame has.
+pub fn composed(cue: &Cue) -> Option<Picture> {
+    let x0 = cue.pictures.iter().map(|p| p.x).min()?;
+    let y0 = cue.pictures.iter().map(|p| p.y).min()?;
+    let x1 = cue.pictures.iter().map(|p| p.x + p.width).max()?;
+    let y1 = cue.pictures.iter().map(|p| p.y + p.height).max()?;
+    if let [one] = cue.pictures.as_slice() {
+        return Some(one.clone());
+    }
+    let (w, h) = ((x1 - x0) as usize, (y1 - y0) as usize);
+    if w * h > 3840 * 2160 {
+        return None;
+    }
+    let mut ink = vec![0u8; w * h];
+    for p in &cue.pictures {
+        for y in 0..p.height as usize {
+            for x in 0..p.width as usize {
+                let at = (p.y - y0) as usize * w + y * w + (p.x - x0) as usize + x;
+                ink[at] = ink[at].max(p.ink[y * p.width as usize + x]);
+            }
+        }
+    }
+    Some(Picture {
+        x: x0,
+        y: y0,
+        width: w as u32,
+        height: h as u32,
+        ink,
+    })
 }
 
 /// Removes its files when dropped (on every way out of [`read`]).
@@ -180,10 +264,42 @@ pub fn mend(text: &str) -> String {
     lines.join("\n")
 }
 
-/// WebVTT of the cues and their text; a cue with no text is left out,
-/// and one whose pictures sit in the top third is placed at the top.
-pub fn webvtt(cues: &[Cue], texts: &[String]) -> String {
-    let mut out = String::from("WEBVTT\n");
+/// What a WebVTT file read from pictures says of itself, after
+/// `WEBVTT`: the player's label says so, and the job knows the track is
+/// done.
+const MARK: &str = "NOTE pimedia read this from picture subtitles";
+
+/// How a WebVTT file was made, from its first lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Origin {
+    /// The source's stream it was read from.
+    pub stream: u32,
+    /// A track of forced subtitles only.
+    pub forced: bool,
+}
+
+/// The origin a WebVTT file's start says, if it was read from pictures.
+pub fn origin(start: &str) -> Option<Origin> {
+    let line = start.lines().find(|l| l.starts_with(MARK))?;
+    let rest = line[MARK.len()..].trim();
+    let stream = rest
+        .strip_prefix("(stream ")?
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()?;
+    Some(Origin {
+        stream,
+        forced: rest.contains(", forced"),
+    })
+}
+
+/// WebVTT of the cues and their text, marked with where it came from;
+/// a cue with no text is left out, and one whose pictures sit in the top
+/// third is placed at the top.
+pub fn webvtt(cues: &[Cue], texts: &[String], from: Origin) -> String {
+    let forced = if from.forced { ", forced" } else { "" };
+    let mut out = format!("WEBVTT\n\n{MARK} (stream {}{forced})\n", from.stream);
     for (cue, text) in cues.iter().zip(texts) {
         if text.trim().is_empty() {
             continue;
@@ -266,9 +382,16 @@ mod tests {
             "SIGN".into(),
             "".into(),
         ];
+        let from = Origin {
+            stream: 3,
+            forced: false,
+        };
+        let vtt = webvtt(&cues, &texts, from);
+        assert_eq!(origin(&vtt), Some(from));
+        assert_eq!(origin("WEBVTT\n\nNOTE made by hand\n"), None);
         assert_eq!(
-            webvtt(&cues, &texts),
-            "WEBVTT\n\n00:00:01.500 --> 00:00:03.250\nWake up, Neo.\nFollow me.\n\n00:01:01.000 --> 00:01:02.000 line:0\nSIGN\n"
+            vtt,
+            "WEBVTT\n\nNOTE pimedia read this from picture subtitles (stream 3)\n\n00:00:01.500 --> 00:00:03.250\nWake up, Neo.\nFollow me.\n\n00:01:01.000 --> 00:01:02.000 line:0\nSIGN\n"
         );
     }
 

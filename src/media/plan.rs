@@ -21,6 +21,8 @@ pub enum Conversion {
     Remux,
     Transcode,
     Version,
+    /// Reads a video's picture subtitles into WebVTT text (OCR).
+    Subtitles,
 }
 
 impl Conversion {
@@ -29,15 +31,23 @@ impl Conversion {
             Conversion::Remux => "remux",
             Conversion::Transcode => "transcode",
             Conversion::Version => "version",
+            Conversion::Subtitles => "subtitles",
         }
     }
 
-    /// The lane whose workers run it: remuxes, or the long encodes.
+    /// The lane whose workers run it: remuxes, or the long work.
     pub fn lane(self) -> Conversion {
         match self {
             Conversion::Remux => Conversion::Remux,
-            Conversion::Transcode | Conversion::Version => Conversion::Transcode,
+            Conversion::Transcode | Conversion::Version | Conversion::Subtitles => {
+                Conversion::Transcode
+            }
         }
+    }
+
+    /// Whether it makes the video the TVs play (the rest wait for these).
+    pub fn makes_tv_version(self) -> bool {
+        matches!(self, Conversion::Remux | Conversion::Transcode)
     }
 }
 
@@ -92,7 +102,8 @@ pub struct Plan {
 pub struct NeedsTranscode(pub String);
 
 const TEXT_SUBS: &[&str] = &["subrip", "srt", "ass", "ssa", "mov_text", "webvtt", "text"];
-const IMAGE_SUBS: &[&str] = &["hdmv_pgs_subtitle", "dvd_subtitle", "dvb_subtitle", "xsub"];
+/// Picture subtitles OCR reads: Blu-ray (PGS), DVD (VobSub), DVB.
+const PICTURE_SUBS: &[&str] = &["hdmv_pgs_subtitle", "dvd_subtitle", "dvb_subtitle"];
 /// Audio MP4 can carry beside the AAC track.
 const KEEPABLE_AUDIO: &[&str] = &["ac3", "eac3"];
 
@@ -235,13 +246,14 @@ fn audio_tracks(s: &Stream, notes: &mut Vec<String>) -> Vec<AudioTrack> {
 }
 
 /// Text subtitles become WebVTT files, one suffix each (`en`, `en.2`);
-/// image subtitles are skipped, and the plan says so.
+/// picture subtitles are left to a `subtitles` job (OCR), and the plan
+/// says so.
 fn subtitle_tracks(probe: &Probe, notes: &mut Vec<String>) -> Vec<SubtitleTrack> {
     let mut subtitles: Vec<SubtitleTrack> = Vec::new();
     for s in probe.streams.iter().filter(|s| s.kind == "subtitle") {
         if !TEXT_SUBS.contains(&s.codec.as_str()) {
-            let why = if IMAGE_SUBS.contains(&s.codec.as_str()) {
-                "image subtitles can't become WebVTT text"
+            let why = if PICTURE_SUBS.contains(&s.codec.as_str()) {
+                "picture subtitles are read into WebVTT text by a subtitles job"
             } else {
                 "this subtitle format isn't supported"
             };
@@ -251,28 +263,81 @@ fn subtitle_tracks(probe: &Probe, notes: &mut Vec<String>) -> Vec<SubtitleTrack>
             ));
             continue;
         }
-        // The tag names a file: made safe in the one place that does it.
-        let base = s
-            .language
-            .as_deref()
-            .map(|l| super::tags::name_part(l, "sub", s.index));
-        let taken = |sfx: &Option<String>| subtitles.iter().any(|t| &t.suffix == sfx);
-        let mut suffix = base.clone();
-        let mut n = 2;
-        while taken(&suffix) {
-            suffix = Some(match &base {
-                Some(l) => format!("{l}.{n}"),
-                None => n.to_string(),
-            });
-            n += 1;
-        }
+        let taken: Vec<Option<String>> = subtitles.iter().map(|t| t.suffix.clone()).collect();
         subtitles.push(SubtitleTrack {
             input: s.index,
             codec: s.codec.clone(),
-            suffix,
+            suffix: free_suffix(s, false, &taken),
         });
     }
     subtitles
+}
+
+/// A track's suffix: its language (made safe for a file name in the one
+/// place that does it), `.forced` for a forced track, numbered when
+/// `taken` has it (`en.2`).
+fn free_suffix(s: &Stream, forced: bool, taken: &[Option<String>]) -> Option<String> {
+    let lang = s
+        .language
+        .as_deref()
+        .map(|l| super::tags::name_part(l, "sub", s.index));
+    let base = match (lang, forced) {
+        (Some(l), true) => Some(format!("{l}.forced")),
+        (None, true) => Some("forced".to_string()),
+        (lang, false) => lang,
+    };
+    let mut suffix = base.clone();
+    let mut n = 2;
+    while taken.contains(&suffix) {
+        suffix = Some(match &base {
+            Some(l) => format!("{l}.{n}"),
+            None => n.to_string(),
+        });
+        n += 1;
+    }
+    suffix
+}
+
+/// A picture subtitle track (Blu-ray, DVD or DVB), read by OCR into
+/// `name.<suffix>.vtt`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PictureTrack {
+    pub input: u32,
+    pub codec: String,
+    pub language: Option<String>,
+    /// Only the lines not in the film's own language (signs, a foreign
+    /// scene): a track of its own, named `.forced`.
+    pub forced: bool,
+    pub suffix: Option<String>,
+}
+
+/// The picture subtitle tracks of a file, named after its text tracks
+/// (which keep the names they always had).
+pub fn picture_tracks(probe: &Probe) -> Vec<PictureTrack> {
+    let mut taken: Vec<Option<String>> = subtitle_tracks(probe, &mut Vec::new())
+        .into_iter()
+        .map(|t| t.suffix)
+        .collect();
+    let mut out = Vec::new();
+    for s in probe.streams.iter().filter(|s| s.kind == "subtitle") {
+        if !PICTURE_SUBS.contains(&s.codec.as_str()) {
+            continue;
+        }
+        let forced = s.forced
+            || s.title
+                .as_deref()
+                .is_some_and(|t| t.to_lowercase().contains("forced"));
+        let suffix = free_suffix(s, forced, &taken);
+        taken.push(suffix.clone());
+        out.push(PictureTrack {
+            input: s.index,
+            codec: s.codec.clone(),
+            language: s.language.clone(),
+            forced,
+            suffix,
+        });
+    }
+    out
 }
 
 impl Plan {
@@ -580,6 +645,7 @@ mod tests {
             title: None,
             attached_pic: false,
             default: false,
+            forced: false,
             channels: Some(2),
             duration: None,
             format: Default::default(),
@@ -868,7 +934,22 @@ mod tests {
         .unwrap();
         let sfx: Vec<_> = p.subtitles.iter().map(|s| s.suffix.clone()).collect();
         assert_eq!(sfx, vec![Some("eng".into()), Some("eng.2".into()), None]);
-        assert!(p.notes[0].contains("image subtitles"));
+        assert!(p.notes[0].contains("picture subtitles"), "{:?}", p.notes);
+        // The picture track is named after the text ones; a forced one
+        // is a track of its own.
+        let mut forced = stream(5, "subtitle", "dvd_subtitle", Some("eng"));
+        forced.forced = true;
+        let pictures = picture_tracks(&probe(vec![
+            stream(0, "video", "h264", None),
+            stream(1, "subtitle", "subrip", Some("eng")),
+            stream(2, "subtitle", "hdmv_pgs_subtitle", Some("eng")),
+            stream(3, "subtitle", "dvb_subtitle", Some("x/../../etc")),
+            stream(4, "subtitle", "xsub", Some("eng")),
+            forced,
+        ]));
+        let sfx: Vec<_> = pictures.iter().map(|t| t.suffix.as_deref()).collect();
+        assert_eq!(sfx, [Some("eng.2"), Some("sub3"), Some("eng.forced")]);
+        assert!(pictures[2].forced && !pictures[0].forced);
         assert_eq!(
             Plan::subtitle_name(Path::new("/a/film.mp4"), &Some("eng".into())),
             "film.eng.vtt"

@@ -38,6 +38,10 @@ pub struct Stream {
     /// Flagged the default track of its kind (an MKV's `FlagDefault`).
     #[serde(default)]
     pub default: bool,
+    /// Flagged forced: subtitles of only what is not in the film's own
+    /// language (a sign, a foreign line).
+    #[serde(default)]
+    pub forced: bool,
     pub channels: Option<u32>,
     /// Seconds, when the container says (MKV in a `DURATION` tag). A
     /// file's duration counts every stream, subtitles too.
@@ -248,6 +252,29 @@ pub fn probe(tools: &Tools, file: &Path) -> Result<Probe, ProbeError> {
     Ok(probe)
 }
 
+/// Where the file's clock starts (seconds): a conversion starts its
+/// output there, so a stream taken out of it is timed from there too.
+pub fn start_time(tools: &Tools, file: &Path) -> Result<f64, ProbeError> {
+    let mut cmd = tools.ffprobe_command().ok_or(ProbeError::Missing)?;
+    let out = cmd
+        .args(["-v", "error", "-show_entries", "format=start_time"])
+        .args(["-of", "default=noprint_wrappers=1:nokey=1"])
+        .arg(file)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(ProbeError::Spawn)?;
+    if !out.status.success() {
+        return Err(ProbeError::Unreadable(format!(
+            "ffprobe exited with {}",
+            out.status
+        )));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0.0))
+}
+
 /// Codecs and containers whose video is usually interlaced, for which
 /// ffprobe may not say (DV always says `unknown`).
 fn often_interlaced(codec: &str, format: &str) -> bool {
@@ -360,6 +387,7 @@ impl Probe {
                     .cloned(),
                 attached_pic: s.disposition.get("attached_pic") == Some(&1),
                 default: s.disposition.get("default") == Some(&1),
+                forced: s.disposition.get("forced") == Some(&1),
                 channels: s.channels,
                 duration: s
                     .duration

@@ -278,6 +278,7 @@ mod tests {
             title: None,
             attached_pic: false,
             default: false,
+            forced: false,
             channels: None,
             duration: None,
             format: Format {

@@ -25,9 +25,30 @@ pub fn format_resolution(w: u32, h: u32) -> String {
     }
 }
 
+/// A count with thousands apart: `1,480`.
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_have_their_thousands_apart() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(120), "120");
+        assert_eq!(count(1480), "1,480");
+        assert_eq!(count(1234567), "1,234,567");
+    }
 
     #[test]
     fn durations_and_resolutions() {

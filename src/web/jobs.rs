@@ -42,6 +42,12 @@ fn detail(j: &Job) -> String {
     }
     if let Some(r) = j.runner.as_ref().filter(|_| j.state == State::Running) {
         detail.push(format!("on {r}, {:.0} %", j.progress));
+    } else if let (State::Running, Some([done, all])) = (j.state, j.pictures) {
+        detail.push(format!(
+            "{} of {} pictures",
+            super::format::count(done),
+            super::format::count(all)
+        ));
     } else if j.state == State::Running {
         detail.push(format!("{:.0}%", j.progress));
         if let Some(s) = j.speed {
@@ -56,6 +62,15 @@ fn detail(j: &Job) -> String {
         .filter(|_| j.state.is_live() && j.runner.is_none())
     {
         detail.push(format!("with {}", e.name()));
+    }
+    if matches!(
+        j.state,
+        State::Waiting {
+            why: Wait::Missing,
+            ..
+        }
+    ) {
+        detail.push("waits until it is installed".into());
     }
     if matches!(
         j.state,

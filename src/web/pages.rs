@@ -193,6 +193,24 @@ fn language_label(code: &str) -> String {
         .unwrap_or_else(|| code.to_string())
 }
 
+/// A subtitle track's name on the player: its language, whether it is
+/// forced, and whether it was read from pictures (so an odd word is
+/// understood).
+fn track_label(f: &crate::library::SubtitleFile) -> String {
+    let mut label = f
+        .language
+        .as_deref()
+        .map(language_label)
+        .unwrap_or_else(|| "Subtitles".into());
+    if f.forced {
+        label.push_str(", forced");
+    }
+    if f.from_pictures {
+        label.push_str(" (from picture subtitles)");
+    }
+    label
+}
+
 /// The audio tracks of a library MP4 with more than one, by language
 /// name (or title), each with the URL of a version that plays it first.
 fn audio_choices(app: &App, rel: &str) -> Vec<AudioChoice> {
@@ -513,13 +531,10 @@ pub async fn watch(
     let subs = app.subtitles_for(&rel).await;
     let tracks = subs
         .into_iter()
-        .map(|(path, lang)| Track {
-            src: app.video_url(&path),
-            label: lang
-                .as_deref()
-                .map(language_label)
-                .unwrap_or_else(|| "Subtitles".into()),
-            lang: lang.unwrap_or_else(|| "und".into()),
+        .map(|f| Track {
+            src: app.video_url(&f.path),
+            label: track_label(&f),
+            lang: f.language.unwrap_or_else(|| "und".into()),
         })
         .collect();
     let audio = audio_choices(&app, &rel);
