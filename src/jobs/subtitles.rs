@@ -241,60 +241,54 @@ struct ReadAll<'a> {
     stem: &'a str,
 }
 
-/// Decodes each track, reads its pictures and puts its WebVTT file in
-/// place; the names of the files made. Blocking.
+/// Decodes each track, its pictures prepared and written as they come,
+/// reads them and puts its WebVTT file in place; the names of the files
+/// made. Blocking.
 fn read_all(jobs: &Jobs, id: u64, r: ReadAll<'_>, control: &Control) -> Result<Vec<String>, Ended> {
-    let mut decoded = Vec::new();
+    let mut tracks = Vec::new();
     for t in &r.taken {
         let bytes = std::fs::read(t.file.path())
             .map_err(|e| failed(format!("the subtitles taken out could not be read: {e}")))?;
-        let cues = match t.track.codec.as_str() {
-            "hdmv_pgs_subtitle" => pgs::cues(&bytes).map_err(|e| e.to_string()),
-            _ => vobsub::cues(&bytes, r.screen).map_err(|e| e.to_string()),
+        let mut pages = ocr::Pages::new(r.dir);
+        let mut written = Ok(());
+        let mut forced = true;
+        // Timed from where the MP4's clock starts.
+        let mut add = |mut c: pgs::Cue| {
+            c.start -= r.start;
+            c.end = c.end.map(|e| e - r.start);
+            forced &= c.forced;
+            if written.is_ok() {
+                written = pages.add(&c);
+            }
+        };
+        match t.track.codec.as_str() {
+            "hdmv_pgs_subtitle" => pgs::each_cue(&bytes, &mut add).map_err(|e| e.to_string()),
+            _ => vobsub::each_cue(&bytes, r.screen, &mut add).map_err(|e| e.to_string()),
         }
         .map_err(|e| failed(format!("subtitle stream {}: {e}", t.track.input)))?;
-        let cues: Vec<pgs::Cue> = cues
-            .into_iter()
-            .map(|mut c| {
-                c.start -= r.start;
-                c.end = c.end.map(|e| e - r.start);
-                c
-            })
-            .collect();
-        decoded.push(cues);
+        written.map_err(|e| failed(format!("the pictures could not be written: {e}")))?;
+        let forced = t.track.forced || (forced && !pages.cues().is_empty());
+        tracks.push((pages, forced));
     }
-    let total: usize = decoded.iter().map(Vec::len).sum();
+    let total: usize = tracks.iter().map(|(p, _)| p.len()).sum();
     let mut before = 0usize;
     jobs.set_pictures(id, 0, total);
     let mut made = Vec::new();
-    for ((t, cues), model) in r.taken.iter().zip(&decoded).zip(&r.models) {
-        let pictures: Vec<Option<Vec<u8>>> = cues
-            .iter()
-            .map(|c| ocr::composed(c).and_then(|p| ocr::prepare(&p)))
-            .collect();
-        let pgms: Vec<Vec<u8>> = pictures.iter().flatten().cloned().collect();
-        let read = ocr::read(&jobs.tools, &pgms, model, r.dir, control, |n| {
-            jobs.set_pictures(id, before + n.min(pgms.len()), total)
+    for ((t, (pages, forced)), model) in r.taken.iter().zip(&tracks).zip(&r.models) {
+        let read = ocr::read(&jobs.tools, pages, model, control, |n| {
+            jobs.set_pictures(id, before + n.min(pages.len()), total)
         });
-        let mut texts = match read {
-            Ok(t) => t.into_iter(),
+        let texts = match read {
+            Ok(t) => t,
             Err(ocr::OcrError::Cancelled) => return Err(Ended::Cancelled),
             Err(e) => return Err(failed(e.to_string())),
         };
-        let texts: Vec<String> = pictures
-            .iter()
-            .map(|p| match p {
-                Some(_) => texts.next().unwrap_or_default(),
-                None => String::new(),
-            })
-            .collect();
-        before += cues.len();
-        let forced = t.track.forced || (!cues.is_empty() && cues.iter().all(|c| c.forced));
+        before += pages.len();
         let from = ocr::Origin {
             stream: t.track.input,
-            forced,
+            forced: *forced,
         };
-        let vtt = ocr::webvtt(cues, &texts, from);
+        let vtt = ocr::webvtt(pages.cues(), &texts, from);
         made.push(place(r.dir, r.stem, &t.track, vtt.as_bytes())?);
     }
     Ok(made)

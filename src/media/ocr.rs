@@ -96,35 +96,107 @@ pub fn prepare(p: &Picture) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// The text of each prepared picture (PGM bytes), in order, read by one
-/// tesseract run with `model`, at the lowest priority through the launch
-/// chain ffmpeg uses; the pictures are written to `dir` first (hidden,
-/// removed after). `on_page` hears how many are read so far; `control`
-/// stops it. Blocking.
+/// A cue as WebVTT needs it, once its picture is on its way to OCR.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Timed {
+    pub start: f64,
+    pub end: f64,
+    /// Its pictures sit in the top third of the frame.
+    pub top: bool,
+    /// Which page of the track's pictures is its text (none when it has
+    /// no ink).
+    pub page: Option<usize>,
+}
+
+/// One track's pictures on their way to tesseract: each prepared and
+/// written as it is decoded (hidden, beside the video), so a film's
+/// pictures are never all in memory; removed when dropped, on every way
+/// out.
+pub struct Pages {
+    dir: PathBuf,
+    tag: String,
+    files: Vec<PathBuf>,
+    cues: Vec<Timed>,
+}
+
+impl Pages {
+    pub fn new(dir: &Path) -> Pages {
+        // Named as every temp file is, so a start-up after a crash sweeps them.
+        Pages {
+            dir: dir.to_path_buf(),
+            tag: format!("{TEMP_PREFIX}ocr-{}-{}", std::process::id(), next_run()),
+            files: Vec::new(),
+            cues: Vec::new(),
+        }
+    }
+
+    /// Adds a cue: its pictures composed, prepared and written.
+    pub fn add(&mut self, cue: &Cue) -> std::io::Result<()> {
+        let page = match composed(cue).as_ref().and_then(prepare) {
+            Some(pgm) => {
+                let file = self
+                    .dir
+                    .join(format!("{}-{}.pgm", self.tag, self.files.len()));
+                self.files.push(file.clone());
+                std::fs::write(&file, pgm)?;
+                Some(self.files.len() - 1)
+            }
+            None => None,
+        };
+        let top = cue
+            .pictures
+            .iter()
+            .all(|p| cue.screen.1 > 0 && p.y + p.height < cue.screen.1 / 3);
+        self.cues.push(Timed {
+            start: cue.start,
+            end: cue.end.unwrap_or(cue.start + 5.0),
+            top,
+            page,
+        });
+        Ok(())
+    }
+
+    /// How many pictures there are to read.
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    pub fn cues(&self) -> &[Timed] {
+        &self.cues
+    }
+}
+
+impl Drop for Pages {
+    fn drop(&mut self) {
+        for f in &self.files {
+            let _ = std::fs::remove_file(f);
+        }
+    }
+}
+
+/// The text of each page, in order, read by one tesseract run with
+/// `model`, at the lowest priority through the launch chain ffmpeg uses.
+/// `on_page` hears how many are read so far; `control` stops it.
+/// Blocking.
 pub fn read(
     tools: &Tools,
-    pgms: &[Vec<u8>],
+    pages: &Pages,
     model: &str,
-    dir: &Path,
     control: &Control,
     mut on_page: impl FnMut(usize),
 ) -> Result<Vec<String>, OcrError> {
-    if pgms.is_empty() {
+    if pages.is_empty() {
         return Ok(Vec::new());
     }
-    // Named as every temp file is, so a start-up after a crash sweeps them.
-    let tag = format!("{TEMP_PREFIX}ocr-{}-{}", std::process::id(), next_run());
-    let files: Vec<PathBuf> = (0..pgms.len())
-        .map(|i| dir.join(format!("{tag}-{i}.pgm")))
-        .collect();
-    let list = dir.join(format!("{tag}.txt"));
-    let _gone = Cleanup(files.iter().cloned().chain([list.clone()]).collect());
     let io = |e: std::io::Error| OcrError::Failed(e.to_string());
-    for (f, pgm) in files.iter().zip(pgms) {
-        std::fs::write(f, pgm).map_err(io)?;
-    }
+    let list = pages.dir.join(format!("{}.txt", pages.tag));
+    let _gone = Cleanup(vec![list.clone()]);
     let mut names = String::new();
-    for f in &files {
+    for f in &pages.files {
         names.push_str(&f.to_string_lossy());
         names.push('\n');
     }
@@ -181,11 +253,11 @@ pub fn read(
                 .to_string(),
         ));
     }
-    on_page(pgms.len());
+    on_page(pages.len());
     let text = String::from_utf8_lossy(&text);
-    let mut pages: Vec<String> = text.split('\u{c}').map(mend).collect();
-    pages.resize(pgms.len(), String::new());
-    Ok(pages)
+    let mut texts: Vec<String> = text.split('\u{c}').map(mend).collect();
+    texts.resize(pages.len(), String::new());
+    Ok(texts)
 }
 
 /// A number for each run, so two at once never share a file.
@@ -294,26 +366,24 @@ pub fn origin(start: &str) -> Option<Origin> {
     })
 }
 
-/// WebVTT of the cues and their text, marked with where it came from;
-/// a cue with no text is left out, and one whose pictures sit in the top
-/// third is placed at the top.
-pub fn webvtt(cues: &[Cue], texts: &[String], from: Origin) -> String {
+/// WebVTT of the cues and the text of their pages, marked with where it
+/// came from; a cue with no text is left out, one at the top of the
+/// frame placed at the top.
+pub fn webvtt(cues: &[Timed], texts: &[String], from: Origin) -> String {
     let forced = if from.forced { ", forced" } else { "" };
     let mut out = format!("WEBVTT\n\n{MARK} (stream {}{forced})\n", from.stream);
-    for (cue, text) in cues.iter().zip(texts) {
+    for cue in cues {
+        let Some(text) = cue.page.and_then(|p| texts.get(p)) else {
+            continue;
+        };
         if text.trim().is_empty() {
             continue;
         }
-        let end = cue.end.unwrap_or(cue.start + 5.0);
-        let top = cue
-            .pictures
-            .iter()
-            .all(|p| cue.screen.1 > 0 && p.y + p.height < cue.screen.1 / 3);
-        let place = if top { " line:0" } else { "" };
+        let place = if cue.top { " line:0" } else { "" };
         out.push_str(&format!(
             "\n{} --> {}{place}\n{}\n",
             clock(cue.start),
-            clock(end),
+            clock(cue.end),
             text.trim()
         ));
     }
@@ -386,7 +456,18 @@ mod tests {
             stream: 3,
             forced: false,
         };
-        let vtt = webvtt(&cues, &texts, from);
+        // Each picture is written as it comes, and gone with its pages.
+        let dir = tempfile::tempdir().unwrap();
+        let mut pages = Pages::new(dir.path());
+        for c in &cues {
+            pages.add(c).unwrap();
+        }
+        assert_eq!(pages.len(), 3);
+        let written = || std::fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(written(), 3);
+        let vtt = webvtt(pages.cues(), &texts, from);
+        drop(pages);
+        assert_eq!(written(), 0);
         assert_eq!(origin(&vtt), Some(from));
         assert_eq!(origin("WEBVTT\n\nNOTE made by hand\n"), None);
         assert_eq!(

@@ -67,7 +67,15 @@ fn be16(b: &[u8], at: usize) -> u16 {
 
 /// Every cue of a `.sup` stream, in order.
 pub fn cues(sup: &[u8]) -> Result<Vec<Cue>, PgsError> {
-    let mut out: Vec<Cue> = Vec::new();
+    let mut out = Vec::new();
+    each_cue(sup, |c| out.push(c))?;
+    Ok(out)
+}
+
+/// Hands `f` each cue of a `.sup` stream in order, once its end is known
+/// (so a whole film's pictures are never held at once).
+pub fn each_cue(sup: &[u8], mut f: impl FnMut(Cue)) -> Result<(), PgsError> {
+    let mut pending: Option<Cue> = None;
     let mut palettes: HashMap<u8, [(u8, u8); 256]> = HashMap::new();
     let mut objects: HashMap<u16, Object> = HashMap::new();
     let mut shown: Vec<Placement> = Vec::new();
@@ -143,7 +151,7 @@ pub fn cues(sup: &[u8]) -> Result<Vec<Cue>, PgsError> {
             }
             // END: the presentation is complete.
             0x80 => {
-                if let Some(last) = out.last_mut() {
+                if let Some(last) = pending.as_mut() {
                     if last.end.is_none() {
                         last.end = Some(pts);
                     }
@@ -167,19 +175,25 @@ pub fn cues(sup: &[u8]) -> Result<Vec<Cue>, PgsError> {
                     })
                     .collect();
                 if !pictures.is_empty() {
-                    out.push(Cue {
+                    let next = Cue {
                         start: pts,
                         end: None,
                         pictures,
                         forced: shown.iter().all(|s| s.forced),
                         screen,
-                    });
+                    };
+                    if let Some(done) = pending.replace(next) {
+                        f(done);
+                    }
                 }
             }
             _ => {}
         }
     }
-    Ok(out)
+    if let Some(last) = pending {
+        f(last);
+    }
+    Ok(())
 }
 
 /// An object's run-length coded pixels as ink (see [`Picture::ink`]);

@@ -36,30 +36,50 @@ pub enum VobSubError {
 /// Every cue of a program stream holding one DVD subtitle track, on a
 /// frame of `screen` (the video's size), in order.
 pub fn cues(ps: &[u8], screen: (u32, u32)) -> Result<Vec<Cue>, VobSubError> {
-    let mut out: Vec<Cue> = Vec::new();
+    let mut out = Vec::new();
+    each_cue(ps, screen, |c| out.push(c))?;
+    Ok(out)
+}
+
+/// Hands `f` each cue in order, once its end is known (so a whole film's
+/// pictures are never held at once).
+pub fn each_cue(ps: &[u8], screen: (u32, u32), mut f: impl FnMut(Cue)) -> Result<(), VobSubError> {
+    let mut pending: Option<Cue> = None;
+    let mut hand_on = |c: Cue| {
+        f(Cue {
+            end: Some(c.end.unwrap_or(c.start + NO_END)),
+            ..c
+        })
+    };
     for (pts, spu) in units(ps)? {
         let Some(shown) = decode(&spu) else {
             continue;
         };
         // A cue with no stop of its own ends where the next begins.
-        if let Some(last) = out.last_mut() {
-            if last.end.is_none_or(|e| e > shown.start + pts) {
-                last.end = Some(shown.start + pts);
+        let start = pts + shown.start;
+        if let Some(last) = pending.as_mut() {
+            if last.end.is_none_or(|e| e > start) {
+                last.end = Some(start);
             }
         }
-        out.push(Cue {
-            start: pts + shown.start,
+        let Some(picture) = shown.picture else {
+            continue;
+        };
+        let next = Cue {
+            start,
             end: shown.stop.map(|s| pts + s),
-            pictures: shown.picture.into_iter().collect(),
+            pictures: vec![picture],
             forced: shown.forced,
             screen,
-        });
+        };
+        if let Some(done) = pending.replace(next) {
+            hand_on(done);
+        }
     }
-    out.retain(|c| !c.pictures.is_empty());
-    for c in out.iter_mut() {
-        c.end = Some(c.end.unwrap_or(c.start + NO_END));
+    if let Some(last) = pending {
+        hand_on(last);
     }
-    Ok(out)
+    Ok(())
 }
 
 fn be16(b: &[u8], at: usize) -> Option<usize> {
