@@ -3,7 +3,8 @@
 # user, the media and state folders, the systemd unit, the nginx site and
 # /etc/default/pimedia. Safe to run again (upgrades keep your settings).
 #
-#   sudo deploy/install.sh [--dlna] [path/to/pimedia]   install or upgrade
+#   sudo deploy/install.sh [--dlna] [--ocr-languages LIST] [path/to/pimedia]
+#                                              install or upgrade
 #   sudo deploy/install.sh --uninstall         remove pimedia, keep videos and state
 #   sudo deploy/install.sh --purge             also remove the state dir and the user
 #   deploy/install.sh --print-dlna-config MEDIA DB_DIR PORT NAME
@@ -11,6 +12,10 @@
 #
 # --dlna also installs Debian's minidlna (ReadyMedia) on the same media
 # folder, so the TV's own media player lists the library (port 8200).
+# Picture subtitles (Blu-ray, DVD, DVB) are read by tesseract: it is
+# installed with the language packs of --ocr-languages (else
+# PIMEDIA_OCR_LANGUAGES in /etc/default/pimedia; else English and the
+# system's language), e.g. --ocr-languages eng,deu,fra.
 set -eu
 cd "$(dirname "$0")"
 
@@ -53,7 +58,14 @@ case "${1:-}" in
 esac
 
 DLNA=""
-if [ "${1:-}" = "--dlna" ]; then DLNA=1; shift; fi
+OCR=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --dlna) DLNA=1; shift ;;
+        --ocr-languages) OCR="${2:?--ocr-languages needs a list, such as eng,deu}"; shift 2 ;;
+        *) break ;;
+    esac
+done
 BIN="${1:-}"
 if [ -z "$BIN" ]; then
     case "$(uname -m)" in
@@ -68,6 +80,17 @@ missing=""
 command -v ffmpeg >/dev/null || missing="$missing ffmpeg"
 command -v nginx >/dev/null || missing="$missing nginx"
 [ -z "$DLNA" ] || command -v minidlnad >/dev/null || missing="$missing minidlna"
+# OCR for picture subtitles: tesseract and the household's language packs,
+# as the binary names them (it knows the language codes).
+[ -n "$OCR" ] || [ ! -r /etc/default/pimedia ] || OCR="$(sed -n 's/^PIMEDIA_OCR_LANGUAGES=//p' /etc/default/pimedia | tail -1)"
+for pkg in $("$BIN" --print-ocr-packages ${OCR:+--ocr-languages "$OCR"}); do
+    dpkg -s "$pkg" >/dev/null 2>&1 && continue
+    if apt-cache show "$pkg" >/dev/null 2>&1; then
+        missing="$missing $pkg"
+    else
+        echo "no package $pkg here: picture subtitles in its language stay unread" >&2
+    fi
+done
 if [ -n "$missing" ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing
@@ -95,6 +118,8 @@ if [ ! -e /etc/default/pimedia ]; then
 #PIMEDIA_DELETE_ORIGINALS=true
 #PIMEDIA_VIDEOS_URL=/videos/
 #PIMEDIA_DISK_RESERVE=1G
+# Picture subtitles' languages (install.sh installs their OCR packs):
+#PIMEDIA_OCR_LANGUAGES=eng,deu
 # The unit lets pimedia reach only the LAN: for an internet service, also
 # add its address with IPAddressAllow= (sudo systemctl edit pimedia).
 #PIMEDIA_ON_JOB_DONE=/usr/bin/curl -s -d "ready" https://ntfy.sh/my-topic

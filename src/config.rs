@@ -186,6 +186,17 @@ pub struct Args {
     #[arg(long, env = "PIMEDIA_VERSIONS", value_name = "LIST")]
     pub versions: Option<String>,
 
+    /// The OCR language packs for picture subtitles (language codes,
+    /// comma-separated): `deploy/install.sh` installs them, and a missing
+    /// one is said at start. Default: eng and the locale's language.
+    #[arg(long, env = "PIMEDIA_OCR_LANGUAGES", value_name = "LIST")]
+    pub ocr_languages: Option<String>,
+
+    /// Prints the Debian packages of the OCR languages and exits (for
+    /// `deploy/install.sh`).
+    #[arg(long, hide = true)]
+    pub print_ocr_packages: bool,
+
     /// A command run when a conversion ends (no shell; split on spaces), with
     /// PIMEDIA_JOB_ID, _SOURCE, _OUTPUT, _STATE and _ERROR in its environment.
     #[arg(long, env = "PIMEDIA_ON_JOB_DONE", value_name = "COMMAND")]
@@ -228,6 +239,10 @@ pub struct Config {
     pub runner_stall: std::time::Duration,
     /// `--versions`: for every folder without a list of its own.
     pub versions: Vec<crate::media::versions::Version>,
+    /// `--ocr-languages`, as tesseract models.
+    pub ocr_models: Vec<String>,
+    /// `--print-ocr-packages`.
+    pub print_ocr_packages: bool,
 }
 
 /// A setting that can't be used, said in one sentence naming the option.
@@ -306,6 +321,11 @@ impl Config {
         let versions =
             crate::media::versions::Version::parse_list(args.versions.as_deref().unwrap_or(""))
                 .map_err(|e| bad("--versions", e))?;
+        let ocr_models = crate::media::ocr::languages(
+            args.ocr_languages.as_deref(),
+            crate::media::ocr::system_locale().as_deref(),
+        )
+        .map_err(|e| bad("--ocr-languages", e))?;
         if args.upload_password.as_deref() == Some("") {
             return Err(bad("--upload-password", "the password is empty"));
         }
@@ -353,6 +373,8 @@ impl Config {
             transcode_on,
             runner_stall,
             versions,
+            ocr_models,
+            print_ocr_packages: args.print_ocr_packages,
             throttled_file: args.throttled_file,
         })
     }

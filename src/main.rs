@@ -19,6 +19,15 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if config.print_ocr_packages {
+        let packages: Vec<String> = config
+            .ocr_models
+            .iter()
+            .map(|m| pimedia::media::ocr::package_for(m))
+            .collect();
+        println!("tesseract-ocr {}", packages.join(" "));
+        return ExitCode::SUCCESS;
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

@@ -122,6 +122,17 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         .await
         .ok_or_else(|| std::io::Error::other("loading the state stopped unexpectedly"))??
     };
+    // What OCR needs for the household's languages, said once if missing
+    // (a job of a language whose pack is missing waits for it).
+    let (t, models) = (tools.clone(), config.ocr_models.clone());
+    tokio::task::spawn_blocking(move || {
+        if let Some(install) = crate::media::ocr::missing_packages(&t, &models) {
+            tracing::warn!(
+                "picture subtitles in {} can't all be read until OCR is installed: {install}",
+                models.join(", ")
+            );
+        }
+    });
     let sensors = crate::jobs::thermal::Sensors {
         temperature: config.thermal_file.clone(),
         throttled: config.throttled_file.clone(),

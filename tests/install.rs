@@ -18,8 +18,9 @@ use std::time::{Duration, Instant};
 
 /// What the booted root holds besides minbase, so the test needs no
 /// network inside. Bump the version when the list changes.
-const PACKAGES: &str = "systemd,systemd-sysv,dbus,curl,procps,ffmpeg,nginx";
-const ROOT_NAME: &str = "bookworm-minbase-v1";
+const PACKAGES: &str =
+    "systemd,systemd-sysv,dbus,curl,procps,ffmpeg,nginx,tesseract-ocr,tesseract-ocr-eng";
+const ROOT_NAME: &str = "bookworm-minbase-v2";
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -308,6 +309,11 @@ fn installed_service_converts_serves_survives_restart_stops_clean_and_uninstalls
     // No encoder device in a container: libx264, found by a trial encode
     // that ran under the unit.
     assert_eq!(health["encoder"], "libx264", "{health}");
+    // OCR for picture subtitles: tesseract with English starts under the
+    // hardened unit, so nothing is said missing.
+    let journal = m.ok("journalctl -u pimedia --no-pager -o cat");
+    assert!(journal.contains("serving"), "{journal}");
+    assert!(!journal.contains("until OCR is installed"), "{journal}");
     let devices = m.ok("systemctl show pimedia -p DeviceAllow -p DevicePolicy");
     assert!(devices.contains("char-video4linux rw"), "{devices}");
     assert!(devices.contains("DevicePolicy=closed"), "{devices}");

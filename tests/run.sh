@@ -2,7 +2,7 @@
 # The whole test suite on a fresh Debian or Ubuntu machine: installs what is
 # missing (ffmpeg, nginx, systemd-analyze, systemd-nspawn and debootstrap,
 # Node.js, Chromium, WebKitGTK's WebDriver with Xvfb and GStreamer, zbar,
-# tesseract with English,
+# tesseract with English and German, dvdauthor,
 # minidlna and Python's venv, the Pi cross linkers
 # and qemu), then runs every test:
 # cargo's (as root, tests/install.rs boots Debian bookworm with systemd and
@@ -31,10 +31,13 @@ command -v WebKitWebDriver >/dev/null 2>&1 || missing="$missing webkit2gtk-drive
 command -v xvfb-run >/dev/null 2>&1 || missing="$missing xvfb xauth"
 dpkg -s gstreamer1.0-libav >/dev/null 2>&1 || missing="$missing gstreamer1.0-libav"
 dpkg -s gstreamer1.0-plugins-good >/dev/null 2>&1 || missing="$missing gstreamer1.0-plugins-good"
-# Picture subtitles read by OCR: tesseract with English, and a font for
-# drawing the known text the tests read back.
+# Picture subtitles read by OCR: tesseract with English and German, a font
+# for drawing the known text the tests read back, and dvdauthor's spumux
+# for DVD subtitles.
 command -v tesseract >/dev/null 2>&1 || missing="$missing tesseract-ocr"
 [ -f /usr/share/tesseract-ocr/5/tessdata/eng.traineddata ] || missing="$missing tesseract-ocr-eng"
+[ -f /usr/share/tesseract-ocr/5/tessdata/deu.traineddata ] || missing="$missing tesseract-ocr-deu"
+command -v spumux >/dev/null 2>&1 || missing="$missing dvdauthor"
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$missing fonts-dejavu-core"
 if [ -n "$missing" ]; then
     echo "installing:$missing"

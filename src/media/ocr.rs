@@ -30,7 +30,7 @@ const MARGIN: u32 = 10;
 pub enum OcrError {
     #[error("tesseract is not installed: sudo apt install tesseract-ocr")]
     NoTesseract,
-    #[error("the OCR model for {name} is not installed: sudo apt install tesseract-ocr-{model}")]
+    #[error("the OCR model for {name} is not installed: sudo apt install {}", package_for(model))]
     NoModel { model: String, name: String },
     #[error("tesseract failed: {0}")]
     Failed(String),
@@ -47,6 +47,75 @@ pub fn model_for(lang: Option<&str>) -> &'static str {
         Some(code) => code,
         None => "eng",
     }
+}
+
+/// Debian's package of a tesseract model (`chi_sim` is `tesseract-ocr-chi-sim`).
+pub fn package_for(model: &str) -> String {
+    format!("tesseract-ocr-{}", model.replace('_', "-"))
+}
+
+/// The models `--ocr-languages` names (language codes or model names,
+/// comma-separated); without it, English and the locale's language
+/// (`de_DE.UTF-8` is German). `Err` names a word that is neither.
+pub fn languages(list: Option<&str>, locale: Option<&str>) -> Result<Vec<String>, String> {
+    let mut models: Vec<String> = Vec::new();
+    let words: Vec<String> = match list {
+        Some(l) => l.split(',').map(|w| w.trim().to_lowercase()).collect(),
+        None => {
+            let own = locale
+                .and_then(|l| l.split(['_', '.', '@']).next())
+                .filter(|l| crate::format::iso639_2(l).is_some());
+            ["eng"].into_iter().chain(own).map(String::from).collect()
+        }
+    };
+    for w in words.iter().filter(|w| !w.is_empty()) {
+        let model = if crate::format::iso639_2(w).is_some() {
+            model_for(Some(w)).to_string()
+        } else if (3..=12).contains(&w.len()) && w.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+            // A model of tesseract's own naming (`chi_tra`, `frk`).
+            w.clone()
+        } else {
+            return Err(format!("'{w}' is not a language code (such as eng, deu or fr)"));
+        };
+        if !models.contains(&model) {
+            models.push(model);
+        }
+    }
+    Ok(models)
+}
+
+/// The system's language, as the locale says it: `LC_ALL`,
+/// `LC_MESSAGES` or `LANG`, else `/etc/default/locale` (a service has
+/// no locale of its own).
+pub fn system_locale() -> Option<String> {
+    let set = |v: String| Some(v).filter(|v| !v.is_empty() && v != "C" && v != "POSIX");
+    for var in ["LC_ALL", "LC_MESSAGES", "LANG"] {
+        if let Some(v) = std::env::var(var).ok().and_then(set) {
+            return Some(v);
+        }
+    }
+    let file = std::fs::read_to_string("/etc/default/locale").ok()?;
+    file.lines()
+        .filter_map(|l| l.strip_prefix("LANG="))
+        .map(|v| v.trim_matches('"').to_string())
+        .find_map(set)
+}
+
+/// What is missing for reading picture subtitles in `models`: the
+/// command that installs it, or `None` when all is there.
+pub fn missing_packages(tools: &Tools, models: &[String]) -> Option<String> {
+    let packages: Vec<String> = match has_model(tools, "eng") {
+        Err(_) => ["tesseract-ocr".to_string()]
+            .into_iter()
+            .chain(models.iter().map(|m| package_for(m)))
+            .collect(),
+        Ok(_) => models
+            .iter()
+            .filter(|m| !has_model(tools, m).unwrap_or(false))
+            .map(|m| package_for(m))
+            .collect(),
+    };
+    (!packages.is_empty()).then(|| format!("sudo apt install {}", packages.join(" ")))
 }
 
 /// Whether tesseract has `model` (`tesseract --list-langs`); `Err` when
@@ -414,6 +483,20 @@ mod tests {
         assert_eq!(model_for(Some("chi")), "chi_sim");
         assert_eq!(model_for(Some("x/../../etc")), "eng");
         assert_eq!(model_for(None), "eng");
+    }
+
+    #[test]
+    fn ocr_languages_come_from_the_flag_or_the_locale() {
+        assert_eq!(languages(None, None).unwrap(), ["eng"]);
+        assert_eq!(languages(None, Some("de_DE.UTF-8")).unwrap(), ["eng", "deu"]);
+        assert_eq!(languages(None, Some("en_GB.UTF-8")).unwrap(), ["eng"]);
+        assert_eq!(languages(None, Some("xx_YY")).unwrap(), ["eng"]);
+        assert_eq!(
+            languages(Some("fr, ger,chi_tra"), Some("de_DE")).unwrap(),
+            ["fra", "deu", "chi_tra"]
+        );
+        assert!(languages(Some("x/../../etc"), None).is_err());
+        assert_eq!(package_for("chi_sim"), "tesseract-ocr-chi-sim");
     }
 
     #[test]
