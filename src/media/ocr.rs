@@ -447,25 +447,41 @@ pub fn origin(start: &str) -> Option<Origin> {
     })
 }
 
+/// Cues this close (seconds) with the same text and place are one: a
+/// Blu-ray fades a line in and out by showing it again with another
+/// palette.
+const SAME_CUE_GAP: f64 = 0.1;
+
 /// WebVTT of the cues and the text of their pages, marked with where it
 /// came from; a cue with no text is left out, one at the top of the
-/// frame placed at the top.
+/// frame placed at the top, and a line shown again at once (a fade) is
+/// one cue.
 pub fn webvtt(cues: &[Timed], texts: &[String], from: Origin) -> String {
     let forced = if from.forced { ", forced" } else { "" };
     let mut out = format!("WEBVTT\n\n{MARK} (stream {}{forced})\n", from.stream);
+    let mut kept: Vec<(Timed, &str)> = Vec::new();
     for cue in cues {
-        let Some(text) = cue.page.and_then(|p| texts.get(p)) else {
+        let Some(text) = cue.page.and_then(|p| texts.get(p)).map(|t| t.trim()) else {
             continue;
         };
-        if text.trim().is_empty() {
+        if text.is_empty() {
             continue;
         }
+        match kept.last_mut() {
+            Some((last, said))
+                if *said == text && last.top == cue.top && cue.start - last.end <= SAME_CUE_GAP =>
+            {
+                last.end = last.end.max(cue.end);
+            }
+            _ => kept.push((*cue, text)),
+        }
+    }
+    for (cue, text) in kept {
         let place = if cue.top { " line:0" } else { "" };
         out.push_str(&format!(
-            "\n{} --> {}{place}\n{}\n",
+            "\n{} --> {}{place}\n{text}\n",
             clock(cue.start),
             clock(cue.end),
-            text.trim()
         ));
     }
     out
@@ -540,13 +556,16 @@ mod tests {
             forced: false,
             screen: (1920, 1080),
         };
+        // The first line fades out: shown again at once with another palette.
         let cues = [
-            cue(1.5, 3.25, 900),
+            cue(1.5, 3.0, 900),
+            cue(3.0, 3.25, 900),
             cue(61.0, 62.0, 40),
             cue(70.0, 71.0, 900),
         ];
         let texts = [
             "Wake up, Neo.\nFollow me.".to_string(),
+            " Wake up, Neo.\nFollow me.".to_string(),
             "SIGN".into(),
             "".into(),
         ];
@@ -560,9 +579,9 @@ mod tests {
         for c in &cues {
             pages.add(c).unwrap();
         }
-        assert_eq!(pages.len(), 3);
+        assert_eq!(pages.len(), 4);
         let written = || std::fs::read_dir(dir.path()).unwrap().count();
-        assert_eq!(written(), 3);
+        assert_eq!(written(), 4);
         let vtt = webvtt(pages.cues(), &texts, from);
         drop(pages);
         assert_eq!(written(), 0);
