@@ -244,6 +244,13 @@ fn blu_ray_subtitles_become_a_webvtt_track_read_once() {
     assert_eq!(ended(&s, "film.mkv", "remux")["state"], "done");
     let job = ended(&s, "film.mkv", "subtitles");
     assert_eq!(job["state"], "done", "{job}");
+    assert_eq!(
+        job["plan"],
+        serde_json::json!([
+            "subtitle stream 2 (Blu-ray pictures, English): read by OCR into WebVTT",
+            "subtitle stream 3 (Blu-ray pictures, English, forced): read by OCR into WebVTT"
+        ])
+    );
     let vtt = std::fs::read_to_string(s.media().join("film.eng.vtt")).unwrap();
     let cues = cues_of(&vtt);
     let texts: Vec<&str> = cues.iter().map(|c| c.2.as_str()).collect();

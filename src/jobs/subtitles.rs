@@ -91,6 +91,7 @@ async fn steps(jobs: &Arc<Jobs>, job: &Job, control: Arc<Control>) -> Result<Str
     if tracks.is_empty() {
         return Ok(job.source.clone());
     }
+    jobs.set_plan(job.id, tracks.iter().map(plan_line).collect());
     // Every model first: a missing one makes the job wait, with the
     // command that installs it.
     let tools = jobs.tools.clone();
@@ -154,6 +155,30 @@ async fn steps(jobs: &Arc<Jobs>, job: &Job, control: Arc<Control>) -> Result<Str
         None => first,
     };
     Ok(rel)
+}
+
+/// What the job does with a track, for its page: "subtitle stream 3
+/// (Blu-ray pictures, English, forced): read by OCR into WebVTT".
+fn plan_line(t: &PictureTrack) -> String {
+    let kind = match t.codec.as_str() {
+        "hdmv_pgs_subtitle" => "Blu-ray pictures",
+        "dvd_subtitle" => "DVD pictures",
+        _ => "DVB pictures",
+    };
+    let lang = t
+        .language
+        .as_deref()
+        .map(|l| {
+            crate::format::language_name(l)
+                .map(str::to_string)
+                .unwrap_or_else(|| "its language unknown".into())
+        })
+        .unwrap_or_else(|| "no language given".into());
+    let forced = if t.forced { ", forced" } else { "" };
+    format!(
+        "subtitle stream {} ({kind}, {lang}{forced}): read by OCR into WebVTT",
+        t.input
+    )
 }
 
 /// The sentence for the first model not installed, if one is not.
