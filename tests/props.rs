@@ -1,5 +1,5 @@
 //! Property tests (proptest, bounded so `cargo test` stays fast) for the
-//! parsers that see hostile input: paths, names, ranges, tus headers.
+//! parsers that see hostile input: paths, names, ranges, tus headers, picture subtitle streams.
 
 mod common;
 use common::*;
@@ -246,6 +246,64 @@ proptest! {
             prop_assert!(name.starts_with("Film.") && name.ends_with(".vtt"), "{:?}", name);
             prop_assert!(!name.contains(['<', '>', '"', '\'', '&', ' ']), "{:?}", name);
             prop_assert!(names.insert(name.clone()), "two subtitles named {:?}", name);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// A picture subtitle stream is the file's word: whatever its bytes,
+    /// the decoders end without a panic, every picture they hand on is as
+    /// big as it says, and a picture subtitle track's name is as safe as
+    /// a text track's.
+    #[test]
+    fn picture_subtitle_streams_never_panic_the_decoders(
+        bytes in proptest::collection::vec(any::<u8>(), 0..2048),
+        tag in proptest::option::of(prop_oneof![tricky(), any::<String>()]),
+    ) {
+        use pimedia::media::{picture_tracks, pgs, vobsub, Probe};
+        let whole = |c: &pgs::Cue| {
+            c.pictures.iter().all(|p| p.ink.len() == (p.width * p.height) as usize)
+        };
+        // As found, and behind the markers each format starts with.
+        let mut sup = b"PG".to_vec();
+        sup.extend_from_slice(&bytes);
+        let mut ps = vec![0, 0, 1, 0xbd];
+        ps.extend_from_slice(&bytes);
+        // And a real stream with the bytes written over part of it.
+        let ink = vec![1u8; 64 * 16];
+        let shown = pgs::write::Shown { start: 1.0, end: 2.0, x: 10, y: 900, width: 64, height: 16, ink: &ink, forced: false };
+        let mut real = pgs::write::sup((1920, 1080), &[shown]);
+        let at = bytes.first().map_or(0, |b| *b as usize % real.len());
+        for (i, b) in bytes.iter().skip(1).take(16).enumerate() {
+            if let Some(x) = real.get_mut(at + i) {
+                *x = *b;
+            }
+        }
+        for input in [&bytes, &sup, &real] {
+            if let Ok(cues) = pgs::cues(input) {
+                prop_assert!(cues.iter().all(whole));
+            }
+        }
+        for input in [&bytes, &ps] {
+            if let Ok(cues) = vobsub::cues(input, (720, 576)) {
+                prop_assert!(cues.iter().all(whole));
+            }
+        }
+        let streams = vec![
+            tagged(0, "video", "h264", None),
+            tagged(1, "subtitle", "hdmv_pgs_subtitle", tag.clone()),
+            tagged(2, "subtitle", "dvd_subtitle", tag),
+        ];
+        let probe = Probe { duration: Some(5.0), format_name: "matroska,webm".into(), streams, moov_first: None, title: None, created: None };
+        for t in picture_tracks(&probe) {
+            let suffix = t.suffix.unwrap_or_default();
+            prop_assert!(
+                suffix.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.'),
+                "{:?}", suffix
+            );
+            prop_assert!(!suffix.contains(".."), "{:?}", suffix);
         }
     }
 }
