@@ -496,7 +496,8 @@ mod tests {
         let cmd = Args::command();
         for arg in cmd.get_arguments() {
             let id = arg.get_id().as_str();
-            if id == "help" || id == "version" {
+            // (A hidden one-shot for install.sh is not a setting.)
+            if id == "help" || id == "version" || arg.is_hide_set() {
                 continue;
             }
             let env = arg.get_env().unwrap_or_else(|| panic!("{id} has no env"));
