@@ -17,6 +17,7 @@ pub mod manage;
 pub mod media;
 pub mod paths;
 pub mod positions;
+pub mod profiles;
 pub mod runners;
 pub mod server;
 pub mod startup;

@@ -153,6 +153,12 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
             .ok_or_else(|| std::io::Error::other("loading the runners stopped unexpectedly"))?;
         Arc::new(r)
     };
+    let profiles = {
+        let state_dir = state_dir.clone();
+        blocking(move || crate::profiles::Profiles::load(&state_dir))
+            .await
+            .ok_or_else(|| std::io::Error::other("loading the profiles stopped unexpectedly"))?
+    };
     let allowed_hosts = crate::lan::AllowedHosts::new(config.allowed_hosts.clone());
     let (socket_io, io) = crate::runners::socket::layer(runners.clone(), allowed_hosts.clone());
     let app = Arc::new(App {
@@ -164,6 +170,7 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         tus,
         jobs: jobs.clone(),
         positions,
+        profiles,
         versions,
         devices,
         intake: intake.clone(),

@@ -304,6 +304,7 @@ fn every_get_route_answers_head_with_the_same_status_and_headers() {
         "/api/devices/me",
         "/devices",
         "/api/devices",
+        "/api/profiles",
         "/trash",
         "/phone",
         "/helpers",

@@ -15,6 +15,7 @@ mod notice;
 pub mod pages;
 mod phone;
 mod positions;
+mod profiles;
 mod runners;
 mod tus;
 mod upload;
@@ -83,6 +84,7 @@ pub fn routes(
         .or(uploads(app.clone()))
         .or(conversions(app.clone()))
         .or(devices_routes(app.clone()))
+        .or(profiles_routes(app.clone()))
         .or(manage_routes(app.clone()))
         .or(runner_routes(app.clone()))
         .or(playback(app.clone()));
@@ -492,6 +494,34 @@ fn devices_routes(app: Arc<App>) -> impl Routes {
         .and(body::fields::<devices::ChangeBody>())
         .and_then(devices::action);
     page.or(api).or(me).or(report).or(action)
+}
+
+/// The people in the house: `/api/profiles` and its changes.
+fn profiles_routes(app: Arc<App>) -> impl Routes {
+    let list = warp::path!("api" / "profiles")
+        .and(body::get())
+        .and(with_app(app.clone()))
+        .and_then(profiles::list);
+    let add = warp::path!("api" / "profiles")
+        .map(|| (None, None))
+        .untuple_one();
+    let change = warp::path!("api" / "profiles" / u64)
+        .map(|id| (Some(id), None))
+        .untuple_one();
+    let remove = warp::path!("api" / "profiles" / u64 / String)
+        .map(|id, what| (Some(id), Some(what)))
+        .untuple_one();
+    let action = add
+        .or(change)
+        .unify()
+        .or(remove)
+        .unify()
+        .and(warp::post())
+        .and(with_app(app))
+        .and(caller())
+        .and(body::fields::<profiles::ChangeBody>())
+        .and_then(profiles::action);
+    list.or(action)
 }
 
 /// Where each video was left, and its sound as MP3.
