@@ -2,10 +2,10 @@
 //! and, for a child, the folders they may see. Kept in `profiles.json`
 //! through the one store, made, changed and removed from the phone.
 //!
-//! This is the first part of issue 33: the profiles themselves and their
-//! API. The chooser, each person's positions and choices, and the folder
-//! limits on every page build on it; until they do, profiles change
-//! nothing anyone sees.
+//! This is the first part of issue 33: the profiles themselves, their
+//! API, and "Who's watching?" (`web/profiles.rs`). Each person's
+//! positions and choices, and the folder limits on every page, are still
+//! to build on it.
 
 use std::path::Path;
 use std::time::Duration;

@@ -305,6 +305,7 @@ fn every_get_route_answers_head_with_the_same_status_and_headers() {
         "/devices",
         "/api/devices",
         "/api/profiles",
+        "/profiles",
         "/trash",
         "/phone",
         "/helpers",

@@ -1,8 +1,9 @@
-//! The people in the house (issue 33's first part): profiles made,
-//! changed and removed through `/api/profiles` against the real binary,
-//! with the upload password's rules, clear refusals, and kept across a
-//! restart. (The chooser and what each profile keeps of its own are still
-//! to come: profiles change nothing else yet.)
+//! The people in the house (issue 33's first part), against the real
+//! binary: profiles made, changed and removed through `/api/profiles`
+//! with the upload password's rules, clear refusals, kept across a
+//! restart; "Who's watching?" before the library with two of them, the
+//! choice in a signed cookie, a PIN slowed like the password. (What each
+//! profile keeps of its own, and the folder limits, are still to come.)
 
 mod common;
 use common::*;
@@ -113,4 +114,86 @@ fn profiles_are_made_changed_removed_and_kept() {
     // HEAD as GET.
     let r = s.client().head(s.url("/api/profiles")).send().unwrap();
     assert_eq!(r.status(), 200);
+}
+
+/// The form the chooser posts for a profile, as a browser sends it.
+fn choose(s: &Server, id: u64, pin: &str) -> reqwest::blocking::Response {
+    s.client()
+        .post(s.url("/profiles/choose"))
+        .form(&[("id", id.to_string()), ("pin", pin.to_string())])
+        .send()
+        .unwrap()
+}
+
+#[test]
+fn two_profiles_ask_who_is_watching_and_a_pin_is_slowed_like_the_password() {
+    let s = Server::start(&[]);
+    // One profile: nothing is asked yet.
+    let (_, anna) = post(&s, "/api/profiles", &json!({"name": "Anna"}), None);
+    assert_eq!(s.get("/").status(), 200);
+    let (_, kids) = post(
+        &s,
+        "/api/profiles",
+        &json!({"name": "Kids", "pin": "2468"}),
+        None,
+    );
+    let (anna, kids) = (anna["id"].as_u64().unwrap(), kids["id"].as_u64().unwrap());
+    // Two: the library and a watch page lead to the chooser first.
+    for page in ["/", "/watch/any.mp4"] {
+        let r = s.get(page);
+        assert_eq!(r.status(), 303, "{page}");
+        assert_eq!(r.headers()["location"], "/profiles");
+    }
+    let (status, chooser) = s.text("/profiles");
+    assert_eq!(status, 200);
+    assert!(chooser.contains("Who&#39;s watching?") || chooser.contains("Who's watching?"));
+    assert!(chooser.contains(">Anna</button>") && chooser.contains(">Kids</button>"));
+    // A form per tile: no script needed to choose.
+    assert_eq!(chooser.matches(r#"action="/profiles/choose""#).count(), 2);
+    assert_eq!(chooser.matches(r#"name="pin""#).count(), 1);
+
+    // Anna has no PIN: chosen, kept in a signed cookie, back to the library.
+    let r = choose(&s, anna, "");
+    assert_eq!(r.status(), 303);
+    let cookie = set_cookie(&r);
+    assert!(cookie.starts_with("pimedia_profile="), "{cookie}");
+    let r = s
+        .client()
+        .get(s.url("/"))
+        .header("cookie", &cookie)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().unwrap().contains("Anna · Switch"));
+    // A cookie made up by hand is no choice.
+    let forged = format!("pimedia_profile={kids}.{}", "0".repeat(64));
+    let r = s
+        .client()
+        .get(s.url("/"))
+        .header("cookie", forged)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 303);
+
+    // Kids needs the PIN; five wrong ones are told, the sixth waits.
+    for _ in 0..5 {
+        let r = choose(&s, kids, "1111");
+        assert_eq!(r.status(), 403);
+        assert!(r.text().unwrap().contains("That is not Kids"));
+    }
+    let r = choose(&s, kids, "1111");
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().contains_key("retry-after"));
+    assert!(r.text().unwrap().contains("Too many wrong PINs"));
+    // Even the right one waits its turn; then it is taken.
+    assert_eq!(choose(&s, kids, "2468").status(), 429);
+    let mut cookie = String::new();
+    s.wait_until(10, "the right PIN to be taken after the wait", || {
+        let r = choose(&s, kids, "2468");
+        if r.status() == 303 {
+            cookie = set_cookie(&r);
+        }
+        !cookie.is_empty()
+    });
+    assert!(cookie.starts_with("pimedia_profile="), "{cookie}");
 }

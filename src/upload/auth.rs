@@ -131,6 +131,19 @@ impl Auth {
     /// many seconds it must wait first. After 5 wrong ones in a row each
     /// further attempt waits, longer each time; a right one forgives.
     pub fn attempt(&self, given: &str, client: Option<IpAddr>) -> Result<bool, u64> {
+        self.slowed(client, "upload password", || self.check_password(given))
+    }
+
+    /// One guess of a secret (the password, a profile's PIN) from
+    /// `client`, judged by `right`, counted and slowed as
+    /// [`Auth::attempt`] says: whether it was right, or how many seconds
+    /// it must wait first.
+    pub fn slowed(
+        &self,
+        client: Option<IpAddr>,
+        what: &str,
+        right: impl FnOnce() -> bool,
+    ) -> Result<bool, u64> {
         let client = client.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
         let at = Instant::now();
         if let Some((n, until)) = self.failures.locked().get(&client) {
@@ -138,7 +151,7 @@ impl Auth {
                 return Err((*until - at).as_secs_f64().ceil().max(1.0) as u64);
             }
         }
-        let right = self.check_password(given);
+        let right = right();
         let mut failures = self.failures.locked();
         if right {
             failures.remove(&client);
@@ -159,11 +172,23 @@ impl Auth {
             let wait = (1u64 << (entry.0 - FREE_TRIES).min(6)).min(MAX_WAIT_SECS);
             entry.1 = at + Duration::from_secs(wait);
         }
-        tracing::warn!(
-            "a wrong upload password from {client} ({} in a row)",
-            entry.0
-        );
+        tracing::warn!("a wrong {what} from {client} ({} in a row)", entry.0);
         Ok(false)
+    }
+
+    /// `value.signature`: a value this server gave, which it can tell
+    /// from one made up (a profile chosen on a browser).
+    pub fn signed(&self, purpose: &str, value: &str) -> String {
+        let mac = self.mac(&[purpose.as_bytes(), value.as_bytes()]);
+        format!("{value}.{}", hex(&mac))
+    }
+
+    /// The value of a [`Auth::signed`] one, if the signature is this
+    /// server's.
+    pub fn verified<'a>(&self, purpose: &str, signed: &'a str) -> Option<&'a str> {
+        let (value, sig) = signed.rsplit_once('.')?;
+        let want = hex(&self.mac(&[purpose.as_bytes(), value.as_bytes()]));
+        bool::from(want.as_bytes().ct_eq(sig.as_bytes())).then_some(value)
     }
 }
 
@@ -194,6 +219,12 @@ mod tests {
         assert_eq!(a.allows(None, None, None), Ok(false));
         let open = Auth::new(dir.path(), None).unwrap();
         assert_eq!(open.allows(None, None, None), Ok(true));
+        // Signed values: told from made-up ones, and from another purpose's.
+        let s = a.signed("profile", "2");
+        assert_eq!(a.verified("profile", &s), Some("2"));
+        assert_eq!(a.verified("profile", &s.replacen('2', "3", 1)), None);
+        assert_eq!(a.verified("other", &s), None);
+        assert_eq!(a.verified("profile", "2"), None);
     }
 
     #[test]

@@ -53,6 +53,8 @@ pub struct Caller {
     pub cookie: Option<String>,
     /// This browser's id (the `pimedia_viewer` cookie), for its notices.
     pub viewer: Option<String>,
+    /// The profile this browser chose (`pimedia_profile`, signed).
+    pub profile: Option<String>,
     pub password: Option<String>,
     pub wants_json: bool,
     /// Where the request came from, for the wrong-password count.
@@ -517,11 +519,21 @@ fn profiles_routes(app: Arc<App>) -> impl Routes {
         .or(remove)
         .unify()
         .and(warp::post())
-        .and(with_app(app))
+        .and(with_app(app.clone()))
         .and(caller())
         .and(body::fields::<profiles::ChangeBody>())
         .and_then(profiles::action);
-    list.or(action)
+    let page = warp::path!("profiles")
+        .and(body::get())
+        .and(with_app(app.clone()))
+        .and_then(profiles::page);
+    let choose = warp::path!("profiles" / "choose")
+        .and(warp::post())
+        .and(with_app(app))
+        .and(caller())
+        .and(body::form::<profiles::Choice>())
+        .and_then(profiles::choose);
+    list.or(action).or(page).or(choose)
 }
 
 /// Where each video was left, and its sound as MP3.

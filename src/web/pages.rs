@@ -51,6 +51,8 @@ pub struct VideoTile {
 #[template(path = "library.html")]
 struct LibraryPage {
     version: &'static str,
+    /// Who is watching, when a profile was chosen (the header's "Switch").
+    person: Option<crate::profiles::Profile>,
     heading: String,
     crumbs: Vec<Crumb>,
     dir: String,
@@ -267,7 +269,12 @@ pub async fn library(
     app: Arc<App>,
     params: HashMap<String, String>,
     caller: super::Caller,
-) -> Result<warp::reply::Html<String>, Rejection> {
+) -> Result<warp::reply::Response, Rejection> {
+    use warp::Reply;
+    let who = super::profiles::who(&app, &caller);
+    if who == super::profiles::Who::Unchosen {
+        return Ok(super::manage::see_other("/profiles"));
+    }
     let raw_dir = params.get("dir").map(String::as_str).unwrap_or("");
     let dir = check_relative(raw_dir).ok_or(Error::NotFound)?;
     if !app.library.has_folder(&dir) {
@@ -324,6 +331,7 @@ pub async fn library(
         });
     render(&LibraryPage {
         version: ASSET_VERSION,
+        person: who.person().cloned(),
         ready: super::notice::notices(&app, &caller),
         needs_password: !caller.allowed(&app),
         phone_tile: app.config.phone_tile
@@ -350,6 +358,7 @@ pub async fn library(
         page: listing.page,
         pages: listing.pages,
     })
+    .map(Reply::into_response)
 }
 
 pub struct Track {
@@ -376,6 +385,8 @@ pub struct NextUp {
 #[template(path = "watch.html")]
 struct WatchPage {
     version: &'static str,
+    /// Who is watching, when a profile was chosen (the header's "Switch").
+    person: Option<crate::profiles::Profile>,
     title: String,
     src: String,
     mime: &'static str,
@@ -516,6 +527,10 @@ pub async fn watch(
     app: Arc<App>,
     caller: super::Caller,
 ) -> Result<warp::reply::Response, Rejection> {
+    let who = super::profiles::who(&app, &caller);
+    if who == super::profiles::Who::Unchosen {
+        return Ok(super::manage::see_other("/profiles"));
+    }
     let rel = decode_relative(tail.as_str()).ok_or(Error::NotFound)?;
     app.resolve(tail.as_str()).await.ok_or(Error::NotFound)?;
     let video = app.library.get(&rel).ok_or(Error::NotFound)?;
@@ -561,6 +576,7 @@ pub async fn watch(
     use warp::Reply;
     render(&WatchPage {
         version: ASSET_VERSION,
+        person: who.person().cloned(),
         resume,
         position_url: format!("/api/positions/{}", encode_url_path(&rel)),
         title: video.title(),

@@ -1,16 +1,150 @@
-//! `/api/profiles`: the people in the house, made, changed and removed
-//! from the phone (the upload password's rules hold for the writes).
+//! The people in the house: "Who's watching?" (`/profiles`, the choice
+//! kept in a signed cookie), and `/api/profiles`, where they are made,
+//! changed and removed from the phone (the upload password's rules hold
+//! for the writes).
 
 use std::sync::Arc;
 
+use askama::Template;
 use serde::Deserialize;
-use warp::http::StatusCode;
+use warp::http::{header, Response, StatusCode};
 use warp::Reply;
 
-use super::Caller;
+use super::{Caller, ASSET_VERSION};
 use crate::error::Error;
-use crate::profiles::Change;
+use crate::profiles::{Change, Profile};
 use crate::App;
+
+/// The cookie that keeps a browser's choice, signed by the server.
+pub const COOKIE: &str = "pimedia_profile";
+/// What the signature of [`COOKIE`] is for.
+const PURPOSE: &str = "profile";
+/// A choice is kept until someone switches (ten years).
+const KEPT_SECS: u64 = 10 * 365 * 24 * 3600;
+
+/// Who is watching on a browser.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Who {
+    /// Fewer than two profiles and none chosen: the house, as before
+    /// profiles.
+    Household,
+    Person(Profile),
+    /// Two or more profiles, and this browser has not chosen.
+    Unchosen,
+}
+
+impl Who {
+    /// The person, when one was chosen.
+    pub fn person(&self) -> Option<&Profile> {
+        match self {
+            Who::Person(p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
+/// Who is watching on the caller's browser.
+pub fn who(app: &App, caller: &Caller) -> Who {
+    let all = app.profiles.list();
+    let chosen = caller
+        .profile
+        .as_deref()
+        .and_then(|c| app.auth.verified(PURPOSE, c))
+        .and_then(|id| id.parse::<u64>().ok())
+        .and_then(|id| all.iter().find(|p| p.id == id));
+    match (chosen, all.len()) {
+        (Some(p), _) => Who::Person(p.clone()),
+        (None, 0 | 1) => Who::Household,
+        (None, _) => Who::Unchosen,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "profiles.html")]
+struct Chooser {
+    version: &'static str,
+    profiles: Vec<Profile>,
+    error: Option<String>,
+}
+
+fn chooser(app: &App, status: StatusCode, error: Option<String>) -> Reply_ {
+    let html = Chooser {
+        version: ASSET_VERSION,
+        profiles: app.profiles.list(),
+        error,
+    }
+    .render()
+    .map_err(|e| warp::reject::custom(Error::Internal(format!("template: {e}"))))?;
+    Ok(warp::reply::with_status(warp::reply::html(html), status).into_response())
+}
+
+/// `GET /profiles`: "Who's watching?", a big tile for each profile; the
+/// remote moves between them and Enter chooses (a form each: no script
+/// needed).
+pub async fn page(app: Arc<App>) -> Reply_ {
+    chooser(&app, StatusCode::OK, None)
+}
+
+/// The chooser's form.
+#[derive(Debug, Default, Deserialize)]
+pub struct Choice {
+    id: String,
+    #[serde(default)]
+    pin: String,
+}
+
+/// `POST /profiles/choose` (`id`, `pin`): the choice kept in a signed
+/// cookie, back to the library. A wrong PIN is counted and slowed as a
+/// wrong password is.
+pub async fn choose(app: Arc<App>, caller: Caller, choice: Choice) -> Reply_ {
+    let Some(p) = choice
+        .id
+        .parse::<u64>()
+        .ok()
+        .and_then(|id| app.profiles.get(id))
+    else {
+        return chooser(
+            &app,
+            StatusCode::NOT_FOUND,
+            Some("That profile is gone; choose another.".into()),
+        );
+    };
+    if p.has_pin {
+        let right = app.auth.slowed(caller.client, "profile PIN", || {
+            app.profiles.pin_matches(p.id, &choice.pin)
+        });
+        match right {
+            Ok(true) => {}
+            Ok(false) => {
+                return chooser(
+                    &app,
+                    StatusCode::FORBIDDEN,
+                    Some(format!("That is not {}'s PIN.", p.name)),
+                )
+            }
+            Err(wait) => {
+                let mut r = chooser(
+                    &app,
+                    StatusCode::TOO_MANY_REQUESTS,
+                    Some(format!("Too many wrong PINs: try again in {wait} seconds.")),
+                )?;
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, header::HeaderValue::from(wait));
+                return Ok(r);
+            }
+        }
+    }
+    let cookie = format!(
+        "{COOKIE}={}; Path=/; Max-Age={KEPT_SECS}; SameSite=Lax; HttpOnly",
+        app.auth.signed(PURPOSE, &p.id.to_string())
+    );
+    Ok(Response::builder()
+        .status(StatusCode::SEE_OTHER)
+        .header(header::LOCATION, "/")
+        .header(header::SET_COOKIE, cookie)
+        .body(Default::default())
+        .expect("valid response"))
+}
 
 type Reply_ = Result<warp::reply::Response, warp::Rejection>;
 

@@ -310,6 +310,7 @@ impl Caller {
             client: None,
             cookie,
             viewer,
+            profile: cookie_value(h, super::profiles::COOKIE),
             password: h
                 .get("x-upload-password")
                 .and_then(|v| v.to_str().ok())
