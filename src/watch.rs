@@ -234,6 +234,12 @@ impl Watcher {
     fn removed(&mut self, path: &Path) {
         self.candidates.remove(path);
         let Some(rel) = self.rel(path) else { return };
+        // Events come after a debounce: a file taken to the trash and
+        // restored at once is back before its removal is heard.
+        if path.symlink_metadata().is_ok() {
+            tracing::debug!("{rel} was moved away and is back; kept");
+            return;
+        }
         if self.library.get(&rel).is_some() {
             tracing::info!("{rel} was deleted or moved away; removed from the library");
             self.library.remove(&rel);
