@@ -1,4 +1,8 @@
-//! Playback positions, shared by every device: where each video was left.
+//! Playback positions: where each video was left. The household's are
+//! shared by every device (`positions.json`, as before profiles); a
+//! profile's own are kept apart (`profile-positions.json`). A profile
+//! reading a video it has no position of sees the household's, so nothing
+//! is lost on the upgrade to profiles; its first save makes one its own.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -45,8 +49,13 @@ impl Position {
     }
 }
 
+/// Whose positions: the household's (`None`), or a profile's.
+pub type Whose = Option<u64>;
+
 pub struct Positions {
     map: Arc<Store<HashMap<String, Position>>>,
+    /// Each profile's own, by its id.
+    people: Arc<Store<HashMap<u64, HashMap<String, Position>>>>,
     /// The next report's [`Position::seq`]: one more than any loaded.
     next_seq: AtomicU64,
 }
@@ -60,70 +69,121 @@ impl Positions {
         let file = state_dir.join("positions.json");
         let map: Store<HashMap<String, Position>> =
             Store::load(file, "positions file", WRITE_EVERY);
-        let last = map.get().values().map(|p| p.seq).max().unwrap_or(0);
+        let people: Store<HashMap<u64, HashMap<String, Position>>> = Store::load(
+            state_dir.join("profile-positions.json"),
+            "profiles' positions file",
+            WRITE_EVERY,
+        );
+        let last = {
+            let (m, p) = (map.get(), people.get());
+            m.values()
+                .chain(p.values().flat_map(|own| own.values()))
+                .map(|p| p.seq)
+                .max()
+                .unwrap_or(0)
+        };
         Positions {
             map: Arc::new(map),
+            people: Arc::new(people),
             next_seq: AtomicU64::new(last + 1),
         }
     }
 
-    /// Writes the file behind the changes until `stop`, and once more then.
+    /// Writes the files behind the changes until `stop`, and once more then.
     pub fn writer(&self, stop: CancellationToken) -> impl std::future::Future<Output = ()> {
-        self.map.clone().run(stop)
+        let (map, people) = (self.map.clone(), self.people.clone());
+        async move {
+            tokio::join!(map.run(stop.clone()), people.run(stop));
+        }
     }
 
     /// Writes what changed since the last write, now (at shutdown).
     pub async fn flush(&self) {
         self.map.save().await;
+        self.people.save().await;
     }
 
-    pub fn get(&self, path: &str) -> Option<Position> {
+    /// Where `whose` left a video: its own, else the household's.
+    pub fn get(&self, whose: Whose, path: &str) -> Option<Position> {
+        if let Some(id) = whose {
+            if let Some(p) = self.people.get().get(&id).and_then(|own| own.get(path)) {
+                return Some(*p);
+            }
+        }
         self.map.get().get(path).copied()
     }
 
-    /// Records a position; the file follows within a few seconds.
-    pub async fn set(&self, path: &str, position: f64, duration: Option<f64>) -> Position {
+    /// Records a position for `whose`; the file follows within a few
+    /// seconds.
+    pub async fn set(
+        &self,
+        whose: Whose,
+        path: &str,
+        position: f64,
+        duration: Option<f64>,
+    ) -> Position {
         let p = Position {
             position: position.max(0.0),
             duration: duration.filter(|d| d.is_finite() && *d > 0.0),
             updated: crate::fsutil::now(),
             seq: self.next_seq.fetch_add(1, Ordering::Relaxed),
         };
-        self.map.change(|m| m.insert(path.to_string(), p));
+        match whose {
+            None => self.map.change(|m| m.insert(path.to_string(), p)),
+            Some(id) => self
+                .people
+                .change(|all| all.entry(id).or_default().insert(path.to_string(), p)),
+        };
         p
     }
 
-    /// Positions of renamed files follow them (`from` -> `to`, each a file
-    /// or a folder's prefix ending in `/`), and are saved.
-    pub async fn moved(&self, moves: &[(String, String)]) {
-        self.map.change(|map| {
-            let keys: Vec<String> = map.keys().cloned().collect();
-            for key in keys {
-                if let Some(to) = crate::paths::renamed(&key, moves) {
-                    let p = map.remove(&key).expect("listed");
-                    map.insert(to, p);
-                }
-            }
-        });
-        self.map.save().await;
+    /// A removed profile's positions go with it.
+    pub async fn forget(&self, id: u64) {
+        self.people.change(|all| all.remove(&id));
+        self.people.save().await;
     }
 
-    /// Videos started and not finished ([`Position::in_progress`]), on
-    /// any device, the most recently watched first.
-    pub fn in_progress(&self) -> Vec<(String, Position)> {
-        let mut started: Vec<(String, Position)> = self
-            .map
-            .get()
-            .iter()
-            .filter(|(_, p)| p.in_progress())
-            .map(|(k, p)| (k.clone(), *p))
-            .collect();
+    /// Positions of renamed files follow them (`from` -> `to`, each a file
+    /// or a folder's prefix ending in `/`), everyone's, and are saved.
+    pub async fn moved(&self, moves: &[(String, String)]) {
+        self.map.change(|map| follow(map, moves));
+        self.people
+            .change(|all| all.values_mut().for_each(|own| follow(own, moves)));
+        self.map.save().await;
+        self.people.save().await;
+    }
+
+    /// Videos `whose` started and did not finish
+    /// ([`Position::in_progress`]), on any device, the most recently
+    /// watched first: its own, and the household's of videos it has no
+    /// position of.
+    pub fn in_progress(&self, whose: Whose) -> Vec<(String, Position)> {
+        let mut all: HashMap<String, Position> = self.map.get().clone();
+        if let Some(id) = whose {
+            if let Some(own) = self.people.get().get(&id) {
+                all.extend(own.iter().map(|(k, p)| (k.clone(), *p)));
+            }
+        }
+        let mut started: Vec<(String, Position)> =
+            all.into_iter().filter(|(_, p)| p.in_progress()).collect();
         started.sort_by(|a, b| {
             (b.1.updated, b.1.seq)
                 .cmp(&(a.1.updated, a.1.seq))
                 .then(a.0.cmp(&b.0))
         });
         started
+    }
+
+    /// Each profile's own positions of these files, as they are now.
+    pub fn snapshot_people(&self, paths: &[String]) -> Vec<(u64, String, Position)> {
+        let all = self.people.get();
+        all.iter()
+            .flat_map(|(id, own)| {
+                paths
+                    .iter()
+                    .filter_map(move |p| Some((*id, p.clone(), *own.get(p)?)))
+            })
+            .collect()
     }
 
     /// The positions of these files, as they are now.
@@ -135,21 +195,93 @@ impl Positions {
             .collect()
     }
 
-    /// Takes the positions of these files out (they go to the trash).
-    pub async fn take(&self, paths: &[String]) -> Vec<(String, Position)> {
-        let taken = self.map.change(|map| {
-            paths
-                .iter()
-                .filter_map(|p| map.remove(p).map(|pos| (p.clone(), pos)))
-                .collect()
+    /// Takes everyone's positions of these files out (they go to the
+    /// trash, with what [`Positions::snapshot`] and
+    /// [`Positions::snapshot_people`] said of them).
+    pub async fn take(&self, paths: &[String]) {
+        self.map.change(|map| map.retain(|k, _| !paths.contains(k)));
+        self.people.change(|all| {
+            for own in all.values_mut() {
+                own.retain(|k, _| !paths.contains(k));
+            }
         });
         self.map.save().await;
-        taken
+        self.people.save().await;
     }
 
-    /// Puts positions back (restored from the trash).
-    pub async fn put_back(&self, positions: Vec<(String, Position)>) {
+    /// Puts positions back (restored from the trash): the household's and
+    /// each profile's (a profile's id is never used again, so one removed
+    /// since is no one's).
+    pub async fn put_back(
+        &self,
+        positions: Vec<(String, Position)>,
+        people: Vec<(u64, String, Position)>,
+    ) {
         self.map.change(|map| map.extend(positions));
+        self.people.change(|all| {
+            for (id, path, p) in people {
+                all.entry(id).or_default().insert(path, p);
+            }
+        });
         self.map.save().await;
+        self.people.save().await;
+    }
+}
+
+/// Moves the positions of renamed files in one map.
+fn follow(map: &mut HashMap<String, Position>, moves: &[(String, String)]) {
+    let keys: Vec<String> = map.keys().cloned().collect();
+    for key in keys {
+        if let Some(to) = crate::paths::renamed(&key, moves) {
+            let p = map.remove(&key).expect("listed");
+            map.insert(to, p);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn each_profile_has_its_own_place_and_sees_the_households_until_then() {
+        let dir = tempfile::tempdir().unwrap();
+        // Before profiles: the household's place in the film.
+        std::fs::write(
+            dir.path().join("positions.json"),
+            r#"{"film.mp4": {"position": 4200.0, "duration": 6000.0, "updated": 1}}"#,
+        )
+        .unwrap();
+        let p = Positions::load(dir.path());
+        let (anna, kid) = (Some(1), Some(2));
+        // Everyone sees it at first.
+        for whose in [None, anna, kid] {
+            assert_eq!(p.get(whose, "film.mp4").unwrap().position, 4200.0);
+            assert_eq!(p.in_progress(whose).len(), 1);
+        }
+        // The child watches from the start: the parent's place stays.
+        p.set(kid, "film.mp4", 600.0, Some(6000.0)).await;
+        p.set(kid, "cartoon.mp4", 300.0, Some(600.0)).await;
+        assert_eq!(p.get(kid, "film.mp4").unwrap().position, 600.0);
+        assert_eq!(p.get(anna, "film.mp4").unwrap().position, 4200.0);
+        assert_eq!(p.get(None, "film.mp4").unwrap().position, 4200.0);
+        let names = |whose| {
+            p.in_progress(whose)
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(kid), ["cartoon.mp4", "film.mp4"]);
+        assert_eq!(names(anna), ["film.mp4"]);
+        // Moves follow everyone's; a removed profile's go with it.
+        p.moved(&[("cartoon.mp4".into(), "Kids/cartoon.mp4".into())])
+            .await;
+        assert_eq!(p.get(kid, "Kids/cartoon.mp4").unwrap().position, 300.0);
+        p.flush().await;
+        let again = Positions::load(dir.path());
+        assert_eq!(again.get(kid, "film.mp4").unwrap().position, 600.0);
+        again.forget(2).await;
+        assert_eq!(again.get(kid, "film.mp4").unwrap().position, 4200.0);
+        assert!(again.get(kid, "Kids/cartoon.mp4").is_none());
     }
 }

@@ -3,9 +3,9 @@
 //! through the one store, made, changed and removed from the phone.
 //!
 //! This is the first part of issue 33: the profiles themselves, their
-//! API, and "Who's watching?" (`web/profiles.rs`). Each person's
-//! positions and choices, and the folder limits on every page, are still
-//! to build on it.
+//! API, "Who's watching?" (`web/profiles.rs`) and each person's places
+//! (`positions.rs`). Each person's language and size choices, pinning a
+//! device, and the folder limits on every page are still to build on it.
 
 use std::path::Path;
 use std::time::Duration;

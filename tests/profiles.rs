@@ -2,8 +2,10 @@
 //! binary: profiles made, changed and removed through `/api/profiles`
 //! with the upload password's rules, clear refusals, kept across a
 //! restart; "Who's watching?" before the library with two of them, the
-//! choice in a signed cookie, a PIN slowed like the password. (What each
-//! profile keeps of its own, and the folder limits, are still to come.)
+//! choice in a signed cookie, a PIN slowed like the password; each one's
+//! own place in the same film and own "Continue watching", the
+//! household's places seen by all after an upgrade. (Each one's choices,
+//! and the folder limits, are still to come.)
 
 mod common;
 use common::*;
@@ -196,4 +198,99 @@ fn two_profiles_ask_who_is_watching_and_a_pin_is_slowed_like_the_password() {
         !cookie.is_empty()
     });
     assert!(cookie.starts_with("pimedia_profile="), "{cookie}");
+}
+
+/// A browser that chose `id`: its profile cookie.
+fn chosen(s: &Server, id: u64) -> String {
+    let r = choose(s, id, "");
+    assert_eq!(r.status(), 303);
+    set_cookie(&r)
+}
+
+fn as_who(s: &Server, cookie: &str, path: &str) -> String {
+    s.client()
+        .get(s.url(path))
+        .header("cookie", cookie)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap()
+}
+
+fn save(s: &Server, cookie: &str, path: &str, at: f64) {
+    let r = s
+        .client()
+        .put(s.url(&format!("/api/positions/{path}")))
+        .header("cookie", cookie)
+        .body(json!({"position": at, "duration": 10.0}).to_string())
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[test]
+fn each_profile_keeps_its_own_place_and_an_upgrade_loses_none() {
+    let d = media_with(&[
+        ("film.mp4", &|p| make_mp4(p, 10)),
+        ("cartoon.mp4", &|p| make_mp4(p, 10)),
+    ]);
+    // A state dir from before profiles: the household's place in the film.
+    let state = d.path().join("media/.pimedia");
+    std::fs::create_dir_all(&state).unwrap();
+    std::fs::write(
+        state.join("positions.json"),
+        r#"{"film.mp4": {"position": 7.0, "duration": 10.0, "updated": 1}}"#,
+    )
+    .unwrap();
+    let s = Server::start_in(d, &[]);
+    s.wait_until(10, "the videos to be read", || {
+        s.json("/api/videos").as_array().unwrap().len() == 2
+    });
+    let (_, a) = post(&s, "/api/profiles", &json!({"name": "Anna"}), None);
+    let (_, b) = post(&s, "/api/profiles", &json!({"name": "Ben"}), None);
+    let anna = chosen(&s, a["id"].as_u64().unwrap());
+    let ben = chosen(&s, b["id"].as_u64().unwrap());
+    let place = |cookie: &str, path: &str| {
+        let body = as_who(&s, cookie, &format!("/api/positions/{path}"));
+        serde_json::from_str::<Value>(&body).unwrap()["position"]
+            .as_f64()
+            .unwrap()
+    };
+    // Nothing lost: both see the household's place at first.
+    assert_eq!(place(&anna, "film.mp4"), 7.0);
+    assert_eq!(place(&ben, "film.mp4"), 7.0);
+    assert!(as_who(&s, &ben, "/").contains("Continue watching"));
+    // Ben watches the film from the start, and a cartoon: Anna's place stays.
+    save(&s, &ben, "film.mp4", 2.0);
+    save(&s, &ben, "cartoon.mp4", 5.0);
+    assert_eq!(place(&ben, "film.mp4"), 2.0);
+    assert_eq!(place(&anna, "film.mp4"), 7.0);
+    // Each one's Continue watching.
+    let continuing = |cookie: &str| {
+        let page = as_who(&s, cookie, "/");
+        let start = page.find("continuing-heading").unwrap_or(0);
+        let end = page[start..]
+            .find("</section>")
+            .map_or(page.len(), |e| start + e);
+        page[start..end].to_string()
+    };
+    assert!(continuing(&ben).contains("cartoon"), "{}", continuing(&ben));
+    assert!(
+        !continuing(&anna).contains("cartoon"),
+        "{}",
+        continuing(&anna)
+    );
+    assert!(continuing(&anna).contains("film"));
+    // Removed, Ben's places go with him.
+    let id = b["id"].as_u64().unwrap();
+    let (status, _) = post(
+        &s,
+        &format!("/api/profiles/{id}/remove"),
+        &Value::Null,
+        None,
+    );
+    assert_eq!(status, 200);
+    let saved = std::fs::read_to_string(s.media().join(".pimedia/profile-positions.json"))
+        .unwrap_or_default();
+    assert!(!saved.contains("cartoon"), "{saved}");
 }

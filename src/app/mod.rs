@@ -134,6 +134,13 @@ impl App {
         .unwrap_or_default()
     }
 
+    /// Removes a profile, and its positions with it.
+    pub async fn remove_profile(&self, id: u64) -> crate::error::Result<crate::profiles::Profile> {
+        let gone = self.profiles.remove(id).await?;
+        self.positions.forget(id).await;
+        Ok(gone)
+    }
+
     // Conversions.
 
     /// Hides a "ready to play" notice from the browser that was shown it.

@@ -106,6 +106,7 @@ impl Manage {
                 .filter_map(|v| Some((v.clone(), self.library.probe_of(v)?)))
                 .collect(),
             positions: self.positions.snapshot(&files.videos),
+            people_positions: self.positions.snapshot_people(&files.videos),
             jobs: self.jobs.snapshot_for(&files.videos),
             versions: self.versions.snapshot(&files.videos),
         };
@@ -309,7 +310,12 @@ impl Manage {
             .iter()
             .filter_map(|(p, pos)| Some((renamed(p, &pairs)?, *pos)))
             .collect();
-        self.positions.put_back(positions).await;
+        let people = entry
+            .people_positions
+            .iter()
+            .filter_map(|(id, p, pos)| Some((*id, renamed(p, &pairs)?, *pos)))
+            .collect();
+        self.positions.put_back(positions, people).await;
         let versions = entry
             .versions
             .iter()

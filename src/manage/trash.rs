@@ -32,6 +32,9 @@ pub struct Entry {
     pub probes: BTreeMap<String, Probe>,
     #[serde(default)]
     pub positions: Vec<(String, Position)>,
+    /// Each profile's own positions of them: (profile, file, position).
+    #[serde(default)]
+    pub people_positions: Vec<(u64, String, Position)>,
     #[serde(default)]
     pub jobs: Vec<Job>,
     /// The versions made of each video, as `versions.json` had them.
@@ -155,6 +158,7 @@ mod tests {
             files: vec![name.into()],
             probes: BTreeMap::new(),
             positions: Vec::new(),
+            people_positions: Vec::new(),
             jobs: Vec::new(),
             versions: Vec::new(),
         };

@@ -552,10 +552,12 @@ fn playback(app: Arc<App>) -> impl Routes {
     let get = positions()
         .and(body::get())
         .and(with_app(app.clone()))
+        .and(caller())
         .and_then(positions::get);
     let put = positions()
         .and(warp::put().or(warp::post()).unify())
         .and(with_app(app))
+        .and(caller())
         .and(body::small(4096))
         .and_then(positions::put);
     listen.or(get).or(put)

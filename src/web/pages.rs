@@ -9,6 +9,7 @@ use warp::Rejection;
 use crate::error::Error;
 use crate::library::{Query, Sort, Video};
 use crate::paths::{check_relative, decode_relative, encode_url_path};
+use crate::positions::Whose;
 use crate::{App, VideoState};
 
 pub const PER_PAGE: usize = 60;
@@ -155,9 +156,9 @@ fn crumbs(dir: &str) -> Vec<Crumb> {
     out
 }
 
-fn video_tile(app: &App, v: &Video) -> VideoTile {
+fn video_tile(app: &App, whose: Whose, v: &Video) -> VideoTile {
     let meta = v.meta.as_ref();
-    let pos = app.positions.get(&v.path);
+    let pos = app.positions.get(whose, &v.path);
     let watched = pos.is_some_and(|p| p.watched());
     VideoTile {
         seen: pos
@@ -250,9 +251,9 @@ fn poster_url(id: u64) -> String {
 const CONTINUING: usize = 12;
 
 /// Videos started and not finished on any device, still in the library.
-fn continuing(app: &App) -> Vec<VideoTile> {
+fn continuing(app: &App, whose: Whose) -> Vec<VideoTile> {
     app.positions
-        .in_progress()
+        .in_progress(whose)
         .into_iter()
         .filter(|(p, _)| !app.library.is_superseded(p))
         .filter_map(|(p, pos)| Some((app.library.get(&p)?, pos)))
@@ -260,7 +261,7 @@ fn continuing(app: &App) -> Vec<VideoTile> {
         .map(|(v, pos)| VideoTile {
             seen: pos.fraction().map(|f| ((f * 100.0).round() as u32).max(1)),
             watched: false,
-            ..video_tile(app, &v)
+            ..video_tile(app, whose, &v)
         })
         .collect()
 }
@@ -275,6 +276,7 @@ pub async fn library(
     if who == super::profiles::Who::Unchosen {
         return Ok(super::manage::see_other("/profiles"));
     }
+    let whose = who.person().map(|p| p.id);
     let raw_dir = params.get("dir").map(String::as_str).unwrap_or("");
     let dir = check_relative(raw_dir).ok_or(Error::NotFound)?;
     if !app.library.has_folder(&dir) {
@@ -311,8 +313,16 @@ pub async fn library(
         })
         .collect();
     let top = dir.is_empty() && search.is_empty() && listing.page == 1;
-    let continuing = if top { continuing(&app) } else { Vec::new() };
-    let videos = listing.videos.iter().map(|v| video_tile(&app, v)).collect();
+    let continuing = if top {
+        continuing(&app, whose)
+    } else {
+        Vec::new()
+    };
+    let videos = listing
+        .videos
+        .iter()
+        .map(|v| video_tile(&app, whose, v))
+        .collect();
     let heading = if search.is_empty() {
         dir.rsplit('/')
             .next()
@@ -560,7 +570,8 @@ pub async fn watch(
             None => e.label(),
         },
     });
-    let tile = video_tile(&app, &video);
+    let whose = who.person().map(|p| p.id);
+    let tile = video_tile(&app, whose, &video);
     let details = [tile.duration.as_str(), tile.resolution.as_str()]
         .iter()
         .filter(|s| !s.is_empty())
@@ -569,7 +580,7 @@ pub async fn watch(
         .join(" · ");
     let resume = app
         .positions
-        .get(&rel)
+        .get(whose, &rel)
         .filter(|p| !p.watched())
         .map(|p| p.position)
         .unwrap_or(0.0);

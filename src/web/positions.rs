@@ -1,4 +1,5 @@
-//! `/api/positions/{path}`: where a video was left, for every device.
+//! `/api/positions/{path}`: where a video was left, for every device, as
+//! the browser's profile sees it (its own, else the household's).
 
 use std::sync::Arc;
 
@@ -22,17 +23,26 @@ fn video_path(app: &App, tail: &str) -> Result<String, Error> {
     Ok(rel)
 }
 
+/// The profile a browser watches as (`None`: the household).
+fn whose(app: &App, caller: &super::Caller) -> crate::positions::Whose {
+    super::profiles::who(app, caller).person().map(|p| p.id)
+}
+
 pub async fn get(
     tail: warp::path::Tail,
     app: Arc<App>,
+    caller: super::Caller,
 ) -> Result<warp::reply::Response, warp::Rejection> {
     let rel = video_path(&app, tail.as_str())?;
-    let p = app.positions.get(&rel).unwrap_or(Position {
-        position: 0.0,
-        duration: None,
-        updated: 0,
-        seq: 0,
-    });
+    let p = app
+        .positions
+        .get(whose(&app, &caller), &rel)
+        .unwrap_or(Position {
+            position: 0.0,
+            duration: None,
+            updated: 0,
+            seq: 0,
+        });
     Ok(warp::reply::json(&p).into_response())
 }
 
@@ -40,6 +50,7 @@ pub async fn get(
 pub async fn put(
     tail: warp::path::Tail,
     app: Arc<App>,
+    caller: super::Caller,
     body: bytes::Bytes,
 ) -> Result<warp::reply::Response, warp::Rejection> {
     let rel = video_path(&app, tail.as_str())?;
@@ -49,6 +60,9 @@ pub async fn put(
     if !u.position.is_finite() {
         return Err(Error::BadRequest("The position must be a number of seconds.".into()).into());
     }
-    let p = app.positions.set(&rel, u.position, u.duration).await;
+    let p = app
+        .positions
+        .set(whose(&app, &caller), &rel, u.position, u.duration)
+        .await;
     Ok(warp::reply::json(&p).into_response())
 }

@@ -211,7 +211,7 @@ pub async fn action(
             .change(id, body.change(), is_folder)
             .await
             .map(|p| (StatusCode::OK, p)),
-        (Some(id), Some("remove")) => app.profiles.remove(id).await.map(|p| (StatusCode::OK, p)),
+        (Some(id), Some("remove")) => app.remove_profile(id).await.map(|p| (StatusCode::OK, p)),
         (Some(_), Some(_)) => Err(Error::NotFound),
     };
     Ok(match result {
