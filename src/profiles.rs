@@ -3,9 +3,10 @@
 //! through the one store, made, changed and removed from the phone.
 //!
 //! This is the first part of issue 33: the profiles themselves, their
-//! API, "Who's watching?" (`web/profiles.rs`) and each person's places
-//! (`positions.rs`). Each person's language and size choices, pinning a
-//! device, and the folder limits on every page are still to build on it.
+//! API, "Who's watching?" (`web/profiles.rs`), each person's places
+//! (`positions.rs`) and a limited profile's folders (`library::Within`,
+//! on every page and in `/api/videos`). Each person's language and size
+//! choices and pinning a device are still to build on it.
 
 use std::path::Path;
 use std::time::Duration;
@@ -66,6 +67,13 @@ impl From<&Saved> for Profile {
             folders: s.folders.clone(),
             has_pin: s.pin.is_some(),
         }
+    }
+}
+
+impl Profile {
+    /// What this profile sees of the library.
+    pub fn within(&self) -> crate::library::Within {
+        crate::library::Within(self.folders.clone())
     }
 }
 

@@ -4,8 +4,9 @@
 //! restart; "Who's watching?" before the library with two of them, the
 //! choice in a signed cookie, a PIN slowed like the password; each one's
 //! own place in the same film and own "Continue watching", the
-//! household's places seen by all after an upgrade. (Each one's choices,
-//! and the folder limits, are still to come.)
+//! household's places seen by all after an upgrade; a limited profile's
+//! folders only, everywhere, and nothing changed by it. (Each one's
+//! choices and a pinned device are still to come.)
 
 mod common;
 use common::*;
@@ -293,4 +294,87 @@ fn each_profile_keeps_its_own_place_and_an_upgrade_loses_none() {
     let saved = std::fs::read_to_string(s.media().join(".pimedia/profile-positions.json"))
         .unwrap_or_default();
     assert!(!saved.contains("cartoon"), "{saved}");
+}
+
+#[test]
+fn a_limited_profile_sees_only_its_folders_and_changes_nothing() {
+    let d = media_with(&[]);
+    let media = d.path().join("media");
+    for f in ["Kids", "Cartoons", "Films"] {
+        std::fs::create_dir_all(media.join(f)).unwrap();
+    }
+    make_mp4(&media.join("Kids/Bluey.mp4"), 3);
+    make_mp4(&media.join("Cartoons/Pingu.mp4"), 3);
+    make_mp4(&media.join("Films/Alien.mp4"), 3);
+    make_mp4(&media.join("Alone.mp4"), 3);
+    let s = Server::start_in(d, &[]);
+    s.wait_until(10, "the videos to be read", || {
+        s.json("/api/videos").as_array().unwrap().len() == 4
+    });
+    let (_, kids) = post(
+        &s,
+        "/api/profiles",
+        &json!({"name": "Kids", "folders": ["Kids", "Cartoons"]}),
+        None,
+    );
+    let (_, grown) = post(&s, "/api/profiles", &json!({"name": "Anna"}), None);
+    let kid = chosen(&s, kids["id"].as_u64().unwrap());
+    let anna = chosen(&s, grown["id"].as_u64().unwrap());
+
+    let get = |cookie: &str, path: &str| {
+        s.client()
+            .get(s.url(path))
+            .header("cookie", cookie)
+            .send()
+            .unwrap()
+    };
+    let page = as_who(&s, &kid, "/");
+    assert!(
+        page.contains(">Kids<") && page.contains(">Cartoons<"),
+        "{page}"
+    );
+    assert!(
+        !page.contains(">Films<") && !page.contains("Alone"),
+        "{page}"
+    );
+    let found = as_who(&s, &kid, "/?q=a");
+    assert!(
+        !found.contains("Alien") && !found.contains("Alone"),
+        "{found}"
+    );
+    assert!(as_who(&s, &kid, "/?q=pingu").contains("Pingu"));
+    let videos: Value = serde_json::from_str(&as_who(&s, &kid, "/api/videos")).unwrap();
+    let mut paths = paths_of(&videos);
+    paths.sort();
+    assert_eq!(paths, ["Cartoons/Pingu.mp4", "Kids/Bluey.mp4"]);
+    assert_eq!(get(&kid, "/watch/Films/Alien.mp4").status(), 404);
+    assert_eq!(get(&kid, "/?dir=Films").status(), 404);
+    assert_eq!(get(&kid, "/watch/Kids/Bluey.mp4").status(), 200);
+    // No upload, rename, delete, nor the pages that do such things.
+    for page in ["/upload", "/devices", "/helpers", "/jobs", "/trash"] {
+        let r = get(&kid, page);
+        assert_eq!(r.status(), 403, "{page}");
+    }
+    for action in ["rename", "delete"] {
+        let r = s
+            .client()
+            .post(s.url(&format!("/api/videos/Kids/Bluey.mp4/{action}")))
+            .header("cookie", &kid)
+            .header("accept", "application/json")
+            .json(&json!({"to": "Bingo"}))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 403, "{action}");
+        let said: Value = r.json().unwrap();
+        assert!(
+            said["error"].as_str().unwrap().contains("another profile"),
+            "{said}"
+        );
+    }
+    assert!(media.join("Kids/Bluey.mp4").is_file());
+    // The other profile sees everything.
+    let videos: Value = serde_json::from_str(&as_who(&s, &anna, "/api/videos")).unwrap();
+    assert_eq!(paths_of(&videos).len(), 4);
+    assert_eq!(get(&anna, "/watch/Films/Alien.mp4").status(), 200);
+    assert_eq!(get(&anna, "/upload").status(), 200);
 }

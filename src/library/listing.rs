@@ -24,11 +24,42 @@ pub enum Sort {
 pub struct Query {
     /// Folder to list, relative, no trailing slash; empty for the root.
     pub dir: String,
+    /// The folders a limited profile sees; all when empty.
+    pub within: Within,
     pub search: String,
     pub sort: Sort,
     /// 1-based.
     pub page: usize,
     pub per_page: usize,
+}
+
+/// The folders a limited profile sees (and everything in them); the whole
+/// library when there are none.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Within(pub Vec<String>);
+
+impl Within {
+    /// Whether a video or folder at `path` is inside one of them.
+    pub fn sees(&self, path: &str) -> bool {
+        self.0.is_empty()
+            || self.0.iter().any(|f| {
+                path == f
+                    || path
+                        .strip_prefix(f.as_str())
+                        .is_some_and(|r| r.starts_with('/'))
+            })
+    }
+
+    /// Whether a folder is one to list: inside, or on the way to one
+    /// (`Films` for `Films/Old`; the root always).
+    pub fn lists(&self, dir: &str) -> bool {
+        dir.is_empty()
+            || self.sees(dir)
+            || self
+                .0
+                .iter()
+                .any(|f| f.strip_prefix(dir).is_some_and(|r| r.starts_with('/')))
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -54,6 +85,11 @@ impl Library {
             let index = self.index.reading();
             Arc::new(select(&index, &prefix, &needle, q.sort))
         };
+        let paths: Arc<Vec<String>> = if q.within.0.is_empty() {
+            paths
+        } else {
+            Arc::new(paths.iter().filter(|p| q.within.sees(p)).cloned().collect())
+        };
         let index = self.index.reading();
         let folders: Vec<String> = if needle.is_empty() {
             index
@@ -61,6 +97,7 @@ impl Library {
                 .range(prefix.clone()..)
                 .take_while(|f| f.starts_with(&prefix))
                 .filter(|f| !f[prefix.len()..].contains('/'))
+                .filter(|f| q.within.lists(f))
                 .cloned()
                 .collect()
         } else {

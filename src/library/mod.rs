@@ -24,7 +24,7 @@ pub use cache::{Cached, MetaCache};
 use indexer::Work;
 pub use indexer::{parse_poster_name, poster_id, poster_name};
 use listing::{is_superseded, source_of};
-pub use listing::{Listing, Query, Sort};
+pub use listing::{Listing, Query, Sort, Within};
 pub use open::Opened;
 pub use scan::{found_file, scan, Found};
 
@@ -605,6 +605,7 @@ mod tests {
 
     fn q(dir: &str, search: &str, sort: Sort, page: usize) -> Query {
         Query {
+            within: Within::default(),
             dir: dir.into(),
             search: search.into(),
             sort,

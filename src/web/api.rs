@@ -32,8 +32,15 @@ struct ApiVideo<'a> {
     versions: Vec<crate::app::VersionInfo>,
 }
 
-pub async fn videos(app: Arc<App>) -> Result<warp::reply::Json, Rejection> {
-    let all: Vec<Video> = app.library.all();
+pub async fn videos(app: Arc<App>, caller: super::Caller) -> Result<warp::reply::Json, Rejection> {
+    // A limited profile's: its folders only.
+    let within = super::profiles::who(&app, &caller).within();
+    let all: Vec<Video> = app
+        .library
+        .all()
+        .into_iter()
+        .filter(|v| within.sees(&v.path))
+        .collect();
     let version_jobs = app.version_jobs();
     let out: Vec<ApiVideo> = all
         .iter()

@@ -150,6 +150,21 @@ fn caller() -> impl Filter<Extract = (Caller,), Error = Infallible> + Clone + Se
         .map(|h: warp::http::HeaderMap, peer| Caller::from_request(&h, peer))
 }
 
+/// Passes unless the browser's profile is limited to some folders: the
+/// pages that change the library are not for it (`403` and a sentence).
+fn for_grown_ups(
+    app: Arc<App>,
+) -> impl Filter<Extract = (), Error = Rejection> + Clone + Send + Sync + 'static {
+    with_app(app)
+        .and(caller())
+        .and_then(|app: Arc<App>, c: Caller| async move {
+            profiles::who(&app, &c)
+                .may_change()
+                .map_err(warp::reject::custom)
+        })
+        .untuple_one()
+}
+
 /// The pages and JSON a TV or phone browses with.
 fn browsing(app: Arc<App>) -> impl Routes {
     let query = warp::query::<HashMap<String, String>>()
@@ -174,6 +189,7 @@ fn browsing(app: Arc<App>) -> impl Routes {
     let api_videos = warp::path!("api" / "videos")
         .and(body::get())
         .and(with_app(app.clone()))
+        .and(caller())
         .and_then(api::videos);
     let phone = warp::path!("phone")
         .and(body::get())
@@ -278,6 +294,7 @@ fn files(app: Arc<App>) -> impl Routes {
 fn uploads(app: Arc<App>) -> impl Routes {
     let page = warp::path!("upload")
         .and(body::get())
+        .and(for_grown_ups(app.clone()))
         .and(with_app(app.clone()))
         .and(caller())
         .and(
@@ -342,6 +359,7 @@ fn resumable(app: Arc<App>) -> impl Routes {
 fn conversions(app: Arc<App>) -> impl Routes {
     let page = warp::path!("jobs")
         .and(body::get())
+        .and(for_grown_ups(app.clone()))
         .and(with_app(app.clone()))
         .and_then(jobs::page);
     let api = warp::path!("api" / "jobs")
@@ -379,6 +397,7 @@ fn manage_routes(app: Arc<App>) -> impl Routes {
         .and_then(versions::folder_action);
     let page = warp::path!("trash")
         .and(body::get())
+        .and(for_grown_ups(app.clone()))
         .and(with_app(app.clone()))
         .and(caller())
         .and_then(manage::page);
@@ -432,6 +451,7 @@ fn runner_routes(app: Arc<App>) -> impl Routes {
         .and_then(runners::job_call);
     let page = warp::path!("helpers")
         .and(body::get())
+        .and(for_grown_ups(app.clone()))
         .and(with_app(app.clone()))
         .and(caller())
         .and(host())
@@ -462,6 +482,7 @@ fn runner_routes(app: Arc<App>) -> impl Routes {
 fn devices_routes(app: Arc<App>) -> impl Routes {
     let page = warp::path!("devices")
         .and(body::get())
+        .and(for_grown_ups(app.clone()))
         .and(with_app(app.clone()))
         .and(caller())
         .and_then(devices::page);

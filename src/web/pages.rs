@@ -7,7 +7,7 @@ use askama::Template;
 use warp::Rejection;
 
 use crate::error::Error;
-use crate::library::{Query, Sort, Video};
+use crate::library::{Query, Sort, Video, Within};
 use crate::paths::{check_relative, decode_relative, encode_url_path};
 use crate::positions::Whose;
 use crate::{App, VideoState};
@@ -251,10 +251,11 @@ fn poster_url(id: u64) -> String {
 const CONTINUING: usize = 12;
 
 /// Videos started and not finished on any device, still in the library.
-fn continuing(app: &App, whose: Whose) -> Vec<VideoTile> {
+fn continuing(app: &App, whose: Whose, within: &Within) -> Vec<VideoTile> {
     app.positions
         .in_progress(whose)
         .into_iter()
+        .filter(|(p, _)| within.sees(p))
         .filter(|(p, _)| !app.library.is_superseded(p))
         .filter_map(|(p, pos)| Some((app.library.get(&p)?, pos)))
         .take(CONTINUING)
@@ -277,9 +278,10 @@ pub async fn library(
         return Ok(super::manage::see_other("/profiles"));
     }
     let whose = who.person().map(|p| p.id);
+    let within = who.within();
     let raw_dir = params.get("dir").map(String::as_str).unwrap_or("");
     let dir = check_relative(raw_dir).ok_or(Error::NotFound)?;
-    if !app.library.has_folder(&dir) {
+    if !app.library.has_folder(&dir) || !within.lists(&dir) {
         return Err(Error::NotFound.into());
     }
     let search = params.get("q").cloned().unwrap_or_default();
@@ -289,6 +291,7 @@ pub async fn library(
     };
     let page = params.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
     let listing = app.library.list(&Query {
+        within: within.clone(),
         dir: dir.clone(),
         search: search.clone(),
         sort,
@@ -314,7 +317,7 @@ pub async fn library(
         .collect();
     let top = dir.is_empty() && search.is_empty() && listing.page == 1;
     let continuing = if top {
-        continuing(&app, whose)
+        continuing(&app, whose, &within)
     } else {
         Vec::new()
     };
@@ -345,6 +348,7 @@ pub async fn library(
         ready: super::notice::notices(&app, &caller),
         needs_password: !caller.allowed(&app),
         phone_tile: app.config.phone_tile
+            && who.may_change().is_ok()
             && dir.is_empty()
             && search.is_empty()
             && listing.page == 1,
@@ -542,6 +546,10 @@ pub async fn watch(
         return Ok(super::manage::see_other("/profiles"));
     }
     let rel = decode_relative(tail.as_str()).ok_or(Error::NotFound)?;
+    // Another folder's video is no page of a limited profile's.
+    if !who.within().sees(&rel) {
+        return Err(Error::NotFound.into());
+    }
     app.resolve(tail.as_str()).await.ok_or(Error::NotFound)?;
     let video = app.library.get(&rel).ok_or(Error::NotFound)?;
     // A source whose TV version is made (a bookmark, a name seen over
@@ -563,13 +571,17 @@ pub async fn watch(
         })
         .collect();
     let audio = audio_choices(&app, &rel);
-    let next = app.library.next_episode(&rel).map(|(v, e)| NextUp {
-        href: format!("/watch/{}", encode_url_path(&v.path)),
-        label: match &e.name {
-            Some(name) => format!("{} — {name}", e.label()),
-            None => e.label(),
-        },
-    });
+    let next = app
+        .library
+        .next_episode(&rel)
+        .filter(|(v, _)| who.within().sees(&v.path))
+        .map(|(v, e)| NextUp {
+            href: format!("/watch/{}", encode_url_path(&v.path)),
+            label: match &e.name {
+                Some(name) => format!("{} — {name}", e.label()),
+                None => e.label(),
+            },
+        });
     let whose = who.person().map(|p| p.id);
     let tile = video_tile(&app, whose, &video);
     let details = [tile.duration.as_str(), tile.resolution.as_str()]

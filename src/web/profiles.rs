@@ -41,6 +41,23 @@ impl Who {
             _ => None,
         }
     }
+
+    /// What they see of the library.
+    pub fn within(&self) -> crate::library::Within {
+        self.person().map(Profile::within).unwrap_or_default()
+    }
+
+    /// `Err` for a profile limited to some folders: it watches, it does
+    /// not change the library nor reach the pages that do.
+    pub fn may_change(&self) -> Result<(), Error> {
+        match self.person() {
+            Some(p) if p.limited => Err(Error::Forbidden(format!(
+                "{} watches what is in their folders; changing the library needs another profile.",
+                p.name
+            ))),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Who is watching on the caller's browser.

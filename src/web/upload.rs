@@ -330,6 +330,7 @@ impl Caller {
     /// `Ok` when this caller may change things; else `401`, or `429`
     /// while it must wait after too many wrong passwords.
     pub fn permit(&self, app: &App) -> Result<(), Error> {
+        super::profiles::who(app, self).may_change()?;
         match app.allows(
             self.cookie.as_deref(),
             self.password.as_deref(),
