@@ -80,11 +80,18 @@
     }
   }
 
-  /* What this device chose before (its own storage: one per TV or phone). */
+  /* What was chosen before on this device (its own storage: one per TV
+     or phone): with profiles, the person's own, and until they choose,
+     what the device chose before it had profiles. */
+  var person = document.body.getAttribute('data-profile');
   function remembered(key, value) {
+    var own = person ? 'pimedia.p' + person + '.' + key : 'pimedia.' + key;
     try {
-      if (value === undefined) { return window.localStorage.getItem('pimedia.' + key); }
-      window.localStorage.setItem('pimedia.' + key, value);
+      if (value === undefined) {
+        var chosen = window.localStorage.getItem(own);
+        return chosen === null && person ? window.localStorage.getItem('pimedia.' + key) : chosen;
+      }
+      window.localStorage.setItem(own, value);
     } catch (e) { /* private mode: the choice lasts this page */ }
     return null;
   }

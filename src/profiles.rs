@@ -5,8 +5,9 @@
 //! This is the first part of issue 33: the profiles themselves, their
 //! API, "Who's watching?" (`web/profiles.rs`), each person's places
 //! (`positions.rs`) and a limited profile's folders (`library::Within`,
-//! on every page and in `/api/videos`). Each person's language and size
-//! choices and pinning a device are still to build on it.
+//! on every page and in `/api/videos`); each person's language, size and
+//! Quality choices are kept apart by `player.js`. Pinning a device is
+//! still to build on it.
 
 use std::path::Path;
 use std::time::Duration;

@@ -3,7 +3,7 @@
 // selenium-webdriver, with GStreamer's libav and good plugins playing the
 // video. The library, the player playing after a tap, Quality moving to a
 // smaller version from the same second, an upload from the
-// phone's upload page. tests/run.sh installs webkit2gtk-driver, xvfb and
+// phone's upload page, and "Who's watching?" with a PIN. tests/run.sh installs webkit2gtk-driver, xvfb and
 // the GStreamer plugins; without them the test says so and skips.
 'use strict';
 const { test, before, after } = require('node:test');
@@ -162,4 +162,30 @@ test('WebKit: Quality moves to a smaller version from the same second', { skip }
   assert.equal(s.cannot, false);
   assert.equal(await driver.executeScript(
     "return document.querySelector('.quality-choice[data-quality=\"480p\"]').getAttribute('aria-pressed')"), 'true');
+});
+
+// Last: with two profiles every page asks who is watching first.
+test("WebKit: Who's watching? is a tap, and a PIN profile asks for its PIN", { skip }, async () => {
+  const make = async (body) => {
+    const r = await fetch(base + '/api/profiles', {
+      method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(body),
+    });
+    assert.equal(r.status, 201);
+    return (await r.json()).id;
+  };
+  const ids = [await make({ name: 'Anna' }), await make({ name: 'Kids', pin: '2468' })];
+  const header = () => driver.executeScript("return document.querySelector('header').textContent");
+  await driver.get(base + '/');
+  assert.match(await driver.getCurrentUrl(), /\/profiles$/);
+  await driver.findElement(By.xpath("//button[normalize-space()='Anna']")).click();
+  await until('the library as Anna', async () => (await header()).includes('Anna · Switch'), 30);
+  await driver.get(base + '/profiles');
+  await driver.findElement(By.css('input[name="pin"]')).sendKeys('2468');
+  await driver.findElement(By.xpath("//button[normalize-space()='Kids']")).click();
+  await until('the library as Kids', async () => (await header()).includes('Kids · Switch'), 30);
+  for (const id of ids) {
+    const r = await fetch(base + '/api/profiles/' + id + '/remove', { method: 'POST', headers: { accept: 'application/json' } });
+    assert.equal(r.status, 200);
+  }
 });

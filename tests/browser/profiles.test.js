@@ -1,0 +1,85 @@
+// "Who's watching?" on a TV: Debian's Chromium in a 1920×1080 window,
+// driven only by the remote's keys. Two profiles: the chooser comes first,
+// the arrows and Enter pick one, and a subtitle size chosen by one is not
+// the other's.
+'use strict';
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { chromium } = require('playwright-core');
+const { tvPage, CHROMIUM_ARGS, ffmpeg, until, startPimedia, stopPimedia } = require('./lib');
+
+let dir, server, base, browser;
+
+async function make(body) {
+  const r = await fetch(base + '/api/profiles', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify(body),
+  });
+  assert.equal(r.status, 201);
+}
+
+before(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pimedia-profiles-'));
+  const media = path.join(dir, 'media');
+  fs.mkdirSync(media);
+  ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=10', '-f', 'lavfi', '-i', 'sine', '-t', '5',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-movflags', '+faststart',
+    path.join(media, 'film.mp4')]);
+  fs.writeFileSync(path.join(media, 'film.en.vtt'), 'WEBVTT\n\n00:00:00.000 --> 00:00:04.000\nHello\n');
+  ({ server, base } = await startPimedia(media));
+  await make({ name: 'Anna' });
+  await make({ name: 'Ben' });
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server) await stopPimedia(server);
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+// From the chooser, with the remote only: the arrows to `name`, then Enter.
+async function pick(page, name) {
+  assert.match(page.url(), /\/profiles$/);
+  for (let i = 0; i < 6; i++) {
+    const focused = await page.evaluate(() => document.activeElement && document.activeElement.textContent.trim());
+    if (focused === name) break;
+    await page.keyboard.press(i < 3 ? 'ArrowRight' : 'ArrowLeft');
+  }
+  const focused = await page.evaluate(() => document.activeElement.textContent.trim());
+  assert.equal(focused, name);
+  await Promise.all([page.waitForURL(base + '/'), page.keyboard.press('Enter')]);
+  assert.ok((await page.textContent('header')).includes(name + ' · Switch'));
+}
+
+async function size(page) {
+  await page.goto(base + '/watch/film.mp4');
+  await until('the size button', async () => (await page.$('#sub-size')) !== null, 30);
+  return page.getAttribute('#sub-size', 'data-size');
+}
+
+test('the chooser comes first, the remote picks, and each keeps their own subtitle size', async () => {
+  const { context, page, errors } = await tvPage(browser);
+  await page.goto(base + '/');
+  assert.match(page.url(), /\/profiles$/);
+  assert.equal(await page.textContent('h1'), "Who's watching?");
+  await pick(page, 'Ben');
+  assert.equal(await size(page), 'normal');
+  await page.click('#sub-size');
+  assert.equal(await page.getAttribute('#sub-size', 'data-size'), 'large');
+
+  // Switch to Anna from the header: her size is her own.
+  await page.goto(base + '/profiles');
+  await pick(page, 'Anna');
+  assert.equal(await size(page), 'normal');
+  // And Ben's is still his.
+  await page.goto(base + '/profiles');
+  await pick(page, 'Ben');
+  assert.equal(await size(page), 'large');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
