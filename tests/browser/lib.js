@@ -4,6 +4,8 @@
 const { spawn, execFileSync } = require('node:child_process');
 const path = require('node:path');
 const net = require('node:net');
+const fs = require('node:fs');
+const os = require('node:os');
 
 const ROOT = path.join(__dirname, '..', '..');
 const BIN = process.env.PIMEDIA_BIN || path.join(ROOT, 'target', 'debug', 'pimedia');
@@ -39,6 +41,20 @@ async function until(what, fn, secs = 60) {
   throw new Error('timed out waiting for ' + what);
 }
 
+// A fresh temp dir (`prefix`) with an empty media folder in it.
+function mediaDir(prefix) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const media = path.join(dir, 'media');
+  fs.mkdirSync(media);
+  return { dir, media };
+}
+
+// A 5 s 320×240 H.264 + AAC MP4 with its index first, as TVs play it.
+function smallMp4(out) {
+  ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=10', '-f', 'lavfi', '-i', 'sine', '-t', '5',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-movflags', '+faststart', out]);
+}
+
 // pimedia on `media` with extra arguments; resolves to { server, base } once healthy.
 async function startPimedia(media, args = []) {
   const port = await freePort();
@@ -63,4 +79,4 @@ async function tvPage(browser) {
   return { context, page, errors };
 }
 
-module.exports = { tvPage, ROOT, BIN, SHOTS, CHROMIUM_ARGS, PATIENCE, freePort, ffmpeg, until, startPimedia, stopPimedia };
+module.exports = { mediaDir, smallMp4, tvPage, ROOT, BIN, SHOTS, CHROMIUM_ARGS, PATIENCE, freePort, ffmpeg, until, startPimedia, stopPimedia };

@@ -6,10 +6,9 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
-const { tvPage, CHROMIUM_ARGS, ffmpeg, until, startPimedia, stopPimedia } = require('./lib');
+const { mediaDir, smallMp4, tvPage, CHROMIUM_ARGS, until, startPimedia, stopPimedia } = require('./lib');
 
 let dir, server, base, browser;
 
@@ -23,12 +22,9 @@ async function make(body) {
 }
 
 before(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pimedia-profiles-'));
-  const media = path.join(dir, 'media');
-  fs.mkdirSync(media);
-  ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=10', '-f', 'lavfi', '-i', 'sine', '-t', '5',
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-movflags', '+faststart',
-    path.join(media, 'film.mp4')]);
+  let media;
+  ({ dir, media } = mediaDir('pimedia-profiles-'));
+  smallMp4(path.join(media, 'film.mp4'));
   fs.writeFileSync(path.join(media, 'film.en.vtt'), 'WEBVTT\n\n00:00:00.000 --> 00:00:04.000\nHello\n');
   ({ server, base } = await startPimedia(media));
   await make({ name: 'Anna' });

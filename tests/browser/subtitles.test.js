@@ -4,20 +4,16 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
-const { CHROMIUM_ARGS, ffmpeg, until, startPimedia, stopPimedia } = require('./lib');
+const { mediaDir, smallMp4, CHROMIUM_ARGS, until, startPimedia, stopPimedia } = require('./lib');
 
 let dir, server, base, browser;
 
 before(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pimedia-subtitles-'));
-  const media = path.join(dir, 'media');
-  fs.mkdirSync(media);
-  ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=10', '-f', 'lavfi', '-i', 'sine', '-t', '5',
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-movflags', '+faststart',
-    path.join(media, 'urlaub.mp4')]);
+  let media;
+  ({ dir, media } = mediaDir('pimedia-subtitles-'));
+  smallMp4(path.join(media, 'urlaub.mp4'));
   // "Das Mädchen sagt: «très bien»" in Windows-1252.
   const cue = Buffer.concat([
     Buffer.from('1\r\n00:00:00,000 --> 00:00:04,000\r\nDas M'), Buffer.from([0xe4]),
