@@ -2,12 +2,11 @@
 //! and, for a child, the folders they may see. Kept in `profiles.json`
 //! through the one store, made, changed and removed from the phone.
 //!
-//! This is the first part of issue 33: the profiles themselves, their
-//! API, "Who's watching?" (`web/profiles.rs`), each person's places
+//! Built on: the profiles themselves, their API, "Who's watching?" (`web/profiles.rs`), each person's places
 //! (`positions.rs`) and a limited profile's folders (`library::Within`,
 //! on every page and in `/api/videos`); each person's language, size and
-//! Quality choices are kept apart by `player.js`. Pinning a device is
-//! still to build on it.
+//! Quality choices are kept apart by `player.js`; a device may be kept to
+//! one (`devices`).
 
 use std::path::Path;
 use std::time::Duration;

@@ -5,8 +5,9 @@
 //! choice in a signed cookie, a PIN slowed like the password; each one's
 //! own place in the same film and own "Continue watching", the
 //! household's places seen by all after an upgrade; a limited profile's
-//! folders only, everywhere, and nothing changed by it. (Each one's
-//! choices and a pinned device are still to come.)
+//! folders only, everywhere, and nothing changed by it; a device kept to
+//! one; the People forms on the Devices page. (Each one's choices, and
+//! the chooser driven by a remote, are in tests/browser/profiles.test.js.)
 
 mod common;
 use common::*;
@@ -377,4 +378,115 @@ fn a_limited_profile_sees_only_its_folders_and_changes_nothing() {
     assert_eq!(paths_of(&videos).len(), 4);
     assert_eq!(get(&anna, "/watch/Films/Alien.mp4").status(), 200);
     assert_eq!(get(&anna, "/upload").status(), 200);
+}
+
+#[test]
+fn a_device_kept_to_a_profile_never_asks() {
+    let s = Server::start(&[]);
+    let (_, a) = post(
+        &s,
+        "/api/profiles",
+        &json!({"name": "Anna", "pin": "1357"}),
+        None,
+    );
+    let (_, k) = post(&s, "/api/profiles", &json!({"name": "Kids"}), None);
+    let kids = k["id"].as_u64().unwrap();
+    // The children's TV, as it reports itself.
+    let tv = "pimedia_viewer=22222222222222222222222222222222";
+    let r = s
+        .client()
+        .post(s.url("/api/devices/me"))
+        .header("cookie", tv)
+        .json(&json!({"plays": {}, "screen": [1920, 1080], "player": false}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(s.get("/").status(), 303, "others are asked");
+    let (status, said) = post(&s, "/api/devices/1", &json!({"profile": 99}), None);
+    assert_eq!(status, 400, "{said}");
+    let (status, device) = post(&s, "/api/devices/1", &json!({"profile": kids}), None);
+    assert_eq!(status, 200, "{device}");
+    assert_eq!(device["profile"], kids);
+    assert_eq!(s.json("/api/devices")["devices"][0]["profile"], kids);
+    // It never asks, and can't be switched to another profile.
+    let page = as_who(&s, tv, "/");
+    assert!(page.contains("Kids · Switch"), "{page}");
+    let r = s
+        .client()
+        .post(s.url("/profiles/choose"))
+        .header("cookie", tv)
+        .form(&[("id", a["id"].to_string()), ("pin", "1357".into())])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r.text().unwrap().contains("kept to Kids"));
+    // The Devices page offers the choice; unpinned, it asks again.
+    let (_, page) = s.text("/devices");
+    assert!(page.contains("Always Kids"), "{page}");
+    let (status, device) = post(&s, "/api/devices/1", &json!({"profile": 0}), None);
+    assert_eq!(status, 200);
+    assert_eq!(device["profile"], Value::Null);
+    let r = s
+        .client()
+        .get(s.url("/"))
+        .header("cookie", tv)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    // A removed profile's devices are kept to no one.
+    post(&s, "/api/devices/1", &json!({"profile": kids}), None);
+    post(
+        &s,
+        &format!("/api/profiles/{kids}/remove"),
+        &Value::Null,
+        None,
+    );
+    assert_eq!(s.json("/api/devices")["devices"][0]["profile"], Value::Null);
+}
+
+#[test]
+fn people_are_made_and_changed_from_the_devices_page_forms() {
+    let s = Server::start(&[]);
+    std::fs::create_dir_all(s.media().join("Kids")).unwrap();
+    std::fs::create_dir_all(s.media().join("Cartoons")).unwrap();
+    s.wait_until(10, "the folders to be seen", || {
+        s.text("/").1.contains("Cartoons")
+    });
+    let (_, page) = s.text("/devices");
+    assert!(page.contains(r#"action="/api/profiles""#), "{page}");
+    let form = |path: &str, fields: &[(&str, &str)]| {
+        s.client().post(s.url(path)).form(fields).send().unwrap()
+    };
+    let r = form(
+        "/api/profiles",
+        &[
+            ("name", "Kids"),
+            ("color", "#43a047"),
+            ("new_pin", "1234"),
+            ("folders", "Kids\r\nCartoons\r\n"),
+        ],
+    );
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/devices#people");
+    let p = &s.json("/api/profiles")[0];
+    assert_eq!(p["folders"], json!(["Kids", "Cartoons"]));
+    assert_eq!(p["has_pin"], true);
+    let id = p["id"].as_u64().unwrap();
+    let (_, page) = s.text("/devices");
+    assert!(page.contains("Remove Kids"), "{page}");
+    // Saved again with an empty PIN field: the PIN stays; "No PIN" clears it.
+    let path = format!("/api/profiles/{id}");
+    let r = form(
+        &path,
+        &[("name", "Children"), ("new_pin", ""), ("folders", "Kids")],
+    );
+    assert_eq!(r.status(), 303);
+    assert_eq!(s.json("/api/profiles")[0]["has_pin"], true);
+    assert_eq!(s.json("/api/profiles")[0]["folders"], json!(["Kids"]));
+    form(&path, &[("name", "Children"), ("no_pin", "on")]);
+    assert_eq!(s.json("/api/profiles")[0]["has_pin"], false);
+    // A bad value: the page again, saying why.
+    let r = form("/api/profiles", &[("name", "Ben"), ("folders", "Nowhere")]);
+    assert_eq!(r.status(), 400);
+    assert!(r.text().unwrap().contains("There is no folder"));
 }

@@ -134,10 +134,12 @@ impl App {
         .unwrap_or_default()
     }
 
-    /// Removes a profile, and its positions with it.
+    /// Removes a profile, its positions with it; its devices are kept to
+    /// no one.
     pub async fn remove_profile(&self, id: u64) -> crate::error::Result<crate::profiles::Profile> {
         let gone = self.profiles.remove(id).await?;
         self.positions.forget(id).await;
+        self.devices.unpin(id);
         Ok(gone)
     }
 

@@ -69,6 +69,10 @@ pub struct Device {
     /// "Convert for this device", when set on the devices page.
     #[serde(default)]
     pub convert: Option<bool>,
+    /// The profile it is pinned to (the children's TV never asks who is
+    /// watching), set on the devices page.
+    #[serde(default)]
+    pub profile: Option<u64>,
 }
 
 impl Device {
@@ -123,6 +127,8 @@ pub struct Report {
 pub struct Change {
     pub name: Option<String>,
     pub convert: Option<bool>,
+    /// Pinned to a profile, or to none (`Some(None)`).
+    pub profile: Option<Option<u64>>,
 }
 
 #[derive(Default, Serialize, Deserialize)]
@@ -239,6 +245,7 @@ impl Devices {
                         failed: BTreeSet::new(),
                         screen: None,
                         convert: None,
+                        profile: None,
                     });
                     make_room(&mut s.devices);
                     s.devices.len() - 1
@@ -332,11 +339,24 @@ impl Devices {
             if let Some(on) = change.convert {
                 d.convert = Some(on);
             }
+            if let Some(profile) = change.profile {
+                d.profile = profile;
+            }
             Some(d.clone())
         });
         let device = device.ok_or(Error::NotFound)?;
         self.retarget();
         Ok(device)
+    }
+
+    /// A removed profile's devices are pinned to no one.
+    pub fn unpin(&self, profile: u64) {
+        self.saved.change(|s| {
+            s.devices
+                .iter_mut()
+                .filter(|d| d.profile == Some(profile))
+                .for_each(|d| d.profile = None)
+        });
     }
 
     /// Forgets a device: it no longer counts until it reports again.
@@ -451,6 +471,7 @@ mod tests {
             failed: BTreeSet::new(),
             screen: None,
             convert: None,
+            profile: None,
         }
     }
 

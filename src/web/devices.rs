@@ -45,6 +45,8 @@ pub struct DeviceView {
     pub plays: Vec<Answer>,
     /// What it plays, as `--tv-codecs` would say it.
     pub tv_codecs: String,
+    /// The profile it is kept to, or `null`.
+    pub profile: Option<u64>,
 }
 
 fn view(d: &Device, at: u64) -> DeviceView {
@@ -58,6 +60,7 @@ fn view(d: &Device, at: u64) -> DeviceView {
         last_player: d.last_player,
         convert: d.counted(at),
         convert_set: d.convert,
+        profile: d.profile,
         plays: CODECS
             .iter()
             .map(|c| Answer {
@@ -185,9 +188,18 @@ struct DevicesPage {
     devices: Vec<DeviceView>,
     needs_password: bool,
     error: Option<String>,
+    /// The people in the house, to change here, and to keep a device to.
+    profiles: Vec<crate::profiles::Profile>,
+    /// The library's folders, for a person kept to some.
+    folders: Vec<String>,
 }
 
-fn page_with(app: &App, caller: &Caller, status: StatusCode, error: Option<String>) -> Reply_ {
+pub(super) fn page_with(
+    app: &App,
+    caller: &Caller,
+    status: StatusCode,
+    error: Option<String>,
+) -> Reply_ {
     let (target, learning) = (app.devices.target(), app.devices.learning());
     let at = now();
     let devices: Vec<DeviceView> = app.devices.list().iter().map(|d| view(d, at)).collect();
@@ -200,6 +212,8 @@ fn page_with(app: &App, caller: &Caller, status: StatusCode, error: Option<Strin
         devices,
         needs_password: !caller.allowed(app),
         error,
+        profiles: app.profiles.list(),
+        folders: app.library.folders(),
     }
     .render()
     .map_err(|e| warp::reject::custom(Error::Internal(format!("template: {e}"))))?;
@@ -209,6 +223,15 @@ fn page_with(app: &App, caller: &Caller, status: StatusCode, error: Option<Strin
 /// `GET /devices`.
 pub async fn page(app: Arc<App>, caller: Caller) -> Reply_ {
     page_with(&app, &caller, StatusCode::OK, None)
+}
+
+/// A profile's id (a number in JSON, its digits in a form), or `0` or
+/// `none` for none.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Pin {
+    Id(u64),
+    Text(String),
 }
 
 /// `"convert": true` from JSON, `convert=on` from a form's checkbox.
@@ -224,6 +247,8 @@ pub enum Flag {
 pub struct ChangeBody {
     name: Option<String>,
     convert: Option<Flag>,
+    /// A profile's id, or "" for none: `Some` only when sent.
+    profile: Option<Pin>,
     /// Present in the page's form, whose unticked checkbox sends nothing.
     form: Option<String>,
 }
@@ -244,9 +269,19 @@ impl ChangeBody {
             None if self.form.is_some() => Some(false),
             None => None,
         };
+        let profile = match &self.profile {
+            None => None,
+            Some(Pin::Id(0)) => Some(None),
+            Some(Pin::Id(id)) => Some(Some(*id)),
+            Some(Pin::Text(t)) if t.trim().is_empty() || t == "none" => Some(None),
+            Some(Pin::Text(t)) => Some(Some(t.trim().parse().map_err(|_| {
+                Error::BadRequest(format!("profile is '{t}'; it must be a profile's id."))
+            })?)),
+        };
         Ok(Change {
             name: self.name.clone(),
             convert,
+            profile,
         })
     }
 }
@@ -265,6 +300,12 @@ pub async fn action(
     } else {
         match what.as_deref() {
             None => match body.change() {
+                Ok(Change {
+                    profile: Some(Some(id)),
+                    ..
+                }) if app.profiles.get(id).is_none() => Err(Error::BadRequest(format!(
+                    "There is no profile {id} to keep this device to."
+                ))),
                 Ok(change) => app.devices.update(number, &change).await,
                 Err(e) => Err(e),
             },

@@ -60,8 +60,18 @@ impl Who {
     }
 }
 
-/// Who is watching on the caller's browser.
+/// The profile the caller's device is kept to, if it is.
+fn pinned(app: &App, caller: &Caller) -> Option<Profile> {
+    let device = app.devices.get(caller.viewer.as_deref()?)?;
+    app.profiles.get(device.profile?)
+}
+
+/// Who is watching on the caller's browser: the profile its device is
+/// kept to, else the one it chose.
 pub fn who(app: &App, caller: &Caller) -> Who {
+    if let Some(p) = pinned(app, caller) {
+        return Who::Person(p);
+    }
     let all = app.profiles.list();
     let chosen = caller
         .profile
@@ -114,6 +124,16 @@ pub struct Choice {
 /// cookie, back to the library. A wrong PIN is counted and slowed as a
 /// wrong password is.
 pub async fn choose(app: Arc<App>, caller: Caller, choice: Choice) -> Reply_ {
+    if let Some(kept) = pinned(&app, &caller) {
+        return chooser(
+            &app,
+            StatusCode::FORBIDDEN,
+            Some(format!(
+                "This device is kept to {} (on the Devices page).",
+                kept.name
+            )),
+        );
+    }
     let Some(p) = choice
         .id
         .parse::<u64>()
@@ -186,14 +206,23 @@ pub struct ChangeBody {
     color: Option<String>,
     pin: Option<String>,
     folders: Option<Folders>,
+    /// The Devices page's form: a PIN to set (empty keeps it)...
+    new_pin: Option<String>,
+    /// ...or none at all.
+    no_pin: Option<String>,
 }
 
 impl ChangeBody {
     fn change(self) -> Change {
+        let from_form = match (self.no_pin.as_deref(), self.new_pin) {
+            (Some(_), _) => Some(String::new()),
+            (None, Some(pin)) if !pin.trim().is_empty() => Some(pin),
+            _ => None,
+        };
         Change {
             name: self.name,
             color: self.color,
-            pin: self.pin,
+            pin: self.pin.or(from_form),
             folders: self.folders.map(|f| match f {
                 Folders::List(l) => l,
                 Folders::Lines(text) => text.lines().map(str::to_string).collect(),
@@ -213,7 +242,7 @@ pub async fn action(
     body: ChangeBody,
 ) -> Reply_ {
     if let Err(e) = caller.permit(&app) {
-        return Ok(super::json_error(&e));
+        return reply_error(&app, &caller, e);
     }
     let library = app.library.clone();
     let is_folder = move |f: &str| library.has_folder(f);
@@ -231,8 +260,20 @@ pub async fn action(
         (Some(id), Some("remove")) => app.remove_profile(id).await.map(|p| (StatusCode::OK, p)),
         (Some(_), Some(_)) => Err(Error::NotFound),
     };
-    Ok(match result {
-        Ok((status, p)) => warp::reply::with_status(warp::reply::json(&p), status).into_response(),
-        Err(e) => super::json_error(&e),
-    })
+    match result {
+        Ok((status, p)) if caller.wants_json => {
+            Ok(warp::reply::with_status(warp::reply::json(&p), status).into_response())
+        }
+        // The Devices page's forms come back to it.
+        Ok(_) => Ok(super::manage::see_other("/devices#people")),
+        Err(e) => reply_error(&app, &caller, e),
+    }
+}
+
+/// JSON for scripts; the Devices page again, saying why, for its forms.
+fn reply_error(app: &App, caller: &Caller, e: Error) -> Reply_ {
+    if caller.wants_json {
+        return Ok(super::json_error(&e));
+    }
+    super::devices::page_with(app, caller, super::status_of(&e), Some(e.to_string()))
 }
