@@ -3,6 +3,13 @@
 //! profile's own are kept apart (`profile-positions.json`). A profile
 //! reading a video it has no position of sees the household's, so nothing
 //! is lost on the upgrade to profiles; its first save makes one its own.
+//!
+//! A player reports every 10 s. Each report is one line appended to
+//! `positions.log` (about 100 bytes), not a rewrite of the files: they
+//! take the log in (and it starts again) at start-up, once it passes
+//! 1 MiB, when files move or a profile goes, and at shutdown. So an
+//! evening of watching on every TV writes a few hundred kilobytes, however
+//! many positions the house has.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -13,6 +20,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::store::Store;
+use crate::sync::Locked;
 
 use serde::{Deserialize, Serialize};
 
@@ -52,8 +60,23 @@ impl Position {
 /// Whose positions: the household's (`None`), or a profile's.
 pub type Whose = Option<u64>;
 
+/// One report, as a line of `positions.log`.
+#[derive(Serialize, Deserialize)]
+struct Logged {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    whose: Whose,
+    path: String,
+    #[serde(flatten)]
+    at: Position,
+}
+
+/// The log is taken into the files once it is this big.
+const LOG_FOLD: u64 = 1 << 20;
+
 pub struct Positions {
     map: Arc<Store<HashMap<String, Position>>>,
+    /// Reports since the files were last written, appended.
+    log: std::sync::Mutex<Log>,
     /// Each profile's own, by its id.
     people: Arc<Store<HashMap<u64, HashMap<String, Position>>>>,
     /// The next report's [`Position::seq`]: one more than any loaded.
@@ -74,6 +97,17 @@ impl Positions {
             "profiles' positions file",
             WRITE_EVERY,
         );
+        // Reports since the files were last written: taken in, in order;
+        // a line cut off by a power cut is left out.
+        let log = Log::open(state_dir.join("positions.log"));
+        for l in &log.lines {
+            match l.whose {
+                None => map.change(|m| m.insert(l.path.clone(), l.at)),
+                Some(id) => {
+                    people.change(|all| all.entry(id).or_default().insert(l.path.clone(), l.at))
+                }
+            };
+        }
         let last = {
             let (m, p) = (map.get(), people.get());
             m.values()
@@ -84,6 +118,7 @@ impl Positions {
         };
         Positions {
             map: Arc::new(map),
+            log: std::sync::Mutex::new(log),
             people: Arc::new(people),
             next_seq: AtomicU64::new(last + 1),
         }
@@ -99,8 +134,18 @@ impl Positions {
 
     /// Writes what changed since the last write, now (at shutdown).
     pub async fn flush(&self) {
+        self.fold().await;
+    }
+
+    /// Writes the files with every report in them, then starts the log
+    /// again.
+    async fn fold(&self) {
+        // Whatever the log holds is in memory: marked to be written.
+        self.map.changed();
+        self.people.changed();
         self.map.save().await;
         self.people.save().await;
+        self.log.locked().restart();
     }
 
     /// Where `whose` left a video: its own, else the household's.
@@ -128,19 +173,32 @@ impl Positions {
             updated: crate::fsutil::now(),
             seq: self.next_seq.fetch_add(1, Ordering::Relaxed),
         };
+        // In memory now; on disk as one appended line.
         match whose {
-            None => self.map.change(|m| m.insert(path.to_string(), p)),
+            None => self.map.transient().insert(path.to_string(), p),
             Some(id) => self
                 .people
-                .change(|all| all.entry(id).or_default().insert(path.to_string(), p)),
+                .transient()
+                .entry(id)
+                .or_default()
+                .insert(path.to_string(), p),
         };
+        let line = Logged {
+            whose,
+            path: path.to_string(),
+            at: p,
+        };
+        let full = self.log.locked().append(&line);
+        if full {
+            self.fold().await;
+        }
         p
     }
 
     /// A removed profile's positions go with it.
     pub async fn forget(&self, id: u64) {
         self.people.change(|all| all.remove(&id));
-        self.people.save().await;
+        self.fold().await;
     }
 
     /// Positions of renamed files follow them (`from` -> `to`, each a file
@@ -149,8 +207,7 @@ impl Positions {
         self.map.change(|map| follow(map, moves));
         self.people
             .change(|all| all.values_mut().for_each(|own| follow(own, moves)));
-        self.map.save().await;
-        self.people.save().await;
+        self.fold().await;
     }
 
     /// Videos `whose` started and did not finish
@@ -205,8 +262,7 @@ impl Positions {
                 own.retain(|k, _| !paths.contains(k));
             }
         });
-        self.map.save().await;
-        self.people.save().await;
+        self.fold().await;
     }
 
     /// Puts positions back (restored from the trash): the household's and
@@ -223,8 +279,65 @@ impl Positions {
                 all.entry(id).or_default().insert(path, p);
             }
         });
-        self.map.save().await;
-        self.people.save().await;
+        self.fold().await;
+    }
+}
+
+/// `positions.log`: the reports since the files were last written.
+struct Log {
+    path: std::path::PathBuf,
+    file: Option<std::fs::File>,
+    size: u64,
+    /// As read at start-up.
+    lines: Vec<Logged>,
+}
+
+impl Log {
+    fn open(path: std::path::PathBuf) -> Log {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let lines = text
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        Log {
+            size: text.len() as u64,
+            path,
+            file: None,
+            lines,
+        }
+    }
+
+    /// Appends a report (a small write to the page cache, fine on an
+    /// async worker); whether the log is big enough to fold.
+    fn append(&mut self, line: &Logged) -> bool {
+        use std::io::Write;
+        let Ok(mut text) = serde_json::to_vec(line) else {
+            return false;
+        };
+        text.push(b'\n');
+        if self.file.is_none() {
+            self.file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path)
+                .inspect_err(|e| tracing::warn!("cannot open {}: {e}", self.path.display()))
+                .ok();
+        }
+        let Some(f) = self.file.as_mut() else {
+            return false;
+        };
+        if f.write_all(&text).is_ok() {
+            self.size += text.len() as u64;
+        }
+        self.size > LOG_FOLD
+    }
+
+    /// The files hold everything: the log starts again.
+    fn restart(&mut self) {
+        self.file = None;
+        self.lines.clear();
+        self.size = 0;
+        let _ = std::fs::remove_file(&self.path);
     }
 }
 
@@ -283,5 +396,49 @@ mod tests {
         again.forget(2).await;
         assert_eq!(again.get(kid, "film.mp4").unwrap().position, 4200.0);
         assert!(again.get(kid, "Kids/cartoon.mp4").is_none());
+    }
+}
+
+#[cfg(test)]
+mod log_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn reports_are_appended_and_taken_in_at_the_next_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = Positions::load(dir.path());
+        p.set(Some(3), "film.mp4", 10.0, Some(100.0)).await;
+        let snapshot = dir.path().join("positions.json");
+        let before = std::fs::metadata(&snapshot).ok().map(|m| m.len());
+        // An evening: a report every 10 s for four hours, on two TVs.
+        for i in 0..1440 {
+            p.set(None, "film.mp4", i as f64 * 10.0, Some(20_000.0))
+                .await;
+            p.set(Some(3), "other.mp4", i as f64 * 10.0, Some(20_000.0))
+                .await;
+        }
+        let log = std::fs::metadata(dir.path().join("positions.log"))
+            .unwrap()
+            .len();
+        assert!(log < LOG_FOLD && log > 100_000, "{log} bytes of log");
+        // The files were not written for each report.
+        assert_eq!(std::fs::metadata(&snapshot).ok().map(|m| m.len()), before);
+        // A power cut: what the log says is there at the next start, a
+        // line cut in half left out.
+        drop(p);
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(dir.path().join("positions.log"))
+            .unwrap();
+        std::io::Write::write_all(&mut f, br#"{"path":"film.mp4","posi"#).unwrap();
+        let again = Positions::load(dir.path());
+        assert_eq!(again.get(None, "film.mp4").unwrap().position, 14390.0);
+        assert_eq!(again.get(Some(3), "other.mp4").unwrap().position, 14390.0);
+        assert_eq!(again.get(Some(3), "film.mp4").unwrap().position, 10.0);
+        // Shutdown takes the log into the files.
+        again.flush().await;
+        assert!(!dir.path().join("positions.log").exists());
+        let last = Positions::load(dir.path());
+        assert_eq!(last.get(None, "film.mp4").unwrap().position, 14390.0);
     }
 }
