@@ -1,7 +1,7 @@
 // "Who's watching?" on a TV: Debian's Chromium in a 1920×1080 window,
 // driven only by the remote's keys. Two profiles: the chooser comes first,
-// the arrows and Enter pick one, and a subtitle size chosen by one is not
-// the other's.
+// the arrows and Enter pick one, and a subtitle size and language chosen
+// by one are not the other's.
 'use strict';
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -26,6 +26,7 @@ before(async () => {
   ({ dir, media } = mediaDir('pimedia-profiles-'));
   smallMp4(path.join(media, 'film.mp4'));
   fs.writeFileSync(path.join(media, 'film.en.vtt'), 'WEBVTT\n\n00:00:00.000 --> 00:00:04.000\nHello\n');
+  fs.writeFileSync(path.join(media, 'film.de.vtt'), 'WEBVTT\n\n00:00:00.000 --> 00:00:04.000\nHallo\n');
   ({ server, base } = await startPimedia(media));
   await make({ name: 'Anna' });
   await make({ name: 'Ben' });
@@ -52,30 +53,35 @@ async function pick(page, name) {
   assert.ok((await page.textContent('header')).includes(name + ' · Switch'));
 }
 
-async function size(page) {
+// The subtitle size and language the player starts with.
+async function choices(page) {
   await page.goto(base + '/watch/film.mp4');
   await until('the size button', async () => (await page.$('#sub-size')) !== null, 30);
-  return page.getAttribute('#sub-size', 'data-size');
+  return {
+    size: await page.getAttribute('#sub-size', 'data-size'),
+    language: await page.getAttribute('.sub-choice[aria-pressed="true"]', 'data-lang'),
+  };
 }
 
-test('the chooser comes first, the remote picks, and each keeps their own subtitle size', async () => {
+test('the chooser comes first, the remote picks, and each keeps their own subtitle size and language', async () => {
   const { context, page, errors } = await tvPage(browser);
   await page.goto(base + '/');
   assert.match(page.url(), /\/profiles$/);
   assert.equal(await page.textContent('h1'), "Who's watching?");
   await pick(page, 'Ben');
-  assert.equal(await size(page), 'normal');
+  assert.deepEqual(await choices(page), { size: 'normal', language: 'de' });
   await page.click('#sub-size');
+  await page.click('.sub-choice[data-lang="en"]');
   assert.equal(await page.getAttribute('#sub-size', 'data-size'), 'large');
 
-  // Switch to Anna from the header: her size is her own.
+  // Switch to Anna from the header: her choices are her own.
   await page.goto(base + '/profiles');
   await pick(page, 'Anna');
-  assert.equal(await size(page), 'normal');
-  // And Ben's is still his.
+  assert.deepEqual(await choices(page), { size: 'normal', language: 'de' });
+  // And Ben's are still his.
   await page.goto(base + '/profiles');
   await pick(page, 'Ben');
-  assert.equal(await size(page), 'large');
+  assert.deepEqual(await choices(page), { size: 'large', language: 'en' });
   assert.deepEqual(errors, []);
   await context.close();
 });
