@@ -15,8 +15,10 @@ pub const MAX_ATTEMPTS: u32 = 3;
 const RETRY_BACKOFF_SECS: u64 = 2;
 /// A job waiting for disk space looks again this often.
 const DISK_WAIT_SECS: u64 = 10;
-/// Seconds between looks for something a job needs that is not installed.
-const MISSING_WAIT_SECS: u64 = 10;
+/// Seconds between looks for something a job needs that is not installed
+/// (each look starts tesseract and writes the queue: not every few
+/// seconds for as long as a pack stays missing, on an SD card).
+const MISSING_WAIT_SECS: u64 = 60;
 /// A job a runner fails this often fails (as PeerTube does).
 pub const RUNNER_FAILURES: u32 = 5;
 /// A runner's message is kept to this many characters (its ffmpeg's whole
