@@ -70,6 +70,21 @@ struct Logged {
     at: Position,
 }
 
+impl Logged {
+    /// The report in the household's positions or its profile's.
+    fn put(
+        &self,
+        map: &mut HashMap<String, Position>,
+        people: &mut HashMap<u64, HashMap<String, Position>>,
+    ) {
+        let own = match self.whose {
+            None => map,
+            Some(id) => people.entry(id).or_default(),
+        };
+        own.insert(self.path.clone(), self.at);
+    }
+}
+
 /// The log is taken into the files once it is this big.
 const LOG_FOLD: u64 = 1 << 20;
 
@@ -83,7 +98,8 @@ pub struct Positions {
     next_seq: AtomicU64,
 }
 
-/// A player reports every few seconds: the file follows at most this often.
+/// The files are written when the log is taken in, and on moves, at most
+/// this often.
 const WRITE_EVERY: Duration = Duration::from_secs(2);
 
 impl Positions {
@@ -101,12 +117,11 @@ impl Positions {
         // a line cut off by a power cut is left out.
         let log = Log::open(state_dir.join("positions.log"));
         for l in &log.lines {
-            match l.whose {
-                None => map.change(|m| m.insert(l.path.clone(), l.at)),
-                Some(id) => {
-                    people.change(|all| all.entry(id).or_default().insert(l.path.clone(), l.at))
-                }
-            };
+            l.put(&mut map.get(), &mut people.get());
+        }
+        if !log.lines.is_empty() {
+            map.changed();
+            people.changed();
         }
         let last = {
             let (m, p) = (map.get(), people.get());
@@ -141,8 +156,10 @@ impl Positions {
     /// again.
     async fn fold(&self) {
         // Whatever the log holds is in memory: marked to be written.
-        self.map.changed();
-        self.people.changed();
+        if self.log.locked().size > 0 {
+            self.map.changed();
+            self.people.changed();
+        }
         self.map.save().await;
         self.people.save().await;
         self.log.locked().restart();
@@ -158,8 +175,7 @@ impl Positions {
         self.map.get().get(path).copied()
     }
 
-    /// Records a position for `whose`; the file follows within a few
-    /// seconds.
+    /// Records a position for `whose`: a line appended to the log now.
     pub async fn set(
         &self,
         whose: Whose,
@@ -174,20 +190,12 @@ impl Positions {
             seq: self.next_seq.fetch_add(1, Ordering::Relaxed),
         };
         // In memory now; on disk as one appended line.
-        match whose {
-            None => self.map.transient().insert(path.to_string(), p),
-            Some(id) => self
-                .people
-                .transient()
-                .entry(id)
-                .or_default()
-                .insert(path.to_string(), p),
-        };
         let line = Logged {
             whose,
             path: path.to_string(),
             at: p,
         };
+        line.put(&mut self.map.transient(), &mut self.people.transient());
         let full = self.log.locked().append(&line);
         if full {
             self.fold().await;

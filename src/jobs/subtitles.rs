@@ -22,9 +22,6 @@ use crate::media::ffmpeg::Control;
 use crate::media::launch::Priority;
 use crate::media::{self, ocr, pgs, vobsub, PictureTrack, Plan, Probe};
 
-/// How much of a WebVTT file's start is read to learn where it came from.
-const HEAD: usize = 256;
-
 /// The picture tracks of `probe` no WebVTT file beside `output` (the
 /// video's MP4, made or to be made) was read from yet. Blocking.
 pub fn unread(output: &Path, probe: &Probe) -> Vec<PictureTrack> {
@@ -55,16 +52,7 @@ fn read_from(output: &Path) -> HashSet<u32> {
             let n = n.to_string_lossy();
             n.starts_with(stem) && n.ends_with(".vtt")
         })
-        .filter_map(|e| {
-            use std::io::Read;
-            let mut head = Vec::with_capacity(HEAD);
-            std::fs::File::open(e.path())
-                .ok()?
-                .take(HEAD as u64)
-                .read_to_end(&mut head)
-                .ok()?;
-            ocr::origin(&String::from_utf8_lossy(&head)).map(|o| o.stream)
-        })
+        .filter_map(|e| ocr::origin_of(&e.path()).map(|o| o.stream))
         .collect()
 }
 
@@ -111,17 +99,18 @@ async fn steps(jobs: &Arc<Jobs>, job: &Job, control: Arc<Control>) -> Result<Str
     if let Some(why) = missing {
         return Err(Ended::Missing(why));
     }
-    let taken = take_out(jobs, job, &src.path, &probe, &tracks, &control).await?;
+    // The video's frame: DVB is drawn on it, and a cue at its top is placed there.
+    let screen = probe
+        .video()
+        .and_then(|v| Some((v.width?, v.height?)))
+        .unwrap_or((720, 576));
+    let taken = take_out(jobs, job, &src.path, &probe, screen, &tracks, &control).await?;
     let start = {
         let (t, s) = (tools.clone(), src.path.clone());
         blocking(move || media::start_time(&t, &s).unwrap_or(0.0))
             .await
             .unwrap_or(0.0)
     };
-    let screen = probe
-        .video()
-        .and_then(|v| Some((v.width?, v.height?)))
-        .unwrap_or((720, 576));
     let (jobs2, id, dir, stem) = (
         jobs.clone(),
         job.id,
@@ -213,13 +202,10 @@ async fn take_out(
     job: &Job,
     src: &Path,
     probe: &Probe,
+    (w, h): (u32, u32),
     tracks: &[PictureTrack],
     control: &Arc<Control>,
 ) -> Result<Vec<Taken>, Ended> {
-    let (w, h) = probe
-        .video()
-        .and_then(|v| Some((v.width?, v.height?)))
-        .unwrap_or((720, 576));
     let mut args: Vec<String> = Vec::new();
     let mut taken = Vec::new();
     for t in tracks {

@@ -137,18 +137,6 @@ pub struct SubtitleFile {
     pub from_pictures: bool,
 }
 
-/// What a WebVTT file's first lines say of where it came from.
-fn read_origin(file: &std::path::Path) -> Option<crate::media::ocr::Origin> {
-    use std::io::Read;
-    let mut head = Vec::with_capacity(256);
-    std::fs::File::open(file)
-        .ok()?
-        .take(256)
-        .read_to_end(&mut head)
-        .ok()?;
-    crate::media::ocr::origin(&String::from_utf8_lossy(&head))
-}
-
 pub struct Library {
     root: PathBuf,
     index: RwLock<Index>,
@@ -445,7 +433,7 @@ impl Library {
                     "" => None,
                     m => Some(m.strip_prefix('.')?),
                 };
-                let origin = read_origin(&on_disk.join(&n));
+                let origin = crate::media::ocr::origin_of(&on_disk.join(&n));
                 let path = if dir.is_empty() {
                     n.clone()
                 } else {

@@ -11,13 +11,13 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use super::ffmpeg::Control;
 use super::launch::Priority;
 use super::pgs::{Cue, Picture};
 use super::Tools;
-use crate::fsutil::TEMP_PREFIX;
+use crate::fsutil::{temp_path_for, TempFile};
 
 /// Pictures shorter than this many rows are scaled up. tesseract reads a
 /// line 20 to 40 px high well; larger only costs time (`bench/ocr.sh`'s
@@ -195,31 +195,32 @@ pub struct Timed {
 /// out.
 pub struct Pages {
     dir: PathBuf,
-    tag: String,
-    files: Vec<PathBuf>,
+    /// Named as every temp file is, so a start-up after a crash sweeps them.
+    files: Vec<TempFile>,
     cues: Vec<Timed>,
 }
 
 impl Pages {
     pub fn new(dir: &Path) -> Pages {
-        // Named as every temp file is, so a start-up after a crash sweeps them.
         Pages {
             dir: dir.to_path_buf(),
-            tag: format!("{TEMP_PREFIX}ocr-{}-{}", std::process::id(), next_run()),
             files: Vec::new(),
             cues: Vec::new(),
         }
+    }
+
+    /// A hidden temp file of this track's beside the video.
+    fn temp(&self, name: &str) -> TempFile {
+        TempFile::new(temp_path_for(&self.dir.join(name), "ocr"))
     }
 
     /// Adds a cue: its pictures composed, prepared and written.
     pub fn add(&mut self, cue: &Cue) -> std::io::Result<()> {
         let page = match composed(cue).as_ref().and_then(prepare) {
             Some(pgm) => {
-                let file = self
-                    .dir
-                    .join(format!("{}-{}.pgm", self.tag, self.files.len()));
-                self.files.push(file.clone());
-                std::fs::write(&file, pgm)?;
+                let file = self.temp("page.pgm");
+                std::fs::write(file.path(), pgm)?;
+                self.files.push(file);
                 Some(self.files.len() - 1)
             }
             None => None,
@@ -251,14 +252,6 @@ impl Pages {
     }
 }
 
-impl Drop for Pages {
-    fn drop(&mut self) {
-        for f in &self.files {
-            let _ = std::fs::remove_file(f);
-        }
-    }
-}
-
 /// The text of each page, in order, read by one tesseract run with
 /// `model`, at the lowest priority through the launch chain ffmpeg uses.
 /// `on_page` hears how many are read so far; `control` stops it.
@@ -274,20 +267,19 @@ pub fn read(
         return Ok(Vec::new());
     }
     let io = |e: std::io::Error| OcrError::Failed(e.to_string());
-    let list = pages.dir.join(format!("{}.txt", pages.tag));
-    let _gone = Cleanup(vec![list.clone()]);
+    let list = pages.temp("pages.txt");
     let mut names = String::new();
     for f in &pages.files {
-        names.push_str(&f.to_string_lossy());
+        names.push_str(&f.path().to_string_lossy());
         names.push('\n');
     }
-    std::fs::File::create(&list)
+    std::fs::File::create(list.path())
         .and_then(|mut l| l.write_all(names.as_bytes()))
         .map_err(io)?;
     let mut child = tools
         .command_for("tesseract", Priority::Lowest)
         .ok_or(OcrError::NoTesseract)?
-        .arg(&list)
+        .arg(list.path())
         .args(["stdout", "-l", model, "--psm", "6"])
         .env("OMP_THREAD_LIMIT", "1")
         .stdin(Stdio::null())
@@ -341,12 +333,6 @@ pub fn read(
     Ok(texts)
 }
 
-/// A number for each run, so two at once never share a file.
-fn next_run() -> u64 {
-    static RUNS: AtomicU64 = AtomicU64::new(0);
-    RUNS.fetch_add(1, Ordering::Relaxed)
-}
-
 /// A cue's pictures as one (two lines may be two objects): each at its
 /// place in the box around them all. `None` for a cue with none, or one
 /// spread over more pixels than a frame has.
@@ -359,7 +345,7 @@ pub fn composed(cue: &Cue) -> Option<Picture> {
         return Some(one.clone());
     }
     let (w, h) = ((x1 - x0) as usize, (y1 - y0) as usize);
-    if w * h > 3840 * 2160 {
+    if w * h > super::pgs::MAX_PIXELS {
         return None;
     }
     let mut ink = vec![0u8; w * h];
@@ -378,17 +364,6 @@ pub fn composed(cue: &Cue) -> Option<Picture> {
         height: h as u32,
         ink,
     })
-}
-
-/// Removes its files when dropped (on every way out of [`read`]).
-struct Cleanup(Vec<PathBuf>);
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        for f in &self.0 {
-            let _ = std::fs::remove_file(f);
-        }
-    }
 }
 
 /// OCR's usual confusions mended, lines trimmed, empty ones dropped.
@@ -451,6 +426,21 @@ pub fn origin(start: &str) -> Option<Origin> {
 /// Blu-ray fades a line in and out by showing it again with another
 /// palette.
 const SAME_CUE_GAP: f64 = 0.1;
+
+/// Where a WebVTT file on disk came from, by its first lines; `None` for
+/// one not read from pictures (or not readable). Blocking.
+pub fn origin_of(file: &Path) -> Option<Origin> {
+    let mut head = Vec::with_capacity(HEAD);
+    std::fs::File::open(file)
+        .ok()?
+        .take(HEAD as u64)
+        .read_to_end(&mut head)
+        .ok()?;
+    origin(&String::from_utf8_lossy(&head))
+}
+
+/// How much of a WebVTT file's start says where it came from.
+const HEAD: usize = 256;
 
 /// WebVTT of the cues and the text of their pages, marked with where it
 /// came from; a cue with no text is left out, one at the top of the

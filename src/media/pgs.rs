@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 
 /// Pixels a picture may have (a 4K frame); a larger claim is refused.
-const MAX_PIXELS: usize = 3840 * 2160;
+pub(super) const MAX_PIXELS: usize = 3840 * 2160;
 
 /// One picture on screen: where, how big, and each pixel's darkness
 /// of ink on paper (0 paper, 255 ink), as OCR wants text: the palette's

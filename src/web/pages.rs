@@ -277,7 +277,7 @@ pub async fn library(
     if who == super::profiles::Who::Unchosen {
         return Ok(super::manage::see_other("/profiles"));
     }
-    let whose = who.person().map(|p| p.id);
+    let whose = who.whose();
     let within = who.within();
     let raw_dir = params.get("dir").map(String::as_str).unwrap_or("");
     let dir = check_relative(raw_dir).ok_or(Error::NotFound)?;
@@ -547,7 +547,8 @@ pub async fn watch(
     }
     let rel = decode_relative(tail.as_str()).ok_or(Error::NotFound)?;
     // Another folder's video is no page of a limited profile's.
-    if !who.within().sees(&rel) {
+    let within = who.within();
+    if !within.sees(&rel) {
         return Err(Error::NotFound.into());
     }
     app.resolve(tail.as_str()).await.ok_or(Error::NotFound)?;
@@ -574,7 +575,7 @@ pub async fn watch(
     let next = app
         .library
         .next_episode(&rel)
-        .filter(|(v, _)| who.within().sees(&v.path))
+        .filter(|(v, _)| within.sees(&v.path))
         .map(|(v, e)| NextUp {
             href: format!("/watch/{}", encode_url_path(&v.path)),
             label: match &e.name {
@@ -582,7 +583,7 @@ pub async fn watch(
                 None => e.label(),
             },
         });
-    let whose = who.person().map(|p| p.id);
+    let whose = who.whose();
     let tile = video_tile(&app, whose, &video);
     let details = [tile.duration.as_str(), tile.resolution.as_str()]
         .iter()

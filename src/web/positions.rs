@@ -23,11 +23,6 @@ fn video_path(app: &App, tail: &str) -> Result<String, Error> {
     Ok(rel)
 }
 
-/// The profile a browser watches as (`None`: the household).
-fn whose(app: &App, caller: &super::Caller) -> crate::positions::Whose {
-    super::profiles::who(app, caller).person().map(|p| p.id)
-}
-
 pub async fn get(
     tail: warp::path::Tail,
     app: Arc<App>,
@@ -36,7 +31,7 @@ pub async fn get(
     let rel = video_path(&app, tail.as_str())?;
     let p = app
         .positions
-        .get(whose(&app, &caller), &rel)
+        .get(super::profiles::who(&app, &caller).whose(), &rel)
         .unwrap_or(Position {
             position: 0.0,
             duration: None,
@@ -62,7 +57,12 @@ pub async fn put(
     }
     let p = app
         .positions
-        .set(whose(&app, &caller), &rel, u.position, u.duration)
+        .set(
+            super::profiles::who(&app, &caller).whose(),
+            &rel,
+            u.position,
+            u.duration,
+        )
         .await;
     Ok(warp::reply::json(&p).into_response())
 }

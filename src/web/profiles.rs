@@ -42,6 +42,11 @@ impl Who {
         }
     }
 
+    /// Whose positions are theirs.
+    pub fn whose(&self) -> crate::positions::Whose {
+        self.person().map(|p| p.id)
+    }
+
     /// What they see of the library.
     pub fn within(&self) -> crate::library::Within {
         self.person().map(Profile::within).unwrap_or_default()
