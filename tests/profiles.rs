@@ -161,23 +161,12 @@ fn two_profiles_ask_who_is_watching_and_a_pin_is_slowed_like_the_password() {
     assert_eq!(r.status(), 303);
     let cookie = set_cookie(&r);
     assert!(cookie.starts_with("pimedia_profile="), "{cookie}");
-    let r = s
-        .client()
-        .get(s.url("/"))
-        .header("cookie", &cookie)
-        .send()
-        .unwrap();
+    let r = get_as(&s, &cookie, "/");
     assert_eq!(r.status(), 200);
     assert!(r.text().unwrap().contains("Anna · Switch"));
     // A cookie made up by hand is no choice.
     let forged = format!("pimedia_profile={kids}.{}", "0".repeat(64));
-    let r = s
-        .client()
-        .get(s.url("/"))
-        .header("cookie", forged)
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 303);
+    assert_eq!(get_as(&s, &forged, "/").status(), 303);
 
     // Kids needs the PIN; five wrong ones are told, the sixth waits.
     for _ in 0..5 {
@@ -209,14 +198,17 @@ fn chosen(s: &Server, id: u64) -> String {
     set_cookie(&r)
 }
 
-fn as_who(s: &Server, cookie: &str, path: &str) -> String {
+/// A GET from the browser holding `cookie`.
+fn get_as(s: &Server, cookie: &str, path: &str) -> reqwest::blocking::Response {
     s.client()
         .get(s.url(path))
         .header("cookie", cookie)
         .send()
         .unwrap()
-        .text()
-        .unwrap()
+}
+
+fn as_who(s: &Server, cookie: &str, path: &str) -> String {
+    get_as(s, cookie, path).text().unwrap()
 }
 
 fn save(s: &Server, cookie: &str, path: &str, at: f64) {
@@ -322,13 +314,7 @@ fn a_limited_profile_sees_only_its_folders_and_changes_nothing() {
     let kid = chosen(&s, kids["id"].as_u64().unwrap());
     let anna = chosen(&s, grown["id"].as_u64().unwrap());
 
-    let get = |cookie: &str, path: &str| {
-        s.client()
-            .get(s.url(path))
-            .header("cookie", cookie)
-            .send()
-            .unwrap()
-    };
+    let get = |cookie: &str, path: &str| get_as(&s, cookie, path);
     let page = as_who(&s, &kid, "/");
     assert!(
         page.contains(">Kids<") && page.contains(">Cartoons<"),
@@ -426,13 +412,7 @@ fn a_device_kept_to_a_profile_never_asks() {
     let (status, device) = post(&s, "/api/devices/1", &json!({"profile": 0}), None);
     assert_eq!(status, 200);
     assert_eq!(device["profile"], Value::Null);
-    let r = s
-        .client()
-        .get(s.url("/"))
-        .header("cookie", tv)
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 303);
+    assert_eq!(get_as(&s, tv, "/").status(), 303);
     // A removed profile's devices are kept to no one.
     post(&s, "/api/devices/1", &json!({"profile": kids}), None);
     post(
