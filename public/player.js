@@ -598,6 +598,9 @@
           link.textContent = label ? label.textContent : 'Download';
           if (label) { li.replaceChild(link, label); }
           state.textContent = 'Ready';
+        } else if (job.state === 'not_needed') {
+          li.setAttribute('data-ended', 'true');
+          state.textContent = 'Not needed: ' + job.error + '.';
         } else if (job.state === 'failed' || job.state === 'cancelled') {
           li.setAttribute('data-ended', 'true');
           state.textContent = 'Could not be made: ' + (job.error || job.state) + '.';

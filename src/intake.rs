@@ -179,6 +179,8 @@ impl Intake {
         // only when the TVs changed and no longer play it. Asked last: it
         // looks through every job's record, and most files stop above.
         if kind == Conversion::Remux && self.library.is_output(path) {
+            // It is the TV version, as pimedia made it: its versions are due.
+            self.versions_if_needed(&v).await;
             return;
         }
         let why = match kind {
@@ -213,20 +215,19 @@ impl Intake {
         }
     }
 
-    /// A video the TVs play: a job for each smaller version its folder (or
-    /// `--versions`) wants and it does not have, unless one was tried
-    /// since the video last changed (a failed one is retried by hand).
+    /// A TV version: a job for each smaller version its folder (or
+    /// `--versions`) wants and does not have on disk, unless one is under
+    /// way or ended without it since the video last changed (a failed one
+    /// is retried by hand; a made one whose file is gone is made again).
     async fn versions_if_needed(&self, v: &Video) {
         let made = self.versions.made(&v.path);
-        for version in self.versions.wanted(&v.path) {
+        for version in self.versions.due(&v.path) {
             if made.contains_key(&version) {
                 continue;
             }
-            if let Some(last) = self.jobs.for_version(&v.path, version) {
-                let tried_since = last.finished.is_some_and(|f| f as i64 >= v.modified);
-                if last.state.is_live() || tried_since {
-                    continue;
-                }
+            let last = self.jobs.for_version(&v.path, version);
+            if last.is_some_and(|j| !version_due_again(&j, v.modified)) {
+                continue;
             }
             self.jobs.enqueue_version(&v.path, version, None).await;
         }
@@ -269,7 +270,7 @@ impl Intake {
                 State::Running => VideoState::Converting(j.progress),
                 State::NeedsTranscode => VideoState::NeedsTranscode,
                 State::Failed => VideoState::ConversionFailed,
-                State::Done | State::Cancelled => unplayable,
+                State::Done | State::NotNeeded(_) | State::Cancelled => unplayable,
             },
             None => unplayable,
         }
@@ -403,5 +404,17 @@ impl Reported {
             job,
             message,
         }
+    }
+}
+
+/// Whether a version whose newest job is `last` is made again, for a
+/// video last changed at `modified` that lacks it on disk.
+fn version_due_again(last: &Job, modified: i64) -> bool {
+    let since = last.finished.is_some_and(|f| f as i64 >= modified);
+    match last.state {
+        State::Queued | State::Waiting { .. } | State::Running => false,
+        // Made, and the file is gone since (by hand, a disk error).
+        State::Done => true,
+        _ => !since,
     }
 }

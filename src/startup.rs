@@ -94,7 +94,11 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         let (library, tools, state_dir) = (library.clone(), tools.clone(), state_dir.clone());
         blocking(move || -> std::io::Result<_> {
             let devices = Arc::new(Devices::load(&state_dir, fixed_target));
-            let versions = Arc::new(crate::versions::Versions::load(&state_dir, wanted));
+            let versions = Arc::new(crate::versions::Versions::load(
+                &state_dir,
+                library.root(),
+                wanted,
+            ));
             let settings = settings(devices.subscribe());
             let jobs = Jobs::load(
                 &state_dir,

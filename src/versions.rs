@@ -5,8 +5,8 @@
 //! the media dir's disk beside their video (see `media::versions`). The
 //! record follows its video on rename, move, trash and restore.
 
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -37,23 +37,30 @@ struct Saved {
     /// A video's path -> the versions made of it.
     #[serde(default)]
     made: BTreeMap<String, MadeOf>,
+    /// A video's path -> the versions removed from it by hand: not made
+    /// again for its folder's list until asked for again.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    removed: BTreeMap<String, BTreeSet<Version>>,
 }
 
 pub struct Versions {
     saved: Arc<Store<Saved>>,
+    /// The media dir: what is made is what is on its disk.
+    root: PathBuf,
     /// `--versions`: for every folder without a list of its own.
     default: Vec<Version>,
 }
 
 impl Versions {
-    /// Loads `versions.json`. Blocking.
-    pub fn load(state_dir: &Path, default: Vec<Version>) -> Versions {
+    /// Loads `versions.json`, for the videos under `root`. Blocking.
+    pub fn load(state_dir: &Path, root: &Path, default: Vec<Version>) -> Versions {
         Versions {
             saved: Arc::new(Store::load(
                 state_dir.join("versions.json"),
                 "versions file",
                 Duration::from_secs(2),
             )),
+            root: root.to_path_buf(),
             default,
         }
     }
@@ -65,6 +72,16 @@ impl Versions {
 
     pub async fn flush(&self) {
         self.saved.save().await;
+    }
+
+    /// The versions a video at `path` should have, but for those removed
+    /// from it by hand.
+    pub fn due(&self, path: &str) -> Vec<Version> {
+        let mut list = self.wanted(path);
+        if let Some(removed) = self.saved.get().removed.get(path) {
+            list.retain(|v| !removed.contains(v));
+        }
+        list
     }
 
     /// The versions a video at `path` should have: the nearest folder's
@@ -88,16 +105,30 @@ impl Versions {
         self.saved.get().folders.get(folder).cloned()
     }
 
-    /// Gives a folder its own list (empty: none, whatever is above it).
+    /// Gives a folder its own list (empty: none, whatever is above it);
+    /// what was removed by hand under it is due again.
     pub async fn set_folder(&self, folder: &str, list: Vec<Version>) {
-        self.saved
-            .change(|s| s.folders.insert(folder.to_string(), list));
+        let prefix = format!("{folder}/");
+        self.saved.change(|s| {
+            s.folders.insert(folder.to_string(), list);
+            s.removed
+                .retain(|path, _| !folder.is_empty() && !path.starts_with(&prefix));
+        });
         self.saved.save().await;
     }
 
-    /// The versions made of the video at `path`.
+    /// The versions made of the video at `path` that are on disk now: one
+    /// removed by hand or lost to the disk is not made (and its record,
+    /// kept, is taken over when it is made again).
     pub fn made(&self, path: &str) -> MadeOf {
-        self.saved.get().made.get(path).cloned().unwrap_or_default()
+        let mut made = self.saved.get().made.get(path).cloned().unwrap_or_default();
+        made.retain(|v, _| self.file(path, *v).is_file());
+        made
+    }
+
+    /// Where `version` of the video at `path` is, made or not.
+    pub fn file(&self, path: &str, version: Version) -> PathBuf {
+        crate::paths::on_disk(&self.root, &version.file_name(path))
     }
 
     pub async fn record(&self, path: &str, version: Version, made: Made) {
@@ -105,34 +136,46 @@ impl Versions {
             s.made
                 .entry(path.to_string())
                 .or_default()
-                .insert(version, made)
+                .insert(version, made);
+            remove_from(&mut s.removed, path, &version);
         });
         self.saved.save().await;
     }
 
-    pub async fn forget(&self, path: &str, version: Version) {
+    /// Asked for by hand: due again even where it was removed.
+    pub async fn asked(&self, path: &str, version: Version) {
+        if self.saved.get().removed.contains_key(path) {
+            self.saved
+                .change(|s| remove_from(&mut s.removed, path, &version));
+            self.saved.save().await;
+        }
+    }
+
+    /// Removed by hand: no longer made, nor made again for its folder.
+    pub async fn removed(&self, path: &str, version: Version) {
         self.saved.change(|s| {
-            if let Some(m) = s.made.get_mut(path) {
-                m.remove(&version);
-                if m.is_empty() {
-                    s.made.remove(path);
-                }
-            }
+            remove_from(&mut s.made, path, &version);
+            s.removed
+                .entry(path.to_string())
+                .or_default()
+                .insert(version);
         });
         self.saved.save().await;
     }
 
     /// Bytes the versions of the videos under `folder` take (`""`: all).
     pub fn total_under(&self, folder: &str) -> (u64, Vec<(String, Version)>) {
-        let saved = self.saved.get();
+        let paths: Vec<String> = {
+            let saved = self.saved.get();
+            let under = |p: &&String| folder.is_empty() || p.starts_with(&format!("{folder}/"));
+            saved.made.keys().filter(under).cloned().collect()
+        };
         let mut bytes = 0;
         let mut which = Vec::new();
-        for (path, made) in saved.made.iter() {
-            if folder.is_empty() || path.starts_with(&format!("{folder}/")) {
-                for (v, m) in made {
-                    bytes += m.size;
-                    which.push((path.clone(), *v));
-                }
+        for path in paths {
+            for (v, m) in self.made(&path) {
+                bytes += m.size;
+                which.push((path.clone(), v));
             }
         }
         (bytes, which)
@@ -142,13 +185,8 @@ impl Versions {
     /// each a file or a folder's prefix ending in `/`).
     pub async fn moved(&self, moves: &[(String, String)]) {
         self.saved.change(|s| {
-            let keys: Vec<String> = s.made.keys().cloned().collect();
-            for key in keys {
-                if let Some(to) = crate::paths::renamed(&key, moves) {
-                    let m = s.made.remove(&key).expect("listed");
-                    s.made.insert(to, m);
-                }
-            }
+            rename_keys(&mut s.made, moves);
+            rename_keys(&mut s.removed, moves);
             let folders: Vec<String> = s.folders.keys().cloned().collect();
             for key in folders {
                 let as_prefix = format!("{key}/");
@@ -189,6 +227,47 @@ impl Versions {
     }
 }
 
+/// Takes `version` out of the set or map kept for `path`, and the entry
+/// with it once empty.
+fn remove_from<C: Without>(by_path: &mut BTreeMap<String, C>, path: &str, version: &Version) {
+    if let Some(c) = by_path.get_mut(path) {
+        if c.without(version) {
+            by_path.remove(path);
+        }
+    }
+}
+
+/// A per-video collection of versions that one can be taken out of.
+trait Without {
+    /// Takes `v` out; whether it is empty then.
+    fn without(&mut self, v: &Version) -> bool;
+}
+
+impl Without for MadeOf {
+    fn without(&mut self, v: &Version) -> bool {
+        self.remove(v);
+        self.is_empty()
+    }
+}
+
+impl Without for BTreeSet<Version> {
+    fn without(&mut self, v: &Version) -> bool {
+        self.remove(v);
+        self.is_empty()
+    }
+}
+
+/// Keys of renamed videos follow them.
+fn rename_keys<T>(by_path: &mut BTreeMap<String, T>, moves: &[(String, String)]) {
+    let keys: Vec<String> = by_path.keys().cloned().collect();
+    for key in keys {
+        if let Some(to) = crate::paths::renamed(&key, moves) {
+            let m = by_path.remove(&key).expect("listed");
+            by_path.insert(to, m);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,7 +275,7 @@ mod tests {
     #[tokio::test]
     async fn folders_lists_are_inherited_and_follow_moves() {
         let d = tempfile::tempdir().unwrap();
-        let v = Versions::load(d.path(), vec![Version::P480]);
+        let v = Versions::load(d.path(), d.path(), vec![Version::P480]);
         assert_eq!(v.wanted("Films/a.mp4"), [Version::P480]);
         v.set_folder("Films", vec![Version::P720, Version::Audio])
             .await;
@@ -211,6 +290,10 @@ mod tests {
             bitrate: 3_000_000,
         };
         v.record("Films/b/a.mp4", Version::P720, made).await;
+        // Made is what is on disk.
+        assert!(v.made("Films/b/a.mp4").is_empty());
+        std::fs::create_dir_all(d.path().join("Movies/b")).unwrap();
+        std::fs::write(d.path().join("Movies/b/a.mp4.720p"), b"made").unwrap();
         v.moved(&[("Films/".into(), "Movies/".into())]).await;
         assert_eq!(v.made("Movies/b/a.mp4").len(), 1);
         assert_eq!(v.wanted("Movies/x.mp4"), [Version::P720, Version::Audio]);
@@ -220,7 +303,7 @@ mod tests {
         assert!(v.made("Movies/b/a.mp4").is_empty());
         v.put_back(taken).await;
         v.flush().await;
-        let again = Versions::load(d.path(), vec![]);
+        let again = Versions::load(d.path(), d.path(), vec![]);
         assert_eq!(again.made("Movies/b/a.mp4")[&Version::P720], made);
     }
 }

@@ -163,7 +163,10 @@ impl Watcher {
             }
             EventKind::Modify(ModifyKind::Name(RenameMode::From)) | EventKind::Remove(_) => {
                 for p in paths {
-                    self.removed(p);
+                    if let Some(video) = self.removed(p) {
+                        // A version of it went: made again if still wanted.
+                        self.intake.convert_if_needed(&video, None).await;
+                    }
                 }
             }
             EventKind::Create(CreateKind::Folder) => {
@@ -231,14 +234,22 @@ impl Watcher {
         }
     }
 
-    fn removed(&mut self, path: &Path) {
+    /// A file or folder gone; the video whose made file it was, if so.
+    fn removed(&mut self, path: &Path) -> Option<String> {
         self.candidates.remove(path);
-        let Some(rel) = self.rel(path) else { return };
+        let rel = self.rel(path)?;
         // Events come after a debounce: a file taken to the trash and
         // restored at once is back before its removal is heard.
         if path.symlink_metadata().is_ok() {
             tracing::debug!("{rel} was moved away and is back; kept");
-            return;
+            return None;
+        }
+        if let Some(crate::media::versions::Made::Version(video, v)) =
+            crate::media::versions::parse(rel.rsplit('/').next().unwrap_or(&rel))
+        {
+            tracing::info!("the {} version of {video} is gone", v.name());
+            let dir = rel.rsplit_once('/').map(|(d, _)| format!("{d}/"));
+            return Some(format!("{}{video}", dir.unwrap_or_default()));
         }
         if self.library.get(&rel).is_some() {
             tracing::info!("{rel} was deleted or moved away; removed from the library");
@@ -247,6 +258,7 @@ impl Watcher {
             tracing::info!("folder {rel} is gone; its videos leave the library");
             self.library.remove_folder(&rel);
         }
+        None
     }
 
     /// A file created and deleted within one debounce window gives no

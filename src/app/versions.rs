@@ -1,9 +1,9 @@
 //! Smaller versions as pages and the API ask for them: where each stands
-//! (made, queued, being made, failed), make one now, remove one, a
+//! (made, queued, being made, not needed, failed), make one now, remove one, a
 //! folder's own list, and a file to download under the name people read.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -19,7 +19,9 @@ use crate::versions::Version;
 pub enum VersionState {
     Ready,
     Queued,
-    Running,
+    Making,
+    /// Not made, and nothing wrong: `error` says why (no smaller).
+    NotNeeded,
     Failed,
 }
 
@@ -36,7 +38,7 @@ pub struct VersionInfo {
     /// Percent made, while running.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub progress: Option<f64>,
-    /// Why it failed or was not made.
+    /// Why it failed or is not needed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -100,13 +102,15 @@ impl App {
             };
             if let Some(j) = live {
                 let state = if j.state == State::Running {
-                    VersionState::Running
+                    VersionState::Making
                 } else {
                     VersionState::Queued
                 };
                 out.push(info(state, None, Some(j)));
             } else if let Some(m) = made.get(&v) {
                 out.push(info(VersionState::Ready, Some(m), None));
+            } else if let Some(j) = job.filter(|j| matches!(j.state, State::NotNeeded(_))) {
+                out.push(info(VersionState::NotNeeded, None, Some(j)));
             } else if let Some(j) = job.filter(|j| j.state.is_failed()) {
                 out.push(info(VersionState::Failed, None, Some(j)));
             }
@@ -130,6 +134,7 @@ impl App {
                 video.title()
             )));
         }
+        self.versions.asked(rel, version).await;
         let file = self.version_file(rel, version).await;
         if file.is_none() {
             if self.tools.ffmpeg.is_none() {
@@ -157,18 +162,17 @@ impl App {
                 self.jobs.cancel(j.id).await?;
             }
         }
-        let (root, name) = (self.library.root().to_path_buf(), version.file_name(rel));
+        let file = self.versions.file(rel, version);
         blocking(move || -> std::io::Result<()> {
-            let file = crate::paths::on_disk(&root, &name);
             match std::fs::remove_file(&file) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-                _ => crate::fsutil::sync_dir(file.parent().unwrap_or(&root)),
+                _ => crate::fsutil::sync_dir(file.parent().unwrap_or(Path::new("."))),
             }
         })
         .await
         .ok_or_else(|| Error::Internal("removing the version stopped unexpectedly".into()))?
         .map_err(|e| Error::Internal(format!("removing the {} version: {e}", version.name())))?;
-        self.versions.forget(rel, version).await;
+        self.versions.removed(rel, version).await;
         Ok(())
     }
 
@@ -214,13 +218,8 @@ impl App {
     /// The file of a made version, if it is there.
     pub async fn version_file(&self, rel: &str, version: Version) -> Option<PathBuf> {
         let rel = &self.entry_of(rel);
-        if !self.versions.made(rel).contains_key(&version) {
-            return None;
-        }
-        let (root, name) = (self.library.root().to_path_buf(), version.file_name(rel));
-        blocking(move || Some(crate::paths::on_disk(&root, &name)).filter(|p| p.is_file()))
-            .await
-            .flatten()
+        let made = self.versions.made(rel).contains_key(&version);
+        made.then(|| self.versions.file(rel, version))
     }
 
     /// The entry a path stands for: a source whose TV version is made

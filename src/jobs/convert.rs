@@ -14,6 +14,7 @@ use crate::media::ffmpeg::{self, Control, Outcome};
 use crate::media::launch::Priority;
 use crate::media::{self, mp4, Conversion, Encoder, Plan};
 
+#[derive(Debug, Clone)]
 pub enum Ended {
     /// The MP4's library path.
     Done(String),
@@ -24,6 +25,9 @@ pub enum Ended {
     /// The disk is too full to write the output: the job waits for space
     /// (its temp file is gone, the source untouched).
     NoSpace(Room),
+    /// Nothing to make (a version no smaller than its video): not a
+    /// failure, never retried.
+    NotNeeded(crate::media::versions::NotNeeded),
     /// What it needs is not installed yet (an OCR language pack): the job
     /// waits, looking again now and then; the sentence says what to do.
     Missing(String),
@@ -713,5 +717,7 @@ fn record(jobs: &Jobs, job: &Job, src: &Source, output: &media::Probe, mp4: &Pat
         jobs.library.add(found, Some(output.clone()));
     }
     shows::tell(&jobs.library, &job.source, Showing::AsOutput(&rel));
+    // Its versions are due now that it exists (intake decides which).
+    jobs.library.judge_again(&rel);
     rel
 }

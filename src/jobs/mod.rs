@@ -462,7 +462,7 @@ pub(crate) mod testing {
             disk_reserve: 0,
             transcode_on: TranscodeOn::Auto,
         };
-        let versions = Arc::new(crate::versions::Versions::load(dir, Vec::new()));
+        let versions = Arc::new(crate::versions::Versions::load(dir, dir, Vec::new()));
         Jobs::load(dir, library, versions, tools, settings)
     }
 }

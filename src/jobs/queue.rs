@@ -334,6 +334,12 @@ fn record(j: &mut Job, result: Ended, shutting_down: bool, at: u64) {
             j.progress = 0.0;
         }
         Ended::Cancelled => j.state = State::Cancelled,
+        Ended::NotNeeded(why) => {
+            j.state = State::NotNeeded(why);
+            // The sentence for /api/jobs' readers, who know `error`.
+            j.error = Some(why.to_string());
+            j.log = Vec::new();
+        }
         Ended::NoSpace(room) => {
             // Not an attempt: nothing is wrong with the file.
             wait_without_attempt(j, room.sentence(), at + DISK_WAIT_SECS, Wait::NoSpace);

@@ -23,7 +23,8 @@ impl Showing<'_> {
     pub(super) fn of(job: &Job) -> Showing<'_> {
         match (&job.state, &job.output) {
             (State::Done, Some(out)) => Showing::AsOutput(out),
-            (State::Done, None) | (State::Failed | State::NeedsTranscode | State::Cancelled, _) => {
+            (State::Done, None)
+            | (State::NotNeeded(_) | State::Failed | State::NeedsTranscode | State::Cancelled, _) => {
                 Showing::AsItself
             }
             (State::Queued | State::Waiting { .. } | State::Running, _) => match job.kind {

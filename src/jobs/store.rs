@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::media::versions::Version;
+use crate::media::versions::{NotNeeded, Version};
 use crate::media::{Conversion, Encoder};
 
 /// Where a job stands, with what that state needs and nothing else.
@@ -19,6 +19,9 @@ pub enum State {
     },
     Running,
     Done,
+    /// Nothing to make, and nothing wrong (a version that would be no
+    /// smaller than the TV version): not a failure.
+    NotNeeded(NotNeeded),
     /// Its video must be encoded again, and transcoding is off.
     NeedsTranscode,
     Failed,
@@ -45,16 +48,18 @@ enum Name {
     Queued,
     Running,
     Done,
+    NotNeeded,
     Failed,
     Cancelled,
 }
 
 impl State {
     /// One of each name (for the page's filters and a test).
-    pub const ALL: [State; 5] = [
+    pub const ALL: [State; 6] = [
         State::Queued,
         State::Running,
         State::Done,
+        State::NotNeeded(NotNeeded::NoSound),
         State::Failed,
         State::Cancelled,
     ];
@@ -79,6 +84,7 @@ impl State {
             State::Queued | State::Waiting { .. } => Name::Queued,
             State::Running => Name::Running,
             State::Done => Name::Done,
+            State::NotNeeded(_) => Name::NotNeeded,
             State::Failed | State::NeedsTranscode => Name::Failed,
             State::Cancelled => Name::Cancelled,
         }
@@ -91,6 +97,7 @@ impl State {
             Name::Queued => "queued",
             Name::Running => "running",
             Name::Done => "done",
+            Name::NotNeeded => "not_needed",
             Name::Failed => "failed",
             Name::Cancelled => "cancelled",
         }
@@ -185,6 +192,9 @@ struct Flat {
     not_before: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     waiting: Option<Wait>,
+    /// Why a `not_needed` job made nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    not_needed: Option<NotNeeded>,
     created: u64,
     finished: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -219,6 +229,8 @@ impl From<Flat> for Job {
             Name::Queued => State::Queued,
             Name::Running => State::Running,
             Name::Done => State::Done,
+            // Hand-edited without its reason: the page still says why.
+            Name::NotNeeded => f.not_needed.map_or(State::Failed, State::NotNeeded),
             Name::Failed if f.needs_transcode => State::NeedsTranscode,
             Name::Failed => State::Failed,
             Name::Cancelled => State::Cancelled,
@@ -258,6 +270,10 @@ impl From<Job> for Flat {
             State::Waiting { until, why } => (until, Some(why)),
             _ => (0, None),
         };
+        let not_needed = match j.state {
+            State::NotNeeded(why) => Some(why),
+            _ => None,
+        };
         Flat {
             id: j.id,
             kind: j.kind,
@@ -279,6 +295,7 @@ impl From<Job> for Flat {
             attempts: j.attempts,
             not_before,
             waiting,
+            not_needed,
             created: j.created,
             finished: j.finished,
             owner: j.owner,

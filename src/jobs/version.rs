@@ -14,7 +14,7 @@ use super::{Job, Jobs};
 use crate::fsutil::{blocking, now, sync_dir, sync_file, temp_path_for, TempFile};
 use crate::media::ffmpeg::{self, Control, Outcome, Run};
 use crate::media::launch::Priority;
-use crate::media::versions::{self, Input, Output, Picture, Spec, Version};
+use crate::media::versions::{self, Input, NotNeeded, Output, Picture, Spec, Version};
 use crate::media::{self, Conversion, Encoder, Probe};
 use crate::sync::Locked;
 use crate::versions::Made;
@@ -60,7 +60,11 @@ pub(super) async fn run(jobs: &Arc<Jobs>, lead: Job) -> Vec<(u64, Ended)> {
         )];
         jobs.set_plan(j.id, plan);
     }
-    let wanted: Vec<(u64, Option<Version>)> = batch.iter().map(|j| (j.id, j.version)).collect();
+    // A version job names its version (queue.rs makes none without).
+    let wanted: Vec<(u64, Version)> = batch
+        .iter()
+        .map(|j| (j.id, j.version.unwrap_or(Version::Audio)))
+        .collect();
     let (j2, source, c2) = (jobs.clone(), batch[0].source.clone(), controls.clone());
     let ended = blocking(move || make_all(&j2, &source, &wanted, &c2, encoder))
         .await
@@ -122,12 +126,12 @@ fn complete_remote(
     let fail = |why: String| (id, failed(why), None);
     let (video, probe, pic) = match read_video(jobs, source) {
         Ok(read) => read,
-        Err(why) => return fail(why),
+        Err(e) => return (id, e, None),
     };
     let duration = probe.duration.filter(|d| *d > 0.0);
     let spec = match versions::spec(version, pic) {
         Ok(spec) => spec,
-        Err(why) => return fail(format!("not made: {why}")),
+        Err(why) => return (id, Ended::NotNeeded(why), None),
     };
     let made = match media::probe(&jobs.tools, theirs.path()) {
         Ok(p) => p,
@@ -204,16 +208,16 @@ fn subtitles_of(jobs: &Jobs, source: &str, video: &Path) -> Vec<(PathBuf, Option
 }
 
 /// The video a version is made from, on disk, as ffprobe reads it now,
-/// and its picture; `Err` says why it can't be. Blocking.
-fn read_video(jobs: &Jobs, source: &str) -> Result<(PathBuf, Probe, Picture), String> {
+/// and its picture; `Err` says how its jobs end instead. Blocking.
+fn read_video(jobs: &Jobs, source: &str) -> Result<(PathBuf, Probe, Picture), Ended> {
     let video = crate::paths::on_disk(jobs.library.root(), source);
     let probe = media::probe(&jobs.tools, &video)
-        .map_err(|e| format!("ffmpeg can't read the video: {e}"))?;
+        .map_err(|e| failed(format!("ffmpeg can't read the video: {e}")))?;
     if probe.video().is_none() {
-        return Err("the video has no picture to make a version of".into());
+        return Err(Ended::NotNeeded(NotNeeded::NoPicture));
     }
     let size = std::fs::metadata(&video).map(|m| m.len()).unwrap_or(0);
-    let pic = picture(&probe, size).ok_or("the video's picture has no size")?;
+    let pic = picture(&probe, size).ok_or_else(|| failed("the video's picture has no size"))?;
     Ok((video, probe, pic))
 }
 
@@ -259,58 +263,53 @@ struct Planned {
     tmp: TempFile,
 }
 
-/// The blocking part: plan, room, one ffmpeg, checks, put in place.
-fn make_all(
-    jobs: &Jobs,
-    source: &str,
-    wanted: &[(u64, Option<Version>)],
-    controls: &[Arc<Control>],
-    encoder: Encoder,
-) -> Vec<EndedOne> {
-    let all = |e: &dyn Fn() -> Ended| -> Vec<EndedOne> {
-        wanted.iter().map(|(id, _)| (*id, e(), None)).collect()
-    };
-    let (video, probe, pic) = match read_video(jobs, source) {
-        Ok(read) => read,
-        Err(why) => return all(&|| failed(why.clone())),
-    };
-    let duration = probe.duration.filter(|d| *d > 0.0);
-    let first_audio = probe.audio_tracks().next().map(|a| a.codec.clone());
-    let mut out: Vec<EndedOne> = Vec::new();
-    let mut planned: Vec<Planned> = Vec::new();
-    for (id, version) in wanted {
-        let Some(version) = *version else {
-            out.push((*id, failed("the job names no version"), None));
-            continue;
-        };
-        let output = match version {
-            Version::Audio if first_audio.is_none() => {
-                out.push((*id, failed("not made: the video has no sound"), None));
-                continue;
-            }
-            Version::Audio => Output::Audio(PathBuf::new()),
-            v => match versions::spec(v, pic) {
-                Ok(spec) => Output::Video(spec, PathBuf::new()),
-                Err(why) => {
-                    out.push((*id, failed(format!("not made: {why}")), None));
-                    continue;
-                }
-            },
-        };
-        let target = version.beside(&video);
+impl Planned {
+    /// `output` of the video `source` (on disk at `video`), to be written
+    /// to a hidden temp file beside where it goes.
+    fn new(id: u64, output: Output, source: &str, video: &Path) -> Planned {
+        let version = output.version();
+        let target = version.beside(video);
         let tmp = TempFile::new(temp_path_for(&target, "version"));
         let output = match output {
             Output::Video(spec, _) => Output::Video(spec, tmp.path().to_path_buf()),
             Output::Audio(_) => Output::Audio(tmp.path().to_path_buf()),
         };
-        let rel = version.file_name(source);
-        planned.push(Planned {
-            id: *id,
+        Planned {
+            id,
             output,
             target,
-            rel,
+            rel: version.file_name(source),
             tmp,
-        });
+        }
+    }
+}
+
+/// The blocking part: plan, room, one ffmpeg, checks, put in place.
+fn make_all(
+    jobs: &Jobs,
+    source: &str,
+    wanted: &[(u64, Version)],
+    controls: &[Arc<Control>],
+    encoder: Encoder,
+) -> Vec<EndedOne> {
+    let (video, probe, pic) = match read_video(jobs, source) {
+        Ok(read) => read,
+        Err(e) => {
+            return wanted
+                .iter()
+                .map(|(id, _)| (*id, e.clone(), None))
+                .collect()
+        }
+    };
+    let duration = probe.duration.filter(|d| *d > 0.0);
+    let first_audio = probe.audio_tracks().next().map(|a| a.codec.clone());
+    let mut out: Vec<EndedOne> = Vec::new();
+    let mut planned: Vec<Planned> = Vec::new();
+    for &(id, version) in wanted {
+        match output_of(version, pic, first_audio.is_some()) {
+            Ok(output) => planned.push(Planned::new(id, output, source, &video)),
+            Err(why) => out.push((id, Ended::NotNeeded(why), None)),
+        }
     }
     if planned.is_empty() {
         return out;
@@ -320,15 +319,7 @@ fn make_all(
         return out;
     }
     let subtitles = subtitles_of(jobs, source, &video);
-    let entry = jobs.library.get(source);
-    let poster = entry
-        .as_ref()
-        .and_then(|v| v.thumb)
-        .and_then(|id| jobs.library.poster_file(&crate::library::poster_name(id)))
-        .filter(|p| p.is_file());
-    let title = entry
-        .map(|v| v.title())
-        .unwrap_or_else(|| crate::library::title_of(source));
+    let (poster, title) = cover_of(jobs, source);
     let input = Input {
         subtitles: &subtitles,
         poster: poster.as_deref(),
@@ -345,65 +336,93 @@ fn make_all(
         duration,
         priority: Priority::Lowest,
     };
+    let ids: Vec<u64> = wanted.iter().map(|(id, _)| *id).collect();
+    let outcome = run_together(jobs, run, &ids, controls);
+    let asked = |id: u64| {
+        ids.iter()
+            .position(|i| *i == id)
+            .is_some_and(|i| controls[i].cancelled.load(Ordering::SeqCst))
+    };
+    out.extend(settle(jobs, planned, outcome, asked, duration));
+    out
+}
+
+/// What `version` of a video with picture `pic` is, or why it is not
+/// needed.
+fn output_of(version: Version, pic: Picture, has_sound: bool) -> Result<Output, NotNeeded> {
+    match version {
+        Version::Audio if !has_sound => Err(NotNeeded::NoSound),
+        Version::Audio => Ok(Output::Audio(PathBuf::new())),
+        v => Ok(Output::Video(versions::spec(v, pic)?, PathBuf::new())),
+    }
+}
+
+/// The poster (the sound version's cover) and the title it is tagged with.
+fn cover_of(jobs: &Jobs, source: &str) -> (Option<PathBuf>, String) {
+    let entry = jobs.library.get(source);
+    let poster = entry
+        .as_ref()
+        .and_then(|v| v.thumb)
+        .and_then(|id| jobs.library.poster_file(&crate::library::poster_name(id)))
+        .filter(|p| p.is_file());
+    let title = entry
+        .map(|v| v.title())
+        .unwrap_or_else(|| crate::library::title_of(source));
+    (poster, title)
+}
+
+/// One ffmpeg for the batch: the lead's control stops it, and cancelling
+/// any other version stops it too (the others go back).
+fn run_together(jobs: &Jobs, run: Run, ids: &[u64], controls: &[Arc<Control>]) -> Outcome {
     let lead = &controls[0];
-    let outcome = ffmpeg::run(&jobs.tools, run, lead, |p| {
-        for (id, _) in wanted {
+    ffmpeg::run(&jobs.tools, run, lead, |p| {
+        for id in ids {
             jobs.set_progress(*id, p);
         }
-        // Cancelling one version stops the run; the others go back.
         if controls[1..]
             .iter()
             .any(|c| c.cancelled.load(Ordering::SeqCst))
         {
             lead.kill();
         }
-    });
-    let control_of = |id: u64| {
-        wanted
-            .iter()
-            .position(|(i, _)| *i == id)
-            .map(|i| controls[i].clone())
+    })
+}
+
+/// How each planned version ended, from the one run's outcome; `asked`
+/// says whose cancel stopped it.
+fn settle(
+    jobs: &Jobs,
+    planned: Vec<Planned>,
+    outcome: Outcome,
+    asked: impl Fn(u64) -> bool,
+    duration: Option<f64>,
+) -> Vec<EndedOne> {
+    let each = |e: &dyn Fn(u64) -> Ended| -> Vec<EndedOne> {
+        planned.iter().map(|p| (p.id, e(p.id), None)).collect()
     };
-    let asked = |id: u64| control_of(id).is_some_and(|c| c.cancelled.load(Ordering::SeqCst));
     match outcome {
-        Outcome::Done => {
-            for p in planned {
-                out.push(put_in_place(jobs, p, duration));
-            }
-        }
-        Outcome::NoSpace { .. } => {
-            out.extend(
-                planned
-                    .iter()
-                    .map(|p| (p.id, Ended::NoSpace(Room::FilledUp), None)),
-            );
-        }
+        Outcome::Done => planned
+            .into_iter()
+            .map(|p| put_in_place(jobs, p, duration))
+            .collect(),
+        Outcome::NoSpace { .. } => each(&|_| Ended::NoSpace(Room::FilledUp)),
         Outcome::Cancelled | Outcome::Failed { .. } if planned.iter().any(|p| asked(p.id)) => {
-            out.extend(planned.iter().map(|p| {
-                let e = if asked(p.id) {
+            each(&|id| {
+                if asked(id) {
                     Ended::Cancelled
                 } else {
                     Ended::GiveBack
-                };
-                (p.id, e, None)
-            }));
+                }
+            })
         }
-        Outcome::Cancelled => {
-            out.extend(planned.iter().map(|p| (p.id, Ended::Cancelled, None)));
-        }
-        Outcome::Failed { why, tail } => {
-            out.extend(planned.iter().map(|p| {
-                let e = Ended::Failed {
-                    reason: why.sentence(),
-                    transient: why.transient(),
-                    log: tail.clone(),
-                    needs_transcode: false,
-                };
-                (p.id, e, None)
-            }));
-        }
+        Outcome::Cancelled => each(&|_| Ended::Cancelled),
+        Outcome::Failed { why, tail } => each(&|_| Ended::Failed {
+            reason: why.sentence(),
+            transient: why.transient(),
+            log: tail.clone(),
+            needs_transcode: false,
+        }),
     }
-    out
 }
 
 /// The disk's room for every output (about its bitrate times the

@@ -364,6 +364,12 @@ impl Library {
         }
     }
 
+    /// Has the file at `path` judged again (what it needs, its versions)
+    /// as when ffprobe has just read it: a TV version a job placed.
+    pub fn judge_again(&self, path: &str) {
+        let _ = self.probed.send(path.to_string());
+    }
+
     /// Records that `source` was remuxed to `output`. An `output` the
     /// library does not hold was deleted (while pimedia was not running),
     /// so the source stays as it is, as when it is deleted later.

@@ -85,6 +85,9 @@ fn detail(j: &Job) -> String {
             crate::jobs::MAX_ATTEMPTS
         ));
     }
+    if let State::NotNeeded(why) = j.state {
+        detail.push(format!("not needed: {why}"));
+    }
     detail.join(" · ")
 }
 
@@ -100,7 +103,11 @@ fn row(j: &Job) -> JobRow {
         state: j.state.name(),
         progress: j.progress,
         detail: detail(j),
-        error: j.error.clone().unwrap_or_default(),
+        // Not needed is not an error: its reason is in the detail.
+        error: match j.state {
+            State::NotNeeded(_) => String::new(),
+            _ => j.error.clone().unwrap_or_default(),
+        },
         plan: j.plan.clone(),
         log: j.log.clone(),
         // A version is not an entry: it is on its video's page.

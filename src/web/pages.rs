@@ -513,7 +513,7 @@ fn downloads(app: &App, rel: &str, video: &crate::library::Video) -> Vec<Downloa
                     r.make = None;
                     r.remove = Some(v.name());
                 }
-                VersionState::Running => {
+                VersionState::Making => {
                     r.status = format!("Being made: {} %", i.progress.unwrap_or(0.0).round());
                     r.make = None;
                     r.job = i.job;
@@ -528,6 +528,13 @@ fn downloads(app: &App, rel: &str, video: &crate::library::Video) -> Vec<Downloa
                         "Could not be made: {}.",
                         i.error.as_deref().unwrap_or("it failed")
                     );
+                }
+                VersionState::NotNeeded => {
+                    r.status = format!(
+                        "Not needed: {}.",
+                        i.error.as_deref().unwrap_or("it would be no smaller")
+                    );
+                    r.make = None;
                 }
             }
         }

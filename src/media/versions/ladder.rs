@@ -4,7 +4,7 @@
 //! bitrate from a ladder scaled by frame rate, never above the TV
 //! version's; or why it is not made (it would not be smaller). Pure.
 
-use super::Version;
+use super::{NotNeeded, Version};
 
 /// The TV version's picture, as a version is made from it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -58,10 +58,10 @@ fn even(x: f64) -> u32 {
     ((x / 2.0).round() as u32).max(1) * 2
 }
 
-/// The version `version` of `pic`, or why it is not made.
-pub fn spec(version: Version, pic: Picture) -> Result<Spec, String> {
+/// The version `version` of `pic`, or why it is not needed.
+pub fn spec(version: Version, pic: Picture) -> Result<Spec, NotNeeded> {
     let Some(lines) = version.lines() else {
-        return Err("sound only is not a picture".into());
+        return Err(NotNeeded::NoPicture);
     };
     let short = pic.width.min(pic.height).max(1);
     let (width, height) = if short > lines {
@@ -94,11 +94,11 @@ pub fn spec(version: Version, pic: Picture) -> Result<Spec, String> {
     if let Some(tv) = pic.bitrate.filter(|b| *b > 0) {
         let tv_video = tv.saturating_sub(audio_bitrate);
         if !smaller_picture && video_bitrate + audio_bitrate >= tv * 9 / 10 {
-            return Err(format!(
-                "the TV version is already {short} lines at {}, no larger than a {} version would be",
-                mbps(tv),
-                version.name()
-            ));
+            return Err(NotNeeded::NotSmaller {
+                version,
+                lines: short,
+                bitrate: tv,
+            });
         }
         video_bitrate = video_bitrate.min(tv_video.max(200_000));
     }
@@ -175,7 +175,7 @@ mod tests {
     fn never_above_the_tv_version_and_never_not_smaller() {
         // A 480p clip at 1 Mb/s: a 720p or 480p version would be no smaller.
         let small = pic(854, 480, 30.0, 1_000_000);
-        let why = spec(Version::P720, small).unwrap_err();
+        let why = spec(Version::P720, small).unwrap_err().to_string();
         assert!(why.contains("480 lines") && why.contains("720p"), "{why}");
         assert!(spec(Version::P480, small).is_err());
         // A 360p version is a smaller picture: made, at no more bits.

@@ -124,6 +124,43 @@ impl Version {
     }
 }
 
+/// Why a version is not made: nothing went wrong, there is nothing to
+/// gain. Kept as data; the sentence is made where a person reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum NotNeeded {
+    /// A sound-only version of a video with no sound.
+    NoSound,
+    /// A picture version of a video with no picture.
+    NoPicture,
+    /// The TV version is already `lines` lines at `bitrate` b/s: no
+    /// larger than `version` would be.
+    NotSmaller {
+        version: Version,
+        lines: u32,
+        bitrate: u64,
+    },
+}
+
+impl std::fmt::Display for NotNeeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotNeeded::NoSound => f.write_str("the video has no sound"),
+            NotNeeded::NoPicture => f.write_str("the video has no picture"),
+            NotNeeded::NotSmaller {
+                version,
+                lines,
+                bitrate,
+            } => write!(
+                f,
+                "the TV version is already {lines} lines at {}, no larger than a {} version would be",
+                ladder::mbps(*bitrate),
+                version.name()
+            ),
+        }
+    }
+}
+
 /// A file made from a video: which video (its file name) and what it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Made<'a> {
