@@ -318,16 +318,16 @@ fn every_get_route_answers_head_with_the_same_status_and_headers() {
         "/watch/..%2f..%2fetc%2fpasswd",
         "/no-such-page",
     ];
-    // Every GET route the README lists is walked here.
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    for listed in readme.split("`GET ").skip(1) {
+    // Every GET route docs/routes.md lists is walked here.
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/routes.md")).unwrap();
+    for listed in doc.split("`GET ").skip(1) {
         let route = listed.split(['`', ',', ' ', '{', '…', '?']).next().unwrap();
         assert!(
             routes
                 .iter()
                 .any(|r| r.starts_with(route) && (route != "/" || *r == "/")),
-            "the README's GET {route} is not walked"
+            "docs/routes.md's GET {route} is not walked"
         );
     }
     let c = s.client();
