@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 use crate::devices::Devices;
 use crate::devices::{Device, Report};
 use crate::error::Result;
-use crate::jobs::{Job, Jobs, State};
+use crate::jobs::{Job, JobKind, Jobs, State};
 use crate::library::{Found, Library, Video};
 use crate::media::{self, Conversion, Kind, Probe};
 
@@ -110,7 +110,7 @@ impl Intake {
                 continue;
             };
             let why = match self.needed(&job.source, &probe) {
-                Some(kind) if kind == job.kind => continue,
+                Some(kind) if kind == job.kind.conversion() => continue,
                 Some(Conversion::Remux | Conversion::Version | Conversion::Subtitles) => {
                     "not needed any more: the TVs here now play its video, so a remux is enough"
                 }
@@ -165,13 +165,14 @@ impl Intake {
                 // changing), who a transcode is for is decided here, from
                 // the devices as they are now: the order of arrival does
                 // not change it.
-                if last.kind == Conversion::Transcode && kind == Conversion::Transcode {
+                if last.kind.conversion() == Conversion::Transcode && kind == Conversion::Transcode
+                {
                     self.jobs.set_made_for(last.id, self.made_for(&probe)).await;
                 }
                 return;
             }
             let ended_since = last.finished.is_some_and(|f| f as i64 >= v.modified);
-            if ended_since && last.kind == kind {
+            if ended_since && last.kind.conversion() == kind {
                 return;
             }
         }
@@ -183,11 +184,13 @@ impl Intake {
             self.versions_if_needed(&v).await;
             return;
         }
-        let why = match kind {
-            Conversion::Transcode => Some(self.made_for(&probe)),
-            Conversion::Remux | Conversion::Version | Conversion::Subtitles => None,
+        let kind = match kind {
+            Conversion::Transcode => JobKind::Transcode {
+                made_for: Some(self.made_for(&probe)),
+            },
+            _ => JobKind::Remux,
         };
-        self.jobs.enqueue(path, kind, owner, why).await;
+        self.jobs.enqueue(path, kind, owner).await;
     }
 
     /// A video with picture subtitles not read yet: a job reading them,
@@ -211,7 +214,7 @@ impl Intake {
             .await
             .unwrap_or_default();
         if !unread.is_empty() {
-            self.jobs.enqueue_subtitles(&v.path).await;
+            self.jobs.enqueue(&v.path, JobKind::Subtitles, None).await;
         }
     }
 
@@ -229,7 +232,9 @@ impl Intake {
             if last.is_some_and(|j| !version_due_again(&j, v.modified)) {
                 continue;
             }
-            self.jobs.enqueue_version(&v.path, version, None).await;
+            self.jobs
+                .enqueue(&v.path, JobKind::Version(version), None)
+                .await;
         }
     }
 
@@ -309,7 +314,7 @@ impl Intake {
         let message = if probe.is_none() {
             "This video is not in the library.".to_string()
         } else if let Some(j) = &job {
-            let what = if j.kind == crate::media::Conversion::Transcode {
+            let what = if matches!(j.kind, JobKind::Transcode { .. }) {
                 "a TV version"
             } else {
                 "a version this TV plays"

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::App;
 use crate::error::{Error, Result};
 use crate::fsutil::blocking;
-use crate::jobs::{Job, State};
+use crate::jobs::{Job, JobKind, State};
 use crate::versions::Version;
 
 /// Where a version stands, as `/api/videos` names it.
@@ -74,7 +74,7 @@ impl App {
     pub fn version_jobs(&self) -> VersionJobs {
         let mut out: VersionJobs = HashMap::new();
         for j in self.jobs.list().into_iter().rev() {
-            if let Some(v) = j.version {
+            if let Some(v) = j.kind.version() {
                 out.insert((j.source.clone(), v), j);
             }
         }
@@ -143,7 +143,9 @@ impl App {
                     self.tools.ffmpeg_unavailable()
                 )));
             }
-            self.jobs.enqueue_version(rel, version, owner).await;
+            self.jobs
+                .enqueue(rel, JobKind::Version(version), owner)
+                .await;
         }
         let jobs = self.version_jobs();
         self.versions_of(rel, &jobs)

@@ -72,7 +72,7 @@ impl Jobs {
         let lanes: Vec<Conversion> = jobs
             .iter()
             .filter(|j| j.state.is_queued())
-            .map(|j| j.kind)
+            .map(|j| j.kind.conversion())
             .collect();
         shows::show_newest(&self.library, &jobs);
         {

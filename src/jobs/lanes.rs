@@ -12,9 +12,10 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::queue::Claim;
-use super::{convert, hook, shows, Job, Jobs, State};
+use super::{convert, hook, shows, Job, JobKind, Jobs, State};
 use crate::fsutil::now;
 use crate::media::ffmpeg::Control;
+use crate::media::versions::Version;
 use crate::media::Conversion;
 use crate::sync::Locked;
 
@@ -45,7 +46,7 @@ impl Jobs {
                     .get()
                     .jobs
                     .iter()
-                    .filter(|j| j.kind.lane() == lane && j.state.is_queued())
+                    .filter(|j| j.kind.conversion().lane() == lane && j.state.is_queued())
                     .cloned()
                     .collect();
                 queued
@@ -148,13 +149,13 @@ impl Jobs {
     }
 
     async fn run(self: &Arc<Self>, job: Job) {
-        if job.kind == Conversion::Version {
-            return self.run_versions(job).await;
+        if let JobKind::Version(version) = job.kind {
+            return self.run_versions(job, version).await;
         }
         let control = Arc::new(Control::default());
         self.controls
             .locked()
-            .insert(job.id, (job.kind, control.clone()));
+            .insert(job.id, (job.kind.conversion(), control.clone()));
         tracing::info!(
             "job {} running ({}, attempt {}): {}",
             job.id,
@@ -163,7 +164,7 @@ impl Jobs {
             job.source
         );
         let result = match job.kind {
-            Conversion::Subtitles => super::subtitles::run(self, &job, control.clone()).await,
+            JobKind::Subtitles => super::subtitles::run(self, &job, control.clone()).await,
             _ => convert::run(self.clone(), &job, control.clone()).await,
         };
         self.controls.locked().remove(&job.id);
@@ -179,9 +180,9 @@ impl Jobs {
     }
 
     /// A version job, with the others of its video that are due.
-    async fn run_versions(self: &Arc<Self>, lead: Job) {
+    async fn run_versions(self: &Arc<Self>, lead: Job, version: Version) {
         tracing::info!("job {} running (versions of {})", lead.id, lead.source);
-        let ended = super::version::run(self, lead).await;
+        let ended = super::version::run(self, (lead, version)).await;
         let shutting_down = self.shutting_down.load(Ordering::SeqCst);
         let finished: Vec<Job> = {
             let mut saved = self.saved.edit();
@@ -251,7 +252,7 @@ mod tests {
         let handles = jobs.start(stop.clone());
         // The file is not there: the run ends at once, failed, with why.
         let id = jobs
-            .enqueue("gone.mkv", Conversion::Remux, None, None)
+            .enqueue("gone.mkv", JobKind::Remux, None)
             .await
             .unwrap();
         until("the job ends", || {
@@ -281,10 +282,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let jobs = testing::jobs(dir.path());
         let id = jobs
-            .enqueue("a.mkv", Conversion::Transcode, None, None)
+            .enqueue("a.mkv", JobKind::Transcode { made_for: None }, None)
             .await
             .unwrap();
-        jobs.enqueue("b.mkv", Conversion::Remux, None, None).await;
+        jobs.enqueue("b.mkv", JobKind::Remux, None).await;
         let control = Arc::new(Control::default());
         jobs.controls
             .locked()

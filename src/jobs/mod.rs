@@ -46,7 +46,7 @@ use queue::NewJob;
 pub use queue::{MAX_ATTEMPTS, RUNNER_FAILURES};
 pub use remote::{Offer, TranscodeOn};
 use store::Saved;
-pub use store::{Job, State, Wait};
+pub use store::{Job, JobKind, State, Wait};
 
 pub struct Settings {
     /// Remuxes at a time.
@@ -167,106 +167,63 @@ impl Jobs {
         self.encoder.found()
     }
 
-    /// Queues a conversion of `source` unless it already has a live job
-    /// (the first to ask wins). Returns the job's id. `owner` is the browser to tell when it is
-    /// ready; `made_for`, who needs it.
-    pub async fn enqueue(
-        &self,
-        source: &str,
-        kind: Conversion,
-        owner: Option<String>,
-        made_for: Option<String>,
-    ) -> Option<u64> {
+    /// Queues `kind` of `source` unless it has a live job making the same
+    /// (the first to ask wins). Its id. `owner` is the browser to tell
+    /// when it is ready.
+    pub async fn enqueue(&self, source: &str, kind: JobKind, owner: Option<String>) -> Option<u64> {
         // Without ffmpeg nothing can be converted; the log said so at start.
         self.tools.ffmpeg.as_ref()?;
+        let conversion = kind.conversion();
         let encoder = self
             .encoder_found()
-            .filter(|_| kind == Conversion::Transcode);
+            .filter(|_| conversion == Conversion::Transcode);
+        let what = match kind.version() {
+            Some(v) => format!("version {}", v.name()),
+            None => conversion.name().to_string(),
+        };
         let new = NewJob {
             source,
             kind,
             owner,
-            made_for,
             encoder,
-            version: None,
         };
         let id = self.saved.edit().add(new, now())?;
-        if let Some(job) = self.get(id) {
+        if let Some(job) = self.get(id).filter(|j| j.kind.makes_tv_version()) {
             shows::show(&self.library, &job);
         }
-        tracing::info!("job {id} queued ({}): {source}", kind.name());
+        tracing::info!("job {id} queued ({what}): {source}");
         self.save().await;
-        self.wake(kind);
-        if kind == Conversion::Transcode {
+        self.wake(conversion);
+        if matches!(conversion, Conversion::Transcode | Conversion::Version) {
             self.offer_news();
         }
         Some(id)
     }
 
-    /// Queues the version `version` of the playable video `source`
-    /// unless it has a live job for it. Returns the job's id.
-    pub async fn enqueue_version(
-        &self,
-        source: &str,
-        version: Version,
-        owner: Option<String>,
-    ) -> Option<u64> {
-        self.tools.ffmpeg.as_ref()?;
-        let new = NewJob {
-            source,
-            kind: Conversion::Version,
-            owner,
-            made_for: None,
-            encoder: None,
-            version: Some(version),
-        };
-        let id = self.saved.edit().add(new, now())?;
-        tracing::info!("job {id} queued (version {}): {source}", version.name());
-        self.save().await;
-        self.wake(Conversion::Version);
-        self.offer_news();
-        Some(id)
-    }
-
-    /// Queues reading the picture subtitles of `source` unless it has a
-    /// live job for them. Returns the job's id.
-    pub async fn enqueue_subtitles(&self, source: &str) -> Option<u64> {
-        self.tools.ffmpeg.as_ref()?;
-        let new = NewJob {
-            source,
-            kind: Conversion::Subtitles,
-            owner: None,
-            made_for: None,
-            encoder: None,
-            version: None,
-        };
-        let id = self.saved.edit().add(new, now())?;
-        tracing::info!("job {id} queued (subtitles): {source}");
-        self.save().await;
-        self.wake(Conversion::Subtitles);
-        Some(id)
+    /// The newest job of `source` that `is` picks.
+    fn newest(&self, source: &str, is: impl Fn(&JobKind) -> bool) -> Option<Job> {
+        self.saved
+            .get()
+            .jobs
+            .iter()
+            .rev()
+            .find(|j| j.source == source && is(&j.kind))
+            .cloned()
     }
 
     /// The newest job reading the picture subtitles of `source`.
     pub fn for_subtitles(&self, source: &str) -> Option<Job> {
-        self.saved
-            .get()
-            .jobs
-            .iter()
-            .rev()
-            .find(|j| j.source == source && j.kind == Conversion::Subtitles)
-            .cloned()
+        self.newest(source, |k| *k == JobKind::Subtitles)
     }
 
     /// The newest job making `version` of `source`.
     pub fn for_version(&self, source: &str, version: Version) -> Option<Job> {
-        self.saved
-            .get()
-            .jobs
-            .iter()
-            .rev()
-            .find(|j| j.source == source && j.version == Some(version))
-            .cloned()
+        self.newest(source, |k| *k == JobKind::Version(version))
+    }
+
+    /// The newest job making a TV version of a source.
+    pub fn for_source(&self, source: &str) -> Option<Job> {
+        self.newest(source, JobKind::makes_tv_version)
     }
 
     /// Every source that has or had a job.
@@ -283,17 +240,6 @@ impl Jobs {
 
     pub fn get(&self, id: u64) -> Option<Job> {
         self.saved.get().jobs.iter().find(|j| j.id == id).cloned()
-    }
-
-    /// The newest job making a TV version of a source.
-    pub fn for_source(&self, source: &str) -> Option<Job> {
-        self.saved
-            .get()
-            .jobs
-            .iter()
-            .rev()
-            .find(|j| j.source == source && j.kind.makes_tv_version())
-            .cloned()
     }
 
     /// Jobs waiting or running.
@@ -331,12 +277,16 @@ impl Jobs {
         }
     }
 
-    /// Who a live job is for, as decided again now.
+    /// Who a live transcode is for, as decided again now.
     pub async fn set_made_for(&self, id: u64, made_for: String) {
         let changed = self.update(id, |j| {
-            let changed = j.state.is_live() && j.made_for.as_ref() != Some(&made_for);
+            let changed = j.state.is_live()
+                && matches!(j.kind, JobKind::Transcode { .. })
+                && j.kind.made_for() != Some(made_for.as_str());
             if changed {
-                j.made_for = Some(made_for);
+                j.kind = JobKind::Transcode {
+                    made_for: Some(made_for),
+                };
             }
             changed
         });
@@ -398,7 +348,7 @@ impl Jobs {
     pub async fn retry(&self, id: u64) -> Result<Job> {
         let job = self.saved.edit().retry(id)?;
         self.save().await;
-        self.wake(job.kind);
+        self.wake(job.kind.conversion());
         self.offer_news();
         Ok(job)
     }
@@ -440,29 +390,5 @@ impl Jobs {
     }
 }
 
-/// A queue in a temp dir for the parts' unit tests: a library that holds
-/// nothing, and an ffmpeg that is "found" but never started by them.
 #[cfg(test)]
-pub(crate) mod testing {
-    use super::*;
-
-    pub fn jobs(dir: &std::path::Path) -> Arc<Jobs> {
-        let library = Arc::new(Library::for_tests(dir.to_path_buf()));
-        let mut tools = Tools::default();
-        tools.ffmpeg = Some("/nonexistent/ffmpeg".into());
-        tools.ffprobe = Some("/nonexistent/ffprobe".into());
-        let settings = Settings {
-            workers: 1,
-            transcode_workers: 1,
-            transcode: true,
-            target: tokio::sync::watch::channel(Target::default()).1,
-            forced_encoder: Some(Encoder::X264),
-            delete_originals: false,
-            on_job_done: None,
-            disk_reserve: 0,
-            transcode_on: TranscodeOn::Auto,
-        };
-        let versions = Arc::new(crate::versions::Versions::load(dir, dir, Vec::new()));
-        Jobs::load(dir, library, versions, tools, settings)
-    }
-}
+pub(crate) mod testing;

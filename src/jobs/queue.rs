@@ -5,8 +5,9 @@
 //! [`crate::store::Store`] and calls these under that one lock.
 
 use super::convert::Ended;
-use super::store::{trim_history, Job, Saved, State, Wait};
+use super::store::{trim_history, Job, JobKind, Saved, State, Wait};
 use crate::error::{Error, Result};
+use crate::media::versions::Version;
 use crate::media::Conversion;
 
 /// Attempts for a job that keeps failing for transient reasons.
@@ -46,13 +47,10 @@ pub enum Claim {
 /// What a new job is: its file, its lane, who to tell and who it is for.
 pub struct NewJob<'a> {
     pub source: &'a str,
-    pub kind: Conversion,
+    pub kind: JobKind,
     pub owner: Option<String>,
-    pub made_for: Option<String>,
     /// The encoder a transcode will use, when already known.
     pub encoder: Option<crate::media::Encoder>,
-    /// Which version a `version` job makes.
-    pub version: Option<crate::media::versions::Version>,
 }
 
 impl Saved {
@@ -73,11 +71,7 @@ impl Saved {
     /// Adds a queued job, unless the file has a live one of the same
     /// sort (a TV version, the same smaller version, its subtitles). Its id.
     pub fn add(&mut self, new: NewJob<'_>, at: u64) -> Option<u64> {
-        let same = |j: &Job| {
-            j.source == new.source
-                && j.version == new.version
-                && (j.kind == Conversion::Subtitles) == (new.kind == Conversion::Subtitles)
-        };
+        let same = |j: &Job| j.source == new.source && j.kind.same_output(&new.kind);
         if self.jobs.iter().any(|j| same(j) && j.state.is_live()) {
             return None;
         }
@@ -86,10 +80,8 @@ impl Saved {
         self.jobs.push(Job {
             id,
             kind: new.kind,
-            version: new.version,
             encoder: new.encoder,
             paused: None,
-            made_for: new.made_for,
             source: new.source.to_string(),
             output: None,
             state: State::Queued,
@@ -132,7 +124,7 @@ impl Saved {
         let queued = self
             .jobs
             .iter_mut()
-            .filter(|j| j.state.is_queued() && j.kind == lane && may_take(j));
+            .filter(|j| j.state.is_queued() && j.kind.conversion() == lane && may_take(j));
         for j in queued {
             match j.state {
                 State::Waiting { until, .. } if until > at => {
@@ -168,7 +160,7 @@ impl Saved {
         source: &str,
         at: u64,
         may_take: impl Fn(&Job) -> bool,
-    ) -> Vec<Job> {
+    ) -> Vec<(Job, Version)> {
         let mut claimed = Vec::new();
         for j in self.jobs.iter_mut().filter(|j| may_take(j)) {
             let due = match j.state {
@@ -176,12 +168,15 @@ impl Saved {
                 State::Waiting { until, .. } => until <= at,
                 _ => false,
             };
-            if due && j.kind == Conversion::Version && j.source == source {
+            let JobKind::Version(version) = j.kind else {
+                continue;
+            };
+            if due && j.source == source {
                 j.state = State::Running;
                 j.attempts += 1;
                 j.progress = 0.0;
                 j.runner = None;
-                claimed.push(j.clone());
+                claimed.push((j.clone(), version));
             }
         }
         claimed
@@ -216,7 +211,7 @@ impl Saved {
             State::Waiting { until, .. } => until <= at,
             _ => false,
         };
-        if !due || j.kind == Conversion::Remux {
+        if !due || j.kind == JobKind::Remux {
             return None;
         }
         j.state = State::Running;
@@ -387,13 +382,15 @@ mod tests {
     const T: u64 = 1_000_000;
 
     fn new(source: &str, kind: Conversion) -> NewJob<'_> {
+        let kind = match kind {
+            Conversion::Transcode => JobKind::Transcode { made_for: None },
+            _ => JobKind::Remux,
+        };
         NewJob {
             source,
             kind,
             owner: None,
-            made_for: None,
             encoder: None,
-            version: None,
         }
     }
 
@@ -550,8 +547,13 @@ mod tests {
         assert_eq!(again, [3], "the running transcode runs again");
         let by_id = |q: &Saved, id: u64| q.jobs.iter().find(|j| j.id == id).unwrap().clone();
         let t = by_id(&q, 3);
-        assert_eq!((t.state, t.kind), (State::Queued, Conversion::Transcode));
-        assert_eq!(t.made_for.as_deref(), Some("LG webOS TV"));
+        assert_eq!(t.state, State::Queued);
+        assert_eq!(
+            t.kind,
+            JobKind::Transcode {
+                made_for: Some("LG webOS TV".into())
+            }
+        );
         assert_eq!(t.encoder, Some(crate::media::Encoder::X264));
         assert_eq!(by_id(&q, 1).state, State::NeedsTranscode);
         let waiting = by_id(&q, 4);

@@ -8,8 +8,9 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use super::convert::{self, Ended};
-use super::{Job, Jobs};
+use super::{Job, JobKind, Jobs};
 use crate::fsutil::{now, TempFile};
+use crate::media::versions::Version;
 use crate::media::{self, Conversion, VideoAction};
 
 /// Where transcodes run (`--transcode-on`).
@@ -66,10 +67,13 @@ fn resolution(coded: (u32, u32), rotation: i32, shown: Option<(u32, u32)>) -> u3
 impl Jobs {
     /// What a runner would make of `job`, if a runner may take it.
     pub(super) fn offer_for(&self, job: &Job) -> Option<Offer> {
-        if job.kind == Conversion::Version && job.state.is_queued() {
-            return self.version_offer(job);
+        if !job.state.is_queued() {
+            return None;
         }
-        if job.kind != Conversion::Transcode || !job.state.is_queued() {
+        if let JobKind::Version(version) = job.kind {
+            return self.version_offer(job, version);
+        }
+        if job.kind.conversion() != Conversion::Transcode {
             return None;
         }
         let probe = self.library.probe_of(&job.source)?;
@@ -95,8 +99,7 @@ impl Jobs {
     /// the ladder says, once no TV version waits (they come first). The
     /// sound-only version, and one that would not be smaller, stay on the
     /// Pi (which says why).
-    fn version_offer(&self, job: &Job) -> Option<Offer> {
-        let version = job.version?;
+    fn version_offer(&self, job: &Job, version: Version) -> Option<Offer> {
         if self.tv_versions_pending() {
             return None;
         }
@@ -214,7 +217,7 @@ impl Jobs {
             return Err("this job is no longer on a PC".into());
         };
         let ended = match job.kind {
-            Conversion::Version => super::version::finish_remote(self, &job, video).await,
+            JobKind::Version(_) => super::version::finish_remote(self, &job, video).await,
             _ => convert::finish_remote(self.clone(), &job, video).await,
         };
         match ended {

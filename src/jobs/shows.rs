@@ -2,9 +2,8 @@
 //! this one place and told to the library from here: the jobs' load, a
 //! new transcode, a placed MP4, a job's end, files back from the trash.
 
-use super::store::{Job, State};
+use super::store::{Job, JobKind, State};
 use crate::library::Library;
-use crate::media::Conversion;
 
 /// How a source shows while, or after, a job converts it.
 #[derive(Debug, PartialEq)]
@@ -28,10 +27,8 @@ impl Showing<'_> {
                 Showing::AsItself
             }
             (State::Queued | State::Waiting { .. } | State::Running, _) => match job.kind {
-                Conversion::Transcode => Showing::AsItself,
-                Conversion::Remux | Conversion::Version | Conversion::Subtitles => {
-                    Showing::Unchanged
-                }
+                JobKind::Transcode { .. } => Showing::AsItself,
+                JobKind::Remux | JobKind::Version(_) | JobKind::Subtitles => Showing::Unchanged,
             },
         }
     }
@@ -72,6 +69,7 @@ pub(super) fn show_newest(library: &Library, jobs: &[Job]) {
 mod tests {
     use super::*;
     use crate::jobs::store::Wait;
+    use crate::media::Conversion;
 
     fn job(kind: Conversion, state: State, output: Option<&str>) -> Job {
         let mut j: Job = serde_json::from_value(serde_json::json!({
@@ -79,7 +77,10 @@ mod tests {
             "created": 1
         }))
         .unwrap();
-        j.kind = kind;
+        j.kind = match kind {
+            Conversion::Transcode => JobKind::Transcode { made_for: None },
+            _ => JobKind::Remux,
+        };
         j.state = state;
         j.output = output.map(String::from);
         j

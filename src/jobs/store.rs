@@ -7,6 +7,66 @@ use serde::{Deserialize, Serialize};
 use crate::media::versions::{NotNeeded, Version};
 use crate::media::{Conversion, Encoder};
 
+/// What a job makes, with what that needs and nothing else: a version
+/// job without its version is not a value that exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobKind {
+    /// The TV version, streams copied.
+    Remux,
+    /// The TV version, encoded again; who needs it ("Living-room LG"),
+    /// as decided when it was queued (or again, while it is live).
+    Transcode { made_for: Option<String> },
+    /// A smaller version of a TV version.
+    Version(Version),
+    /// A video's picture subtitles read into text.
+    Subtitles,
+}
+
+impl JobKind {
+    /// The sort of work, as lanes, the API and `jobs.json` name it.
+    pub fn conversion(&self) -> Conversion {
+        match self {
+            JobKind::Remux => Conversion::Remux,
+            JobKind::Transcode { .. } => Conversion::Transcode,
+            JobKind::Version(_) => Conversion::Version,
+            JobKind::Subtitles => Conversion::Subtitles,
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.conversion().name()
+    }
+
+    /// Whether it makes the video the TVs play (the rest wait for these).
+    pub fn makes_tv_version(&self) -> bool {
+        self.conversion().makes_tv_version()
+    }
+
+    /// The version a version job makes.
+    pub fn version(&self) -> Option<Version> {
+        match self {
+            JobKind::Version(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// Who a transcode is for.
+    pub fn made_for(&self) -> Option<&str> {
+        match self {
+            JobKind::Transcode { made_for } => made_for.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Whether two jobs of a file make the same thing (one live at a time).
+    pub fn same_output(&self, other: &JobKind) -> bool {
+        match (self, other) {
+            (JobKind::Version(a), JobKind::Version(b)) => a == b,
+            (a, b) => (a.makes_tv_version() && b.makes_tv_version()) || a == b,
+        }
+    }
+}
+
 /// Where a job stands, with what that state needs and nothing else.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
@@ -107,21 +167,16 @@ impl State {
 /// A job, with its state as data; saved and shown as [`Flat`] so
 /// `jobs.json` and `/api/jobs` keep the fields they always had.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(from = "Flat", into = "Flat")]
+#[serde(try_from = "Flat", into = "Flat")]
 pub struct Job {
     pub id: u64,
-    /// A remux copies the video; a transcode encodes it again; a version
-    /// makes a smaller copy of a playable video.
-    pub kind: Conversion,
-    /// Which version a `version` job makes.
-    pub version: Option<Version>,
+    /// What it makes, with what that needs.
+    pub kind: JobKind,
     /// The encoder a transcode uses (after a hardware failure, libx264).
     pub encoder: Option<Encoder>,
     /// Why a running transcode is stopped for now ("the Pi is at 82 °C").
     /// Not saved: it is a fact about the moment.
     pub paused: Option<String>,
-    /// Who a transcode is for ("Living-room LG"), when it was queued.
-    pub made_for: Option<String>,
     /// The file to convert, relative to the media dir.
     pub source: String,
     /// The MP4 written, once done.
@@ -213,8 +268,24 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
-impl From<Flat> for Job {
-    fn from(f: Flat) -> Job {
+impl TryFrom<Flat> for Job {
+    type Error = String;
+
+    fn try_from(f: Flat) -> Result<Job, String> {
+        let kind = match (f.kind, f.version) {
+            (Conversion::Remux, _) => JobKind::Remux,
+            (Conversion::Transcode, _) => JobKind::Transcode {
+                made_for: f.made_for,
+            },
+            (Conversion::Version, Some(v)) => JobKind::Version(v),
+            (Conversion::Version, None) => {
+                return Err(format!(
+                    "job {} is a version job that names no version",
+                    f.id
+                ))
+            }
+            (Conversion::Subtitles, _) => JobKind::Subtitles,
+        };
         let state = match f.state {
             Name::Queued if f.not_before > 0 => State::Waiting {
                 until: f.not_before,
@@ -235,13 +306,11 @@ impl From<Flat> for Job {
             Name::Failed => State::Failed,
             Name::Cancelled => State::Cancelled,
         };
-        Job {
+        Ok(Job {
             id: f.id,
-            kind: f.kind,
-            version: f.version,
+            kind,
             encoder: f.encoder,
             paused: f.paused,
-            made_for: f.made_for,
             source: f.source,
             output: f.output,
             state,
@@ -260,7 +329,7 @@ impl From<Flat> for Job {
             runner: f.runner,
             runner_failures: f.runner_failures,
             note: f.note,
-        }
+        })
     }
 }
 
@@ -276,11 +345,11 @@ impl From<Job> for Flat {
         };
         Flat {
             id: j.id,
-            kind: j.kind,
-            version: j.version,
+            kind: j.kind.conversion(),
+            version: j.kind.version(),
             encoder: j.encoder,
             paused: j.paused,
-            made_for: j.made_for,
+            made_for: j.kind.made_for().map(str::to_string),
             source: j.source,
             output: j.output,
             state: j.state.saved_name(),
@@ -310,7 +379,22 @@ impl From<Job> for Flat {
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Saved {
     pub next_id: u64,
+    #[serde(deserialize_with = "valid_jobs")]
     pub jobs: Vec<Job>,
+}
+
+/// The jobs that make sense; one that does not (a hand edit) is left out
+/// and said in the log, never the whole queue lost with it.
+fn valid_jobs<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Job>, D::Error> {
+    let flat: Vec<Flat> = Vec::deserialize(d)?;
+    Ok(flat
+        .into_iter()
+        .filter_map(|f| {
+            Job::try_from(f)
+                .map_err(|why| tracing::warn!("jobs.json: {why}; left out"))
+                .ok()
+        })
+        .collect())
 }
 
 /// Finished jobs kept as history.

@@ -126,6 +126,7 @@ mod tests {
     use super::*;
     use crate::jobs::queue::Claim;
     use crate::jobs::testing;
+    use crate::jobs::JobKind;
 
     fn claimed(jobs: &Jobs, lane: Conversion) -> Option<String> {
         match jobs.claim(lane) {
@@ -139,7 +140,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let jobs = testing::jobs(dir.path());
         let running = jobs
-            .enqueue("long.mkv", Conversion::Transcode, None, None)
+            .enqueue("long.mkv", JobKind::Transcode { made_for: None }, None)
             .await
             .unwrap();
         assert_eq!(
@@ -150,10 +151,9 @@ mod tests {
             running,
             (Conversion::Transcode, Arc::new(Control::default())),
         );
-        jobs.enqueue("next.mkv", Conversion::Transcode, None, None)
+        jobs.enqueue("next.mkv", JobKind::Transcode { made_for: None }, None)
             .await;
-        jobs.enqueue("quick.mkv", Conversion::Remux, None, None)
-            .await;
+        jobs.enqueue("quick.mkv", JobKind::Remux, None).await;
 
         let hot = "the Pi is at 82 °C".to_string();
         jobs.set_paused(Some(hot.clone()));

@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use super::convert::{failed, Ended, Room, DURATION_SLACK};
-use super::{Job, Jobs};
+use super::{Job, JobKind, Jobs};
 use crate::fsutil::{blocking, now, sync_dir, sync_file, temp_path_for, TempFile};
 use crate::media::ffmpeg::{self, Control, Outcome, Run};
 use crate::media::launch::Priority;
@@ -20,14 +20,15 @@ use crate::sync::Locked;
 use crate::versions::Made;
 
 /// Runs `lead` and the other due versions of its video; how each ended.
-pub(super) async fn run(jobs: &Arc<Jobs>, lead: Job) -> Vec<(u64, Ended)> {
+pub(super) async fn run(jobs: &Arc<Jobs>, lead: (Job, Version)) -> Vec<(u64, Ended)> {
+    let source = lead.0.source.clone();
     // What a runner would take stays for it (decided before the lock).
     let queued: Vec<Job> = jobs
         .saved
         .get()
         .jobs
         .iter()
-        .filter(|j| j.source == lead.source && j.kind == Conversion::Version && j.state.is_queued())
+        .filter(|j| j.source == source && j.kind.version().is_some() && j.state.is_queued())
         .cloned()
         .collect();
     let left: Vec<u64> = queued
@@ -38,59 +39,54 @@ pub(super) async fn run(jobs: &Arc<Jobs>, lead: Job) -> Vec<(u64, Ended)> {
     let siblings = jobs
         .saved
         .edit()
-        .claim_versions_of(&lead.source, now(), |j| !left.contains(&j.id));
-    let batch: Vec<Job> = std::iter::once(lead).chain(siblings).collect();
+        .claim_versions_of(&source, now(), |j| !left.contains(&j.id));
+    let batch: Vec<(Job, Version)> = std::iter::once(lead).chain(siblings).collect();
     let controls: Vec<Arc<Control>> = batch.iter().map(|_| Arc::default()).collect();
     {
         let mut c = jobs.controls.locked();
-        for (j, control) in batch.iter().zip(&controls) {
+        for ((j, _), control) in batch.iter().zip(&controls) {
             c.insert(j.id, (Conversion::Version, control.clone()));
         }
     }
     let encoder = jobs.encoder.get(&jobs.tools).await;
-    if batch.iter().any(|j| j.version == Some(Version::Audio)) {
-        poster_of(jobs, &batch[0].source).await;
+    if batch.iter().any(|(_, v)| *v == Version::Audio) {
+        poster_of(jobs, &source).await;
     }
-    for j in &batch {
+    for (j, v) in &batch {
         let plan = vec![format!(
-            "{} of {}, made with the others due in one decode ({})",
-            j.version.map(|v| v.name()).unwrap_or("?"),
-            j.source,
+            "{} of {source}, made with the others due in one decode ({})",
+            v.name(),
             encoder.name()
         )];
         jobs.set_plan(j.id, plan);
     }
-    // A version job names its version (queue.rs makes none without).
-    let wanted: Vec<(u64, Version)> = batch
-        .iter()
-        .map(|j| (j.id, j.version.unwrap_or(Version::Audio)))
-        .collect();
-    let (j2, source, c2) = (jobs.clone(), batch[0].source.clone(), controls.clone());
-    let ended = blocking(move || make_all(&j2, &source, &wanted, &c2, encoder))
+    let wanted: Vec<(u64, Version)> = batch.iter().map(|(j, v)| (j.id, *v)).collect();
+    let (j2, s2, w2, c2) = (
+        jobs.clone(),
+        source.clone(),
+        wanted.clone(),
+        controls.clone(),
+    );
+    let ended = blocking(move || make_all(&j2, &s2, &w2, &c2, encoder))
         .await
         .unwrap_or_else(|| {
-            batch
+            let stopped = || failed("making the version stopped unexpectedly");
+            wanted
                 .iter()
-                .map(|j| {
-                    (
-                        j.id,
-                        failed("making the version stopped unexpectedly"),
-                        None,
-                    )
-                })
+                .map(|(id, _)| (*id, stopped(), None))
                 .collect()
         });
     let mut out = Vec::new();
     for (id, e, made) in ended {
         if let Some((version, made)) = made {
-            jobs.versions.record(&batch[0].source, version, made).await;
+            jobs.versions.record(&source, version, made).await;
         }
         out.push((id, e));
     }
     {
         let mut c = jobs.controls.locked();
-        for j in &batch {
-            c.remove(&j.id);
+        for (id, _) in &wanted {
+            c.remove(id);
         }
     }
     out
@@ -101,8 +97,8 @@ pub(super) async fn run(jobs: &Arc<Jobs>, lead: Job) -> Vec<(u64, Ended)> {
 /// completed here in one remux: the TV version's first audio as AAC
 /// stereo and the subtitles inside. Checked again, put in place, recorded.
 pub(super) async fn finish_remote(jobs: &Arc<Jobs>, job: &Job, theirs: TempFile) -> Ended {
-    let Some(version) = job.version else {
-        return failed("the job names no version");
+    let JobKind::Version(version) = job.kind else {
+        return failed("this job makes no version");
     };
     let (j2, source, id) = (jobs.clone(), job.source.clone(), job.id);
     let done = blocking(move || complete_remote(&j2, &source, id, version, theirs)).await;
@@ -540,4 +536,125 @@ fn check(output: &Output, probe: &Probe, duration: Option<f64>) -> Result<(), St
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::ffmpeg::Failure;
+
+    fn pic(width: u32, height: u32, bitrate: u64) -> Picture {
+        Picture {
+            width,
+            height,
+            fps: Some(25.0),
+            bitrate: Some(bitrate),
+        }
+    }
+
+    #[test]
+    fn what_is_not_needed_is_said_as_data() {
+        let film = pic(1920, 1080, 10_000_000);
+        assert_eq!(
+            output_of(Version::Audio, film, false).unwrap_err(),
+            NotNeeded::NoSound
+        );
+        assert!(matches!(
+            output_of(Version::Audio, film, true),
+            Ok(Output::Audio(_))
+        ));
+        match output_of(Version::P360, film, true) {
+            Ok(Output::Video(spec, _)) => assert_eq!((spec.width, spec.height), (640, 360)),
+            other => panic!("{other:?}"),
+        }
+        // A small, thin clip: a 720p version would be no smaller.
+        let why = output_of(Version::P720, pic(854, 480, 900_000), true).unwrap_err();
+        assert_eq!(
+            why,
+            NotNeeded::NotSmaller {
+                version: Version::P720,
+                lines: 480,
+                bitrate: 900_000
+            }
+        );
+        assert!(
+            why.to_string().contains("already 480 lines at 0.9 Mb/s"),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn one_run_ends_each_version_as_its_cause_says() {
+        let dir = tempfile::tempdir().unwrap();
+        let jobs = super::super::testing::jobs(dir.path());
+        let video = dir.path().join("Film.mp4");
+        let planned = || {
+            [(1, Version::P720), (2, Version::Audio)]
+                .map(|(id, v)| {
+                    let output = output_of(v, pic(1920, 1080, 10_000_000), true).unwrap();
+                    Planned::new(id, output, "Film.mp4", &video)
+                })
+                .into_iter()
+                .collect::<Vec<_>>()
+        };
+        let p = planned();
+        assert_eq!(p[0].rel, "Film.mp4.720p");
+        assert_eq!(p[0].target, dir.path().join("Film.mp4.720p"));
+        let tmp = p[1]
+            .tmp
+            .path()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        assert!(tmp.starts_with('.'), "a hidden temp file beside it: {tmp}");
+        let names = |ended: Vec<EndedOne>| -> Vec<String> {
+            ended
+                .into_iter()
+                .map(|(id, e, _)| format!("{id} {e:?}"))
+                .collect()
+        };
+        let none = |_: u64| false;
+        // Cancelling one stops the run: it is cancelled, the other goes back.
+        let ended = settle(&jobs, planned(), Outcome::Cancelled, |id| id == 2, None);
+        assert_eq!(names(ended), ["1 GiveBack", "2 Cancelled"]);
+        let ended = settle(&jobs, p, Outcome::NoSpace { tail: vec![] }, none, None);
+        assert!(names(ended).iter().all(|e| e.contains("NoSpace(FilledUp)")));
+        let why = Failure::Killed { signal: 9 };
+        let ended = settle(
+            &jobs,
+            planned(),
+            Outcome::Failed {
+                why: why.clone(),
+                tail: vec!["last".into()],
+            },
+            none,
+            None,
+        );
+        for (_, e, made) in ended {
+            assert!(made.is_none());
+            match e {
+                Ended::Failed {
+                    reason,
+                    transient,
+                    log,
+                    ..
+                } => {
+                    assert_eq!(
+                        (reason, transient, log),
+                        (why.sentence(), why.transient(), vec!["last".to_string()])
+                    );
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        // No temp file is left behind by any of them.
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains("version"))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
 }

@@ -94,12 +94,12 @@ fn detail(j: &Job) -> String {
 fn row(j: &Job) -> JobRow {
     JobRow {
         id: j.id,
-        kind: match j.version {
+        kind: match j.kind.version() {
             Some(v) => format!("{} {}", j.kind.name(), v.name()),
             None => j.kind.name().to_string(),
         },
         source: j.source.clone(),
-        made_for: j.made_for.clone().unwrap_or_default(),
+        made_for: j.kind.made_for().unwrap_or_default().to_string(),
         state: j.state.name(),
         progress: j.progress,
         detail: detail(j),
@@ -111,7 +111,7 @@ fn row(j: &Job) -> JobRow {
         plan: j.plan.clone(),
         log: j.log.clone(),
         // A version is not an entry: it is on its video's page.
-        watch_href: match j.version {
+        watch_href: match j.kind.version() {
             Some(_) => (j.state == State::Done)
                 .then(|| format!("/watch/{}#download", encode_url_path(&j.source))),
             None => j

@@ -22,7 +22,7 @@ pub fn notices(app: &App, caller: &Caller) -> Vec<Notice> {
         .filter_map(|j| {
             let out = j.output?;
             // A version is ready on its video's page, under Download.
-            Some(match j.version {
+            Some(match j.kind.version() {
                 Some(v) => Notice {
                     id: j.id,
                     title: format!("{} — {}", crate::library::title_of(&j.source), v.label()),
