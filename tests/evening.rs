@@ -257,12 +257,7 @@ fn another_audio_language_first_is_a_url_and_a_companion_of_its_video() {
     assert_eq!(audio[0]["disposition"]["default"], 1);
     assert_eq!(audio[1]["tags"]["language"], "eng");
     // Ranges, as a player asks, and HEAD.
-    let r = s
-        .client()
-        .get(s.url("/audio/1/Films/film.mp4"))
-        .header("range", "bytes=0-99")
-        .send()
-        .unwrap();
+    let r = s.get_with("/audio/1/Films/film.mp4", &[("range", "bytes=0-99")]);
     assert_eq!(r.status(), 206);
     assert_eq!(r.bytes().unwrap().len(), 100);
     assert_eq!(

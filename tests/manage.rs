@@ -98,11 +98,7 @@ fn delete_goes_to_the_trash_with_everything_and_restore_brings_it_back() {
         "its job history went with it"
     );
     let trash: Value = s
-        .client()
-        .get(s.url("/trash"))
-        .header("accept", "application/json")
-        .send()
-        .unwrap()
+        .get_with("/trash", &[("accept", "application/json")])
         .json()
         .unwrap();
     assert_eq!(trash[0]["title"], "clip");
@@ -180,12 +176,10 @@ fn rename_and_move_take_every_companion_and_probe_nothing_again() {
     assert!(page.contains(r#"action="/api/videos/IMG_0042.mp4/delete""#));
 
     // Renamed into a new folder, as a form does it.
-    let r = s
-        .client()
-        .post(s.url("/api/videos/IMG_0042.mp4/rename"))
-        .form(&[("to", "Summer 2026/Birthday cake")])
-        .send()
-        .unwrap();
+    let r = s.post_form(
+        "/api/videos/IMG_0042.mp4/rename",
+        &[("to", "Summer 2026/Birthday cake")],
+    );
     assert_eq!(r.status(), 303);
     assert_eq!(
         r.headers()["location"],

@@ -147,8 +147,7 @@ fn what_phones_and_old_disks_hold_becomes_h264_the_tv_plays() {
     let mov = phone.path().join("IMG_0042.MOV");
     iphone_mov(&mov);
     assert_eq!(seen(&mov).video["side_data_list"][0]["rotation"], 90);
-    let r = upload_file(&s, &mov, &[("Accept", "application/json")]);
-    assert_eq!(r.status(), 201);
+    upload(&s, &mov);
 
     let m = s.media();
     let cases: &[(&str, &str, (i64, i64))] = &[

@@ -547,28 +547,14 @@ fn the_upload_password_guards_uploads_but_not_browsing() {
     assert!(media_files(&s.media()).is_empty());
 
     // A wrong password is refused; the right one sets a cookie that works.
-    let r = s
-        .client()
-        .post(s.url("/upload/login"))
-        .form(&[("password", "hunter3")])
-        .send()
-        .unwrap();
+    let r = s.post_form("/upload/login", &[("password", "hunter3")]);
     assert_eq!(r.status(), 401);
-    let r = s
-        .client()
-        .post(s.url("/upload/login"))
-        .form(&[("password", "hunter2")])
-        .send()
-        .unwrap();
+    let r = s.post_form("/upload/login", &[("password", "hunter2")]);
     assert_eq!(r.status(), 303);
     let cookie = set_cookie(&r);
     assert!(cookie.starts_with("pimedia_auth="));
     let page = s
-        .client()
-        .get(s.url("/upload"))
-        .header("Cookie", &cookie)
-        .send()
-        .unwrap()
+        .get_with("/upload", &[("Cookie", &cookie)])
         .text()
         .unwrap();
     assert!(page.contains(r#"type="file""#));

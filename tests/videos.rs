@@ -22,11 +22,7 @@ fn server_with_file() -> (Server, Vec<u8>) {
 const P: &str = "/videos/sub/clip%20file.mp4";
 
 fn get_range(s: &Server, range: &str) -> reqwest::blocking::Response {
-    s.client()
-        .get(s.url(P))
-        .header("Range", range)
-        .send()
-        .unwrap()
+    s.get_with(P, &[("Range", range)])
 }
 
 #[test]

@@ -132,15 +132,25 @@ impl Server {
     }
 
     pub fn client(&self) -> reqwest::blocking::Client {
-        reqwest::blocking::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(60))
-            .build()
-            .unwrap()
+        client()
     }
 
     pub fn get(&self, path: &str) -> reqwest::blocking::Response {
         self.client().get(self.url(path)).send().unwrap()
+    }
+
+    /// A GET with request headers (a cookie, a Range, a Host).
+    pub fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> reqwest::blocking::Response {
+        get_url(&self.url(path), headers)
+    }
+
+    /// A POST of a form, as a page's form sends it.
+    pub fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::blocking::Response {
+        self.client()
+            .post(self.url(path))
+            .form(form)
+            .send()
+            .unwrap()
     }
 
     pub fn text(&self, path: &str) -> (u16, String) {
@@ -219,7 +229,33 @@ impl Drop for Server {
     }
 }
 
-/// The `path` of each entry of an `/api/videos` answer, sorted.
+/// A client as a browser's script is: redirects are answers to look at.
+pub fn client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap()
+}
+
+/// A GET of a whole address (pimedia's, or nginx's in front of it) with
+/// request headers.
+pub fn get_url(url: &str, headers: &[(&str, &str)]) -> reqwest::blocking::Response {
+    let mut req = client().get(url);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.send().unwrap()
+}
+
+/// A response header's value as text ("" when it is missing).
+pub fn header(r: &reqwest::blocking::Response, name: &str) -> String {
+    r.headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
 /// A POST with a JSON body (or none) from a client that wants JSON back.
 pub fn post_json(s: &Server, path: &str, body: &serde_json::Value) -> reqwest::blocking::Response {
     let req = s
@@ -230,6 +266,7 @@ pub fn post_json(s: &Server, path: &str, body: &serde_json::Value) -> reqwest::b
     req.send().unwrap()
 }
 
+/// The `path` of each entry of an `/api/videos` answer, sorted.
 pub fn paths_of(videos: &serde_json::Value) -> Vec<String> {
     let mut paths: Vec<String> = videos
         .as_array()
@@ -249,23 +286,38 @@ pub fn nix_kill(pid: u32, sig: &str) {
         .unwrap();
 }
 
-/// A tiny clip made by the real ffmpeg: `seconds` of testsrc2 + sine,
-/// with extra output options (codecs) given by `opts`.
+/// Runs a program to its end and hands back its output; a program that is
+/// missing or fails fails the test with the last lines it printed.
+pub fn succeed(command: &mut Command) -> std::process::Output {
+    let program = command.get_program().to_string_lossy().into_owned();
+    let out = command
+        .output()
+        .unwrap_or_else(|e| panic!("{program} must be installed (tests/run.sh installs it): {e}"));
+    if !out.status.success() {
+        let printed = String::from_utf8_lossy(&out.stderr) + String::from_utf8_lossy(&out.stdout);
+        let lines: Vec<&str> = printed.lines().collect();
+        let last = lines[lines.len().saturating_sub(40)..].join("\n");
+        panic!("{program} failed ({}):\n{last}", out.status);
+    }
+    out
+}
+
 /// `ffmpeg -v error -y <args> <out>`, its folder made first; a failure
 /// fails the test with ffmpeg's words.
 pub fn ffmpeg(args: &[&str], out: &Path) {
     if let Some(p) = out.parent() {
         std::fs::create_dir_all(p).unwrap();
     }
-    let o = Command::new("ffmpeg")
-        .args(["-v", "error", "-y"])
-        .args(args)
-        .arg(out)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    succeed(
+        Command::new("ffmpeg")
+            .args(["-v", "error", "-y"])
+            .args(args)
+            .arg(out),
+    );
 }
 
+/// A tiny clip made by the real ffmpeg: `seconds` of testsrc2 + sine,
+/// with extra output options (codecs) given by `opts`.
 pub fn make_clip(path: &Path, seconds: u32, opts: &[&str]) {
     make_clip_of(path, "320x240", seconds, opts);
 }
@@ -275,20 +327,14 @@ pub fn make_clip_of(path: &Path, size: &str, seconds: u32, opts: &[&str]) {
     if let Some(p) = path.parent() {
         std::fs::create_dir_all(p).unwrap();
     }
-    let t = seconds.to_string();
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
-        .arg(format!("testsrc2=size={size}:rate=25"))
-        .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"])
-        .args(["-t", &t])
-        .args(opts)
-        .arg(path)
-        .output()
-        .expect("ffmpeg must be installed to run the tests");
-    assert!(
-        out.status.success(),
-        "ffmpeg failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+    succeed(
+        Command::new("ffmpeg")
+            .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+            .arg(format!("testsrc2=size={size}:rate=25"))
+            .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"])
+            .args(["-t", &seconds.to_string()])
+            .args(opts)
+            .arg(path),
     );
 }
 
@@ -433,18 +479,44 @@ pub fn ffprobe_json(path: &Path, args: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// The newest job for `source` as `/api/jobs` shows it now (null if none).
+pub fn job_of(s: &Server, source: &str) -> serde_json::Value {
+    s.json("/api/jobs")
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["source"] == source)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Cancels a job as the jobs page's button does.
+pub fn cancel_job(s: &Server, id: u64) -> reqwest::blocking::Response {
+    post_json(
+        s,
+        &format!("/api/jobs/{id}/cancel"),
+        &serde_json::Value::Null,
+    )
+}
+
+/// Uploads `file` as the upload page's script does; the server must take it.
+pub fn upload(s: &Server, file: &Path) -> serde_json::Value {
+    let r = upload_file(s, file, &[("accept", "application/json")]);
+    assert_eq!(r.status(), 201, "uploading {}", file.display());
+    r.json().unwrap()
+}
+
+/// Uploads `file` and waits for its job to end: the job.
+pub fn upload_and_wait(s: &Server, file: &Path) -> serde_json::Value {
+    upload(s, file);
+    finished_job(s, &file.file_name().unwrap().to_string_lossy())
+}
+
 /// The newest job for `source` once it reaches a final state.
 pub fn finished_job(s: &Server, source: &str) -> serde_json::Value {
     let mut last = serde_json::Value::Null;
     s.wait_until(60, &format!("the job for {source} to end"), || {
-        let jobs = s.json("/api/jobs");
-        last = jobs
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|j| j["source"] == source)
-            .cloned()
-            .unwrap_or_default();
+        last = job_of(s, source);
         matches!(
             last["state"].as_str(),
             Some("done" | "failed" | "cancelled")
