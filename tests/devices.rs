@@ -318,21 +318,13 @@ fn the_devices_page_works_with_forms_and_the_password() {
     assert_eq!(r.status(), 400);
 
     // Forget.
-    let r = s
-        .client()
-        .post(s.url("/api/devices/1/forget"))
-        .header("cookie", &login)
-        .send()
-        .unwrap();
+    let r = s.post_with("/api/devices/1/forget", &[("cookie", &login)]);
     assert_eq!(r.status(), 303);
     assert_eq!(s.json("/api/devices")["devices"], json!([]));
-    let r = s
-        .client()
-        .post(s.url("/api/devices/1/forget"))
-        .header("cookie", &login)
-        .header("accept", "application/json")
-        .send()
-        .unwrap();
+    let r = s.post_with(
+        "/api/devices/1/forget",
+        &[("cookie", &login), ("accept", "application/json")],
+    );
     assert_eq!(r.status(), 404);
 }
 
@@ -361,10 +353,7 @@ fn a_browser_without_an_id_gets_one_and_reports_once_a_day() {
         .unwrap();
     assert_eq!(r.status(), 200);
     let cookie = set_cookie(&r);
-    assert!(r.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .contains("Max-Age=31536000"));
+    assert!(header(&r, "set-cookie").contains("Max-Age=31536000"));
     let me: Value = s
         .get_with("/api/devices/me", &[("cookie", &cookie)])
         .json()

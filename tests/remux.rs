@@ -47,13 +47,10 @@ fn duration(path: &Path) -> f64 {
 }
 
 fn job_state(s: &Server, source: &str) -> String {
-    s.json("/api/jobs")
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|j| j["source"] == source)
-        .map(|j| j["state"].as_str().unwrap().to_string())
+    job_of(s, source)["state"]
+        .as_str()
         .unwrap_or_default()
+        .to_string()
 }
 
 /// ffmpeg processes whose command line mentions `needle`.
@@ -283,11 +280,7 @@ fn cancel_stops_ffmpeg_and_retry_finishes_the_job() {
     assert!(!s.media().join("long.mp4").exists());
 
     // A form post without JavaScript gets sent back to the page.
-    let r = s
-        .client()
-        .post(s.url(&format!("/api/jobs/{id}/retry")))
-        .send()
-        .unwrap();
+    let r = s.post_with(&format!("/api/jobs/{id}/retry"), &[]);
     assert_eq!(r.status(), 303);
     s.wait_until(60, "the retried job", || {
         job_state(&s, "long.mkv") == "done"
@@ -397,12 +390,7 @@ fn ready_to_play_is_shown_to_the_browser_that_uploaded_only() {
     assert!(!mine("pimedia_viewer=00000000000000000000000000000000").contains("Ready to play"));
     assert!(!s.text("/").1.contains("Ready to play"));
     let id = job["id"].as_u64().unwrap();
-    let r = s
-        .client()
-        .post(s.url(&format!("/api/jobs/{id}/dismiss")))
-        .header("Cookie", &cookie)
-        .send()
-        .unwrap();
+    let r = s.post_with(&format!("/api/jobs/{id}/dismiss"), &[("Cookie", &cookie)]);
     assert_eq!(r.status(), 303);
     assert!(!mine(&cookie).contains("Ready to play"));
 }
@@ -436,11 +424,7 @@ fn a_transient_failure_is_retried_and_then_succeeds() {
     let job = finished_job(&s, "film.mkv");
     assert_eq!(job["state"], "done", "{job}");
     assert_eq!(job["attempts"], 2);
-    assert!(
-        s.log_text().contains("killed by signal 9"),
-        "{}",
-        s.log_text()
-    );
+    s.assert_logged("killed by signal 9");
     assert!(hidden_files(&s.media()).is_empty());
 }
 
@@ -451,21 +435,11 @@ fn cancel_and_retry_follow_the_upload_password() {
     })]);
     let s = Server::start_in(d, &["--upload-password", "pw", "--transcode", "off"]);
     let job = finished_job(&s, "old.mkv");
-    let url = s.url(&format!("/api/jobs/{}/retry", job["id"]));
-    let r = s
-        .client()
-        .post(&url)
-        .header("Accept", "application/json")
-        .send()
-        .unwrap();
+    let retry = format!("/api/jobs/{}/retry", job["id"]);
+    let r = s.post_with(&retry, &[("Accept", "application/json")]);
     assert_eq!(r.status(), 401);
-    let r = s
-        .client()
-        .post(&url)
-        .header("Accept", "application/json")
-        .header("X-Upload-Password", "pw")
-        .send()
-        .unwrap();
+    let with_pw = [("Accept", "application/json"), ("X-Upload-Password", "pw")];
+    let r = s.post_with(&retry, &with_pw);
     assert_eq!(r.status(), 200);
     assert_eq!(finished_job(&s, "old.mkv")["state"], "failed");
 }

@@ -7,6 +7,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use common::runner::Runner;
 use common::*;
@@ -84,24 +85,15 @@ fn a_pc_transcodes_a_4k_hevc_upload_as_the_pi_would() {
     let clip = work.path().join("trip.mkv");
     let flat = work.path().join("flat.mkv");
     hevc_clip(&flat, "3840x2160", 2, &["-c:a", "aac"]);
-    ffmpeg(
-        &[
-            "-i",
-            flat.to_str().unwrap(),
-            "-i",
-            srt.to_str().unwrap(),
-            "-map",
-            "0",
-            "-map",
-            "1",
-            "-c",
-            "copy",
-            "-c:s",
-            "srt",
-            "-metadata:s:s:0",
-            "language=eng",
-        ],
-        &clip,
+    succeed(
+        Command::new("ffmpeg")
+            .args(["-v", "error", "-y", "-i"])
+            .arg(&flat)
+            .arg("-i")
+            .arg(&srt)
+            .args(["-map", "0", "-map", "1", "-c", "copy", "-c:s", "srt"])
+            .args(["-metadata:s:s:0", "language=eng"])
+            .arg(&clip),
     );
     let job = upload_and_wait(&s, &clip);
     assert_eq!(job["state"], "done", "{job}\n{}", runner.log_text());
@@ -131,11 +123,7 @@ fn a_pc_transcodes_a_4k_hevc_upload_as_the_pi_would() {
     );
     assert!(hidden_files(&s.media()).is_empty());
     // The Pi ran no transcode of its own.
-    assert!(
-        !s.log_text().contains("running (transcode"),
-        "{}",
-        s.log_text()
-    );
+    s.assert_not_logged("running (transcode");
     assert!(runner.log_text().contains("Processing job"));
 }
 
@@ -159,11 +147,7 @@ fn a_pc_that_dies_or_stops_gives_its_job_back() {
     let job = finished_job(&s, "one.mkv");
     assert_eq!(job["state"], "done", "{job}");
     assert_eq!(job["runner"], Value::Null, "{job}");
-    assert!(
-        s.log_text().contains("said nothing for 3 s"),
-        "{}",
-        s.log_text()
-    );
+    s.assert_logged("said nothing for 3 s");
 
     // SIGTERM: the runner aborts its job, which is queued again at once
     // without counting an attempt.
@@ -395,13 +379,11 @@ fn tokens_are_checked_as_the_protocol_says() {
     assert_eq!(input(&jt).status(), 400);
 
     // A new registration token: the old one stops working.
-    let r = s
-        .client()
-        .post(s.url("/api/runners/token"))
-        .header("x-upload-password", "sesame")
-        .header("accept", "application/json")
-        .send()
-        .unwrap();
+    let with_pw = [
+        ("x-upload-password", "sesame"),
+        ("accept", "application/json"),
+    ];
+    let r = s.post_with("/api/runners/token", &with_pw);
     assert_eq!(r.status(), 200);
     let (st, _) = post_json(
         &s,
@@ -415,20 +397,10 @@ fn tokens_are_checked_as_the_protocol_says() {
         .json::<Value>()
         .unwrap();
     let id = list["runners"][0]["id"].as_u64().unwrap();
-    let refused = s
-        .client()
-        .post(s.url(&format!("/api/runners/{id}/remove")))
-        .header("accept", "application/json")
-        .send()
-        .unwrap();
+    let remove = format!("/api/runners/{id}/remove");
+    let refused = s.post_with(&remove, &[("accept", "application/json")]);
     assert_eq!(refused.status(), 401, "removing needs the password");
-    let r = s
-        .client()
-        .post(s.url(&format!("/api/runners/{id}/remove")))
-        .header("x-upload-password", "sesame")
-        .header("accept", "application/json")
-        .send()
-        .unwrap();
+    let r = s.post_with(&remove, &with_pw);
     assert_eq!(r.status(), 200);
     let (st, body) = post_json(
         &s,
@@ -519,9 +491,5 @@ fn a_pc_makes_a_720p_version_completed_on_the_pi() {
     );
     assert!(hidden_files(&s.media()).is_empty());
     // The Pi made none of it itself.
-    assert!(
-        !s.log_text().contains("running (versions of"),
-        "{}",
-        s.log_text()
-    );
+    s.assert_not_logged("running (versions of");
 }

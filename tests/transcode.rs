@@ -300,11 +300,7 @@ fn a_hardware_encoder_that_fails_is_replaced_by_libx264_for_that_job() {
     let fake = flaky_hardware_ffmpeg(d.path());
     let s = Server::start_in(d, &["--ffmpeg", fake.to_str().unwrap()]);
     assert_eq!(s.health_with_encoder()["encoder"], "h264_v4l2m2m");
-    assert!(
-        s.log_text().contains("transcodes use h264_v4l2m2m"),
-        "{}",
-        s.log_text()
-    );
+    s.assert_logged("transcodes use h264_v4l2m2m");
     let job = finished_job(&s, "tape.mpg");
     assert_eq!(job["state"], "done", "{job}");
     assert_eq!(job["encoder"], "libx264", "{job}");

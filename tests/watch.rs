@@ -199,10 +199,7 @@ fn a_poster_appears_for_a_new_file() {
     let r = s.get(&thumb);
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "image/jpeg");
-    assert!(r.headers()["cache-control"]
-        .to_str()
-        .unwrap()
-        .contains("immutable"));
+    assert!(header(&r, "cache-control").contains("immutable"));
     let jpg = r.bytes().unwrap();
     assert_eq!(&jpg[..2], &[0xff, 0xd8]);
     let file = s.dir.path().join("poster.jpg");

@@ -144,6 +144,20 @@ impl Server {
         get_url(&self.url(path), headers)
     }
 
+    /// A POST with request headers and no body (a button a script presses).
+    pub fn post_with(&self, path: &str, headers: &[(&str, &str)]) -> reqwest::blocking::Response {
+        let mut req = self.client().post(self.url(path));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.send().unwrap()
+    }
+
+    /// A HEAD: what a GET would answer, without the body.
+    pub fn head(&self, path: &str) -> reqwest::blocking::Response {
+        self.client().head(self.url(path)).send().unwrap()
+    }
+
     /// A POST of a form, as a page's form sends it.
     pub fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::blocking::Response {
         self.client()
@@ -191,6 +205,18 @@ impl Server {
 
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The log says `text` (else the test fails showing the log).
+    pub fn assert_logged(&self, text: &str) {
+        let log = self.log_text();
+        assert!(log.contains(text), "no {text:?} in the log:\n{log}");
+    }
+
+    /// The log never says `text`.
+    pub fn assert_not_logged(&self, text: &str) {
+        let log = self.log_text();
+        assert!(!log.contains(text), "{text:?} in the log:\n{log}");
     }
 
     /// Polls `f` until it returns true or `secs` (times [`patience`]) pass.
@@ -248,12 +274,11 @@ pub fn get_url(url: &str, headers: &[(&str, &str)]) -> reqwest::blocking::Respon
     req.send().unwrap()
 }
 
-/// A response header's value as text ("" when it is missing).
+/// A response header's value as text; a missing one fails the test.
 pub fn header(r: &reqwest::blocking::Response, name: &str) -> String {
-    r.headers()
-        .get(name)
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default()
+    let value = r.headers().get(name);
+    let value = value.unwrap_or_else(|| panic!("no {name} header in {:?}", r.headers()));
+    value.to_str().unwrap().to_string()
 }
 
 /// A POST with a JSON body (or none) from a client that wants JSON back.
