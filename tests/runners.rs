@@ -52,6 +52,13 @@ fn wait_on_pc(s: &Server, source: &str, pc: &str) {
     });
 }
 
+/// An HEVC clip of `seconds` uploaded as `clip` and taken by the PC `pc`.
+fn on_pc(s: &Server, clip: &Path, seconds: u32, pc: &str) {
+    hevc_clip(clip, "320x240", seconds, &["-c:a", "aac"]);
+    upload(s, clip);
+    wait_on_pc(s, &clip.file_name().unwrap().to_string_lossy(), pc);
+}
+
 fn hevc_clip(path: &Path, size: &str, seconds: u32, extra: &[&str]) {
     make_clip_of(path, size, seconds, &[X265, extra].concat());
 }
@@ -137,10 +144,7 @@ fn a_pc_that_dies_or_stops_gives_its_job_back() {
     let Some(mut a) = start_runner(&s, "pc-a", Some(&slow)) else {
         return;
     };
-    let clip = work.path().join("one.mkv");
-    hevc_clip(&clip, "320x240", 2, &["-c:a", "aac"]);
-    upload(&s, &clip);
-    wait_on_pc(&s, "one.mkv", "pc-a");
+    on_pc(&s, &work.path().join("one.mkv"), 2, "pc-a");
     // kill -9: no word from it again. After the stall time the job goes
     // back, and the Pi (no PC is connected now) does it.
     a.kill_all();
@@ -154,10 +158,7 @@ fn a_pc_that_dies_or_stops_gives_its_job_back() {
     let Some(b) = start_runner(&s, "pc-b", Some(&slow)) else {
         return;
     };
-    let clip = work.path().join("two.mkv");
-    hevc_clip(&clip, "320x240", 2, &["-c:a", "aac"]);
-    upload(&s, &clip);
-    wait_on_pc(&s, "two.mkv", "pc-b");
+    on_pc(&s, &work.path().join("two.mkv"), 2, "pc-b");
     b.signal("TERM");
     s.wait_until(20, "the abort", || {
         s.log_text().contains("its PC let it go")
@@ -211,10 +212,7 @@ fn a_cancelled_job_refuses_the_pcs_result_and_an_hdr_source_stays_on_the_pi() {
     let Some(runner) = start_runner(&s, "pc", Some(&slow)) else {
         return;
     };
-    let clip = work.path().join("late.mkv");
-    hevc_clip(&clip, "320x240", 1, &["-c:a", "aac"]);
-    upload(&s, &clip);
-    wait_on_pc(&s, "late.mkv", "pc");
+    on_pc(&s, &work.path().join("late.mkv"), 1, "pc");
     s.wait_until(60, "the PC to begin encoding", || began.exists());
     let id = job_of(&s, "late.mkv")["id"].as_u64().unwrap();
     assert_eq!(cancel_job(&s, id).status(), 200);
