@@ -264,60 +264,17 @@ impl Config {
     /// Checks every value; nothing on disk is touched here.
     pub fn try_from_args(args: Args) -> Result<Config, ConfigError> {
         check_paths(&args)?;
-        let listen: SocketAddr = args.listen.parse().map_err(|_| {
-            bad(
-                "--listen",
-                format!("'{}' is not an address like 0.0.0.0:8080", args.listen),
-            )
-        })?;
+        let listen = listen_address(&args.listen)?;
         let workers = count("--workers", &args.workers, 64)?;
         let transcode_workers = count("--transcode-workers", &args.transcode_workers, 16)?;
         let listen_streams = count("--listen-streams", &args.listen_streams, 16)?;
         let transcode = on_off("--transcode", &args.transcode)?;
         let phone_tile = on_off("--phone-tile", &args.phone_tile)?;
-        let allowed_hosts = args
-            .allowed_hosts
-            .as_deref()
-            .unwrap_or("")
-            .split([',', ' '])
-            .map(str::trim)
-            .filter(|h| !h.is_empty())
-            .map(str::to_string)
-            .collect();
-        let target = match args.tv_codecs.as_deref() {
-            None => None,
-            Some(list) => Some(Target::parse(list).map_err(|e| bad("--tv-codecs", e))?),
-        };
-        let encoder = match args.encoder.as_deref() {
-            None => None,
-            Some(name) => Some(Encoder::parse(name).ok_or_else(|| {
-                bad(
-                    "--encoder",
-                    format!("'{name}' is not h264_v4l2m2m, h264_vaapi or libx264"),
-                )
-            })?),
-        };
-        let transcode_on = match args.transcode_on.as_deref() {
-            None => crate::jobs::TranscodeOn::Auto,
-            Some(w) => crate::jobs::TranscodeOn::parse(w).ok_or_else(|| {
-                bad(
-                    "--transcode-on",
-                    format!("'{w}' is not pi, runners or both"),
-                )
-            })?,
-        };
-        let runner_stall = match args.runner_stall.trim().parse::<u64>() {
-            Ok(s) if (1..=86_400).contains(&s) => std::time::Duration::from_secs(s),
-            _ => {
-                return Err(bad(
-                    "--runner-stall",
-                    format!(
-                        "'{}' is not a number of seconds from 1 to 86400",
-                        args.runner_stall
-                    ),
-                ))
-            }
-        };
+        let allowed_hosts = host_list(args.allowed_hosts.as_deref());
+        let target = tv_codecs(args.tv_codecs.as_deref())?;
+        let encoder = encoder(args.encoder.as_deref())?;
+        let transcode_on = transcode_on(args.transcode_on.as_deref())?;
+        let runner_stall = runner_stall(&args.runner_stall)?;
         let versions =
             crate::media::versions::Version::parse_list(args.versions.as_deref().unwrap_or(""))
                 .map_err(|e| bad("--versions", e))?;
@@ -329,19 +286,8 @@ impl Config {
         if args.upload_password.as_deref() == Some("") {
             return Err(bad("--upload-password", "the password is empty"));
         }
-        let videos_url = normalize_prefix(&args.videos_url).ok_or_else(|| {
-            bad(
-                "--videos-url",
-                format!(
-                    "'{}' must start with / or http:// or https://",
-                    args.videos_url
-                ),
-            )
-        })?;
-        let disk_reserve = match args.disk_reserve.as_deref().map(str::trim) {
-            Some("0") => Some(0),
-            other => size("--disk-reserve", other, "1G or 500M")?,
-        };
+        let videos_url = videos_url(&args.videos_url)?;
+        let disk_reserve = disk_reserve(args.disk_reserve.as_deref())?;
         Ok(Config {
             state_dir: args
                 .state_dir
@@ -398,6 +344,90 @@ pub fn parse_size(s: &str) -> Option<u64> {
     };
     let bytes = num * mult as f64;
     (bytes.is_finite() && bytes >= 1.0 && bytes < u64::MAX as f64).then_some(bytes as u64)
+}
+
+/// `--listen`: an address and port.
+fn listen_address(value: &str) -> Result<SocketAddr, ConfigError> {
+    value.parse().map_err(|_| {
+        bad(
+            "--listen",
+            format!("'{value}' is not an address like 0.0.0.0:8080"),
+        )
+    })
+}
+
+/// `--allowed-hosts`: names separated by commas or spaces.
+fn host_list(value: Option<&str>) -> Vec<String> {
+    value
+        .unwrap_or("")
+        .split([',', ' '])
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// `--tv-codecs`: `None` when not given (learned from the TVs).
+fn tv_codecs(value: Option<&str>) -> Result<Option<Target>, ConfigError> {
+    value
+        .map(|list| Target::parse(list).map_err(|e| bad("--tv-codecs", e)))
+        .transpose()
+}
+
+/// `--encoder`: `None` when not given (the best that works).
+fn encoder(value: Option<&str>) -> Result<Option<Encoder>, ConfigError> {
+    value
+        .map(|name| {
+            Encoder::parse(name).ok_or_else(|| {
+                bad(
+                    "--encoder",
+                    format!("'{name}' is not h264_v4l2m2m, h264_vaapi or libx264"),
+                )
+            })
+        })
+        .transpose()
+}
+
+/// `--transcode-on`: automatic when not given.
+fn transcode_on(value: Option<&str>) -> Result<crate::jobs::TranscodeOn, ConfigError> {
+    match value {
+        None => Ok(crate::jobs::TranscodeOn::Auto),
+        Some(w) => crate::jobs::TranscodeOn::parse(w).ok_or_else(|| {
+            bad(
+                "--transcode-on",
+                format!("'{w}' is not pi, runners or both"),
+            )
+        }),
+    }
+}
+
+/// `--runner-stall`: seconds, from 1 to a day.
+fn runner_stall(value: &str) -> Result<std::time::Duration, ConfigError> {
+    match value.trim().parse::<u64>() {
+        Ok(s) if (1..=86_400).contains(&s) => Ok(std::time::Duration::from_secs(s)),
+        _ => Err(bad(
+            "--runner-stall",
+            format!("'{value}' is not a number of seconds from 1 to 86400"),
+        )),
+    }
+}
+
+/// `--videos-url`: a path or an http(s) address, ending in `/`.
+fn videos_url(value: &str) -> Result<String, ConfigError> {
+    normalize_prefix(value).ok_or_else(|| {
+        bad(
+            "--videos-url",
+            format!("'{value}' must start with / or http:// or https://"),
+        )
+    })
+}
+
+/// `--disk-reserve`: a size, or `0` for none; `None` when not given.
+fn disk_reserve(value: Option<&str>) -> Result<Option<u64>, ConfigError> {
+    match value.map(str::trim) {
+        Some("0") => Ok(Some(0)),
+        other => size("--disk-reserve", other, "1G or 500M"),
+    }
 }
 
 fn normalize_prefix(p: &str) -> Option<String> {
@@ -523,6 +553,10 @@ mod tests {
             ("--transcode-workers", "0"),
             ("--tv-codecs", "h264,betamax"),
             ("--encoder", "nvenc"),
+            ("--transcode-on", "cloud"),
+            ("--runner-stall", "0"),
+            ("--disk-reserve", "lots"),
+            ("--listen-streams", "17"),
         ] {
             let args = Args::parse_from(["pimedia", option, value]);
             let e = Config::try_from_args(args).unwrap_err().to_string();
@@ -541,5 +575,28 @@ mod tests {
         assert_eq!(c.transcode_workers, 1);
         assert_eq!(c.target, None, "learned");
         assert_eq!(c.encoder, None);
+    }
+
+    #[test]
+    fn given_values_are_kept() {
+        let c = Config::try_from_args(Args::parse_from([
+            "pimedia",
+            "--disk-reserve",
+            "0",
+            "--runner-stall",
+            " 30",
+            "--allowed-hosts",
+            "media.home.arpa, *.example.org",
+            "--videos-url",
+            "http://pi:8081/v",
+            "--transcode-on",
+            "pi",
+        ]))
+        .unwrap();
+        assert_eq!(c.disk_reserve, Some(0));
+        assert_eq!(c.runner_stall, std::time::Duration::from_secs(30));
+        assert_eq!(c.allowed_hosts, ["media.home.arpa", "*.example.org"]);
+        assert_eq!(c.videos_url, "http://pi:8081/v/");
+        assert_eq!(c.transcode_on, crate::jobs::TranscodeOn::Pi);
     }
 }

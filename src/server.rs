@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -116,6 +116,16 @@ struct Open {
     conns: BTreeMap<u64, (Arc<AtomicUsize>, Arc<Notify>)>,
 }
 
+impl Open {
+    /// Counts a new connection in, with its requests in flight and its
+    /// closer: its id.
+    fn add(&mut self, busy: Arc<AtomicUsize>, close: Arc<Notify>) -> u64 {
+        self.next += 1;
+        self.conns.insert(self.next, (busy, close));
+        self.next
+    }
+}
+
 /// Descriptors kept for files, posters, state and ffmpeg's pipes.
 const FD_RESERVE: u64 = 256;
 /// A connection that has not made a whole request by then is closed
@@ -178,13 +188,9 @@ pub async fn serve<F>(
     let service = socket_io.layer(warp::service(routes));
     // Every connection task holds a clone; all are gone when the last
     // connection has ended.
-    let (alive, mut all_ended) = tokio::sync::mpsc::channel::<()>(1);
+    let (alive, all_ended) = tokio::sync::mpsc::channel::<()>(1);
     let draining = tokio_util::sync::CancellationToken::new();
-    let mut builder = http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(timeouts.header_read)
-        .keep_alive(true);
+    let builder = http1_builder(&timeouts);
     tokio::pin!(shutdown);
     let open = Arc::new(Mutex::new(Open::default()));
     let places = Arc::new(Semaphore::new(timeouts.max_connections));
@@ -192,22 +198,10 @@ pub async fn serve<F>(
         // A place first: at the bound, no accept until a socket is closed.
         let place = match places.clone().try_acquire_owned() {
             Ok(p) => p,
-            Err(_) => {
-                let place = async {
-                    loop {
-                        shed_oldest_idle(&open);
-                        let wait = tokio::time::sleep(Duration::from_millis(100));
-                        tokio::select! {
-                            p = places.clone().acquire_owned() => return p,
-                            _ = wait => {}
-                        }
-                    }
-                };
-                tokio::select! {
-                    _ = &mut shutdown => break,
-                    p = place => p.expect("the semaphore is never closed"),
-                }
-            }
+            Err(_) => tokio::select! {
+                _ = &mut shutdown => break,
+                p = place_freed(&places, &open) => p,
+            },
         };
         let (stream, peer) = tokio::select! {
             _ = &mut shutdown => break,
@@ -225,13 +219,7 @@ pub async fn serve<F>(
         let busy = Arc::new(AtomicUsize::new(0));
         let served = Arc::new(AtomicBool::new(false));
         let close = Arc::new(Notify::new());
-        let id = {
-            let mut o = open.locked();
-            o.next += 1;
-            let id = o.next;
-            o.conns.insert(id, (busy.clone(), close.clone()));
-            id
-        };
+        let id = open.locked().add(busy.clone(), close.clone());
         let conn = builder.serve_connection(
             TokioIo::new(stream),
             TowerToHyperService::new(WithPeer {
@@ -246,12 +234,7 @@ pub async fn serve<F>(
         let (alive, draining) = (alive.clone(), draining.clone());
         tokio::spawn(async move {
             let _alive = alive;
-            let silent = async {
-                tokio::time::sleep(FIRST_REQUEST_WITHIN).await;
-                if served.load(Ordering::SeqCst) {
-                    std::future::pending::<()>().await;
-                }
-            };
+            let silent = no_request_within(FIRST_REQUEST_WITHIN, &served);
             tokio::pin!(conn);
             tokio::select! {
                 ended = conn.as_mut() => if let Err(e) = ended {
@@ -273,17 +256,55 @@ pub async fn serve<F>(
         });
     }
     drop(listener);
-    tracing::info!(
-        "shutting down: waiting up to {:?} for open requests",
-        timeouts.shutdown_grace
-    );
+    grace_period(timeouts.shutdown_grace, draining, alive, all_ended).await;
+}
+
+/// Asks every connection to finish its request in flight and close, and
+/// waits up to `grace` for the last one (`alive` is this server's clone of
+/// what each connection holds).
+async fn grace_period(
+    grace: Duration,
+    draining: tokio_util::sync::CancellationToken,
+    alive: tokio::sync::mpsc::Sender<()>,
+    mut all_ended: tokio::sync::mpsc::Receiver<()>,
+) {
+    tracing::info!("shutting down: waiting up to {grace:?} for open requests");
     draining.cancel();
     drop(alive);
-    if tokio::time::timeout(timeouts.shutdown_grace, all_ended.recv())
-        .await
-        .is_err()
-    {
+    if tokio::time::timeout(grace, all_ended.recv()).await.is_err() {
         tracing::info!("grace period over; closing the remaining connections");
+    }
+}
+
+/// HTTP/1.1 with keep-alive and the header-read timeout.
+fn http1_builder(timeouts: &Timeouts) -> http1::Builder {
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(timeouts.header_read)
+        .keep_alive(true);
+    builder
+}
+
+/// At the bound: a place, once a connection closed to make room (the
+/// oldest idle one is asked again every 100 ms) gives its place back.
+async fn place_freed(places: &Arc<Semaphore>, open: &Mutex<Open>) -> OwnedSemaphorePermit {
+    loop {
+        shed_oldest_idle(open);
+        let wait = tokio::time::sleep(Duration::from_millis(100));
+        tokio::select! {
+            p = places.clone().acquire_owned() => return p.expect("the semaphore is never closed"),
+            _ = wait => {}
+        }
+    }
+}
+
+/// Resolves when a connection has sent no whole request within `limit`;
+/// never once it has.
+async fn no_request_within(limit: Duration, served: &AtomicBool) {
+    tokio::time::sleep(limit).await;
+    if served.load(Ordering::SeqCst) {
+        std::future::pending::<()>().await;
     }
 }
 

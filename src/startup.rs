@@ -31,22 +31,8 @@ pub struct Running {
 /// Prepares the folders, finds ffmpeg, scans the library, sweeps what a
 /// crash left behind, and starts the remux pool.
 pub async fn start(config: Config) -> std::io::Result<Running> {
-    let (media, state, ffmpeg, ffprobe) = (
-        config.media_dir.clone(),
-        config.state_dir.clone(),
-        config.ffmpeg.clone(),
-        config.ffprobe.clone(),
-    );
-    let (root, state_dir, tools) = blocking(move || -> std::io::Result<_> {
-        std::fs::create_dir_all(&media)?;
-        std::fs::create_dir_all(&state)?;
-        let (root, state_dir) = (media.canonicalize()?, state.canonicalize()?);
-        // A rename pimedia did not finish is undone before anything is read.
-        crate::manage::Journal::new(&state_dir).roll_back();
-        Ok((root, state_dir, Tools::locate(ffmpeg, ffprobe)))
-    })
-    .await
-    .ok_or_else(|| std::io::Error::other("start-up stopped unexpectedly"))??;
+    let folders = prepare_folders(&config).await?;
+    let (root, state_dir, tools) = (&folders.root, &folders.state_dir, &folders.tools);
     let stop = CancellationToken::new();
     let crate::library::Opened {
         library,
@@ -59,84 +45,10 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         max_upload: config.max_upload,
         reserve: config
             .disk_reserve
-            .unwrap_or_else(|| crate::upload::default_reserve(&root)),
+            .unwrap_or_else(|| crate::upload::default_reserve(root)),
     };
-    let (password, fixed_target, transcode) = (
-        config.upload_password.clone(),
-        config.target,
-        config.transcode,
-    );
-    let settings = {
-        let disk_reserve = limits.reserve;
-        let (workers, transcode_workers, forced_encoder, delete_originals, on_job_done) = (
-            config.workers,
-            config.transcode_workers,
-            config.encoder,
-            config.delete_originals,
-            config.on_job_done.clone(),
-        );
-        let transcode_on = config.transcode_on;
-        move |target| crate::jobs::Settings {
-            workers,
-            transcode_workers,
-            transcode,
-            target,
-            forced_encoder,
-            delete_originals,
-            on_job_done,
-            disk_reserve,
-            transcode_on,
-        }
-    };
-    // The state files, read off the async workers.
-    let wanted = config.versions.clone();
-    let (jobs, intake, devices, uploads, tus, auth, positions, versions) = {
-        let (library, tools, state_dir) = (library.clone(), tools.clone(), state_dir.clone());
-        blocking(move || -> std::io::Result<_> {
-            let devices = Arc::new(Devices::load(&state_dir, fixed_target));
-            let versions = Arc::new(crate::versions::Versions::load(
-                &state_dir,
-                library.root(),
-                wanted,
-            ));
-            let settings = settings(devices.subscribe());
-            let jobs = Jobs::load(
-                &state_dir,
-                library.clone(),
-                versions.clone(),
-                tools.clone(),
-                settings,
-            );
-            let intake = Arc::new(Intake::new(
-                library,
-                jobs.clone(),
-                devices.clone(),
-                versions.clone(),
-                transcode,
-            ));
-            let uploads = Arc::new(Uploads::new(root.clone(), intake.clone(), tools, limits));
-            let tus = Tus::load(&state_dir, &root, uploads.clone())?;
-            sweep_leftovers(leftovers, &tus);
-            let auth = Auth::new(&state_dir, password)?;
-            let positions = Arc::new(crate::positions::Positions::load(&state_dir));
-            Ok((
-                jobs, intake, devices, uploads, tus, auth, positions, versions,
-            ))
-        })
-        .await
-        .ok_or_else(|| std::io::Error::other("loading the state stopped unexpectedly"))??
-    };
-    // What OCR needs for the household's languages, said once if missing
-    // (a job of a language whose pack is missing waits for it).
-    let (t, models) = (tools.clone(), config.ocr_models.clone());
-    tokio::task::spawn_blocking(move || {
-        if let Some(install) = crate::media::ocr::missing_packages(&t, &models) {
-            tracing::warn!(
-                "picture subtitles in {} can't all be read until OCR is installed: {install}",
-                models.join(", ")
-            );
-        }
-    });
+    let state = load_state(&config, &folders, &library, limits, leftovers).await?;
+    warn_if_ocr_missing(tools.clone(), config.ocr_models.clone());
     let sensors = crate::jobs::thermal::Sensors {
         temperature: config.thermal_file.clone(),
         throttled: config.throttled_file.clone(),
@@ -144,45 +56,241 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
     };
     let manage = crate::manage::Manage::new(
         library.root().to_path_buf(),
-        &state_dir,
+        state_dir,
         library.clone(),
-        jobs.clone(),
-        positions.clone(),
-        versions.clone(),
+        state.jobs.clone(),
+        state.positions.clone(),
+        state.versions.clone(),
     );
     let runners = {
-        let (state_dir, jobs, stall) = (state_dir.clone(), jobs.clone(), config.runner_stall);
-        let r = blocking(move || crate::runners::Runners::load(&state_dir, jobs, stall))
-            .await
-            .ok_or_else(|| std::io::Error::other("loading the runners stopped unexpectedly"))?;
-        Arc::new(r)
+        let (state_dir, jobs, stall) = (state_dir.clone(), state.jobs.clone(), config.runner_stall);
+        Arc::new(
+            off_the_workers("loading the runners", move || {
+                crate::runners::Runners::load(&state_dir, jobs, stall)
+            })
+            .await?,
+        )
     };
     let profiles = {
         let state_dir = state_dir.clone();
-        blocking(move || crate::profiles::Profiles::load(&state_dir))
-            .await
-            .ok_or_else(|| std::io::Error::other("loading the profiles stopped unexpectedly"))?
+        off_the_workers("loading the profiles", move || {
+            crate::profiles::Profiles::load(&state_dir)
+        })
+        .await?
     };
     let allowed_hosts = crate::lan::AllowedHosts::new(config.allowed_hosts.clone());
     let (socket_io, io) = crate::runners::socket::layer(runners.clone(), allowed_hosts.clone());
     let app = Arc::new(App {
         allowed_hosts,
-        runners: runners.clone(),
+        runners,
         manage,
-        uploads,
-        auth,
-        tus,
-        jobs: jobs.clone(),
-        positions,
+        uploads: state.uploads,
+        auth: state.auth,
+        tus: state.tus,
+        jobs: state.jobs,
+        positions: state.positions,
         profiles,
-        versions,
-        devices,
-        intake: intake.clone(),
+        versions: state.versions,
+        devices: state.devices,
+        intake: state.intake,
         listen_slots: Arc::new(tokio::sync::Semaphore::new(config.listen_streams)),
         config,
-        tools,
+        tools: tools.clone(),
         library,
     });
+    let background = Background {
+        indexer,
+        added,
+        probed,
+        io,
+        sensors,
+        state_dir: state_dir.clone(),
+    };
+    let tasks = spawn_tasks(&app, background, &stop);
+    Ok(Running {
+        app,
+        socket_io: Some(socket_io),
+        stop,
+        tasks,
+    })
+}
+
+/// The media and state folders as they are on disk, and ffmpeg.
+struct Folders {
+    root: PathBuf,
+    state_dir: PathBuf,
+    tools: Tools,
+}
+
+/// Makes the media and state folders, recovers the state dir from a crash
+/// mid-rename, and finds ffmpeg and ffprobe.
+async fn prepare_folders(config: &Config) -> std::io::Result<Folders> {
+    let (media, state, ffmpeg, ffprobe) = (
+        config.media_dir.clone(),
+        config.state_dir.clone(),
+        config.ffmpeg.clone(),
+        config.ffprobe.clone(),
+    );
+    off_the_workers("start-up", move || -> std::io::Result<_> {
+        std::fs::create_dir_all(&media)?;
+        std::fs::create_dir_all(&state)?;
+        let (root, state_dir) = (media.canonicalize()?, state.canonicalize()?);
+        // A rename pimedia did not finish is undone before anything is read.
+        crate::manage::Journal::new(&state_dir).roll_back();
+        Ok(Folders {
+            root,
+            state_dir,
+            tools: Tools::locate(ffmpeg, ffprobe),
+        })
+    })
+    .await?
+}
+
+/// Blocking start-up work, run off the async workers; `what` names it if
+/// it panics.
+async fn off_the_workers<T: Send + 'static>(
+    what: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> std::io::Result<T> {
+    blocking(f)
+        .await
+        .ok_or_else(|| std::io::Error::other(format!("{what} stopped unexpectedly")))
+}
+
+/// What the state files hold, each part with its owner.
+struct State {
+    jobs: Arc<Jobs>,
+    intake: Arc<Intake>,
+    devices: Arc<Devices>,
+    uploads: Arc<Uploads>,
+    tus: Tus,
+    auth: Auth,
+    positions: Arc<crate::positions::Positions>,
+    versions: Arc<crate::versions::Versions>,
+}
+
+/// Reads the state files (off the async workers) into their owners, and
+/// sweeps the temp files the scan found that no upload still needs.
+async fn load_state(
+    config: &Config,
+    folders: &Folders,
+    library: &Arc<Library>,
+    limits: Limits,
+    leftovers: Vec<PathBuf>,
+) -> std::io::Result<State> {
+    let (password, fixed_target, transcode) = (
+        config.upload_password.clone(),
+        config.target,
+        config.transcode,
+    );
+    let settings = job_settings(config, limits.reserve);
+    let wanted = config.versions.clone();
+    let (root, state_dir) = (folders.root.clone(), folders.state_dir.clone());
+    let (library, tools) = (library.clone(), folders.tools.clone());
+    off_the_workers("loading the state", move || -> std::io::Result<_> {
+        let devices = Arc::new(Devices::load(&state_dir, fixed_target));
+        let versions = Arc::new(crate::versions::Versions::load(&state_dir, &root, wanted));
+        let settings = settings(devices.subscribe());
+        let jobs = Jobs::load(
+            &state_dir,
+            library.clone(),
+            versions.clone(),
+            tools.clone(),
+            settings,
+        );
+        let intake = Arc::new(Intake::new(
+            library,
+            jobs.clone(),
+            devices.clone(),
+            versions.clone(),
+            transcode,
+        ));
+        let uploads = Arc::new(Uploads::new(root.clone(), intake.clone(), tools, limits));
+        let tus = Tus::load(&state_dir, &root, uploads.clone())?;
+        sweep_leftovers(leftovers, &tus);
+        let auth = Auth::new(&state_dir, password)?;
+        let positions = Arc::new(crate::positions::Positions::load(&state_dir));
+        Ok(State {
+            jobs,
+            intake,
+            devices,
+            uploads,
+            tus,
+            auth,
+            positions,
+            versions,
+        })
+    })
+    .await?
+}
+
+/// The queue's settings from the config, once the TVs' target is known.
+fn job_settings(
+    config: &Config,
+    disk_reserve: u64,
+) -> impl FnOnce(tokio::sync::watch::Receiver<crate::media::Target>) -> crate::jobs::Settings {
+    let (workers, transcode_workers, transcode, forced_encoder, delete_originals, on_job_done) = (
+        config.workers,
+        config.transcode_workers,
+        config.transcode,
+        config.encoder,
+        config.delete_originals,
+        config.on_job_done.clone(),
+    );
+    let transcode_on = config.transcode_on;
+    move |target| crate::jobs::Settings {
+        workers,
+        transcode_workers,
+        transcode,
+        target,
+        forced_encoder,
+        delete_originals,
+        on_job_done,
+        disk_reserve,
+        transcode_on,
+    }
+}
+
+/// What OCR needs for the household's languages, said once if missing (a
+/// job of a language whose pack is missing waits for it).
+fn warn_if_ocr_missing(tools: Tools, models: Vec<String>) {
+    tokio::task::spawn_blocking(move || {
+        if let Some(install) = crate::media::ocr::missing_packages(&tools, &models) {
+            tracing::warn!(
+                "picture subtitles in {} can't all be read until OCR is installed: {install}",
+                models.join(", ")
+            );
+        }
+    });
+}
+
+/// What the background tasks take that the app does not keep.
+struct Background {
+    indexer: tokio::task::JoinHandle<()>,
+    added: tokio::sync::mpsc::UnboundedReceiver<String>,
+    probed: tokio::sync::mpsc::UnboundedReceiver<String>,
+    io: socketioxide::SocketIo,
+    sensors: crate::jobs::thermal::Sensors,
+    state_dir: PathBuf,
+}
+
+/// Starts every background task, each stopped by `stop`: the state
+/// writers, housekeeping, intake, the runners' watch, the folder watcher,
+/// the heat watch and the job lanes.
+fn spawn_tasks(
+    app: &Arc<App>,
+    background: Background,
+    stop: &CancellationToken,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let Background {
+        indexer,
+        added,
+        probed,
+        io,
+        sensors,
+        state_dir,
+    } = background;
+    let (runners, intake, jobs) = (app.runners.clone(), app.intake.clone(), app.jobs.clone());
     let mut tasks = vec![
         indexer,
         tokio::spawn(app.devices.writer(stop.clone())),
@@ -201,12 +309,7 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         tasks.push(tokio::spawn(watch));
     }
     tasks.extend(jobs.start(stop.clone()));
-    Ok(Running {
-        app,
-        socket_io: Some(socket_io),
-        stop,
-        tasks,
-    })
+    tasks
 }
 
 /// Temp files are never worth keeping after a restart; resumable uploads'

@@ -62,18 +62,13 @@ fn start_nginx(s: &Server) -> Nginx {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let conf = nginx_conf(dir.path(), &site(&s.media(), port, s.port));
-    let t = Command::new("nginx")
-        .arg("-t")
-        .arg("-c")
-        .arg(&conf)
-        .arg("-e")
-        .arg(dir.path().join("error.log"))
-        .output()
-        .expect("nginx must be installed (tests/run.sh installs it)");
-    assert!(
-        t.status.success(),
-        "nginx -t: {}",
-        String::from_utf8_lossy(&t.stderr)
+    succeed(
+        Command::new("nginx")
+            .arg("-t")
+            .arg("-c")
+            .arg(&conf)
+            .arg("-e")
+            .arg(dir.path().join("error.log")),
     );
     let child = Command::new("nginx")
         .arg("-c")
@@ -100,6 +95,13 @@ fn start_nginx(s: &Server) -> Nginx {
 
 fn url(n: &Nginx, path: &str) -> String {
     format!("http://127.0.0.1:{}{path}", n.port)
+}
+
+impl Nginx {
+    /// A GET through nginx, with request headers.
+    fn get(&self, path: &str, headers: &[(&str, &str)]) -> reqwest::blocking::Response {
+        get_url(&url(self, path), headers)
+    }
 }
 
 fn files_in(dir: &Path) -> usize {
@@ -162,16 +164,11 @@ fn nginx_serves_videos_with_ranges_and_denies_dot_files() {
     std::os::unix::fs::symlink(s.dir.path().join("outside.mp4"), m.join("link.mp4")).unwrap();
     let n = start_nginx(&s);
     let bytes = std::fs::read(m.join("film.mp4")).unwrap();
-    let r = s
-        .client()
-        .get(url(&n, "/videos/film.mp4"))
-        .header("Range", "bytes=100-1099")
-        .send()
-        .unwrap();
+    let r = n.get("/videos/film.mp4", &[("Range", "bytes=100-1099")]);
     assert_eq!(r.status(), 206);
     assert_eq!(r.headers()["content-type"], "video/mp4");
     assert!(
-        r.headers()["server"].to_str().unwrap().starts_with("nginx"),
+        header(&r, "server").starts_with("nginx"),
         "nginx answered, not pimedia"
     );
     assert_eq!(r.bytes().unwrap().as_ref(), &bytes[100..1100]);
@@ -181,7 +178,7 @@ fn nginx_serves_videos_with_ranges_and_denies_dot_files() {
         "/.pimedia/jobs.json",
         "/videos/link.mp4",
     ] {
-        let r = s.client().get(url(&n, p)).send().unwrap();
+        let r = n.get(p, &[]);
         assert!(
             matches!(r.status().as_u16(), 403 | 404),
             "{p}: {}",
@@ -211,12 +208,9 @@ fn downloads_through_nginx_are_sent_by_nginx_with_their_name() {
     let n = start_nginx(&s);
     let bytes = std::fs::read(m.join("Crème brûlée.mp4.audio")).unwrap();
     let path = "/download/Cr%C3%A8me%20br%C3%BBl%C3%A9e.mp4?version=audio";
-    let r = s.client().get(url(&n, path)).send().unwrap();
+    let r = n.get(path, &[]);
     assert_eq!(r.status(), 200);
-    let cd = r.headers()["content-disposition"]
-        .to_str()
-        .unwrap()
-        .to_string();
+    let cd = header(&r, "content-disposition");
     assert!(
         cd.contains("filename*=UTF-8''Cr%C3%A8me%20br%C3%BBl%C3%A9e%20-%20audio.m4a"),
         "{cd}"
@@ -224,16 +218,11 @@ fn downloads_through_nginx_are_sent_by_nginx_with_their_name() {
     assert_eq!(r.headers()["content-type"], "audio/mp4");
     assert!(r.headers().get("x-accel-redirect").is_none());
     // nginx's own ETag ("mtime-size" in hex), not pimedia's ("s.ns-size").
-    let etag = r.headers()["etag"].to_str().unwrap().to_string();
+    let etag = header(&r, "etag");
     assert!(!etag.contains('.'), "nginx sent it: {etag}");
     assert_eq!(r.bytes().unwrap().as_ref(), &bytes[..]);
     // Resumed where it dropped.
-    let r = s
-        .client()
-        .get(url(&n, path))
-        .header("Range", "bytes=1000-")
-        .send()
-        .unwrap();
+    let r = n.get(path, &[("Range", "bytes=1000-")]);
     assert_eq!(r.status(), 206);
     assert_eq!(r.bytes().unwrap().as_ref(), &bytes[1000..]);
     let h = s.client().head(url(&n, path)).send().unwrap();
@@ -243,11 +232,7 @@ fn downloads_through_nginx_are_sent_by_nginx_with_their_name() {
         bytes.len().to_string().as_str()
     );
     // The internal location is not reachable from outside.
-    let r = s
-        .client()
-        .get(url(&n, "/_pimedia_files/Cr%C3%A8me%20br%C3%BBl%C3%A9e.mp4"))
-        .send()
-        .unwrap();
+    let r = n.get("/_pimedia_files/Cr%C3%A8me%20br%C3%BBl%C3%A9e.mp4", &[]);
     assert_eq!(r.status(), 404);
 }
 
@@ -265,13 +250,7 @@ fn the_watch_page_plays_through_nginx() {
     s.wait_until(20, "the watcher to list the file", || {
         s.text("/api/videos").1.contains("Big Film.mp4")
     });
-    let page = s
-        .client()
-        .get(url(&n, "/watch/Kids/Big%20Film.mp4"))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
+    let page = n.get("/watch/Kids/Big%20Film.mp4", &[]).text().unwrap();
     let src = page
         .split(r#"<source src=""#)
         .nth(1)
@@ -279,12 +258,7 @@ fn the_watch_page_plays_through_nginx() {
         .expect("a <source src> on the page")
         .to_string();
     assert_eq!(src, "/videos/Kids/Big%20Film.mp4");
-    let r = s
-        .client()
-        .get(url(&n, &src))
-        .header("Range", "bytes=0-")
-        .send()
-        .unwrap();
+    let r = n.get(&src, &[("Range", "bytes=0-")]);
     assert_eq!(r.status(), 206);
     assert_eq!(
         r.bytes().unwrap().as_ref(),
@@ -296,12 +270,9 @@ fn the_watch_page_plays_through_nginx() {
         .and_then(|r| r.split('"').next())
         .unwrap()
         .to_string();
-    let r = s.client().get(url(&n, &track)).send().unwrap();
+    let r = n.get(&track, &[]);
     assert_eq!(r.status(), 200);
-    assert!(r.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .starts_with("text/vtt"));
+    assert!(header(&r, "content-type").starts_with("text/vtt"));
     // A name from an old disk that is not UTF-8: nginx opens it by the
     // bytes the page's <source> carries.
     {
@@ -314,32 +285,19 @@ fn the_watch_page_plays_through_nginx() {
     s.wait_until(20, "Café.mp4 listed", || {
         s.text("/api/videos").1.contains("Café.mp4")
     });
-    let page = s
-        .client()
-        .get(url(&n, "/watch/Kids/Caf%C3%A9.mp4"))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
+    let page = n.get("/watch/Kids/Caf%C3%A9.mp4", &[]).text().unwrap();
     assert!(
         page.contains(r#"<source src="/videos/Kids/Caf%E9.mp4""#),
         "{page}"
     );
-    let r = s
-        .client()
-        .get(url(&n, "/videos/Kids/Caf%E9.mp4"))
-        .send()
-        .unwrap();
+    let r = n.get("/videos/Kids/Caf%E9.mp4", &[]);
     assert_eq!(r.status(), 200);
     assert_eq!(
         r.bytes().unwrap().len(),
         std::fs::read(sample_mp4()).unwrap().len()
     );
     // Pages and the API come from pimedia through the proxy.
-    assert_eq!(
-        s.client().get(url(&n, "/healthz")).send().unwrap().status(),
-        200
-    );
+    assert_eq!(n.get("/healthz", &[]).status(), 200);
 }
 
 #[test]

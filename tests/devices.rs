@@ -100,8 +100,7 @@ impl Hot {
             .chain(["-tag:v", "hvc1", "-c:a", "aac", "-movflags", "+faststart"])
             .collect();
         make_clip(&file, 2, &opts);
-        let r = upload_file(&self.s, &file, &[("accept", "application/json")]);
-        assert_eq!(r.status(), 201);
+        upload(&self.s, &file);
     }
 }
 
@@ -258,12 +257,10 @@ fn the_devices_page_works_with_forms_and_the_password() {
         .as_str()
         .unwrap()
         .contains("password"));
-    let r = s
-        .client()
-        .post(s.url("/api/devices/1"))
-        .form(&[("form", "1"), ("name", "Living-room LG")])
-        .send()
-        .unwrap();
+    let r = s.post_form(
+        "/api/devices/1",
+        &[("form", "1"), ("name", "Living-room LG")],
+    );
     assert_eq!(r.status(), 401);
     assert!(r.text().unwrap().contains("password"));
     assert_eq!(s.json("/api/devices")["devices"][0]["name"], "LG webOS TV");
@@ -280,12 +277,10 @@ fn the_devices_page_works_with_forms_and_the_password() {
     assert_eq!(r.status(), 200);
 
     // The page's login form comes back to the page; then its forms work.
-    let r = s
-        .client()
-        .post(s.url("/upload/login"))
-        .form(&[("password", "sofa"), ("back", "/devices")])
-        .send()
-        .unwrap();
+    let r = s.post_form(
+        "/upload/login",
+        &[("password", "sofa"), ("back", "/devices")],
+    );
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/devices");
     let login = set_cookie(&r);
@@ -304,11 +299,7 @@ fn the_devices_page_works_with_forms_and_the_password() {
     assert_eq!(d["convert"], false);
     assert_eq!(d["convert_set"], false);
     let page = s
-        .client()
-        .get(s.url("/devices"))
-        .header("cookie", &login)
-        .send()
-        .unwrap()
+        .get_with("/devices", &[("cookie", &login)])
         .text()
         .unwrap();
     assert!(page.contains(r#"value="Den TV""#), "{page}");
@@ -327,21 +318,13 @@ fn the_devices_page_works_with_forms_and_the_password() {
     assert_eq!(r.status(), 400);
 
     // Forget.
-    let r = s
-        .client()
-        .post(s.url("/api/devices/1/forget"))
-        .header("cookie", &login)
-        .send()
-        .unwrap();
+    let r = s.post_with("/api/devices/1/forget", &[("cookie", &login)]);
     assert_eq!(r.status(), 303);
     assert_eq!(s.json("/api/devices")["devices"], json!([]));
-    let r = s
-        .client()
-        .post(s.url("/api/devices/1/forget"))
-        .header("cookie", &login)
-        .header("accept", "application/json")
-        .send()
-        .unwrap();
+    let r = s.post_with(
+        "/api/devices/1/forget",
+        &[("cookie", &login), ("accept", "application/json")],
+    );
     assert_eq!(r.status(), 404);
 }
 
@@ -370,16 +353,9 @@ fn a_browser_without_an_id_gets_one_and_reports_once_a_day() {
         .unwrap();
     assert_eq!(r.status(), 200);
     let cookie = set_cookie(&r);
-    assert!(r.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .contains("Max-Age=31536000"));
+    assert!(header(&r, "set-cookie").contains("Max-Age=31536000"));
     let me: Value = s
-        .client()
-        .get(s.url("/api/devices/me"))
-        .header("cookie", &cookie)
-        .send()
-        .unwrap()
+        .get_with("/api/devices/me", &[("cookie", &cookie)])
         .json()
         .unwrap();
     assert_eq!(me["due"], false, "reported today");

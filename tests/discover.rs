@@ -16,11 +16,7 @@ fn the_library_has_a_phone_tile_unless_it_is_turned_off() {
     assert!(page.contains("Add videos from your phone"));
     // With a name in Host:, the address carries this machine's LAN IPv4.
     let page = s
-        .client()
-        .get(s.url("/phone"))
-        .header("host", "raspberrypi.local:8080")
-        .send()
-        .unwrap()
+        .get_with("/phone", &[("host", "raspberrypi.local:8080")])
         .text()
         .unwrap();
     let url = page
@@ -55,16 +51,7 @@ assert name.get("replace-wildcards") == "yes" and "%h" in name.text, name.text
 service = root.find("service")
 print(service.find("type").text, service.find("port").text)
 "#;
-    let out = Command::new("python3")
-        .args(["-c", check])
-        .arg(&file)
-        .output()
-        .expect("python3");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = succeed(Command::new("python3").args(["-c", check]).arg(&file));
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "_http._tcp 80");
     let install = std::fs::read_to_string(deploy().join("install.sh")).unwrap();
     assert!(install.contains("/etc/avahi/services/pimedia.service"));
@@ -125,18 +112,13 @@ fn the_tvs_own_player_lists_the_library_and_no_dot_folder() {
     let port = free_port().to_string();
     // The configuration install.sh --dlna writes, with a port and a
     // database of this test's own.
-    let out = Command::new("sh")
-        .arg(deploy().join("install.sh"))
-        .args(["--print-dlna-config"])
-        .arg(&media)
-        .arg(&db)
-        .args([port.as_str(), "pimedia test"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeed(
+        Command::new("sh")
+            .arg(deploy().join("install.sh"))
+            .args(["--print-dlna-config"])
+            .arg(&media)
+            .arg(&db)
+            .args([port.as_str(), "pimedia test"]),
     );
     let conf = d.path().join("minidlna.conf");
     std::fs::write(&conf, &out.stdout).unwrap();

@@ -257,22 +257,10 @@ fn another_audio_language_first_is_a_url_and_a_companion_of_its_video() {
     assert_eq!(audio[0]["disposition"]["default"], 1);
     assert_eq!(audio[1]["tags"]["language"], "eng");
     // Ranges, as a player asks, and HEAD.
-    let r = s
-        .client()
-        .get(s.url("/audio/1/Films/film.mp4"))
-        .header("range", "bytes=0-99")
-        .send()
-        .unwrap();
+    let r = s.get_with("/audio/1/Films/film.mp4", &[("range", "bytes=0-99")]);
     assert_eq!(r.status(), 206);
     assert_eq!(r.bytes().unwrap().len(), 100);
-    assert_eq!(
-        s.client()
-            .head(s.url("/audio/1/Films/film.mp4"))
-            .send()
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(s.head("/audio/1/Films/film.mp4").status(), 200);
     // No version for a track it lacks, nor of the first one.
     assert_eq!(s.get("/audio/2/Films/film.mp4").status(), 404);
     assert_eq!(s.get("/audio/0/Films/film.mp4").status(), 404);

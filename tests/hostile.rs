@@ -208,11 +208,7 @@ fn listen_runs_at_most_two_streams_at_background_priority() {
     let s = Server::start_in(d, &[]);
     let media = s.media();
     // HEAD says what a GET would, and starts nothing.
-    let head = s
-        .client()
-        .head(s.url("/listen/song.mp4.mp3"))
-        .send()
-        .unwrap();
+    let head = s.head("/listen/song.mp4.mp3");
     assert_eq!(head.status(), 200);
     assert_eq!(head.headers()["content-type"], "audio/mpeg");
     assert!(mp3_encoders(&media).is_empty());

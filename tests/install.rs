@@ -44,25 +44,15 @@ fn bookworm_root() -> PathBuf {
         "install test: making a bookworm root in {} (about a minute, once)",
         root.display()
     );
-    let out = Command::new("debootstrap")
-        .args([
-            "--variant=minbase",
-            &format!("--include={PACKAGES}"),
-            "bookworm",
-        ])
-        .arg(&partial)
-        .arg(&mirror)
-        .output()
-        .expect("debootstrap must be installed (tests/run.sh installs it)");
-    assert!(
-        out.status.success(),
-        "debootstrap failed: {}",
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .rev()
-            .take(20)
-            .collect::<Vec<_>>()
-            .join("\n")
+    succeed(
+        Command::new("debootstrap")
+            .args([
+                "--variant=minbase",
+                &format!("--include={PACKAGES}"),
+                "bookworm",
+            ])
+            .arg(&partial)
+            .arg(&mirror),
     );
     std::fs::rename(&partial, &root).unwrap();
     root
@@ -240,6 +230,15 @@ fn job_for<'a>(jobs: &'a serde_json::Value, source: &str) -> Option<&'a serde_js
     jobs.as_array()?.iter().find(|j| j["source"] == source)
 }
 
+/// The job for `source` once it has ended (neither queued nor running).
+fn ended_job(m: &Machine, secs: u64, source: &str) -> serde_json::Value {
+    m.wait_until(secs, &format!("the job for {source} to end"), || {
+        job_for(&m.json("/api/jobs"), source)
+            .is_some_and(|j| j["state"] != "queued" && j["state"] != "running")
+    });
+    job_for(&m.json("/api/jobs"), source).unwrap().clone()
+}
+
 fn stream_codecs(m: &Machine, file: &str) -> Vec<String> {
     m.ok(&format!(
         "ffprobe -v error -show_entries stream=codec_name -of csv=p=0 {file}"
@@ -335,24 +334,14 @@ fn installed_service_converts_serves_survives_restart_stops_clean_and_uninstalls
         ));
         assert_eq!(code, "201", "uploading {f}");
     }
-    m.wait_until(60, "the remux of holiday.mkv to end", || {
-        job_for(&m.json("/api/jobs"), "holiday.mkv")
-            .is_some_and(|j| j["state"] != "queued" && j["state"] != "running")
-    });
-    let jobs = m.json("/api/jobs");
-    let job = job_for(&jobs, "holiday.mkv").unwrap();
+    let job = ended_job(&m, 60, "holiday.mkv");
     assert_eq!(job["state"], "done", "{job}\n{}", m.journal());
     assert_eq!(
         stream_codecs(&m, "/srv/media/holiday.mp4")[..2],
         ["h264", "aac"]
     );
     // The transcode ran too, at nice 19 under the unit's filters.
-    m.wait_until(60, "the transcode of tape.mpg to end", || {
-        job_for(&m.json("/api/jobs"), "tape.mpg")
-            .is_some_and(|j| j["state"] != "queued" && j["state"] != "running")
-    });
-    let jobs = m.json("/api/jobs");
-    let job = job_for(&jobs, "tape.mpg").unwrap();
+    let job = ended_job(&m, 60, "tape.mpg");
     assert_eq!(
         (job["state"].as_str(), job["kind"].as_str()),
         (Some("done"), Some("transcode")),
@@ -468,12 +457,7 @@ fn installed_service_converts_serves_survives_restart_stops_clean_and_uninstalls
              -F file=@/data/pc.mkv http://127.0.0.1/upload",
         );
         assert_eq!(code, "201");
-        m.wait_until(120, "the PC's transcode to end", || {
-            job_for(&m.json("/api/jobs"), "pc.mkv")
-                .is_some_and(|j| j["state"] != "queued" && j["state"] != "running")
-        });
-        let jobs = m.json("/api/jobs");
-        let job = job_for(&jobs, "pc.mkv").unwrap();
+        let job = ended_job(&m, 120, "pc.mkv");
         assert_eq!(
             (job["state"].as_str(), job["runner"].as_str()),
             (Some("done"), Some("pc-outside")),

@@ -193,21 +193,10 @@ fn healthz_and_static_assets() {
     assert_eq!(h["queue_depth"], 0);
     let r = s.get("/static/app.js");
     assert_eq!(r.status(), 200);
-    assert!(r.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .starts_with("application/javascript"));
-    assert!(r.headers()["cache-control"]
-        .to_str()
-        .unwrap()
-        .contains("max-age"));
-    let etag = r.headers()["etag"].clone();
-    let r = s
-        .client()
-        .get(s.url("/static/app.js"))
-        .header("If-None-Match", etag)
-        .send()
-        .unwrap();
+    assert!(header(&r, "content-type").starts_with("application/javascript"));
+    assert!(header(&r, "cache-control").contains("max-age"));
+    let etag = header(&r, "etag");
+    let r = s.get_with("/static/app.js", &[("If-None-Match", &etag)]);
     assert_eq!(r.status(), 304);
     assert_eq!(s.get("/static/nope.js").status(), 404);
     assert_eq!(s.get("/static/../Cargo.toml").status(), 404);

@@ -26,11 +26,7 @@ fn a_sources_watch_page_leads_to_its_entry_once_converted() {
     let r = s.get("/watch/Films/Film.mkv");
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/watch/Films/Film.mp4");
-    let h = s
-        .client()
-        .head(s.url("/watch/Films/Film.mkv"))
-        .send()
-        .unwrap();
+    let h = s.head("/watch/Films/Film.mkv");
     assert_eq!(h.status(), 303);
     let (status, page) = s.text("/watch/Films/Film.mp4");
     assert_eq!(status, 200);

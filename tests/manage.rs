@@ -98,11 +98,7 @@ fn delete_goes_to_the_trash_with_everything_and_restore_brings_it_back() {
         "its job history went with it"
     );
     let trash: Value = s
-        .client()
-        .get(s.url("/trash"))
-        .header("accept", "application/json")
-        .send()
-        .unwrap()
+        .get_with("/trash", &[("accept", "application/json")])
         .json()
         .unwrap();
     assert_eq!(trash[0]["title"], "clip");
@@ -158,7 +154,7 @@ fn delete_goes_to_the_trash_with_everything_and_restore_brings_it_back() {
         0
     );
     // Forms come back to a page.
-    let r = s.client().post(s.url("/api/trash/empty")).send().unwrap();
+    let r = s.post_with("/api/trash/empty", &[]);
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/trash");
 }
@@ -180,12 +176,10 @@ fn rename_and_move_take_every_companion_and_probe_nothing_again() {
     assert!(page.contains(r#"action="/api/videos/IMG_0042.mp4/delete""#));
 
     // Renamed into a new folder, as a form does it.
-    let r = s
-        .client()
-        .post(s.url("/api/videos/IMG_0042.mp4/rename"))
-        .form(&[("to", "Summer 2026/Birthday cake")])
-        .send()
-        .unwrap();
+    let r = s.post_form(
+        "/api/videos/IMG_0042.mp4/rename",
+        &[("to", "Summer 2026/Birthday cake")],
+    );
     assert_eq!(r.status(), 303);
     assert_eq!(
         r.headers()["location"],
@@ -297,11 +291,15 @@ fn new_folders_and_the_password() {
     assert!(!page.contains("delete-confirm"));
 
     let pw = |req: reqwest::blocking::RequestBuilder| req.header("x-upload-password", "sofa");
-    let r = pw(s.client().post(s.url("/api/folders")))
-        .header("accept", "application/json")
-        .json(&json!({ "path": "Trips" }))
-        .send()
-        .unwrap();
+    // What a script holding the password sends.
+    let json_with_pw = |path: &str, body: Value| {
+        pw(s.client().post(s.url(path)))
+            .header("accept", "application/json")
+            .json(&body)
+            .send()
+            .unwrap()
+    };
+    let r = json_with_pw("/api/folders", json!({ "path": "Trips" }));
     assert_eq!(r.status(), 201);
     assert_eq!(r.json::<Value>().unwrap()["path"], "Trips");
     // The library page's form makes one inside the folder shown.
@@ -314,18 +312,10 @@ fn new_folders_and_the_password() {
     assert!(s.media().join("Trips/Rome").is_dir());
     let (_, page) = s.text("/?dir=Trips");
     assert!(page.contains("Rome"), "{page}");
-    let r = pw(s.client().post(s.url("/api/folders")))
-        .header("accept", "application/json")
-        .json(&json!({ "path": "Trips" }))
-        .send()
-        .unwrap();
+    let r = json_with_pw("/api/folders", json!({ "path": "Trips" }));
     assert_eq!(r.status(), 409);
     // A video moves into it.
-    let r = pw(s.client().post(s.url("/api/videos/a.mp4/rename")))
-        .header("accept", "application/json")
-        .json(&json!({ "to": "Trips/Rome/a" }))
-        .send()
-        .unwrap();
+    let r = json_with_pw("/api/videos/a.mp4/rename", json!({ "to": "Trips/Rome/a" }));
     assert_eq!(r.json::<Value>().unwrap()["path"], "Trips/Rome/a.mp4");
 }
 

@@ -109,6 +109,37 @@ fn media_root() -> (std::path::PathBuf, ()) {
 /// `filename a.mp4`.
 const NAME: &str = "filename YS5tcDQ=";
 
+/// A tus creation request with these header values, as a client sent them.
+fn tus_create(s: &Server, length: &str, metadata: &str) -> reqwest::blocking::Response {
+    s.post_with(
+        "/uploads/",
+        &[
+            ("tus-resumable", "1.0.0"),
+            ("upload-length", length),
+            ("upload-metadata", metadata),
+        ],
+    )
+}
+
+/// Ten bytes sent to a tus upload with these header values.
+fn tus_patch(
+    s: &Server,
+    location: &str,
+    offset: &str,
+    checksum: Option<&str>,
+) -> reqwest::blocking::Response {
+    let mut req = s
+        .client()
+        .patch(s.url(location))
+        .header("tus-resumable", "1.0.0")
+        .header("content-type", "application/offset+octet-stream")
+        .header("upload-offset", offset);
+    if let Some(c) = checksum {
+        req = req.header("upload-checksum", c);
+    }
+    req.body("0123456789").send().unwrap()
+}
+
 /// Malformed tus headers over HTTP: 400 with a sentence, never a crash.
 #[test]
 fn malformed_tus_headers_are_refused_with_400() {
@@ -118,16 +149,9 @@ fn malformed_tus_headers_are_refused_with_400() {
         failure_persistence: None,
         ..ProptestConfig::default()
     });
-    let create = s
-        .client()
-        .post(s.url("/uploads/"))
-        .header("tus-resumable", "1.0.0")
-        .header("upload-length", "10")
-        .header("upload-metadata", NAME)
-        .send()
-        .unwrap();
+    let create = tus_create(&s, "10", NAME);
     assert_eq!(create.status(), 201);
-    let location = create.headers()["location"].to_str().unwrap().to_string();
+    let location = header(&create, "location");
     // Not a number, negative, or past u64 (a first digit of 1-9, so that
     // 21 zeros, which is 0 and a fine length, is never drawn).
     let bad = "[!-/:-~][ -~]{0,20}|-[0-9]{1,5}|[1-9][0-9]{20,24}";
@@ -135,44 +159,13 @@ fn malformed_tus_headers_are_refused_with_400() {
         .run(
             &(bad, bad, "[!*]{1,10} [!*]{0,10}"),
             |(length, offset, meta)| {
-                let r = s
-                    .client()
-                    .post(s.url("/uploads/"))
-                    .header("tus-resumable", "1.0.0")
-                    .header("upload-length", &length)
-                    .header("upload-metadata", NAME)
-                    .send()
-                    .unwrap();
+                let r = tus_create(&s, &length, NAME);
                 prop_assert_eq!(r.status(), 400, "Upload-Length {:?}", length);
-                let r = s
-                    .client()
-                    .post(s.url("/uploads/"))
-                    .header("tus-resumable", "1.0.0")
-                    .header("upload-length", "10")
-                    .header("upload-metadata", &meta)
-                    .send()
-                    .unwrap();
+                let r = tus_create(&s, "10", &meta);
                 prop_assert_eq!(r.status(), 400, "Upload-Metadata {:?}", meta);
-                let r = s
-                    .client()
-                    .patch(s.url(&location))
-                    .header("tus-resumable", "1.0.0")
-                    .header("content-type", "application/offset+octet-stream")
-                    .header("upload-offset", &offset)
-                    .body("0123456789")
-                    .send()
-                    .unwrap();
+                let r = tus_patch(&s, &location, &offset, None);
                 prop_assert_eq!(r.status(), 400, "Upload-Offset {:?}", offset);
-                let r = s
-                    .client()
-                    .patch(s.url(&location))
-                    .header("tus-resumable", "1.0.0")
-                    .header("content-type", "application/offset+octet-stream")
-                    .header("upload-offset", "0")
-                    .header("upload-checksum", format!("md5 {offset}"))
-                    .body("0123456789")
-                    .send()
-                    .unwrap();
+                let r = tus_patch(&s, &location, "0", Some(&format!("md5 {offset}")));
                 prop_assert_eq!(r.status(), 400, "Upload-Checksum md5 {:?}", offset);
                 Ok(())
             },

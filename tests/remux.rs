@@ -47,13 +47,10 @@ fn duration(path: &Path) -> f64 {
 }
 
 fn job_state(s: &Server, source: &str) -> String {
-    s.json("/api/jobs")
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|j| j["source"] == source)
-        .map(|j| j["state"].as_str().unwrap().to_string())
+    job_of(s, source)["state"]
+        .as_str()
         .unwrap_or_default()
+        .to_string()
 }
 
 /// ffmpeg processes whose command line mentions `needle`.
@@ -213,9 +210,7 @@ fn an_existing_mp4_is_left_alone() {
     std::fs::write(s.media().join("film.mp4"), b"someone else's film").unwrap();
     let mkv = s.dir.path().join("film.mkv");
     h264(&mkv, 2, "aac");
-    let r = upload_file(&s, &mkv, &[("Accept", "application/json")]);
-    assert_eq!(r.status(), 201);
-    let job = finished_job(&s, "film.mkv");
+    let job = upload_and_wait(&s, &mkv);
     assert_eq!(job["output"], "film (1).mp4", "{job}");
     assert_eq!(
         std::fs::read(s.media().join("film.mp4")).unwrap(),
@@ -278,24 +273,14 @@ fn cancel_stops_ffmpeg_and_retry_finishes_the_job() {
         s.json("/api/jobs")[0]["progress"].as_f64().unwrap_or(0.0) > 0.0
     });
     let id = s.json("/api/jobs")[0]["id"].as_u64().unwrap();
-    let r = s
-        .client()
-        .post(s.url(&format!("/api/jobs/{id}/cancel")))
-        .header("Accept", "application/json")
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    assert_eq!(cancel_job(&s, id).status(), 200);
     assert_eq!(finished_job(&s, "long.mkv")["state"], "cancelled");
     s.wait_until(10, "ffmpeg to stop", || !ffmpeg_running(&src));
     assert!(hidden_files(&s.media()).is_empty());
     assert!(!s.media().join("long.mp4").exists());
 
     // A form post without JavaScript gets sent back to the page.
-    let r = s
-        .client()
-        .post(s.url(&format!("/api/jobs/{id}/retry")))
-        .send()
-        .unwrap();
+    let r = s.post_with(&format!("/api/jobs/{id}/retry"), &[]);
     assert_eq!(r.status(), 303);
     s.wait_until(60, "the retried job", || {
         job_state(&s, "long.mkv") == "done"
@@ -396,15 +381,7 @@ fn ready_to_play_is_shown_to_the_browser_that_uploaded_only() {
     assert_eq!(r.status(), 303);
     let job = finished_job(&s, "party.mkv");
     assert_eq!(job["state"], "done");
-    let mine = |c: &str| {
-        s.client()
-            .get(s.url("/"))
-            .header("Cookie", c)
-            .send()
-            .unwrap()
-            .text()
-            .unwrap()
-    };
+    let mine = |c: &str| s.get_with("/", &[("cookie", c)]).text().unwrap();
     let page = mine(&cookie);
     assert!(
         page.contains("Ready to play") && page.contains(r#"href="/watch/party.mp4""#),
@@ -413,12 +390,7 @@ fn ready_to_play_is_shown_to_the_browser_that_uploaded_only() {
     assert!(!mine("pimedia_viewer=00000000000000000000000000000000").contains("Ready to play"));
     assert!(!s.text("/").1.contains("Ready to play"));
     let id = job["id"].as_u64().unwrap();
-    let r = s
-        .client()
-        .post(s.url(&format!("/api/jobs/{id}/dismiss")))
-        .header("Cookie", &cookie)
-        .send()
-        .unwrap();
+    let r = s.post_with(&format!("/api/jobs/{id}/dismiss"), &[("Cookie", &cookie)]);
     assert_eq!(r.status(), 303);
     assert!(!mine(&cookie).contains("Ready to play"));
 }
@@ -452,11 +424,7 @@ fn a_transient_failure_is_retried_and_then_succeeds() {
     let job = finished_job(&s, "film.mkv");
     assert_eq!(job["state"], "done", "{job}");
     assert_eq!(job["attempts"], 2);
-    assert!(
-        s.log_text().contains("killed by signal 9"),
-        "{}",
-        s.log_text()
-    );
+    s.assert_logged("killed by signal 9");
     assert!(hidden_files(&s.media()).is_empty());
 }
 
@@ -467,21 +435,11 @@ fn cancel_and_retry_follow_the_upload_password() {
     })]);
     let s = Server::start_in(d, &["--upload-password", "pw", "--transcode", "off"]);
     let job = finished_job(&s, "old.mkv");
-    let url = s.url(&format!("/api/jobs/{}/retry", job["id"]));
-    let r = s
-        .client()
-        .post(&url)
-        .header("Accept", "application/json")
-        .send()
-        .unwrap();
+    let retry = format!("/api/jobs/{}/retry", job["id"]);
+    let r = s.post_with(&retry, &[("Accept", "application/json")]);
     assert_eq!(r.status(), 401);
-    let r = s
-        .client()
-        .post(&url)
-        .header("Accept", "application/json")
-        .header("X-Upload-Password", "pw")
-        .send()
-        .unwrap();
+    let with_pw = [("Accept", "application/json"), ("X-Upload-Password", "pw")];
+    let r = s.post_with(&retry, &with_pw);
     assert_eq!(r.status(), 200);
     assert_eq!(finished_job(&s, "old.mkv")["state"], "failed");
 }
@@ -493,8 +451,7 @@ fn an_uploaded_mkv_whose_mp4_is_already_there_is_not_converted_again() {
     let src = tempfile::tempdir().unwrap();
     let mkv = src.path().join("film.mkv");
     h264(&mkv, 2, "ac3");
-    let r = upload_file(&s, &mkv, &[("Accept", "application/json")]);
-    assert_eq!(r.status(), 201);
+    upload(&s, &mkv);
     // The upload is answered after its file is queued (or not): the same
     // rule as for a file copied into the folder.
     assert_eq!(s.json("/api/jobs"), serde_json::json!([]));
@@ -511,21 +468,16 @@ fn a_subtitle_that_ends_after_the_video_does_not_fail_the_remux() {
         )
         .unwrap();
         // Picture and sound for 3 s, a subtitle until 8 s.
-        let out = Command::new("ffmpeg")
-            .args(["-v", "error", "-f", "lavfi", "-t", "3", "-i"])
-            .arg("testsrc2=size=320x240:rate=25")
-            .args(["-f", "lavfi", "-t", "3", "-i", "sine", "-f", "srt", "-i"])
-            .arg(&srt)
-            .args(["-map", "0", "-map", "1", "-map", "2", "-c:v", "libx264"])
-            .args(["-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "ac3"])
-            .args(["-c:s", "srt", "-metadata:s:s:0", "language=eng"])
-            .arg(p)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        succeed(
+            Command::new("ffmpeg")
+                .args(["-v", "error", "-f", "lavfi", "-t", "3", "-i"])
+                .arg("testsrc2=size=320x240:rate=25")
+                .args(["-f", "lavfi", "-t", "3", "-i", "sine", "-f", "srt", "-i"])
+                .arg(&srt)
+                .args(["-map", "0", "-map", "1", "-map", "2", "-c:v", "libx264"])
+                .args(["-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "ac3"])
+                .args(["-c:s", "srt", "-metadata:s:s:0", "language=eng"])
+                .arg(p),
         );
         std::fs::remove_file(&srt).unwrap();
     })]);

@@ -45,16 +45,6 @@ fn fake_ffmpeg(dir: &Path, on_encode: &str) -> PathBuf {
     bin
 }
 
-fn job_of(s: &Server, source: &str) -> Value {
-    s.json("/api/jobs")
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|j| j["source"] == source)
-        .cloned()
-        .unwrap_or_default()
-}
-
 fn wait_on_pc(s: &Server, source: &str, pc: &str) {
     s.wait_until(60, &format!("{source} to be on {pc}"), || {
         let j = job_of(s, source);
@@ -62,22 +52,15 @@ fn wait_on_pc(s: &Server, source: &str, pc: &str) {
     });
 }
 
-fn hevc_clip(path: &Path, size: &str, seconds: &str, extra: &[&str]) {
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
-        .arg(format!("testsrc2=size={size}:rate=25"))
-        .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"])
-        .args(["-t", seconds])
-        .args(X265)
-        .args(extra)
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+/// An HEVC clip of `seconds` uploaded as `clip` and taken by the PC `pc`.
+fn on_pc(s: &Server, clip: &Path, seconds: u32, pc: &str) {
+    hevc_clip(clip, "320x240", seconds, &["-c:a", "aac"]);
+    upload(s, clip);
+    wait_on_pc(s, &clip.file_name().unwrap().to_string_lossy(), pc);
+}
+
+fn hevc_clip(path: &Path, size: &str, seconds: u32, extra: &[&str]) {
+    make_clip_of(path, size, seconds, &[X265, extra].concat());
 }
 
 fn post_json(s: &Server, path: &str, body: Value) -> (u16, Value) {
@@ -108,28 +91,18 @@ fn a_pc_transcodes_a_4k_hevc_upload_as_the_pi_would() {
     .unwrap();
     let clip = work.path().join("trip.mkv");
     let flat = work.path().join("flat.mkv");
-    hevc_clip(&flat, "3840x2160", "2", &["-c:a", "aac"]);
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-i"])
-        .arg(&flat)
-        .arg("-i")
-        .arg(&srt)
-        .args(["-map", "0", "-map", "1", "-c", "copy", "-c:s", "srt"])
-        .args(["-metadata:s:s:0", "language=eng"])
-        .arg(&clip)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    hevc_clip(&flat, "3840x2160", 2, &["-c:a", "aac"]);
+    succeed(
+        Command::new("ffmpeg")
+            .args(["-v", "error", "-y", "-i"])
+            .arg(&flat)
+            .arg("-i")
+            .arg(&srt)
+            .args(["-map", "0", "-map", "1", "-c", "copy", "-c:s", "srt"])
+            .args(["-metadata:s:s:0", "language=eng"])
+            .arg(&clip),
     );
-    assert_eq!(
-        upload_file(&s, &clip, &[("accept", "application/json")]).status(),
-        201
-    );
-
-    let job = finished_job(&s, "trip.mkv");
+    let job = upload_and_wait(&s, &clip);
     assert_eq!(job["state"], "done", "{job}\n{}", runner.log_text());
     assert_eq!(job["kind"], "transcode");
     assert_eq!(job["runner"], "living-room-pc", "{job}");
@@ -157,11 +130,7 @@ fn a_pc_transcodes_a_4k_hevc_upload_as_the_pi_would() {
     );
     assert!(hidden_files(&s.media()).is_empty());
     // The Pi ran no transcode of its own.
-    assert!(
-        !s.log_text().contains("running (transcode"),
-        "{}",
-        s.log_text()
-    );
+    s.assert_not_logged("running (transcode");
     assert!(runner.log_text().contains("Processing job"));
 }
 
@@ -175,37 +144,21 @@ fn a_pc_that_dies_or_stops_gives_its_job_back() {
     let Some(mut a) = start_runner(&s, "pc-a", Some(&slow)) else {
         return;
     };
-    let clip = work.path().join("one.mkv");
-    hevc_clip(&clip, "320x240", "2", &["-c:a", "aac"]);
-    assert_eq!(
-        upload_file(&s, &clip, &[("accept", "application/json")]).status(),
-        201
-    );
-    wait_on_pc(&s, "one.mkv", "pc-a");
+    on_pc(&s, &work.path().join("one.mkv"), 2, "pc-a");
     // kill -9: no word from it again. After the stall time the job goes
     // back, and the Pi (no PC is connected now) does it.
     a.kill_all();
     let job = finished_job(&s, "one.mkv");
     assert_eq!(job["state"], "done", "{job}");
     assert_eq!(job["runner"], Value::Null, "{job}");
-    assert!(
-        s.log_text().contains("said nothing for 3 s"),
-        "{}",
-        s.log_text()
-    );
+    s.assert_logged("said nothing for 3 s");
 
     // SIGTERM: the runner aborts its job, which is queued again at once
     // without counting an attempt.
     let Some(b) = start_runner(&s, "pc-b", Some(&slow)) else {
         return;
     };
-    let clip = work.path().join("two.mkv");
-    hevc_clip(&clip, "320x240", "2", &["-c:a", "aac"]);
-    assert_eq!(
-        upload_file(&s, &clip, &[("accept", "application/json")]).status(),
-        201
-    );
-    wait_on_pc(&s, "two.mkv", "pc-b");
+    on_pc(&s, &work.path().join("two.mkv"), 2, "pc-b");
     b.signal("TERM");
     s.wait_until(20, "the abort", || {
         s.log_text().contains("its PC let it go")
@@ -228,12 +181,8 @@ fn a_pc_whose_ffmpeg_fails_fails_the_job_after_five_tries() {
         return;
     };
     let clip = work.path().join("bad.mkv");
-    hevc_clip(&clip, "320x240", "1", &["-c:a", "aac"]);
-    assert_eq!(
-        upload_file(&s, &clip, &[("accept", "application/json")]).status(),
-        201
-    );
-    let job = finished_job(&s, "bad.mkv");
+    hevc_clip(&clip, "320x240", 1, &["-c:a", "aac"]);
+    let job = upload_and_wait(&s, &clip);
     assert_eq!(job["state"], "failed", "{job}\n{}", runner.log_text());
     assert_eq!(job["runner_failures"], 5, "{job}");
     let error = job["error"].as_str().unwrap();
@@ -263,22 +212,10 @@ fn a_cancelled_job_refuses_the_pcs_result_and_an_hdr_source_stays_on_the_pi() {
     let Some(runner) = start_runner(&s, "pc", Some(&slow)) else {
         return;
     };
-    let clip = work.path().join("late.mkv");
-    hevc_clip(&clip, "320x240", "1", &["-c:a", "aac"]);
-    assert_eq!(
-        upload_file(&s, &clip, &[("accept", "application/json")]).status(),
-        201
-    );
-    wait_on_pc(&s, "late.mkv", "pc");
+    on_pc(&s, &work.path().join("late.mkv"), 1, "pc");
     s.wait_until(60, "the PC to begin encoding", || began.exists());
     let id = job_of(&s, "late.mkv")["id"].as_u64().unwrap();
-    let r = s
-        .client()
-        .post(s.url(&format!("/api/jobs/{id}/cancel")))
-        .header("accept", "application/json")
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    assert_eq!(cancel_job(&s, id).status(), 200);
     s.wait_until(60, "the PC's result to be refused", || {
         s.log_text().contains("was refused")
     });
@@ -291,7 +228,7 @@ fn a_cancelled_job_refuses_the_pcs_result_and_an_hdr_source_stays_on_the_pi() {
     hevc_clip(
         &hdr,
         "320x240",
-        "1",
+        1,
         &[
             "-pix_fmt",
             "yuv420p10le",
@@ -305,11 +242,7 @@ fn a_cancelled_job_refuses_the_pcs_result_and_an_hdr_source_stays_on_the_pi() {
             "aac",
         ],
     );
-    assert_eq!(
-        upload_file(&s, &hdr, &[("accept", "application/json")]).status(),
-        201
-    );
-    let job = finished_job(&s, "hdr.mkv");
+    let job = upload_and_wait(&s, &hdr);
     assert_eq!(job["state"], "done", "{job}");
     assert_eq!(job["runner"], Value::Null, "{job}");
     let processed = runner.log_text().matches("Processing job").count();
@@ -322,11 +255,7 @@ fn tokens_are_checked_as_the_protocol_says() {
     // The token is shown only with the password.
     assert_eq!(s.json("/api/runners")["registration_token"], Value::Null);
     let token = s
-        .client()
-        .get(s.url("/api/runners"))
-        .header("x-upload-password", "sesame")
-        .send()
-        .unwrap()
+        .get_with("/api/runners", &[("x-upload-password", "sesame")])
         .json::<Value>()
         .unwrap()["registration_token"]
         .as_str()
@@ -361,7 +290,7 @@ fn tokens_are_checked_as_the_protocol_says() {
 
     // A transcode waits for a runner (--transcode-on runners).
     let clip = s.media().join("wait.mkv");
-    hevc_clip(&clip, "320x240", "1", &["-c:a", "aac"]);
+    hevc_clip(&clip, "320x240", 1, &["-c:a", "aac"]);
     s.wait_until(30, "the transcode to be offered", || {
         let (_, b) = post_json(
             &s,
@@ -448,13 +377,11 @@ fn tokens_are_checked_as_the_protocol_says() {
     assert_eq!(input(&jt).status(), 400);
 
     // A new registration token: the old one stops working.
-    let r = s
-        .client()
-        .post(s.url("/api/runners/token"))
-        .header("x-upload-password", "sesame")
-        .header("accept", "application/json")
-        .send()
-        .unwrap();
+    let with_pw = [
+        ("x-upload-password", "sesame"),
+        ("accept", "application/json"),
+    ];
+    let r = s.post_with("/api/runners/token", &with_pw);
     assert_eq!(r.status(), 200);
     let (st, _) = post_json(
         &s,
@@ -464,28 +391,14 @@ fn tokens_are_checked_as_the_protocol_says() {
     assert_eq!(st, 404);
     // Removed: its token is unknown, as the runner expects to be told.
     let list = s
-        .client()
-        .get(s.url("/api/runners"))
-        .header("x-upload-password", "sesame")
-        .send()
-        .unwrap()
+        .get_with("/api/runners", &[("x-upload-password", "sesame")])
         .json::<Value>()
         .unwrap();
     let id = list["runners"][0]["id"].as_u64().unwrap();
-    let refused = s
-        .client()
-        .post(s.url(&format!("/api/runners/{id}/remove")))
-        .header("accept", "application/json")
-        .send()
-        .unwrap();
+    let remove = format!("/api/runners/{id}/remove");
+    let refused = s.post_with(&remove, &[("accept", "application/json")]);
     assert_eq!(refused.status(), 401, "removing needs the password");
-    let r = s
-        .client()
-        .post(s.url(&format!("/api/runners/{id}/remove")))
-        .header("x-upload-password", "sesame")
-        .header("accept", "application/json")
-        .send()
-        .unwrap();
+    let r = s.post_with(&remove, &with_pw);
     assert_eq!(r.status(), 200);
     let (st, body) = post_json(
         &s,
@@ -576,9 +489,5 @@ fn a_pc_makes_a_720p_version_completed_on_the_pi() {
     );
     assert!(hidden_files(&s.media()).is_empty());
     // The Pi made none of it itself.
-    assert!(
-        !s.log_text().contains("running (versions of"),
-        "{}",
-        s.log_text()
-    );
+    s.assert_not_logged("running (versions of");
 }

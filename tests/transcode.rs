@@ -147,8 +147,7 @@ fn what_phones_and_old_disks_hold_becomes_h264_the_tv_plays() {
     let mov = phone.path().join("IMG_0042.MOV");
     iphone_mov(&mov);
     assert_eq!(seen(&mov).video["side_data_list"][0]["rotation"], 90);
-    let r = upload_file(&s, &mov, &[("Accept", "application/json")]);
-    assert_eq!(r.status(), 201);
+    upload(&s, &mov);
 
     let m = s.media();
     let cases: &[(&str, &str, (i64, i64))] = &[
@@ -301,11 +300,7 @@ fn a_hardware_encoder_that_fails_is_replaced_by_libx264_for_that_job() {
     let fake = flaky_hardware_ffmpeg(d.path());
     let s = Server::start_in(d, &["--ffmpeg", fake.to_str().unwrap()]);
     assert_eq!(s.health_with_encoder()["encoder"], "h264_v4l2m2m");
-    assert!(
-        s.log_text().contains("transcodes use h264_v4l2m2m"),
-        "{}",
-        s.log_text()
-    );
+    s.assert_logged("transcodes use h264_v4l2m2m");
     let job = finished_job(&s, "tape.mpg");
     assert_eq!(job["state"], "done", "{job}");
     assert_eq!(job["encoder"], "libx264", "{job}");

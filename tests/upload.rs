@@ -82,7 +82,7 @@ fn several_files_in_one_form_into_a_folder_then_303_to_the_library() {
         .send()
         .unwrap();
     assert_eq!(r.status(), 303);
-    let to = r.headers()["location"].to_str().unwrap().to_string();
+    let to = header(&r, "location");
     assert!(to.starts_with("/?uploaded=3"), "{to}");
     assert_eq!(
         media_files(&s.media()),
@@ -330,7 +330,7 @@ fn tus_post(s: &Server, len: u64, meta: &str) -> reqwest::blocking::Response {
 fn tus_create(s: &Server, len: u64, meta: &str) -> String {
     let r = tus_post(s, len, meta);
     assert_eq!(r.status(), 201, "{}", r.text().unwrap());
-    r.headers()["location"].to_str().unwrap().to_string()
+    header(&r, "location")
 }
 
 fn tus_patch(
@@ -352,6 +352,17 @@ fn tus_patch(
     req.body(body).send().unwrap()
 }
 
+/// A resumable upload of `bytes` as `name` with its first half sent: its
+/// location.
+fn half_sent(s: &Server, name: &str, bytes: &[u8]) -> String {
+    let meta = format!("filename {}", b64(name.as_bytes()));
+    let loc = tus_create(s, bytes.len() as u64, &meta);
+    let half = bytes.len() / 2;
+    let r = tus_patch(s, &loc, 0, bytes[..half].to_vec(), None);
+    assert_eq!(r.status(), 204);
+    loc
+}
+
 fn tus_offset(s: &Server, loc: &str) -> Option<u64> {
     let r = s
         .client()
@@ -363,13 +374,7 @@ fn tus_offset(s: &Server, loc: &str) -> Option<u64> {
         return None;
     }
     assert_eq!(r.status(), 200);
-    Some(
-        r.headers()["upload-offset"]
-            .to_str()
-            .unwrap()
-            .parse()
-            .unwrap(),
-    )
+    Some(header(&r, "upload-offset").parse().unwrap())
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -386,10 +391,7 @@ fn tus_options_announce_the_version_extensions_and_size_limit() {
         .unwrap();
     assert_eq!(opts.status(), 204);
     assert_eq!(opts.headers()["tus-version"], "1.0.0");
-    assert!(opts.headers()["tus-extension"]
-        .to_str()
-        .unwrap()
-        .contains("checksum"));
+    assert!(header(&opts, "tus-extension").contains("checksum"));
     assert_eq!(
         opts.headers()["tus-max-size"],
         (2u64 << 30).to_string().as_str()
@@ -440,15 +442,7 @@ fn a_tus_chunk_whose_checksum_lies_is_discarded_and_sent_again() {
     let s = Server::start(&[]);
     let bytes = clip_bytes();
     let half = bytes.len() / 2;
-    let loc = tus_create(
-        &s,
-        bytes.len() as u64,
-        &format!("filename {}", b64(b"checked.mp4")),
-    );
-    assert_eq!(
-        tus_patch(&s, &loc, 0, bytes[..half].to_vec(), None).status(),
-        204
-    );
+    let loc = half_sent(&s, "checked.mp4", &bytes);
     let rest = bytes[half..].to_vec();
     let wrong = format!("sha1 {}", b64(&sha1_of(b"something else")));
     let r = tus_patch(&s, &loc, half, rest.clone(), Some(wrong));
@@ -489,12 +483,7 @@ fn a_tus_upload_gets_the_same_checks_as_a_form_upload() {
     assert!(no_temp_files(&s.media()), "{:?}", media_files(&s.media()));
     let r = tus_post(&s, 10, &format!("filename {}", b64(b"virus.exe")));
     assert_eq!(r.status(), 415);
-    let r = s
-        .client()
-        .post(s.url("/uploads/"))
-        .header("Upload-Length", "10")
-        .send()
-        .unwrap();
+    let r = s.post_with("/uploads/", &[("Upload-Length", "10")]);
     assert_eq!(r.status(), 412, "no Tus-Resumable header");
 }
 
@@ -547,28 +536,14 @@ fn the_upload_password_guards_uploads_but_not_browsing() {
     assert!(media_files(&s.media()).is_empty());
 
     // A wrong password is refused; the right one sets a cookie that works.
-    let r = s
-        .client()
-        .post(s.url("/upload/login"))
-        .form(&[("password", "hunter3")])
-        .send()
-        .unwrap();
+    let r = s.post_form("/upload/login", &[("password", "hunter3")]);
     assert_eq!(r.status(), 401);
-    let r = s
-        .client()
-        .post(s.url("/upload/login"))
-        .form(&[("password", "hunter2")])
-        .send()
-        .unwrap();
+    let r = s.post_form("/upload/login", &[("password", "hunter2")]);
     assert_eq!(r.status(), 303);
     let cookie = set_cookie(&r);
     assert!(cookie.starts_with("pimedia_auth="));
     let page = s
-        .client()
-        .get(s.url("/upload"))
-        .header("Cookie", &cookie)
-        .send()
-        .unwrap()
+        .get_with("/upload", &[("Cookie", &cookie)])
         .text()
         .unwrap();
     assert!(page.contains(r#"type="file""#));
@@ -634,15 +609,7 @@ fn after_a_crash_a_resumable_upload_resumes_from_what_the_disk_holds() {
     let mut s = Server::start(&[]);
     let bytes = clip_bytes();
     let half = bytes.len() / 2;
-    let loc = tus_create(
-        &s,
-        bytes.len() as u64,
-        &format!("filename {}", b64(b"crash.mp4")),
-    );
-    assert_eq!(
-        tus_patch(&s, &loc, 0, bytes[..half].to_vec(), None).status(),
-        204
-    );
+    let loc = half_sent(&s, "crash.mp4", &bytes);
     nix_kill(s.child.id(), "KILL");
     s.child.wait().unwrap();
     // A power cut may lose a tail the kernel had not written yet.

@@ -22,11 +22,7 @@ fn server_with_file() -> (Server, Vec<u8>) {
 const P: &str = "/videos/sub/clip%20file.mp4";
 
 fn get_range(s: &Server, range: &str) -> reqwest::blocking::Response {
-    s.client()
-        .get(s.url(P))
-        .header("Range", range)
-        .send()
-        .unwrap()
+    s.get_with(P, &[("Range", range)])
 }
 
 #[test]
@@ -41,7 +37,7 @@ fn whole_file_with_validators() {
     assert!(h.contains_key("etag") && h.contains_key("last-modified"));
     assert_eq!(r.bytes().unwrap().as_ref(), &bytes[..]);
 
-    let head = s.client().head(s.url(P)).send().unwrap();
+    let head = s.head(P);
     assert_eq!(head.status(), 200);
     assert_eq!(
         head.headers()["content-length"],
@@ -94,11 +90,8 @@ fn every_range_form() {
 fn conditional_requests() {
     let (s, bytes) = server_with_file();
     let first = s.get(P);
-    let etag = first.headers()["etag"].to_str().unwrap().to_string();
-    let lm = first.headers()["last-modified"]
-        .to_str()
-        .unwrap()
-        .to_string();
+    let etag = header(&first, "etag");
+    let lm = header(&first, "last-modified");
     let get = |headers: &[(&str, &str)]| {
         let mut req = s.client().get(s.url(P));
         for (k, v) in headers {

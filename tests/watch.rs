@@ -116,14 +116,8 @@ fn pimedias_own_outputs_start_no_work() {
     let s = Server::start(&[]);
     let mkv = s.dir.path().join("party.mkv");
     make_h264(&mkv, 2, "ac3");
-    assert_eq!(
-        upload_file(&s, &mkv, &[("Accept", "application/json")]).status(),
-        201
-    );
-    assert_eq!(
-        upload_file(&s, &sample_mp4(), &[("Accept", "application/json")]).status(),
-        201
-    );
+    upload(&s, &mkv);
+    upload(&s, &sample_mp4());
     s.wait_until(30, "the remux", || {
         jobs(&s).first().is_some_and(|j| j["state"] == "done")
     });
@@ -205,10 +199,7 @@ fn a_poster_appears_for_a_new_file() {
     let r = s.get(&thumb);
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "image/jpeg");
-    assert!(r.headers()["cache-control"]
-        .to_str()
-        .unwrap()
-        .contains("immutable"));
+    assert!(header(&r, "cache-control").contains("immutable"));
     let jpg = r.bytes().unwrap();
     assert_eq!(&jpg[..2], &[0xff, 0xd8]);
     let file = s.dir.path().join("poster.jpg");
@@ -235,9 +226,7 @@ fn a_poster_appears_for_a_new_file() {
 #[test]
 fn a_file_deleted_right_after_its_upload_leaves_the_library() {
     let s = Server::start(&[]);
-    let r = upload_file(&s, &sample_mp4(), &[("Accept", "application/json")]);
-    assert_eq!(r.status(), 201);
-    let name = r.json::<serde_json::Value>().unwrap()[0]["name"]
+    let name = upload(&s, &sample_mp4())[0]["name"]
         .as_str()
         .unwrap()
         .to_string();

@@ -9,7 +9,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
-const { SHOTS, CHROMIUM_ARGS, ffmpeg, until, startPimedia, stopPimedia, PATIENCE } = require('./lib');
+const { SHOTS, CHROMIUM_ARGS, ffmpeg, until, startPimedia, PATIENCE, launchChromium, closeAll } = require('./lib');
 
 let dir, media, server, base, browser;
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
@@ -23,14 +23,10 @@ before(async () => {
     '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-movflags', '+faststart',
     path.join(media, 'long.mp4')]);
   ({ server, base } = await startPimedia(media));
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (server) await stopPimedia(server);
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
-});
+after(() => closeAll({ browser, server, dir }));
 
 // A key as a TV remote sends it: only its keyCode says which.
 // A key that navigates may take the page away before evaluate returns:

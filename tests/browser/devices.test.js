@@ -9,8 +9,7 @@ const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { chromium } = require('playwright-core');
-const { SHOTS, CHROMIUM_ARGS, ffmpeg, until, startPimedia, stopPimedia, PATIENCE } = require('./lib');
+const { SHOTS, ffmpeg, until, startPimedia, stopPimedia, PATIENCE, launchChromium, closeAll } = require('./lib');
 
 const LG = 'Mozilla/5.0 (Web0S; Linux/SmartTV) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/79.0.3945.79 Safari/537.36 WebAppManager';
 const SAMSUNG = 'Mozilla/5.0 (SMART-TV; LINUX; Tizen 6.0) AppleWebKit/537.36 (KHTML, like Gecko) 76.0.3809.146/6.0 TV Safari/537.36';
@@ -91,13 +90,10 @@ async function paused(base, yes) {
 before(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pimedia-devices-'));
   fs.mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
-});
+after(() => closeAll({ browser, dir }));
 
 test('HEVC stays HEVC for an HEVC TV; an H.264 TV gets a version that plays; unticking it drops a queued one', async () => {
   const media = path.join(dir, 'one');

@@ -9,7 +9,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
-const { tvPage, CHROMIUM_ARGS, ffmpeg, until, startPimedia, stopPimedia } = require('./lib');
+const { tvPage, CHROMIUM_ARGS, ffmpeg, until, startPimedia, launchChromium, closeAll } = require('./lib');
 
 let dir, media, server, base, browser;
 
@@ -47,14 +47,10 @@ before(async () => {
     const v = await (await fetch(base + '/api/videos')).json();
     return v.length === 6 && v.every((x) => x.duration && x.thumb);
   });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (server) await stopPimedia(server);
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
-});
+after(() => closeAll({ browser, server, dir }));
 
 
 test('the next episode is offered on screen and plays when its countdown ends', async () => {

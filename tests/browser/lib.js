@@ -70,6 +70,19 @@ async function stopPimedia(server) {
   await exited;
 }
 
+// Debian's Chromium, as the browser tests drive it.
+function launchChromium() {
+  return require('playwright-core').chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}
+
+// What a test file started, stopped: the browser first, then the server,
+// then its folder.
+async function closeAll({ browser, server, dir }) {
+  if (browser) await browser.close();
+  if (server) await stopPimedia(server);
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+}
+
 // A page in a 1920×1080 TV window, with the script errors it throws.
 async function tvPage(browser) {
   const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
@@ -79,4 +92,4 @@ async function tvPage(browser) {
   return { context, page, errors };
 }
 
-module.exports = { mediaDir, smallMp4, tvPage, ROOT, BIN, SHOTS, CHROMIUM_ARGS, PATIENCE, freePort, ffmpeg, until, startPimedia, stopPimedia };
+module.exports = { mediaDir, smallMp4, tvPage, launchChromium, closeAll, ROOT, BIN, SHOTS, CHROMIUM_ARGS, PATIENCE, freePort, ffmpeg, until, startPimedia, stopPimedia };

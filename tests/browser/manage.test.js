@@ -7,8 +7,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { chromium } = require('playwright-core');
-const { SHOTS, CHROMIUM_ARGS, ffmpeg, startPimedia, stopPimedia, until, PATIENCE } = require('./lib');
+const { SHOTS, ffmpeg, startPimedia, stopPimedia, until, PATIENCE, launchChromium, closeAll } = require('./lib');
 
 let dir, clip, browser;
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
@@ -19,13 +18,10 @@ before(async () => {
   clip = path.join(dir, 'clip.mp4');
   ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=10', '-f', 'lavfi', '-i', 'sine', '-t', '20',
     '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-movflags', '+faststart', clip]);
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
-});
+after(() => closeAll({ browser, dir }));
 
 async function library(base) {
   return (await (await fetch(base + '/api/videos')).json()).map((v) => v.path).sort();

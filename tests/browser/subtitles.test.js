@@ -5,8 +5,7 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { chromium } = require('playwright-core');
-const { mediaDir, smallMp4, CHROMIUM_ARGS, until, startPimedia, stopPimedia } = require('./lib');
+const { mediaDir, smallMp4, until, startPimedia, launchChromium, closeAll } = require('./lib');
 
 let dir, server, base, browser;
 
@@ -22,14 +21,10 @@ before(async () => {
   ]);
   fs.writeFileSync(path.join(media, 'urlaub.de.srt'), cue);
   ({ server, base } = await startPimedia(media));
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (server) await stopPimedia(server);
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
-});
+after(() => closeAll({ browser, server, dir }));
 
 test('a Windows-1252 .srt beside an MP4 is a track whose cue reads right', async () => {
   const page = await browser.newPage();

@@ -7,8 +7,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { chromium } = require('playwright-core');
-const { CHROMIUM_ARGS, ffmpeg, until, startPimedia, stopPimedia } = require('./lib');
+const { ffmpeg, until, startPimedia, launchChromium, closeAll } = require('./lib');
 
 let dir, media, server, base, browser;
 const SRC = ['-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', '3'];
@@ -48,14 +47,10 @@ before(async () => {
     const jobs = await (await fetch(base + '/api/jobs')).json();
     return jobs.length === Object.keys(CASES).length && jobs.every((j) => j.state === 'done');
   }, 120);
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (server) await stopPimedia(server);
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
-});
+after(() => closeAll({ browser, server, dir }));
 
 test('every playable version plays in Chromium, upright, from the player page', async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });

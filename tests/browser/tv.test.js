@@ -7,9 +7,8 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { chromium } = require('playwright-core');
 
-const { tvPage, SHOTS, CHROMIUM_ARGS, ffmpeg, until, startPimedia, stopPimedia, PATIENCE } = require('./lib');
+const { tvPage, SHOTS, ffmpeg, until, startPimedia, PATIENCE, launchChromium, closeAll } = require('./lib');
 
 let dir, media, server, base, browser;
 
@@ -43,14 +42,10 @@ before(async () => {
   ({ server, base } = await startPimedia(media));
   await until('the remux of Talk.mkv', async () => (await json('/api/jobs')).some((j) => j.state === 'done'));
   await until('posters', async () => (await json('/api/videos')).every((v) => v.thumb));
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (server) await stopPimedia(server);
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
-});
+after(() => closeAll({ browser, server, dir }));
 
 
 test('the remote moves focus between tiles and opens the player', async () => {

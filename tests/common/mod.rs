@@ -132,15 +132,39 @@ impl Server {
     }
 
     pub fn client(&self) -> reqwest::blocking::Client {
-        reqwest::blocking::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(60))
-            .build()
-            .unwrap()
+        client()
     }
 
     pub fn get(&self, path: &str) -> reqwest::blocking::Response {
         self.client().get(self.url(path)).send().unwrap()
+    }
+
+    /// A GET with request headers (a cookie, a Range, a Host).
+    pub fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> reqwest::blocking::Response {
+        get_url(&self.url(path), headers)
+    }
+
+    /// A POST with request headers and no body (a button a script presses).
+    pub fn post_with(&self, path: &str, headers: &[(&str, &str)]) -> reqwest::blocking::Response {
+        let mut req = self.client().post(self.url(path));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.send().unwrap()
+    }
+
+    /// A HEAD: what a GET would answer, without the body.
+    pub fn head(&self, path: &str) -> reqwest::blocking::Response {
+        self.client().head(self.url(path)).send().unwrap()
+    }
+
+    /// A POST of a form, as a page's form sends it.
+    pub fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::blocking::Response {
+        self.client()
+            .post(self.url(path))
+            .form(form)
+            .send()
+            .unwrap()
     }
 
     pub fn text(&self, path: &str) -> (u16, String) {
@@ -183,6 +207,18 @@ impl Server {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// The log says `text` (else the test fails showing the log).
+    pub fn assert_logged(&self, text: &str) {
+        let log = self.log_text();
+        assert!(log.contains(text), "no {text:?} in the log:\n{log}");
+    }
+
+    /// The log never says `text`.
+    pub fn assert_not_logged(&self, text: &str) {
+        let log = self.log_text();
+        assert!(!log.contains(text), "{text:?} in the log:\n{log}");
+    }
+
     /// Polls `f` until it returns true or `secs` (times [`patience`]) pass.
     pub fn wait_until(&self, secs: u64, what: &str, mut f: impl FnMut() -> bool) {
         let deadline = Instant::now() + Duration::from_secs(secs * patience());
@@ -219,7 +255,32 @@ impl Drop for Server {
     }
 }
 
-/// The `path` of each entry of an `/api/videos` answer, sorted.
+/// A client as a browser's script is: redirects are answers to look at.
+pub fn client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap()
+}
+
+/// A GET of a whole address (pimedia's, or nginx's in front of it) with
+/// request headers.
+pub fn get_url(url: &str, headers: &[(&str, &str)]) -> reqwest::blocking::Response {
+    let mut req = client().get(url);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.send().unwrap()
+}
+
+/// A response header's value as text; a missing one fails the test.
+pub fn header(r: &reqwest::blocking::Response, name: &str) -> String {
+    let value = r.headers().get(name);
+    let value = value.unwrap_or_else(|| panic!("no {name} header in {:?}", r.headers()));
+    value.to_str().unwrap().to_string()
+}
+
 /// A POST with a JSON body (or none) from a client that wants JSON back.
 pub fn post_json(s: &Server, path: &str, body: &serde_json::Value) -> reqwest::blocking::Response {
     let req = s
@@ -230,6 +291,7 @@ pub fn post_json(s: &Server, path: &str, body: &serde_json::Value) -> reqwest::b
     req.send().unwrap()
 }
 
+/// The `path` of each entry of an `/api/videos` answer, sorted.
 pub fn paths_of(videos: &serde_json::Value) -> Vec<String> {
     let mut paths: Vec<String> = videos
         .as_array()
@@ -249,23 +311,38 @@ pub fn nix_kill(pid: u32, sig: &str) {
         .unwrap();
 }
 
-/// A tiny clip made by the real ffmpeg: `seconds` of testsrc2 + sine,
-/// with extra output options (codecs) given by `opts`.
+/// Runs a program to its end and hands back its output; a program that is
+/// missing or fails fails the test with the last lines it printed.
+pub fn succeed(command: &mut Command) -> std::process::Output {
+    let program = command.get_program().to_string_lossy().into_owned();
+    let out = command
+        .output()
+        .unwrap_or_else(|e| panic!("{program} must be installed (tests/run.sh installs it): {e}"));
+    if !out.status.success() {
+        let printed = String::from_utf8_lossy(&out.stderr) + String::from_utf8_lossy(&out.stdout);
+        let lines: Vec<&str> = printed.lines().collect();
+        let last = lines[lines.len().saturating_sub(40)..].join("\n");
+        panic!("{program} failed ({}):\n{last}", out.status);
+    }
+    out
+}
+
 /// `ffmpeg -v error -y <args> <out>`, its folder made first; a failure
 /// fails the test with ffmpeg's words.
 pub fn ffmpeg(args: &[&str], out: &Path) {
     if let Some(p) = out.parent() {
         std::fs::create_dir_all(p).unwrap();
     }
-    let o = Command::new("ffmpeg")
-        .args(["-v", "error", "-y"])
-        .args(args)
-        .arg(out)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    succeed(
+        Command::new("ffmpeg")
+            .args(["-v", "error", "-y"])
+            .args(args)
+            .arg(out),
+    );
 }
 
+/// A tiny clip made by the real ffmpeg: `seconds` of testsrc2 + sine,
+/// with extra output options (codecs) given by `opts`.
 pub fn make_clip(path: &Path, seconds: u32, opts: &[&str]) {
     make_clip_of(path, "320x240", seconds, opts);
 }
@@ -275,20 +352,14 @@ pub fn make_clip_of(path: &Path, size: &str, seconds: u32, opts: &[&str]) {
     if let Some(p) = path.parent() {
         std::fs::create_dir_all(p).unwrap();
     }
-    let t = seconds.to_string();
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
-        .arg(format!("testsrc2=size={size}:rate=25"))
-        .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"])
-        .args(["-t", &t])
-        .args(opts)
-        .arg(path)
-        .output()
-        .expect("ffmpeg must be installed to run the tests");
-    assert!(
-        out.status.success(),
-        "ffmpeg failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+    succeed(
+        Command::new("ffmpeg")
+            .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+            .arg(format!("testsrc2=size={size}:rate=25"))
+            .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"])
+            .args(["-t", &seconds.to_string()])
+            .args(opts)
+            .arg(path),
     );
 }
 
@@ -433,21 +504,47 @@ pub fn ffprobe_json(path: &Path, args: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// The newest job for `source` as `/api/jobs` shows it now (null if none).
+pub fn job_of(s: &Server, source: &str) -> serde_json::Value {
+    s.json("/api/jobs")
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["source"] == source)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Cancels a job as the jobs page's button does.
+pub fn cancel_job(s: &Server, id: u64) -> reqwest::blocking::Response {
+    post_json(
+        s,
+        &format!("/api/jobs/{id}/cancel"),
+        &serde_json::Value::Null,
+    )
+}
+
+/// Uploads `file` as the upload page's script does; the server must take it.
+pub fn upload(s: &Server, file: &Path) -> serde_json::Value {
+    let r = upload_file(s, file, &[("accept", "application/json")]);
+    assert_eq!(r.status(), 201, "uploading {}", file.display());
+    r.json().unwrap()
+}
+
+/// Uploads `file` and waits for its job to end: the job.
+pub fn upload_and_wait(s: &Server, file: &Path) -> serde_json::Value {
+    upload(s, file);
+    finished_job(s, &file.file_name().unwrap().to_string_lossy())
+}
+
 /// The newest job for `source` once it reaches a final state.
 pub fn finished_job(s: &Server, source: &str) -> serde_json::Value {
     let mut last = serde_json::Value::Null;
     s.wait_until(60, &format!("the job for {source} to end"), || {
-        let jobs = s.json("/api/jobs");
-        last = jobs
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|j| j["source"] == source)
-            .cloned()
-            .unwrap_or_default();
+        last = job_of(s, source);
         matches!(
             last["state"].as_str(),
-            Some("done" | "failed" | "cancelled")
+            Some("done" | "not_needed" | "failed" | "cancelled")
         )
     });
     last

@@ -86,7 +86,7 @@ impl Runner {
             .path()
             .join(".local/share/peertube-runner-nodejs/default/peertube-runner.sock");
         until(20, "the runner's IPC socket", || socket.exists());
-        let out = run(&[
+        super::succeed(&mut run(&[
             "register",
             "--url",
             url,
@@ -94,14 +94,7 @@ impl Runner {
             token,
             "--runner-name",
             name,
-        ])
-        .output()
-        .unwrap();
-        assert!(
-            out.status.success(),
-            "register: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        ]));
         Some(r)
     }
 
