@@ -80,6 +80,14 @@ fn a_pc_transcodes_a_4k_hevc_upload_as_the_pi_would() {
     assert!(page.contains(&format!("--registration-token {}", token.as_str().unwrap())));
     assert!(page.contains("npm install -g @peertube/peertube-runner"));
     assert!(page.contains("living-room-pc"));
+    // The household asks for a phone-sized version of everything, before
+    // the clip arrives.
+    let r = common::post_json(
+        &s,
+        "/api/folders/versions",
+        &json!({"path": "", "versions": "360p"}),
+    );
+    assert_eq!(r.status(), 200);
 
     // A 4K HEVC phone clip with English subtitles.
     let work = tempfile::tempdir().unwrap();
@@ -122,6 +130,18 @@ fn a_pc_transcodes_a_4k_hevc_upload_as_the_pi_would() {
     assert!((secs - 2.0).abs() < 0.5, "{secs}");
     let vtt = std::fs::read_to_string(s.media().join("trip.eng.vtt")).unwrap();
     assert!(vtt.contains("Hello from the PC"), "{vtt}");
+    // Its TV version made on the PC, its version follows.
+    s.wait_until(120, "the 360p version of trip.mp4", || {
+        let videos = s.json("/api/videos");
+        let trip = videos
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["path"] == "trip.mp4");
+        trip.is_some_and(|v| v["versions"][0]["state"] == "ready")
+    });
+    let p = ffprobe_json(&s.media().join("trip.mp4.360p"), &["-show_streams"]);
+    assert_eq!(p["streams"][0]["height"], 360, "{p}");
     // One entry, the playable one; no temp file left.
     let videos = paths_of(&s.json("/api/videos"));
     assert!(
