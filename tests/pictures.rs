@@ -20,15 +20,17 @@ const FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 
 /// White `lines` drawn on black, as ink (0 or 1) row after row.
 fn drawn(dir: &Path, lines: &[&str], width: u16, height: u16) -> Vec<u8> {
+    let at: Vec<(&str, u32)> = (0..).zip(lines).map(|(i, l)| (*l, 10 + 48 * i)).collect();
+    drawn_at(dir, &at, width, height)
+}
+
+/// `lines` drawn on black, each with its top at a row, as ink (0 or 1).
+fn drawn_at(dir: &Path, lines: &[(&str, u32)], width: u16, height: u16) -> Vec<u8> {
     let raw = dir.join("text.raw");
     let filters: Vec<String> = lines
         .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            format!(
-                "drawtext=fontfile={FONT}:text='{l}':fontcolor=white:fontsize=36:x=12:y={}",
-                10 + 48 * i
-            )
+        .map(|(l, y)| {
+            format!("drawtext=fontfile={FONT}:text='{l}':fontcolor=white:fontsize=36:x=12:y={y}")
         })
         .collect();
     ffmpeg(
@@ -53,6 +55,49 @@ fn drawn(dir: &Path, lines: &[&str], width: u16, height: u16) -> Vec<u8> {
         .iter()
         .map(|v| (*v > 128) as u8)
         .collect()
+}
+
+/// A colour of subtitle text: red, green, blue, opacity.
+type Rgba = [u8; 4];
+const WHITE: Rgba = [255, 255, 255, 255];
+const YELLOW: Rgba = [255, 255, 0, 255];
+const CYAN: Rgba = [0, 255, 255, 255];
+
+/// A DVD frame's subtitle picture as an SDH track draws one: each line
+/// (its text, colour and top row) with a black outline on transparency;
+/// a PNG of four colours, as spumux takes.
+fn sdh_picture(dir: &Path, name: &str, lines: &[(&str, Rgba, u32)]) -> std::path::PathBuf {
+    let (w, h) = (720usize, 576usize);
+    let at: Vec<(&str, u32)> = lines.iter().map(|(l, _, y)| (*l, *y)).collect();
+    let ink = drawn_at(dir, &at, w as u16, h as u16);
+    let inked = |x: usize, y: usize| ink[y * w + x] == 1;
+    let colour_at = |y: usize| {
+        let line = lines
+            .iter()
+            .rev()
+            .find(|(_, _, top)| y + 4 >= *top as usize);
+        line.map_or(WHITE, |l| l.1)
+    };
+    let mut pam =
+        format!("P7\nWIDTH {w}\nHEIGHT {h}\nDEPTH 4\nMAXVAL 255\nTUPLTYPE RGB_ALPHA\nENDHDR\n")
+            .into_bytes();
+    for y in 0..h {
+        for x in 0..w {
+            let outline = (y.saturating_sub(2)..(y + 3).min(h))
+                .any(|ny| (x.saturating_sub(2)..(x + 3).min(w)).any(|nx| inked(nx, ny)));
+            let pixel = match (inked(x, y), outline) {
+                (true, _) => colour_at(y),
+                (false, true) => [0, 0, 0, 255],
+                _ => [0, 0, 0, 0],
+            };
+            pam.extend_from_slice(&pixel);
+        }
+    }
+    let raw = dir.join(format!("{name}.pam"));
+    std::fs::write(&raw, pam).unwrap();
+    let png = dir.join(format!("{name}.png"));
+    ffmpeg(&["-i", raw.to_str().unwrap(), "-pix_fmt", "rgba"], &png);
+    png
 }
 
 /// A Blu-ray film: video and audio, an English PGS track (a line, two
@@ -133,10 +178,51 @@ fn srt(cues: &[(f64, f64, &str)]) -> String {
         .collect()
 }
 
+/// What spumux draws on a DVD subtitle track: an SRT's text in its own
+/// font, or ready-made PNG pictures (start, end, file).
+enum Spu<'a> {
+    Text(&'a [(f64, f64, &'a str)]),
+    Pictures(&'a [(f64, f64, std::path::PathBuf)]),
+}
+
 /// A DVD film in an MKV: MPEG-2 video, AC-3 audio and a VobSub track of
 /// `cues` in `lang`, drawn by spumux as a DVD authoring tool does.
 fn dvd_film(dir: &Path, seconds: u32, cues: &[(f64, f64, &str)], lang: &str, out: &Path) {
-    let mpg = dir.join("film.mpg");
+    dvd_film_of(dir, seconds, &[(lang, Spu::Text(cues))], out);
+}
+
+/// spumux's description of one subtitle stream.
+fn spu_xml(dir: &Path, n: usize, spu: &Spu<'_>) -> String {
+    let clock = |s: f64| format!("00:00:{:02}.{:02}", s as u32, ((s * 100.0) as u32) % 100);
+    let inner = match spu {
+        Spu::Text(cues) => {
+            let file = dir.join(format!("subs{n}.srt"));
+            std::fs::write(&file, srt(cues)).unwrap();
+            format!(
+                r#"<textsub filename="{}" characterset="UTF-8" fontsize="28.0" font="{FONT}" horizontal-alignment="center" vertical-alignment="bottom" left-margin="60" right-margin="60" top-margin="20" bottom-margin="30" subtitle-fps="25" movie-fps="25" movie-width="720" movie-height="574"/>"#,
+                file.display()
+            )
+        }
+        Spu::Pictures(shown) => shown
+            .iter()
+            .map(|(a, b, png)| {
+                format!(
+                    r#"<spu start="{}" end="{}" image="{}" xoffset="0" yoffset="0"/>"#,
+                    clock(*a),
+                    clock(*b),
+                    png.display()
+                )
+            })
+            .collect(),
+    };
+    format!(r#"<subpictures format="PAL"><stream>{inner}</stream></subpictures>"#)
+}
+
+/// A DVD film in an MKV: MPEG-2 video, AC-3 audio and a VobSub track for
+/// each of `tracks` (its language and what it shows), drawn by spumux as
+/// a DVD authoring tool does.
+fn dvd_film_of(dir: &Path, seconds: u32, tracks: &[(&str, Spu<'_>)], out: &Path) {
+    let mut mpg = dir.join("film.mpg");
     ffmpeg(
         &[
             "-f",
@@ -154,38 +240,62 @@ fn dvd_film(dir: &Path, seconds: u32, cues: &[(f64, f64, &str)], lang: &str, out
         ],
         &mpg,
     );
-    std::fs::write(dir.join("subs.srt"), srt(cues)).unwrap();
-    std::fs::write(
-        dir.join("spu.xml"),
-        format!(
-            r#"<subpictures format="PAL"><stream><textsub filename="{}" characterset="UTF-8" fontsize="28.0" font="{FONT}" horizontal-alignment="center" vertical-alignment="bottom" left-margin="60" right-margin="60" top-margin="20" bottom-margin="30" subtitle-fps="25" movie-fps="25" movie-width="720" movie-height="574"/></stream></subpictures>"#,
-            dir.join("subs.srt").display()
-        ),
-    )
-    .unwrap();
-    let with = dir.join("with.mpg");
-    let ok = Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "spumux -s0 '{}' < '{}' > '{}' 2>'{}'",
-            dir.join("spu.xml").display(),
-            mpg.display(),
-            with.display(),
-            dir.join("spumux.log").display()
-        ))
-        .status()
-        .expect("tests/run.sh installs dvdauthor");
-    assert!(
-        ok.success(),
-        "spumux: {}",
-        std::fs::read_to_string(dir.join("spumux.log")).unwrap_or_default()
-    );
-    let lang = format!("language={lang}");
-    let mut args = vec!["-fflags", "+genpts", "-i", with.to_str().unwrap()];
+    for (n, (_, spu)) in tracks.iter().enumerate() {
+        let xml = dir.join(format!("spu{n}.xml"));
+        std::fs::write(&xml, spu_xml(dir, n, spu)).unwrap();
+        let with = dir.join(format!("with{n}.mpg"));
+        let log = dir.join("spumux.log");
+        let ok = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "spumux -s{n} '{}' < '{}' > '{}' 2>'{}'",
+                xml.display(),
+                mpg.display(),
+                with.display(),
+                log.display()
+            ))
+            .status()
+            .expect("tests/run.sh installs dvdauthor");
+        assert!(
+            ok.success(),
+            "spumux: {}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        mpg = with;
+    }
+    let mut args: Vec<String> = ["-fflags", "+genpts", "-i", mpg.to_str().unwrap()]
+        .map(String::from)
+        .to_vec();
     // The DVD's navigation stream can't go into an MKV.
-    args.extend("-map 0:v -map 0:a -map 0:s -c copy -metadata:s:s:0".split(' '));
-    args.push(&lang);
-    ffmpeg(&args, out);
+    args.extend(
+        "-map 0:v -map 0:a -map 0:s -c copy"
+            .split(' ')
+            .map(String::from),
+    );
+    // Each stream's language by its DVD sub-stream (0x20 + spumux's -s),
+    // whatever order ffmpeg finds them in.
+    let found = ffprobe_json(&mpg, &["-show_streams", "-select_streams", "s"]);
+    for (n, s) in found["streams"].as_array().unwrap().iter().enumerate() {
+        let id = s["id"].as_str().and_then(|i| i.strip_prefix("0x"));
+        let spu = id.and_then(|i| usize::from_str_radix(i, 16).ok()).unwrap() - 0x20;
+        let lang = tracks[spu].0;
+        args.extend([format!("-metadata:s:s:{n}"), format!("language={lang}")]);
+    }
+    ffmpeg(&args.iter().map(String::as_str).collect::<Vec<_>>(), out);
+}
+
+/// A temp dir for a server, with its media folder made.
+fn with_media() -> (tempfile::TempDir, std::path::PathBuf) {
+    let d = tempfile::tempdir().unwrap();
+    let media = d.path().join("media");
+    std::fs::create_dir(&media).unwrap();
+    (d, media)
+}
+
+/// Nothing hidden is left in the media folder: every temp file is gone.
+fn no_temp_files_left(s: &Server) {
+    let left = hidden_files(&s.media());
+    assert!(left.is_empty(), "{left:?}");
 }
 
 /// The newest job of `kind` for `source`, once it reaches a final state.
@@ -235,9 +345,7 @@ fn near(a: f64, b: f64) -> bool {
 
 #[test]
 fn blu_ray_subtitles_become_a_webvtt_track_read_once() {
-    let d = tempfile::tempdir().unwrap();
-    let media = d.path().join("media");
-    std::fs::create_dir(&media).unwrap();
+    let (d, media) = with_media();
     blu_ray_film(d.path(), &media.join("film.mkv"));
     let s = Server::start_in(d, &[]);
     // The remux does not wait for the subtitles.
@@ -278,11 +386,7 @@ fn blu_ray_subtitles_become_a_webvtt_track_read_once() {
         page.contains("English, forced (from picture subtitles)"),
         "{page}"
     );
-    assert!(
-        hidden_files(&s.media()).is_empty(),
-        "{:?}",
-        hidden_files(&s.media())
-    );
+    no_temp_files_left(&s);
     // A restart (a probe cache hit) reads nothing again.
     let modified = std::fs::metadata(s.media().join("film.eng.vtt"))
         .unwrap()
@@ -308,9 +412,7 @@ fn blu_ray_subtitles_become_a_webvtt_track_read_once() {
 
 #[test]
 fn dvd_and_dvb_subtitles_become_webvtt() {
-    let d = tempfile::tempdir().unwrap();
-    let media = d.path().join("media");
-    std::fs::create_dir(&media).unwrap();
+    let (d, media) = with_media();
     let said = [
         (1.0, 2.5, "Wake up, Neo."),
         (3.0, 4.75, "Follow the\nwhite rabbit."),
@@ -338,28 +440,33 @@ fn dvd_and_dvb_subtitles_become_webvtt() {
             assert!(near(c.0, a) && near(c.1, b), "{source}: {c:?} vs {a}-{b}");
         }
     }
-    assert!(hidden_files(&s.media()).is_empty());
+    no_temp_files_left(&s);
+}
+
+const SYSTEM_TESSDATA: &str = "/usr/share/tesseract-ocr/5/tessdata";
+
+/// A tessdata folder of the test's own in `dir`, with English only.
+fn english_only(dir: &Path) -> std::path::PathBuf {
+    let tessdata = dir.join("tessdata");
+    std::fs::create_dir(&tessdata).unwrap();
+    std::fs::copy(
+        Path::new(SYSTEM_TESSDATA).join("eng.traineddata"),
+        tessdata.join("eng.traineddata"),
+    )
+    .unwrap();
+    tessdata
 }
 
 #[test]
 fn a_missing_language_pack_makes_the_job_wait_until_it_is_installed() {
-    // A tessdata folder of the test's own, with English only: "installing"
-    // German is copying its model in, as the package does.
-    let d = tempfile::tempdir().unwrap();
-    let tessdata = d.path().join("tessdata");
-    std::fs::create_dir(&tessdata).unwrap();
-    let system = Path::new("/usr/share/tesseract-ocr/5/tessdata");
-    std::fs::copy(
-        system.join("eng.traineddata"),
-        tessdata.join("eng.traineddata"),
-    )
-    .unwrap();
+    // "Installing" German is copying its model in, as the package does.
+    let (d, media) = with_media();
+    let tessdata = english_only(d.path());
+    let system = Path::new(SYSTEM_TESSDATA);
     assert!(
         system.join("deu.traineddata").exists(),
         "tests/run.sh installs tesseract-ocr-deu"
     );
-    let media = d.path().join("media");
-    std::fs::create_dir(&media).unwrap();
     let said = [(1.0, 3.0, "Schöne Grüße aus Köln")];
     dvd_film(d.path(), 5, &said, "ger", &media.join("film.mkv"));
     let prefix = tessdata.to_str().unwrap().to_string();
@@ -388,10 +495,106 @@ fn a_missing_language_pack_makes_the_job_wait_until_it_is_installed() {
 }
 
 #[test]
+fn the_english_track_is_read_while_the_hungarian_one_waits_for_its_pack() {
+    let (d, media) = with_media();
+    let tessdata = english_only(d.path());
+    let english = [(1.0, 3.0, "Wake up, Neo."), (4.0, 5.5, "Knock, knock.")];
+    let hungarian = [(1.0, 3.0, "Ébredj, Neo.")];
+    let tracks = [("eng", Spu::Text(&english)), ("hun", Spu::Text(&hungarian))];
+    dvd_film_of(d.path(), 6, &tracks, &media.join("film.mkv"));
+    let prefix = tessdata.to_str().unwrap().to_string();
+    let s = Server::start_with_env(d, &[], &[("TESSDATA_PREFIX", &prefix)]);
+    let vtt = s.media().join("film.eng.vtt");
+    let mut job = serde_json::Value::Null;
+    s.wait_until(90, "English read, the job waiting for Hungarian", || {
+        job = job_of(&s, "film.mkv", "subtitles");
+        vtt.exists()
+            && job["state"] == "queued"
+            && job["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("sudo apt install tesseract-ocr-hun"))
+    });
+    let text = std::fs::read_to_string(&vtt).unwrap();
+    let cues = cues_of(&text);
+    let words: Vec<&str> = cues.iter().map(|c| c.2.as_str()).collect();
+    assert_eq!(words, ["Wake up, Neo.", "Knock, knock."], "{text}");
+    for (c, (a, b, _)) in cues.iter().zip(english) {
+        assert!(near(c.0, a) && near(c.1, b), "{c:?} vs {a}-{b}");
+    }
+    assert!(!s.media().join("film.hun.vtt").exists());
+    let plan = job["plan"].to_string();
+    for line in [
+        "(DVD pictures, English): read by OCR into WebVTT",
+        "(DVD pictures, Magyar): waits for tesseract-ocr-hun",
+    ] {
+        assert!(plan.contains(line), "{job}");
+    }
+    let (_, page) = s.text("/jobs");
+    assert!(page.contains("apt install tesseract-ocr-hun"), "{page}");
+    // The English track plays while the Hungarian one waits.
+    s.wait_until(30, "the player to offer the English track", || {
+        s.text("/watch/film.mp4")
+            .1
+            .contains("English (from picture subtitles)")
+    });
+    no_temp_files_left(&s);
+}
+
+#[test]
+fn a_deaf_viewers_track_keeps_its_sounds_whatever_their_colour_or_place() {
+    let (d, media) = with_media();
+    // Sound descriptions in yellow and cyan, one at the top of the frame
+    // above white dialogue at the bottom, one alone, and a music mark.
+    let pictures = [
+        (
+            1.0,
+            3.0,
+            sdh_picture(
+                d.path(),
+                "applause",
+                &[("[Applause]", YELLOW, 60), ("Thank you all.", WHITE, 470)],
+            ),
+        ),
+        (
+            3.5,
+            5.0,
+            sdh_picture(d.path(), "door", &[("[Knocking on door]", CYAN, 470)]),
+        ),
+        (
+            5.5,
+            7.0,
+            sdh_picture(
+                d.path(),
+                "music",
+                &[("Listen.", WHITE, 420), ("--- Soft music ---", YELLOW, 470)],
+            ),
+        ),
+    ];
+    let tracks = [("eng", Spu::Pictures(&pictures))];
+    dvd_film_of(d.path(), 8, &tracks, &media.join("sdh.mkv"));
+    let s = Server::start_in(d, &[]);
+    let job = ended(&s, "sdh.mkv", "subtitles");
+    assert_eq!(job["state"], "done", "{job}");
+    let vtt = std::fs::read_to_string(s.media().join("sdh.eng.vtt")).unwrap();
+    let cues = cues_of(&vtt);
+    let texts: Vec<&str> = cues.iter().map(|c| c.2.as_str()).collect();
+    assert_eq!(
+        texts,
+        [
+            "[Applause]\nThank you all.",
+            "[Knocking on door]",
+            "Listen.\n--- Soft music ---"
+        ],
+        "{vtt}"
+    );
+    for (c, (a, b, _)) in cues.iter().zip(&pictures) {
+        assert!(near(c.0, *a) && near(c.1, *b), "{c:?} vs {a}-{b}\n{vtt}");
+    }
+}
+
+#[test]
 fn a_long_track_shows_progress_runs_at_nice_19_and_can_be_cancelled_and_retried() {
-    let d = tempfile::tempdir().unwrap();
-    let media = d.path().join("media");
-    std::fs::create_dir(&media).unwrap();
+    let (d, media) = with_media();
     // 600 cues of 0.4 s each.
     let lines: Vec<String> = (0..600).map(|i| format!("Line number {i}")).collect();
     let said: Vec<(f64, f64, &str)> = lines

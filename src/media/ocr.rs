@@ -32,11 +32,13 @@ const MARGIN: u32 = 10;
 pub enum OcrError {
     #[error("tesseract is not installed: sudo apt install tesseract-ocr")]
     NoTesseract,
-    #[error(
-        "the OCR model for {name} is not installed: sudo apt install {}",
-        package_for(model)
-    )]
-    NoModel { model: String, name: String },
+    #[error("{}", no_model(models, names))]
+    NoModel {
+        /// tesseract's names of the missing models (`hun`).
+        models: Vec<String>,
+        /// Their languages as people say them (`Magyar`).
+        names: Vec<String>,
+    },
     #[error("tesseract failed: {0}")]
     Failed(String),
     #[error("cancelled")]
@@ -52,6 +54,22 @@ pub fn model_for(lang: Option<&str>) -> &'static str {
         Some(code) => code,
         None => "eng",
     }
+}
+
+/// "the OCR model for Magyar is not installed: sudo apt install
+/// tesseract-ocr-hun", for one missing model or several.
+fn no_model(models: &[String], names: &[String]) -> String {
+    let packages: Vec<String> = models.iter().map(|m| package_for(m)).collect();
+    let (what, is) = if models.len() > 1 {
+        ("models", "are")
+    } else {
+        ("model", "is")
+    };
+    format!(
+        "the OCR {what} for {} {is} not installed: sudo apt install {}",
+        names.join(" and "),
+        packages.join(" ")
+    )
 }
 
 /// Debian's package of a tesseract model (`chi_sim` is `tesseract-ocr-chi-sim`).
@@ -130,9 +148,14 @@ pub fn missing_packages(tools: &Tools, models: &[String]) -> Option<String> {
     (!packages.is_empty()).then(|| format!("sudo apt install {}", packages.join(" ")))
 }
 
-/// Whether tesseract has `model` (`tesseract --list-langs`); `Err` when
-/// tesseract itself is missing.
+/// Whether tesseract has `model`; `Err` when tesseract itself is missing.
 pub fn has_model(tools: &Tools, model: &str) -> Result<bool, OcrError> {
+    Ok(models(tools)?.iter().any(|m| m == model))
+}
+
+/// The models tesseract has (`tesseract --list-langs`); `Err` when
+/// tesseract itself is missing.
+pub fn models(tools: &Tools) -> Result<Vec<String>, OcrError> {
     let out = tools
         .command_for("tesseract", Priority::Interactive)
         .ok_or(OcrError::NoTesseract)?
@@ -141,7 +164,7 @@ pub fn has_model(tools: &Tools, model: &str) -> Result<bool, OcrError> {
         .output()
         .map_err(|_| OcrError::NoTesseract)?;
     let all = String::from_utf8_lossy(&out.stdout);
-    Ok(all.lines().skip(1).any(|l| l.trim() == model))
+    Ok(all.lines().skip(1).map(|l| l.trim().to_string()).collect())
 }
 
 /// A picture as OCR wants it: a binary PGM of dark text on white,
