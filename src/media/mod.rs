@@ -4,6 +4,7 @@ pub mod encoder;
 pub mod ffmpeg;
 mod ink;
 pub mod launch;
+mod marks;
 pub mod mp4;
 pub mod ocr;
 pub mod pgs;
