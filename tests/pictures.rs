@@ -57,17 +57,35 @@ fn drawn_at(dir: &Path, lines: &[(&str, u32)], width: u16, height: u16) -> Vec<u
         .collect()
 }
 
-/// A colour of subtitle text: red, green, blue, opacity.
-type Rgba = [u8; 4];
-const WHITE: Rgba = [255, 255, 255, 255];
-const YELLOW: Rgba = [255, 255, 0, 255];
-const CYAN: Rgba = [0, 255, 255, 255];
+/// The colours of an SDH picture: paper, the outline, then the text's.
+const OUTLINE: u8 = 1;
+const WHITE: u8 = 2;
+const YELLOW: u8 = 3;
+const CYAN: u8 = 4;
+const MAGENTA: u8 = 5;
+/// Each colour as red, green, blue and opacity, for spumux's PNGs.
+const RGBA: [[u8; 4]; 6] = [
+    [0, 0, 0, 0],
+    [0, 0, 0, 255],
+    [255, 255, 255, 255],
+    [255, 255, 0, 255],
+    [0, 255, 255, 255],
+    [255, 0, 255, 255],
+];
+/// Each colour as a Blu-ray palette entry: index, Y, Cr, Cb, opacity.
+const YCRCBA: [[u8; 5]; 6] = [
+    [0, 16, 128, 128, 0],
+    [1, 16, 128, 128, 255],
+    [2, 235, 128, 128, 255],
+    [3, 219, 138, 16, 255],
+    [4, 188, 16, 154, 255],
+    [5, 78, 230, 214, 255],
+];
 
-/// A DVD frame's subtitle picture as an SDH track draws one: each line
-/// (its text, colour and top row) with a black outline on transparency;
-/// a PNG of four colours, as spumux takes.
-fn sdh_picture(dir: &Path, name: &str, lines: &[(&str, Rgba, u32)]) -> std::path::PathBuf {
-    let (w, h) = (720usize, 576usize);
+/// A subtitle picture as an SDH track draws one: each line (its text,
+/// colour and top row) with a black outline on paper, as colours row
+/// after row.
+fn sdh_colours(dir: &Path, lines: &[(&str, u8, u32)], w: usize, h: usize) -> Vec<u8> {
     let at: Vec<(&str, u32)> = lines.iter().map(|(l, _, y)| (*l, *y)).collect();
     let ink = drawn_at(dir, &at, w as u16, h as u16);
     let inked = |x: usize, y: usize| ink[y * w + x] == 1;
@@ -78,20 +96,30 @@ fn sdh_picture(dir: &Path, name: &str, lines: &[(&str, Rgba, u32)]) -> std::path
             .find(|(_, _, top)| y + 4 >= *top as usize);
         line.map_or(WHITE, |l| l.1)
     };
-    let mut pam =
-        format!("P7\nWIDTH {w}\nHEIGHT {h}\nDEPTH 4\nMAXVAL 255\nTUPLTYPE RGB_ALPHA\nENDHDR\n")
-            .into_bytes();
+    let mut colours = Vec::with_capacity(w * h);
     for y in 0..h {
         for x in 0..w {
             let outline = (y.saturating_sub(2)..(y + 3).min(h))
                 .any(|ny| (x.saturating_sub(2)..(x + 3).min(w)).any(|nx| inked(nx, ny)));
-            let pixel = match (inked(x, y), outline) {
+            colours.push(match (inked(x, y), outline) {
                 (true, _) => colour_at(y),
-                (false, true) => [0, 0, 0, 255],
-                _ => [0, 0, 0, 0],
-            };
-            pam.extend_from_slice(&pixel);
+                (false, true) => OUTLINE,
+                _ => 0,
+            });
         }
+    }
+    colours
+}
+
+/// A DVD frame's SDH picture (see [`sdh_colours`]) as a PNG of four
+/// colours, as spumux takes.
+fn sdh_picture(dir: &Path, name: &str, lines: &[(&str, u8, u32)]) -> std::path::PathBuf {
+    let (w, h) = (720, 576);
+    let mut pam =
+        format!("P7\nWIDTH {w}\nHEIGHT {h}\nDEPTH 4\nMAXVAL 255\nTUPLTYPE RGB_ALPHA\nENDHDR\n")
+            .into_bytes();
+    for c in sdh_colours(dir, lines, w, h) {
+        pam.extend_from_slice(&RGBA[c as usize]);
     }
     let raw = dir.join(format!("{name}.pam"));
     std::fs::write(&raw, pam).unwrap();
@@ -122,42 +150,44 @@ fn blu_ray_film(dir: &Path, out: &Path) {
         shown(5.0, 6.0, 40, 64, &sign[..], false),
     ];
     let forced = [shown(5.0, 6.0, 40, 64, &sign[..], true)];
-    let (a, b) = (dir.join("full.sup"), dir.join("forced.sup"));
-    std::fs::write(&a, pgs::write::sup((1920, 1080), &full)).unwrap();
-    std::fs::write(&b, pgs::write::sup((1920, 1080), &forced)).unwrap();
+    let tracks = [
+        (pgs::write::sup((1920, 1080), &full), "eng", false),
+        (pgs::write::sup((1920, 1080), &forced), "eng", true),
+    ];
+    blu_ray_film_of(dir, 7, &tracks, out);
+}
+
+/// A Blu-ray film in an MKV: 1080p video and audio, and a PGS track for
+/// each of `tracks` (its `.sup`, its language, whether it is forced).
+fn blu_ray_film_of(dir: &Path, seconds: u32, tracks: &[(Vec<u8>, &str, bool)], out: &Path) {
     let flat = dir.join("flat.mp4");
     make_clip_of(
         &flat,
         "1920x1080",
-        7,
+        seconds,
         &["-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac"],
     );
-    ffmpeg(
-        &[
-            "-i",
-            flat.to_str().unwrap(),
-            "-i",
-            a.to_str().unwrap(),
-            "-i",
-            b.to_str().unwrap(),
-            "-copyts",
-            "-map",
-            "0",
-            "-map",
-            "1",
-            "-map",
-            "2",
-            "-c",
-            "copy",
-            "-metadata:s:s:0",
-            "language=eng",
-            "-metadata:s:s:1",
-            "language=eng",
-            "-disposition:s:1",
-            "forced",
-        ],
-        out,
-    );
+    let mut inputs = vec!["-i".to_string(), flat.to_string_lossy().into_owned()];
+    let mut outputs = "-copyts -map 0 -c copy"
+        .split(' ')
+        .map(String::from)
+        .collect::<Vec<_>>();
+    for (n, (sup, lang, forced)) in tracks.iter().enumerate() {
+        let file = dir.join(format!("track{n}.sup"));
+        std::fs::write(&file, sup).unwrap();
+        inputs.extend(["-i".to_string(), file.to_string_lossy().into_owned()]);
+        outputs.extend([
+            "-map".to_string(),
+            (n + 1).to_string(),
+            format!("-metadata:s:s:{n}"),
+            format!("language={lang}"),
+        ]);
+        if *forced {
+            outputs.extend([format!("-disposition:s:{n}"), "forced".to_string()]);
+        }
+    }
+    let args: Vec<&str> = inputs.iter().chain(&outputs).map(String::as_str).collect();
+    ffmpeg(&args, out);
 }
 
 /// An SRT of `cues` (start, end, text).
@@ -430,15 +460,7 @@ fn dvd_and_dvb_subtitles_become_webvtt() {
     std::fs::rename(d.path().join("dvb.ts"), media.join("dvb.ts")).unwrap();
     let s = Server::start_in(d, &[]);
     for (source, vtt) in [("dvd.mkv", "dvd.eng.vtt"), ("dvb.ts", "dvb.eng.vtt")] {
-        let job = ended(&s, source, "subtitles");
-        assert_eq!(job["state"], "done", "{job}");
-        let text = std::fs::read_to_string(s.media().join(vtt)).unwrap();
-        let cues = cues_of(&text);
-        assert_eq!(cues.len(), said.len(), "{source}: {text}");
-        for (c, (a, b, words)) in cues.iter().zip(said) {
-            assert_eq!(c.2, words, "{source}: {text}");
-            assert!(near(c.0, a) && near(c.1, b), "{source}: {c:?} vs {a}-{b}");
-        }
+        reads_as(&s, source, vtt, &said);
     }
     no_temp_files_left(&s);
 }
@@ -540,69 +562,106 @@ fn the_english_track_is_read_while_the_hungarian_one_waits_for_its_pack() {
     no_temp_files_left(&s);
 }
 
-#[test]
-fn a_deaf_viewers_track_keeps_its_sounds_whatever_their_colour_or_place() {
-    let (d, media) = with_media();
-    // Sound descriptions in yellow and cyan, one at the top of the frame
-    // above white dialogue at the bottom, one alone, and music marks.
-    let pictures = [
-        (
-            1.0,
-            3.0,
-            sdh_picture(
-                d.path(),
-                "applause",
-                &[("[Applause]", YELLOW, 60), ("Thank you all.", WHITE, 470)],
-            ),
-        ),
-        (
-            3.5,
-            5.0,
-            sdh_picture(d.path(), "door", &[("[Knocking on door]", CYAN, 470)]),
-        ),
-        (
-            5.5,
-            7.0,
-            sdh_picture(
-                d.path(),
-                "music",
-                &[("Listen.", WHITE, 420), ("--- Soft music ---", YELLOW, 470)],
-            ),
-        ),
-        // Marks alone, as music goes on.
-        (
-            7.5,
-            8.5,
-            sdh_picture(d.path(), "dots", &[("...", WHITE, 470)]),
-        ),
-        (
-            9.0,
-            10.0,
-            sdh_picture(d.path(), "dashes", &[("---", YELLOW, 470)]),
-        ),
-    ];
-    let tracks = [("eng", Spu::Pictures(&pictures))];
-    dvd_film_of(d.path(), 11, &tracks, &media.join("sdh.mkv"));
-    let s = Server::start_in(d, &[]);
-    let job = ended(&s, "sdh.mkv", "subtitles");
+/// An SDH track: when each cue shows, what it draws (each line's text,
+/// colour and top row on a DVD's 576 rows) and what a viewer reads:
+/// sound descriptions in yellow, cyan and magenta beside white dialogue,
+/// one at the top of the frame, and music marks alone.
+type SdhCue = (f64, f64, &'static [(&'static str, u8, u32)], &'static str);
+const SDH: [SdhCue; 6] = [
+    (
+        1.0,
+        3.0,
+        &[("[Applause]", YELLOW, 60), ("Thank you all.", WHITE, 470)],
+        "[Applause]\nThank you all.",
+    ),
+    (
+        3.5,
+        5.0,
+        &[("[Knocking on door]", CYAN, 470)],
+        "[Knocking on door]",
+    ),
+    (
+        5.5,
+        7.0,
+        &[("Listen.", WHITE, 420), ("--- Soft music ---", YELLOW, 470)],
+        "Listen.\n--- Soft music ---",
+    ),
+    (7.5, 8.5, &[("...", WHITE, 470)], "..."),
+    (9.0, 10.0, &[("---", YELLOW, 470)], "---"),
+    (
+        10.5,
+        11.5,
+        &[("[Door slams]", MAGENTA, 470)],
+        "[Door slams]",
+    ),
+];
+
+/// The subtitles job of `source` ends done, and `vtt` beside it holds
+/// `said` (start, end, text): every cue, its words and its times.
+fn reads_as(s: &Server, source: &str, vtt: &str, said: &[(f64, f64, &str)]) {
+    let job = ended(s, source, "subtitles");
     assert_eq!(job["state"], "done", "{job}");
-    let vtt = std::fs::read_to_string(s.media().join("sdh.eng.vtt")).unwrap();
-    let cues = cues_of(&vtt);
-    let texts: Vec<&str> = cues.iter().map(|c| c.2.as_str()).collect();
-    assert_eq!(
-        texts,
-        [
-            "[Applause]\nThank you all.",
-            "[Knocking on door]",
-            "Listen.\n--- Soft music ---",
-            "...",
-            "---"
-        ],
-        "{vtt}"
-    );
-    for (c, (a, b, _)) in cues.iter().zip(&pictures) {
-        assert!(near(c.0, *a) && near(c.1, *b), "{c:?} vs {a}-{b}\n{vtt}");
+    let text = std::fs::read_to_string(s.media().join(vtt)).unwrap();
+    let cues = cues_of(&text);
+    let words: Vec<&str> = cues.iter().map(|c| c.2.as_str()).collect();
+    let want: Vec<&str> = said.iter().map(|c| c.2).collect();
+    assert_eq!(words, want, "{source}: {text}");
+    for (c, (a, b, _)) in cues.iter().zip(said) {
+        assert!(near(c.0, *a) && near(c.1, *b), "{source}: {c:?} vs {a}-{b}");
     }
+}
+
+/// What a viewer of [`SDH`] reads, with its times.
+fn sdh_said() -> Vec<(f64, f64, &'static str)> {
+    SDH.iter().map(|(a, b, _, said)| (*a, *b, *said)).collect()
+}
+
+#[test]
+fn a_deaf_viewers_dvd_track_keeps_its_sounds_whatever_their_colour_or_place() {
+    let (d, media) = with_media();
+    let pictures: Vec<_> = SDH
+        .iter()
+        .enumerate()
+        .map(|(n, (a, b, lines, _))| (*a, *b, sdh_picture(d.path(), &format!("cue{n}"), lines)))
+        .collect();
+    let tracks = [("eng", Spu::Pictures(&pictures))];
+    dvd_film_of(d.path(), 12, &tracks, &media.join("sdh.mkv"));
+    let s = Server::start_in(d, &[]);
+    reads_as(&s, "sdh.mkv", "sdh.eng.vtt", &sdh_said());
+}
+
+#[test]
+fn a_deaf_viewers_blu_ray_track_keeps_its_sounds_whatever_their_colour_or_place() {
+    let (d, media) = with_media();
+    // The same cues on a 1080-row frame, each one object of its size.
+    let pictures: Vec<Vec<u8>> = SDH
+        .iter()
+        .map(|(_, _, lines, _)| {
+            let lines: Vec<_> = lines
+                .iter()
+                .map(|(t, c, y)| (*t, *c, y * 1080 / 576))
+                .collect();
+            sdh_colours(d.path(), &lines, 1920, 1080)
+        })
+        .collect();
+    let shown: Vec<_> = SDH
+        .iter()
+        .zip(&pictures)
+        .map(|((start, end, _, _), ink)| pgs::write::Shown {
+            start: *start,
+            end: *end,
+            x: 0,
+            y: 0,
+            width: 1920,
+            height: 1080,
+            ink,
+            forced: false,
+        })
+        .collect();
+    let sup = pgs::write::sup_in((1920, 1080), &YCRCBA, &shown);
+    blu_ray_film_of(d.path(), 12, &[(sup, "eng", false)], &media.join("sdh.mkv"));
+    let s = Server::start_in(d, &[]);
+    reads_as(&s, "sdh.mkv", "sdh.eng.vtt", &sdh_said());
 }
 
 #[test]
