@@ -480,7 +480,7 @@ fn english_only(dir: &Path) -> std::path::PathBuf {
 }
 
 #[test]
-fn a_missing_language_pack_makes_the_job_wait_until_it_is_installed() {
+fn a_missing_language_pack_makes_its_track_wait_until_it_is_installed() {
     // "Installing" German is copying its model in, as the package does.
     let (d, media) = with_media();
     let tessdata = english_only(d.path());
@@ -489,13 +489,17 @@ fn a_missing_language_pack_makes_the_job_wait_until_it_is_installed() {
         system.join("deu.traineddata").exists(),
         "tests/run.sh installs tesseract-ocr-deu"
     );
-    let said = [(1.0, 3.0, "Schöne Grüße aus Köln")];
-    dvd_film(d.path(), 5, &said, "ger", &media.join("film.mkv"));
+    let german = [(1.0, 3.0, "Schöne Grüße aus Köln")];
+    let english = [(1.0, 3.0, "Greetings from Cologne")];
+    let tracks = [("ger", Spu::Text(&german)), ("eng", Spu::Text(&english))];
+    dvd_film_of(d.path(), 5, &tracks, &media.join("film.mkv"));
     let prefix = tessdata.to_str().unwrap().to_string();
     let s = Server::start_with_env(d, &[], &[("TESSDATA_PREFIX", &prefix)]);
+    let eng = s.media().join("film.eng.vtt");
     s.wait_until(30, "the job to wait for the German model", || {
         let j = job_of(&s, "film.mkv", "subtitles");
-        j["state"] == "queued"
+        eng.exists()
+            && j["state"] == "queued"
             && j["error"]
                 .as_str()
                 .is_some_and(|e| e.contains("sudo apt install tesseract-ocr-deu"))
@@ -503,15 +507,27 @@ fn a_missing_language_pack_makes_the_job_wait_until_it_is_installed() {
     let (_, page) = s.text("/jobs");
     assert!(page.contains("apt install tesseract-ocr-deu"), "{page}");
     assert!(s.log_text().contains("apt install tesseract-ocr-deu"));
+    let read_first = (
+        std::fs::read(&eng).unwrap(),
+        std::fs::metadata(&eng).unwrap().modified().unwrap(),
+    );
     std::fs::copy(
         system.join("deu.traineddata"),
         tessdata.join("deu.traineddata"),
     )
     .unwrap();
-    let job = ended(&s, "film.mkv", "subtitles");
-    assert_eq!(job["state"], "done", "{job}");
-    let vtt = std::fs::read_to_string(s.media().join("film.ger.vtt")).unwrap();
-    assert_eq!(cues_of(&vtt)[0].2, "Schöne Grüße aus Köln", "{vtt}");
+    reads_as(&s, "film.mkv", "film.ger.vtt", &german);
+    // The English track, read while German waited, is not read again.
+    let read_now = (
+        std::fs::read(&eng).unwrap(),
+        std::fs::metadata(&eng).unwrap().modified().unwrap(),
+    );
+    assert_eq!(read_first, read_now);
+    let vtts: Vec<String> = media_files(&s.media())
+        .into_iter()
+        .filter(|f| f.ends_with(".vtt"))
+        .collect();
+    assert_eq!(vtts, ["film.eng.vtt", "film.ger.vtt"]);
     let (_, page) = s.text("/watch/film.mp4");
     assert!(page.contains("(from picture subtitles)"), "{page}");
 }

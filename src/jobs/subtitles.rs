@@ -63,10 +63,18 @@ fn read_from(output: &Path) -> HashSet<u32> {
 struct Split {
     /// Each track to read now, with the model that reads it.
     now: Vec<(PictureTrack, &'static str)>,
-    /// Each track whose model is missing, with that model.
-    later: Vec<(PictureTrack, &'static str)>,
+    /// Each track that waits, with what it waits for.
+    later: Vec<(PictureTrack, Needs)>,
     /// Why the later ones wait: the command that installs what is missing.
     why: Option<String>,
+}
+
+/// What a track waits for before it can be read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Needs {
+    Tesseract,
+    /// The model of its language.
+    Model(&'static str),
 }
 
 /// Which of `tracks` can be read with the `installed` models (`Err`:
@@ -76,7 +84,7 @@ fn split(tracks: Vec<PictureTrack>, installed: Result<&[String], String>) -> Spl
     let installed = match installed {
         Ok(models) => models,
         Err(why) => {
-            let later = tracks.into_iter().map(|t| (t, "")).collect();
+            let later = tracks.into_iter().map(|t| (t, Needs::Tesseract)).collect();
             return Split {
                 now: Vec::new(),
                 later,
@@ -93,6 +101,7 @@ fn split(tracks: Vec<PictureTrack>, installed: Result<&[String], String>) -> Spl
         .partition(|(_, model)| installed.iter().any(|m| m == model));
     let (mut models, mut names) = (Vec::new(), Vec::new());
     for (t, model) in &later {
+        let model = *model;
         if models.iter().any(|m| m == model) {
             continue;
         }
@@ -101,13 +110,17 @@ fn split(tracks: Vec<PictureTrack>, installed: Result<&[String], String>) -> Spl
         names.push(name.unwrap_or(model).to_string());
     }
     let why = (!models.is_empty()).then(|| ocr::OcrError::NoModel { models, names }.to_string());
+    let later = later
+        .into_iter()
+        .map(|(t, m)| (t, Needs::Model(m)))
+        .collect();
     Split { now, later, why }
 }
 
 impl Split {
     /// The job's plan: what it does with each track.
     fn plan(&self) -> Vec<String> {
-        let mut all: Vec<(&PictureTrack, Option<&str>)> = self
+        let mut all: Vec<(&PictureTrack, Option<Needs>)> = self
             .now
             .iter()
             .map(|(t, _)| (t, None))
@@ -208,10 +221,9 @@ async fn read_now(
 
 /// What the job does with a track, for its page: "subtitle stream 3
 /// (Blu-ray pictures, English, forced): read by OCR into WebVTT", or
-/// "…: waits for tesseract-ocr-hun" when `waits_for` names a missing
-/// model.
-fn plan_line(t: &PictureTrack, waits_for: Option<&str>) -> String {
-    let kind = PictureKind::of(&t.codec).unwrap_or(PictureKind::Dvb).name();
+/// "…: waits for tesseract-ocr-hun" when it waits for something.
+fn plan_line(t: &PictureTrack, waits_for: Option<Needs>) -> String {
+    let kind = PictureKind::of(&t.codec).map_or("pictures", PictureKind::name);
     let lang = t
         .language
         .as_deref()
@@ -223,8 +235,8 @@ fn plan_line(t: &PictureTrack, waits_for: Option<&str>) -> String {
         .unwrap_or_else(|| "no language given".into());
     let forced = if t.forced { ", forced" } else { "" };
     let what = match waits_for {
-        Some("") => "waits for tesseract".to_string(),
-        Some(model) => format!("waits for {}", ocr::package_for(model)),
+        Some(Needs::Tesseract) => "waits for tesseract".to_string(),
+        Some(Needs::Model(model)) => format!("waits for {}", ocr::package_for(model)),
         None => "read by OCR into WebVTT".to_string(),
     };
     format!(
@@ -391,7 +403,7 @@ mod tests {
         let installed = models(&["eng", "osd"]);
         let s = split(vec![eng.clone(), hun.clone()], Ok(&installed));
         assert_eq!(s.now, vec![(eng, "eng")]);
-        assert_eq!(s.later, vec![(hun, "hun")]);
+        assert_eq!(s.later, vec![(hun, Needs::Model("hun"))]);
         assert_eq!(
             s.why.as_deref(),
             Some("the OCR model for Magyar is not installed: sudo apt install tesseract-ocr-hun")

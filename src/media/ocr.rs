@@ -6,7 +6,9 @@
 //! which is several times slower on small pictures unless limited from
 //! outside), then the common confusions mended and WebVTT written: each
 //! cue timed by its picture, two lines kept two, a cue at the top of the
-//! picture placed at the top.
+//! picture placed at the top. A picture of music marks alone ("...",
+//! "---"), from which OCR reads nothing, is read by its shapes
+//! (`media::marks`).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
