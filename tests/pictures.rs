@@ -5,9 +5,13 @@
 //! and DVB (made from that by ffmpeg's `dvbsub` encoder) — read by the
 //! binary's `subtitles` job with Debian's tesseract: each cue's text and
 //! times, two lines, a cue at the top, a forced track, the player's
-//! label; a German track read with the German model, which the job
-//! waits for while it is missing; progress, nice 19, cancel, retry, and
-//! a restart that reads nothing again.
+//! label; a German track read with the German model, which its track
+//! waits for while it is missing, the other tracks read meanwhile (and
+//! an English track read while a Hungarian one waits for its pack);
+//! SDH tracks whose sound descriptions are in other colours and places,
+//! and music marks alone, read whole from a DVD and from a Blu-ray;
+//! progress, nice 19, cancel, retry, and a restart that reads nothing
+//! again.
 
 mod common;
 use common::*;
