@@ -5,9 +5,13 @@
 //! and DVB (made from that by ffmpeg's `dvbsub` encoder) — read by the
 //! binary's `subtitles` job with Debian's tesseract: each cue's text and
 //! times, two lines, a cue at the top, a forced track, the player's
-//! label; a German track read with the German model, which the job
-//! waits for while it is missing; progress, nice 19, cancel, retry, and
-//! a restart that reads nothing again.
+//! label; a German track read with the German model, which its track
+//! waits for while it is missing, the other tracks read meanwhile (and
+//! an English track read while a Hungarian one waits for its pack);
+//! SDH tracks whose sound descriptions are in other colours and places,
+//! and music marks alone, read whole from a DVD and from a Blu-ray;
+//! progress, nice 19, cancel, retry, and a restart that reads nothing
+//! again.
 
 mod common;
 use common::*;
@@ -20,15 +24,17 @@ const FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 
 /// White `lines` drawn on black, as ink (0 or 1) row after row.
 fn drawn(dir: &Path, lines: &[&str], width: u16, height: u16) -> Vec<u8> {
+    let at: Vec<(&str, u32)> = (0..).zip(lines).map(|(i, l)| (*l, 10 + 48 * i)).collect();
+    drawn_at(dir, &at, width, height)
+}
+
+/// `lines` drawn on black, each with its top at a row, as ink (0 or 1).
+fn drawn_at(dir: &Path, lines: &[(&str, u32)], width: u16, height: u16) -> Vec<u8> {
     let raw = dir.join("text.raw");
     let filters: Vec<String> = lines
         .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            format!(
-                "drawtext=fontfile={FONT}:text='{l}':fontcolor=white:fontsize=36:x=12:y={}",
-                10 + 48 * i
-            )
+        .map(|(l, y)| {
+            format!("drawtext=fontfile={FONT}:text='{l}':fontcolor=white:fontsize=36:x=12:y={y}")
         })
         .collect();
     ffmpeg(
@@ -55,6 +61,77 @@ fn drawn(dir: &Path, lines: &[&str], width: u16, height: u16) -> Vec<u8> {
         .collect()
 }
 
+/// The colours of an SDH picture: paper, the outline, then the text's.
+const OUTLINE: u8 = 1;
+const WHITE: u8 = 2;
+const YELLOW: u8 = 3;
+const CYAN: u8 = 4;
+const MAGENTA: u8 = 5;
+/// Each colour as red, green, blue and opacity, for spumux's PNGs.
+const RGBA: [[u8; 4]; 6] = [
+    [0, 0, 0, 0],
+    [0, 0, 0, 255],
+    [255, 255, 255, 255],
+    [255, 255, 0, 255],
+    [0, 255, 255, 255],
+    [255, 0, 255, 255],
+];
+/// Each colour as a Blu-ray palette entry: index, Y, Cr, Cb, opacity.
+const YCRCBA: [[u8; 5]; 6] = [
+    [0, 16, 128, 128, 0],
+    [1, 16, 128, 128, 255],
+    [2, 235, 128, 128, 255],
+    [3, 219, 138, 16, 255],
+    [4, 188, 16, 154, 255],
+    [5, 78, 230, 214, 255],
+];
+
+/// A subtitle picture as an SDH track draws one: each line (its text,
+/// colour and top row) with a black outline on paper, as colours row
+/// after row.
+fn sdh_colours(dir: &Path, lines: &[(&str, u8, u32)], w: usize, h: usize) -> Vec<u8> {
+    let at: Vec<(&str, u32)> = lines.iter().map(|(l, _, y)| (*l, *y)).collect();
+    let ink = drawn_at(dir, &at, w as u16, h as u16);
+    let inked = |x: usize, y: usize| ink[y * w + x] == 1;
+    let colour_at = |y: usize| {
+        let line = lines
+            .iter()
+            .rev()
+            .find(|(_, _, top)| y + 4 >= *top as usize);
+        line.map_or(WHITE, |l| l.1)
+    };
+    let mut colours = Vec::with_capacity(w * h);
+    for y in 0..h {
+        for x in 0..w {
+            let outline = (y.saturating_sub(2)..(y + 3).min(h))
+                .any(|ny| (x.saturating_sub(2)..(x + 3).min(w)).any(|nx| inked(nx, ny)));
+            colours.push(match (inked(x, y), outline) {
+                (true, _) => colour_at(y),
+                (false, true) => OUTLINE,
+                _ => 0,
+            });
+        }
+    }
+    colours
+}
+
+/// A DVD frame's SDH picture (see [`sdh_colours`]) as a PNG of four
+/// colours, as spumux takes.
+fn sdh_picture(dir: &Path, name: &str, lines: &[(&str, u8, u32)]) -> std::path::PathBuf {
+    let (w, h) = (720, 576);
+    let mut pam =
+        format!("P7\nWIDTH {w}\nHEIGHT {h}\nDEPTH 4\nMAXVAL 255\nTUPLTYPE RGB_ALPHA\nENDHDR\n")
+            .into_bytes();
+    for c in sdh_colours(dir, lines, w, h) {
+        pam.extend_from_slice(&RGBA[c as usize]);
+    }
+    let raw = dir.join(format!("{name}.pam"));
+    std::fs::write(&raw, pam).unwrap();
+    let png = dir.join(format!("{name}.png"));
+    ffmpeg(&["-i", raw.to_str().unwrap(), "-pix_fmt", "rgba"], &png);
+    png
+}
+
 /// A Blu-ray film: video and audio, an English PGS track (a line, two
 /// lines, a sign at the top) and a forced-only English track.
 fn blu_ray_film(dir: &Path, out: &Path) {
@@ -77,42 +154,44 @@ fn blu_ray_film(dir: &Path, out: &Path) {
         shown(5.0, 6.0, 40, 64, &sign[..], false),
     ];
     let forced = [shown(5.0, 6.0, 40, 64, &sign[..], true)];
-    let (a, b) = (dir.join("full.sup"), dir.join("forced.sup"));
-    std::fs::write(&a, pgs::write::sup((1920, 1080), &full)).unwrap();
-    std::fs::write(&b, pgs::write::sup((1920, 1080), &forced)).unwrap();
+    let tracks = [
+        (pgs::write::sup((1920, 1080), &full), "eng", false),
+        (pgs::write::sup((1920, 1080), &forced), "eng", true),
+    ];
+    blu_ray_film_of(dir, 7, &tracks, out);
+}
+
+/// A Blu-ray film in an MKV: 1080p video and audio, and a PGS track for
+/// each of `tracks` (its `.sup`, its language, whether it is forced).
+fn blu_ray_film_of(dir: &Path, seconds: u32, tracks: &[(Vec<u8>, &str, bool)], out: &Path) {
     let flat = dir.join("flat.mp4");
     make_clip_of(
         &flat,
         "1920x1080",
-        7,
+        seconds,
         &["-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac"],
     );
-    ffmpeg(
-        &[
-            "-i",
-            flat.to_str().unwrap(),
-            "-i",
-            a.to_str().unwrap(),
-            "-i",
-            b.to_str().unwrap(),
-            "-copyts",
-            "-map",
-            "0",
-            "-map",
-            "1",
-            "-map",
-            "2",
-            "-c",
-            "copy",
-            "-metadata:s:s:0",
-            "language=eng",
-            "-metadata:s:s:1",
-            "language=eng",
-            "-disposition:s:1",
-            "forced",
-        ],
-        out,
-    );
+    let mut inputs = vec!["-i".to_string(), flat.to_string_lossy().into_owned()];
+    let mut outputs = "-copyts -map 0 -c copy"
+        .split(' ')
+        .map(String::from)
+        .collect::<Vec<_>>();
+    for (n, (sup, lang, forced)) in tracks.iter().enumerate() {
+        let file = dir.join(format!("track{n}.sup"));
+        std::fs::write(&file, sup).unwrap();
+        inputs.extend(["-i".to_string(), file.to_string_lossy().into_owned()]);
+        outputs.extend([
+            "-map".to_string(),
+            (n + 1).to_string(),
+            format!("-metadata:s:s:{n}"),
+            format!("language={lang}"),
+        ]);
+        if *forced {
+            outputs.extend([format!("-disposition:s:{n}"), "forced".to_string()]);
+        }
+    }
+    let args: Vec<&str> = inputs.iter().chain(&outputs).map(String::as_str).collect();
+    ffmpeg(&args, out);
 }
 
 /// An SRT of `cues` (start, end, text).
@@ -133,10 +212,51 @@ fn srt(cues: &[(f64, f64, &str)]) -> String {
         .collect()
 }
 
+/// What spumux draws on a DVD subtitle track: an SRT's text in its own
+/// font, or ready-made PNG pictures (start, end, file).
+enum Spu<'a> {
+    Text(&'a [(f64, f64, &'a str)]),
+    Pictures(&'a [(f64, f64, std::path::PathBuf)]),
+}
+
 /// A DVD film in an MKV: MPEG-2 video, AC-3 audio and a VobSub track of
 /// `cues` in `lang`, drawn by spumux as a DVD authoring tool does.
 fn dvd_film(dir: &Path, seconds: u32, cues: &[(f64, f64, &str)], lang: &str, out: &Path) {
-    let mpg = dir.join("film.mpg");
+    dvd_film_of(dir, seconds, &[(lang, Spu::Text(cues))], out);
+}
+
+/// spumux's description of one subtitle stream.
+fn spu_xml(dir: &Path, n: usize, spu: &Spu<'_>) -> String {
+    let clock = |s: f64| format!("00:00:{:02}.{:02}", s as u32, ((s * 100.0) as u32) % 100);
+    let inner = match spu {
+        Spu::Text(cues) => {
+            let file = dir.join(format!("subs{n}.srt"));
+            std::fs::write(&file, srt(cues)).unwrap();
+            format!(
+                r#"<textsub filename="{}" characterset="UTF-8" fontsize="28.0" font="{FONT}" horizontal-alignment="center" vertical-alignment="bottom" left-margin="60" right-margin="60" top-margin="20" bottom-margin="30" subtitle-fps="25" movie-fps="25" movie-width="720" movie-height="574"/>"#,
+                file.display()
+            )
+        }
+        Spu::Pictures(shown) => shown
+            .iter()
+            .map(|(a, b, png)| {
+                format!(
+                    r#"<spu start="{}" end="{}" image="{}" xoffset="0" yoffset="0"/>"#,
+                    clock(*a),
+                    clock(*b),
+                    png.display()
+                )
+            })
+            .collect(),
+    };
+    format!(r#"<subpictures format="PAL"><stream>{inner}</stream></subpictures>"#)
+}
+
+/// A DVD film in an MKV: MPEG-2 video, AC-3 audio and a VobSub track for
+/// each of `tracks` (its language and what it shows), drawn by spumux as
+/// a DVD authoring tool does.
+fn dvd_film_of(dir: &Path, seconds: u32, tracks: &[(&str, Spu<'_>)], out: &Path) {
+    let mut mpg = dir.join("film.mpg");
     ffmpeg(
         &[
             "-f",
@@ -154,38 +274,62 @@ fn dvd_film(dir: &Path, seconds: u32, cues: &[(f64, f64, &str)], lang: &str, out
         ],
         &mpg,
     );
-    std::fs::write(dir.join("subs.srt"), srt(cues)).unwrap();
-    std::fs::write(
-        dir.join("spu.xml"),
-        format!(
-            r#"<subpictures format="PAL"><stream><textsub filename="{}" characterset="UTF-8" fontsize="28.0" font="{FONT}" horizontal-alignment="center" vertical-alignment="bottom" left-margin="60" right-margin="60" top-margin="20" bottom-margin="30" subtitle-fps="25" movie-fps="25" movie-width="720" movie-height="574"/></stream></subpictures>"#,
-            dir.join("subs.srt").display()
-        ),
-    )
-    .unwrap();
-    let with = dir.join("with.mpg");
-    let ok = Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "spumux -s0 '{}' < '{}' > '{}' 2>'{}'",
-            dir.join("spu.xml").display(),
-            mpg.display(),
-            with.display(),
-            dir.join("spumux.log").display()
-        ))
-        .status()
-        .expect("tests/run.sh installs dvdauthor");
-    assert!(
-        ok.success(),
-        "spumux: {}",
-        std::fs::read_to_string(dir.join("spumux.log")).unwrap_or_default()
-    );
-    let lang = format!("language={lang}");
-    let mut args = vec!["-fflags", "+genpts", "-i", with.to_str().unwrap()];
+    for (n, (_, spu)) in tracks.iter().enumerate() {
+        let xml = dir.join(format!("spu{n}.xml"));
+        std::fs::write(&xml, spu_xml(dir, n, spu)).unwrap();
+        let with = dir.join(format!("with{n}.mpg"));
+        let log = dir.join("spumux.log");
+        let ok = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "spumux -s{n} '{}' < '{}' > '{}' 2>'{}'",
+                xml.display(),
+                mpg.display(),
+                with.display(),
+                log.display()
+            ))
+            .status()
+            .expect("tests/run.sh installs dvdauthor");
+        assert!(
+            ok.success(),
+            "spumux: {}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        mpg = with;
+    }
+    let mut args: Vec<String> = ["-fflags", "+genpts", "-i", mpg.to_str().unwrap()]
+        .map(String::from)
+        .to_vec();
     // The DVD's navigation stream can't go into an MKV.
-    args.extend("-map 0:v -map 0:a -map 0:s -c copy -metadata:s:s:0".split(' '));
-    args.push(&lang);
-    ffmpeg(&args, out);
+    args.extend(
+        "-map 0:v -map 0:a -map 0:s -c copy"
+            .split(' ')
+            .map(String::from),
+    );
+    // Each stream's language by its DVD sub-stream (0x20 + spumux's -s),
+    // whatever order ffmpeg finds them in.
+    let found = ffprobe_json(&mpg, &["-show_streams", "-select_streams", "s"]);
+    for (n, s) in found["streams"].as_array().unwrap().iter().enumerate() {
+        let id = s["id"].as_str().and_then(|i| i.strip_prefix("0x"));
+        let spu = id.and_then(|i| usize::from_str_radix(i, 16).ok()).unwrap() - 0x20;
+        let lang = tracks[spu].0;
+        args.extend([format!("-metadata:s:s:{n}"), format!("language={lang}")]);
+    }
+    ffmpeg(&args.iter().map(String::as_str).collect::<Vec<_>>(), out);
+}
+
+/// A temp dir for a server, with its media folder made.
+fn with_media() -> (tempfile::TempDir, std::path::PathBuf) {
+    let d = tempfile::tempdir().unwrap();
+    let media = d.path().join("media");
+    std::fs::create_dir(&media).unwrap();
+    (d, media)
+}
+
+/// Nothing hidden is left in the media folder: every temp file is gone.
+fn no_temp_files_left(s: &Server) {
+    let left = hidden_files(&s.media());
+    assert!(left.is_empty(), "{left:?}");
 }
 
 /// The newest job of `kind` for `source`, once it reaches a final state.
@@ -235,9 +379,7 @@ fn near(a: f64, b: f64) -> bool {
 
 #[test]
 fn blu_ray_subtitles_become_a_webvtt_track_read_once() {
-    let d = tempfile::tempdir().unwrap();
-    let media = d.path().join("media");
-    std::fs::create_dir(&media).unwrap();
+    let (d, media) = with_media();
     blu_ray_film(d.path(), &media.join("film.mkv"));
     let s = Server::start_in(d, &[]);
     // The remux does not wait for the subtitles.
@@ -278,11 +420,7 @@ fn blu_ray_subtitles_become_a_webvtt_track_read_once() {
         page.contains("English, forced (from picture subtitles)"),
         "{page}"
     );
-    assert!(
-        hidden_files(&s.media()).is_empty(),
-        "{:?}",
-        hidden_files(&s.media())
-    );
+    no_temp_files_left(&s);
     // A restart (a probe cache hit) reads nothing again.
     let modified = std::fs::metadata(s.media().join("film.eng.vtt"))
         .unwrap()
@@ -308,9 +446,7 @@ fn blu_ray_subtitles_become_a_webvtt_track_read_once() {
 
 #[test]
 fn dvd_and_dvb_subtitles_become_webvtt() {
-    let d = tempfile::tempdir().unwrap();
-    let media = d.path().join("media");
-    std::fs::create_dir(&media).unwrap();
+    let (d, media) = with_media();
     let said = [
         (1.0, 2.5, "Wake up, Neo."),
         (3.0, 4.75, "Follow the\nwhite rabbit."),
@@ -328,45 +464,46 @@ fn dvd_and_dvb_subtitles_become_webvtt() {
     std::fs::rename(d.path().join("dvb.ts"), media.join("dvb.ts")).unwrap();
     let s = Server::start_in(d, &[]);
     for (source, vtt) in [("dvd.mkv", "dvd.eng.vtt"), ("dvb.ts", "dvb.eng.vtt")] {
-        let job = ended(&s, source, "subtitles");
-        assert_eq!(job["state"], "done", "{job}");
-        let text = std::fs::read_to_string(s.media().join(vtt)).unwrap();
-        let cues = cues_of(&text);
-        assert_eq!(cues.len(), said.len(), "{source}: {text}");
-        for (c, (a, b, words)) in cues.iter().zip(said) {
-            assert_eq!(c.2, words, "{source}: {text}");
-            assert!(near(c.0, a) && near(c.1, b), "{source}: {c:?} vs {a}-{b}");
-        }
+        reads_as(&s, source, vtt, &said);
     }
-    assert!(hidden_files(&s.media()).is_empty());
+    no_temp_files_left(&s);
 }
 
-#[test]
-fn a_missing_language_pack_makes_the_job_wait_until_it_is_installed() {
-    // A tessdata folder of the test's own, with English only: "installing"
-    // German is copying its model in, as the package does.
-    let d = tempfile::tempdir().unwrap();
-    let tessdata = d.path().join("tessdata");
+const SYSTEM_TESSDATA: &str = "/usr/share/tesseract-ocr/5/tessdata";
+
+/// A tessdata folder of the test's own in `dir`, with English only.
+fn english_only(dir: &Path) -> std::path::PathBuf {
+    let tessdata = dir.join("tessdata");
     std::fs::create_dir(&tessdata).unwrap();
-    let system = Path::new("/usr/share/tesseract-ocr/5/tessdata");
     std::fs::copy(
-        system.join("eng.traineddata"),
+        Path::new(SYSTEM_TESSDATA).join("eng.traineddata"),
         tessdata.join("eng.traineddata"),
     )
     .unwrap();
+    tessdata
+}
+
+#[test]
+fn a_missing_language_pack_makes_its_track_wait_until_it_is_installed() {
+    // "Installing" German is copying its model in, as the package does.
+    let (d, media) = with_media();
+    let tessdata = english_only(d.path());
+    let system = Path::new(SYSTEM_TESSDATA);
     assert!(
         system.join("deu.traineddata").exists(),
         "tests/run.sh installs tesseract-ocr-deu"
     );
-    let media = d.path().join("media");
-    std::fs::create_dir(&media).unwrap();
-    let said = [(1.0, 3.0, "Schöne Grüße aus Köln")];
-    dvd_film(d.path(), 5, &said, "ger", &media.join("film.mkv"));
+    let german = [(1.0, 3.0, "Schöne Grüße aus Köln")];
+    let english = [(1.0, 3.0, "Greetings from Cologne")];
+    let tracks = [("ger", Spu::Text(&german)), ("eng", Spu::Text(&english))];
+    dvd_film_of(d.path(), 5, &tracks, &media.join("film.mkv"));
     let prefix = tessdata.to_str().unwrap().to_string();
     let s = Server::start_with_env(d, &[], &[("TESSDATA_PREFIX", &prefix)]);
+    let eng = s.media().join("film.eng.vtt");
     s.wait_until(30, "the job to wait for the German model", || {
         let j = job_of(&s, "film.mkv", "subtitles");
-        j["state"] == "queued"
+        eng.exists()
+            && j["state"] == "queued"
             && j["error"]
                 .as_str()
                 .is_some_and(|e| e.contains("sudo apt install tesseract-ocr-deu"))
@@ -374,24 +511,182 @@ fn a_missing_language_pack_makes_the_job_wait_until_it_is_installed() {
     let (_, page) = s.text("/jobs");
     assert!(page.contains("apt install tesseract-ocr-deu"), "{page}");
     assert!(s.log_text().contains("apt install tesseract-ocr-deu"));
+    let read_first = (
+        std::fs::read(&eng).unwrap(),
+        std::fs::metadata(&eng).unwrap().modified().unwrap(),
+    );
     std::fs::copy(
         system.join("deu.traineddata"),
         tessdata.join("deu.traineddata"),
     )
     .unwrap();
-    let job = ended(&s, "film.mkv", "subtitles");
-    assert_eq!(job["state"], "done", "{job}");
-    let vtt = std::fs::read_to_string(s.media().join("film.ger.vtt")).unwrap();
-    assert_eq!(cues_of(&vtt)[0].2, "Schöne Grüße aus Köln", "{vtt}");
+    reads_as(&s, "film.mkv", "film.ger.vtt", &german);
+    // The English track, read while German waited, is not read again.
+    let read_now = (
+        std::fs::read(&eng).unwrap(),
+        std::fs::metadata(&eng).unwrap().modified().unwrap(),
+    );
+    assert_eq!(read_first, read_now);
+    let vtts: Vec<String> = media_files(&s.media())
+        .into_iter()
+        .filter(|f| f.ends_with(".vtt"))
+        .collect();
+    assert_eq!(vtts, ["film.eng.vtt", "film.ger.vtt"]);
     let (_, page) = s.text("/watch/film.mp4");
     assert!(page.contains("(from picture subtitles)"), "{page}");
 }
 
 #[test]
+fn the_english_track_is_read_while_the_hungarian_one_waits_for_its_pack() {
+    let (d, media) = with_media();
+    let tessdata = english_only(d.path());
+    let english = [(1.0, 3.0, "Wake up, Neo."), (4.0, 5.5, "Knock, knock.")];
+    let hungarian = [(1.0, 3.0, "Ébredj, Neo.")];
+    let tracks = [("eng", Spu::Text(&english)), ("hun", Spu::Text(&hungarian))];
+    dvd_film_of(d.path(), 6, &tracks, &media.join("film.mkv"));
+    let prefix = tessdata.to_str().unwrap().to_string();
+    let s = Server::start_with_env(d, &[], &[("TESSDATA_PREFIX", &prefix)]);
+    let vtt = s.media().join("film.eng.vtt");
+    let mut job = serde_json::Value::Null;
+    s.wait_until(90, "English read, the job waiting for Hungarian", || {
+        job = job_of(&s, "film.mkv", "subtitles");
+        vtt.exists()
+            && job["state"] == "queued"
+            && job["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("sudo apt install tesseract-ocr-hun"))
+    });
+    let text = std::fs::read_to_string(&vtt).unwrap();
+    let cues = cues_of(&text);
+    let words: Vec<&str> = cues.iter().map(|c| c.2.as_str()).collect();
+    assert_eq!(words, ["Wake up, Neo.", "Knock, knock."], "{text}");
+    for (c, (a, b, _)) in cues.iter().zip(english) {
+        assert!(near(c.0, a) && near(c.1, b), "{c:?} vs {a}-{b}");
+    }
+    assert!(!s.media().join("film.hun.vtt").exists());
+    let plan = job["plan"].to_string();
+    for line in [
+        "(DVD pictures, English): read by OCR into WebVTT",
+        "(DVD pictures, Magyar): waits for tesseract-ocr-hun",
+    ] {
+        assert!(plan.contains(line), "{job}");
+    }
+    let (_, page) = s.text("/jobs");
+    assert!(page.contains("apt install tesseract-ocr-hun"), "{page}");
+    // The English track plays while the Hungarian one waits.
+    s.wait_until(30, "the player to offer the English track", || {
+        s.text("/watch/film.mp4")
+            .1
+            .contains("English (from picture subtitles)")
+    });
+    no_temp_files_left(&s);
+}
+
+/// An SDH track: when each cue shows, what it draws (each line's text,
+/// colour and top row on a DVD's 576 rows) and what a viewer reads:
+/// sound descriptions in yellow, cyan and magenta beside white dialogue,
+/// one at the top of the frame, and music marks alone.
+type SdhCue = (f64, f64, &'static [(&'static str, u8, u32)], &'static str);
+const SDH: [SdhCue; 6] = [
+    (
+        1.0,
+        3.0,
+        &[("[Applause]", YELLOW, 60), ("Thank you all.", WHITE, 470)],
+        "[Applause]\nThank you all.",
+    ),
+    (
+        3.5,
+        5.0,
+        &[("[Knocking on door]", CYAN, 470)],
+        "[Knocking on door]",
+    ),
+    (
+        5.5,
+        7.0,
+        &[("Listen.", WHITE, 420), ("--- Soft music ---", YELLOW, 470)],
+        "Listen.\n--- Soft music ---",
+    ),
+    (7.5, 8.5, &[("...", WHITE, 470)], "..."),
+    (9.0, 10.0, &[("---", YELLOW, 470)], "---"),
+    (
+        10.5,
+        11.5,
+        &[("[Door slams]", MAGENTA, 470)],
+        "[Door slams]",
+    ),
+];
+
+/// The subtitles job of `source` ends done, and `vtt` beside it holds
+/// `said` (start, end, text): every cue, its words and its times.
+fn reads_as(s: &Server, source: &str, vtt: &str, said: &[(f64, f64, &str)]) {
+    let job = ended(s, source, "subtitles");
+    assert_eq!(job["state"], "done", "{job}");
+    let text = std::fs::read_to_string(s.media().join(vtt)).unwrap();
+    let cues = cues_of(&text);
+    let words: Vec<&str> = cues.iter().map(|c| c.2.as_str()).collect();
+    let want: Vec<&str> = said.iter().map(|c| c.2).collect();
+    assert_eq!(words, want, "{source}: {text}");
+    for (c, (a, b, _)) in cues.iter().zip(said) {
+        assert!(near(c.0, *a) && near(c.1, *b), "{source}: {c:?} vs {a}-{b}");
+    }
+}
+
+/// What a viewer of [`SDH`] reads, with its times.
+fn sdh_said() -> Vec<(f64, f64, &'static str)> {
+    SDH.iter().map(|(a, b, _, said)| (*a, *b, *said)).collect()
+}
+
+#[test]
+fn a_deaf_viewers_dvd_track_keeps_its_sounds_whatever_their_colour_or_place() {
+    let (d, media) = with_media();
+    let pictures: Vec<_> = SDH
+        .iter()
+        .enumerate()
+        .map(|(n, (a, b, lines, _))| (*a, *b, sdh_picture(d.path(), &format!("cue{n}"), lines)))
+        .collect();
+    let tracks = [("eng", Spu::Pictures(&pictures))];
+    dvd_film_of(d.path(), 12, &tracks, &media.join("sdh.mkv"));
+    let s = Server::start_in(d, &[]);
+    reads_as(&s, "sdh.mkv", "sdh.eng.vtt", &sdh_said());
+}
+
+#[test]
+fn a_deaf_viewers_blu_ray_track_keeps_its_sounds_whatever_their_colour_or_place() {
+    let (d, media) = with_media();
+    // The same cues on a 1080-row frame, each one object of its size.
+    let pictures: Vec<Vec<u8>> = SDH
+        .iter()
+        .map(|(_, _, lines, _)| {
+            let lines: Vec<_> = lines
+                .iter()
+                .map(|(t, c, y)| (*t, *c, y * 1080 / 576))
+                .collect();
+            sdh_colours(d.path(), &lines, 1920, 1080)
+        })
+        .collect();
+    let shown: Vec<_> = SDH
+        .iter()
+        .zip(&pictures)
+        .map(|((start, end, _, _), ink)| pgs::write::Shown {
+            start: *start,
+            end: *end,
+            x: 0,
+            y: 0,
+            width: 1920,
+            height: 1080,
+            ink,
+            forced: false,
+        })
+        .collect();
+    let sup = pgs::write::sup_in((1920, 1080), &YCRCBA, &shown);
+    blu_ray_film_of(d.path(), 12, &[(sup, "eng", false)], &media.join("sdh.mkv"));
+    let s = Server::start_in(d, &[]);
+    reads_as(&s, "sdh.mkv", "sdh.eng.vtt", &sdh_said());
+}
+
+#[test]
 fn a_long_track_shows_progress_runs_at_nice_19_and_can_be_cancelled_and_retried() {
-    let d = tempfile::tempdir().unwrap();
-    let media = d.path().join("media");
-    std::fs::create_dir(&media).unwrap();
+    let (d, media) = with_media();
     // 600 cues of 0.4 s each.
     let lines: Vec<String> = (0..600).map(|i| format!("Line number {i}")).collect();
     let said: Vec<(f64, f64, &str)> = lines
@@ -409,11 +704,17 @@ fn a_long_track_shows_progress_runs_at_nice_19_and_can_be_cancelled_and_retried(
     });
     let (_, page) = s.text("/jobs");
     assert!(page.contains(" of 600 pictures"), "{page}");
+    // This server's tesseract reads a list in its media folder; others
+    // (other tests' servers asking for the installed models) are not it.
     let ps = Command::new("ps")
-        .args(["-o", "ni=", "-C", "tesseract"])
+        .args(["-o", "ni=,args=", "-C", "tesseract"])
         .output()
         .unwrap();
-    assert_eq!(String::from_utf8_lossy(&ps.stdout).trim(), "19");
+    let ps = String::from_utf8_lossy(&ps.stdout);
+    let media = s.media().to_string_lossy().into_owned();
+    let ours: Vec<&str> = ps.lines().filter(|l| l.contains(&media)).collect();
+    assert!(!ours.is_empty(), "{ps}");
+    assert!(ours.iter().all(|l| l.trim().starts_with("19 ")), "{ps}");
     let r = post_json(
         &s,
         &format!("/api/jobs/{id}/cancel"),

@@ -2,10 +2,13 @@
 
 pub mod encoder;
 pub mod ffmpeg;
+mod ink;
 pub mod launch;
+mod marks;
 pub mod mp4;
 pub mod ocr;
 pub mod pgs;
+pub mod pictures;
 mod plan;
 mod probe;
 pub mod sidecar;

@@ -6,7 +6,9 @@
 //! which is several times slower on small pictures unless limited from
 //! outside), then the common confusions mended and WebVTT written: each
 //! cue timed by its picture, two lines kept two, a cue at the top of the
-//! picture placed at the top.
+//! picture placed at the top. A picture of music marks alone ("...",
+//! "---"), from which OCR reads nothing, is read by its shapes
+//! (`media::marks`).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -32,11 +34,13 @@ const MARGIN: u32 = 10;
 pub enum OcrError {
     #[error("tesseract is not installed: sudo apt install tesseract-ocr")]
     NoTesseract,
-    #[error(
-        "the OCR model for {name} is not installed: sudo apt install {}",
-        package_for(model)
-    )]
-    NoModel { model: String, name: String },
+    #[error("{}", no_model(models, names))]
+    NoModel {
+        /// tesseract's names of the missing models (`hun`).
+        models: Vec<String>,
+        /// Their languages as people say them (`Magyar`).
+        names: Vec<String>,
+    },
     #[error("tesseract failed: {0}")]
     Failed(String),
     #[error("cancelled")]
@@ -52,6 +56,22 @@ pub fn model_for(lang: Option<&str>) -> &'static str {
         Some(code) => code,
         None => "eng",
     }
+}
+
+/// "the OCR model for Magyar is not installed: sudo apt install
+/// tesseract-ocr-hun", for one missing model or several.
+fn no_model(models: &[String], names: &[String]) -> String {
+    let packages: Vec<String> = models.iter().map(|m| package_for(m)).collect();
+    let (what, is) = if models.len() > 1 {
+        ("models", "are")
+    } else {
+        ("model", "is")
+    };
+    format!(
+        "the OCR {what} for {} {is} not installed: sudo apt install {}",
+        names.join(" and "),
+        packages.join(" ")
+    )
 }
 
 /// Debian's package of a tesseract model (`chi_sim` is `tesseract-ocr-chi-sim`).
@@ -130,9 +150,14 @@ pub fn missing_packages(tools: &Tools, models: &[String]) -> Option<String> {
     (!packages.is_empty()).then(|| format!("sudo apt install {}", packages.join(" ")))
 }
 
-/// Whether tesseract has `model` (`tesseract --list-langs`); `Err` when
-/// tesseract itself is missing.
+/// Whether tesseract has `model`; `Err` when tesseract itself is missing.
 pub fn has_model(tools: &Tools, model: &str) -> Result<bool, OcrError> {
+    Ok(models(tools)?.iter().any(|m| m == model))
+}
+
+/// The models tesseract has (`tesseract --list-langs`); `Err` when
+/// tesseract itself is missing.
+pub fn models(tools: &Tools) -> Result<Vec<String>, OcrError> {
     let out = tools
         .command_for("tesseract", Priority::Interactive)
         .ok_or(OcrError::NoTesseract)?
@@ -141,7 +166,7 @@ pub fn has_model(tools: &Tools, model: &str) -> Result<bool, OcrError> {
         .output()
         .map_err(|_| OcrError::NoTesseract)?;
     let all = String::from_utf8_lossy(&out.stdout);
-    Ok(all.lines().skip(1).any(|l| l.trim() == model))
+    Ok(all.lines().skip(1).map(|l| l.trim().to_string()).collect())
 }
 
 /// A picture as OCR wants it: a binary PGM of dark text on white,
@@ -178,15 +203,18 @@ pub fn prepare(p: &Picture) -> Option<Vec<u8>> {
 }
 
 /// A cue as WebVTT needs it, once its picture is on its way to OCR.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Timed {
     pub start: f64,
     pub end: f64,
     /// Its pictures sit in the top third of the frame.
     pub top: bool,
     /// Which page of the track's pictures is its text (none when it has
-    /// no ink).
+    /// no ink, or is read by its shapes).
     pub page: Option<usize>,
+    /// What it says when it is only marks ("...", "---"), read by their
+    /// shapes: OCR reads nothing from them.
+    pub marks: Option<String>,
 }
 
 /// One track's pictures on their way to tesseract: each prepared and
@@ -216,7 +244,15 @@ impl Pages {
 
     /// Adds a cue: its pictures composed, prepared and written.
     pub fn add(&mut self, cue: &Cue) -> std::io::Result<()> {
-        let page = match composed(cue).as_ref().and_then(prepare) {
+        let picture = composed(cue);
+        let marks = picture
+            .as_ref()
+            .and_then(|p| super::marks::read(p, cue.screen.1));
+        let pgm = picture
+            .as_ref()
+            .filter(|_| marks.is_none())
+            .and_then(prepare);
+        let page = match pgm {
             Some(pgm) => {
                 let file = self.temp("page.pgm");
                 std::fs::write(file.path(), pgm)?;
@@ -234,6 +270,7 @@ impl Pages {
             end: cue.end.unwrap_or(cue.start + 5.0),
             top,
             page,
+            marks,
         });
         Ok(())
     }
@@ -449,29 +486,30 @@ const HEAD: usize = 256;
 pub fn webvtt(cues: &[Timed], texts: &[String], from: Origin) -> String {
     let forced = if from.forced { ", forced" } else { "" };
     let mut out = format!("WEBVTT\n\n{MARK} (stream {}{forced})\n", from.stream);
-    let mut kept: Vec<(Timed, &str)> = Vec::new();
+    let mut kept: Vec<(&Timed, f64, &str)> = Vec::new();
     for cue in cues {
-        let Some(text) = cue.page.and_then(|p| texts.get(p)).map(|t| t.trim()) else {
+        let text = cue.page.and_then(|p| texts.get(p)).or(cue.marks.as_ref());
+        let Some(text) = text.map(|t| t.trim()) else {
             continue;
         };
         if text.is_empty() {
             continue;
         }
         match kept.last_mut() {
-            Some((last, said))
-                if *said == text && last.top == cue.top && cue.start - last.end <= SAME_CUE_GAP =>
+            Some((last, end, said))
+                if *said == text && last.top == cue.top && cue.start - *end <= SAME_CUE_GAP =>
             {
-                last.end = last.end.max(cue.end);
+                *end = end.max(cue.end);
             }
-            _ => kept.push((*cue, text)),
+            _ => kept.push((cue, cue.end, text)),
         }
     }
-    for (cue, text) in kept {
+    for (cue, end, text) in kept {
         let place = if cue.top { " line:0" } else { "" };
         out.push_str(&format!(
             "\n{} --> {}{place}\n{text}\n",
             clock(cue.start),
-            clock(cue.end),
+            clock(end),
         ));
     }
     out
@@ -532,12 +570,13 @@ mod tests {
 
     #[test]
     fn cues_become_webvtt_with_their_times_and_place() {
+        // A tall stroke: a letter, not a mark.
         let pic = |y| Picture {
             x: 0,
             y,
-            width: 1,
-            height: 1,
-            ink: vec![255],
+            width: 2,
+            height: 5,
+            ink: vec![255; 10],
         };
         let cue = |start, end, y| Cue {
             start,
@@ -580,6 +619,42 @@ mod tests {
         assert_eq!(
             vtt,
             "WEBVTT\n\nNOTE pimedia read this from picture subtitles (stream 3)\n\n00:00:01.500 --> 00:00:03.250\nWake up, Neo.\nFollow me.\n\n00:01:01.000 --> 00:01:02.000 line:0\nSIGN\n"
+        );
+    }
+
+    #[test]
+    fn a_cue_of_marks_alone_keeps_them_without_ocr() {
+        // "..." while music plays: three dots on a DVD frame.
+        let mut ink = vec![0u8; 30 * 4];
+        for x in [2, 3, 6, 7, 10, 11] {
+            ink[30 + x] = 255;
+            ink[60 + x] = 255;
+        }
+        let cue = Cue {
+            start: 2.0,
+            end: Some(3.0),
+            pictures: vec![Picture {
+                x: 300,
+                y: 500,
+                width: 30,
+                height: 4,
+                ink,
+            }],
+            forced: false,
+            screen: (720, 576),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let mut pages = Pages::new(dir.path());
+        pages.add(&cue).unwrap();
+        assert!(pages.is_empty(), "no picture for tesseract");
+        let from = Origin {
+            stream: 2,
+            forced: false,
+        };
+        let vtt = webvtt(pages.cues(), &[], from);
+        assert!(
+            vtt.ends_with("\n00:00:02.000 --> 00:00:03.000\n...\n"),
+            "{vtt}"
         );
     }
 

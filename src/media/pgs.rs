@@ -15,8 +15,8 @@ use std::collections::HashMap;
 pub(super) const MAX_PIXELS: usize = 3840 * 2160;
 
 /// One picture on screen: where, how big, and each pixel's darkness
-/// of ink on paper (0 paper, 255 ink), as OCR wants text: the palette's
-/// visible colours as ink, the rest as paper.
+/// of ink on paper (0 paper, 255 ink), as OCR wants text: the letters'
+/// colours as ink, whatever their colour; outlines and the rest as paper.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Picture {
     pub x: u32,
@@ -61,6 +61,9 @@ struct Placement {
     forced: bool,
 }
 
+/// A palette's entries: luminance and opacity are all OCR needs.
+type Palette = [(u8, u8); 256];
+
 fn be16(b: &[u8], at: usize) -> u16 {
     u16::from_be_bytes([b[at], b[at + 1]])
 }
@@ -75,149 +78,211 @@ pub fn cues(sup: &[u8]) -> Result<Vec<Cue>, PgsError> {
 /// Hands `f` each cue of a `.sup` stream in order, once its end is known
 /// (so a whole film's pictures are never held at once).
 pub fn each_cue(sup: &[u8], mut f: impl FnMut(Cue)) -> Result<(), PgsError> {
-    let mut pending: Option<Cue> = None;
-    let mut palettes: HashMap<u8, [(u8, u8); 256]> = HashMap::new();
-    let mut objects: HashMap<u16, Object> = HashMap::new();
-    let mut shown: Vec<Placement> = Vec::new();
-    let (mut screen, mut palette_id, mut pts) = ((0u32, 0u32), 0u8, 0f64);
-    let mut at = 0;
-    while at < sup.len() {
-        if sup.len() < at + 13 {
-            return Err(PgsError::Truncated(at));
-        }
-        if &sup[at..at + 2] != b"PG" {
-            return Err(PgsError::NoMarker(at));
-        }
-        let seg_pts = u32::from_be_bytes([sup[at + 2], sup[at + 3], sup[at + 4], sup[at + 5]]);
-        let kind = sup[at + 10];
-        let size = be16(sup, at + 11) as usize;
-        let body = sup
-            .get(at + 13..at + 13 + size)
-            .ok_or(PgsError::Truncated(at))?;
-        at += 13 + size;
+    let mut screen = Screen::default();
+    for segment in segments(sup) {
+        let Segment { pts, kind, body } = segment?;
         match kind {
-            // PCS: a new presentation.
-            0x16 if body.len() >= 11 => {
-                pts = seg_pts as f64 / 90_000.0;
-                screen = (be16(body, 0) as u32, be16(body, 2) as u32);
-                let state = body[7];
-                palette_id = body[9];
-                if state & 0xC0 != 0 {
-                    // An epoch starts: what was defined before is gone.
-                    objects.clear();
-                }
-                let n = body[10] as usize;
-                shown.clear();
-                let mut p = 11;
-                for _ in 0..n {
-                    let Some(o) = body.get(p..p + 8) else { break };
-                    let flags = o[3];
-                    shown.push(Placement {
-                        object: be16(o, 0),
-                        x: be16(o, 4),
-                        y: be16(o, 6),
-                        forced: flags & 0x40 != 0,
-                    });
-                    p += if flags & 0x80 != 0 { 16 } else { 8 };
-                }
-            }
-            // PDS: a palette.
-            0x14 if body.len() >= 2 => {
-                let table = palettes.entry(body[0]).or_insert([(0, 0); 256]);
-                for e in body[2..].chunks_exact(5) {
-                    // Luminance and opacity are all OCR needs.
-                    table[e[0] as usize] = (e[1], e[4]);
-                }
-            }
-            // ODS: an object, or a part of one.
-            0x15 if body.len() >= 4 => {
-                let id = be16(body, 0);
-                let sequence = body[3];
-                if sequence & 0x80 != 0 && body.len() >= 11 {
-                    let (width, height) = (be16(body, 7), be16(body, 9));
-                    let mut data = Vec::new();
-                    data.extend_from_slice(&body[11..]);
-                    objects.insert(
-                        id,
-                        Object {
-                            width,
-                            height,
-                            data,
-                        },
-                    );
-                } else if let Some(o) = objects.get_mut(&id) {
-                    o.data.extend_from_slice(&body[4..]);
-                }
-            }
-            // END: the presentation is complete.
+            0x16 if body.len() >= 11 => screen.composition(pts, body),
+            0x14 if body.len() >= 2 => screen.palette(body),
+            0x15 if body.len() >= 4 => screen.object(body),
             0x80 => {
-                if let Some(last) = pending.as_mut() {
-                    if last.end.is_none() {
-                        last.end = Some(pts);
-                    }
-                }
-                if shown.is_empty() {
-                    continue;
-                }
-                let palette = palettes.get(&palette_id).copied().unwrap_or([(0, 0); 256]);
-                let pictures: Vec<Picture> = shown
-                    .iter()
-                    .filter_map(|s| {
-                        let o = objects.get(&s.object)?;
-                        let ink = decode(o, &palette)?;
-                        Some(Picture {
-                            x: s.x as u32,
-                            y: s.y as u32,
-                            width: o.width as u32,
-                            height: o.height as u32,
-                            ink,
-                        })
-                    })
-                    .collect();
-                if !pictures.is_empty() {
-                    let next = Cue {
-                        start: pts,
-                        end: None,
-                        pictures,
-                        forced: shown.iter().all(|s| s.forced),
-                        screen,
-                    };
-                    if let Some(done) = pending.replace(next) {
-                        f(done);
-                    }
+                if let Some(done) = screen.end() {
+                    f(done);
                 }
             }
             _ => {}
         }
     }
-    if let Some(last) = pending {
+    if let Some(last) = screen.pending {
         f(last);
     }
     Ok(())
 }
 
+/// One segment of a stream: its PTS in seconds, its type and its body.
+struct Segment<'a> {
+    pts: f64,
+    kind: u8,
+    body: &'a [u8],
+}
+
+/// The segments of a `.sup` stream in order, ending at the first that is
+/// broken (its error the last item).
+fn segments(sup: &[u8]) -> impl Iterator<Item = Result<Segment<'_>, PgsError>> {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        if at >= sup.len() {
+            return None;
+        }
+        let here = at;
+        // Nothing after a broken segment can be found.
+        at = sup.len();
+        if sup.len() < here + 13 {
+            return Some(Err(PgsError::Truncated(here)));
+        }
+        if &sup[here..here + 2] != b"PG" {
+            return Some(Err(PgsError::NoMarker(here)));
+        }
+        let pts = u32::from_be_bytes([sup[here + 2], sup[here + 3], sup[here + 4], sup[here + 5]]);
+        let size = be16(sup, here + 11) as usize;
+        let Some(body) = sup.get(here + 13..here + 13 + size) else {
+            return Some(Err(PgsError::Truncated(here)));
+        };
+        at = here + 13 + size;
+        Some(Ok(Segment {
+            pts: pts as f64 / 90_000.0,
+            kind: sup[here + 10],
+            body,
+        }))
+    })
+}
+
+/// What a stream has defined so far, what it shows, and the cue on
+/// screen whose end is not known yet.
+#[derive(Default)]
+struct Screen {
+    palettes: HashMap<u8, Palette>,
+    objects: HashMap<u16, Object>,
+    shown: Vec<Placement>,
+    size: (u32, u32),
+    palette_id: u8,
+    /// When the presentation being built shows.
+    pts: f64,
+    pending: Option<Cue>,
+}
+
+impl Screen {
+    /// PCS: a new presentation, which objects where.
+    fn composition(&mut self, pts: f64, body: &[u8]) {
+        self.pts = pts;
+        self.size = (be16(body, 0) as u32, be16(body, 2) as u32);
+        self.palette_id = body[9];
+        if body[7] & 0xC0 != 0 {
+            // An epoch starts: what was defined before is gone.
+            self.objects.clear();
+        }
+        self.shown.clear();
+        let mut p = 11;
+        for _ in 0..body[10] {
+            let Some(o) = body.get(p..p + 8) else { break };
+            let flags = o[3];
+            self.shown.push(Placement {
+                object: be16(o, 0),
+                x: be16(o, 4),
+                y: be16(o, 6),
+                forced: flags & 0x40 != 0,
+            });
+            p += if flags & 0x80 != 0 { 16 } else { 8 };
+        }
+    }
+
+    /// PDS: a palette's entries, Y Cr Cb A.
+    fn palette(&mut self, body: &[u8]) {
+        let table = self.palettes.entry(body[0]).or_insert([(0, 0); 256]);
+        for e in body[2..].chunks_exact(5) {
+            table[e[0] as usize] = (e[1], e[4]);
+        }
+    }
+
+    /// ODS: an object, or a later part of one.
+    fn object(&mut self, body: &[u8]) {
+        let id = be16(body, 0);
+        if body[3] & 0x80 != 0 && body.len() >= 11 {
+            let (width, height) = (be16(body, 7), be16(body, 9));
+            let data = body[11..].to_vec();
+            self.objects.insert(
+                id,
+                Object {
+                    width,
+                    height,
+                    data,
+                },
+            );
+        } else if let Some(o) = self.objects.get_mut(&id) {
+            o.data.extend_from_slice(&body[4..]);
+        }
+    }
+
+    /// END: the presentation is complete. The cue before it ends here;
+    /// it is handed back once the one this shows takes its place.
+    fn end(&mut self) -> Option<Cue> {
+        if let Some(last) = self.pending.as_mut() {
+            last.end.get_or_insert(self.pts);
+        }
+        let palette = self
+            .palettes
+            .get(&self.palette_id)
+            .copied()
+            .unwrap_or([(0, 0); 256]);
+        let pictures: Vec<Picture> = self
+            .shown
+            .iter()
+            .filter_map(|s| {
+                let o = self.objects.get(&s.object)?;
+                Some(Picture {
+                    x: s.x as u32,
+                    y: s.y as u32,
+                    width: o.width as u32,
+                    height: o.height as u32,
+                    ink: decode(o, &palette)?,
+                })
+            })
+            .collect();
+        if pictures.is_empty() {
+            return None;
+        }
+        let next = Cue {
+            start: self.pts,
+            end: None,
+            pictures,
+            forced: self.shown.iter().all(|s| s.forced),
+            screen: self.size,
+        };
+        self.pending.replace(next)
+    }
+}
+
 /// An object's run-length coded pixels as ink (see [`Picture::ink`]);
 /// `None` when its size is absurd.
-fn decode(o: &Object, palette: &[(u8, u8); 256]) -> Option<Vec<u8>> {
+fn decode(o: &Object, palette: &Palette) -> Option<Vec<u8>> {
     let (w, h) = (o.width as usize, o.height as usize);
     if w == 0 || h == 0 || w * h > MAX_PIXELS {
         return None;
     }
-    // Ink: opaque and bright (subtitles are light text with a dark
+    let colours = unpack(&o.data, w, h);
+    let mut visible = [false; 256];
+    for (c, (_, a)) in palette.iter().enumerate() {
+        visible[c] = *a > 0;
+    }
+    let letters = super::ink::letters(&colours, w, h, &visible);
+    // Ink: the letters' colours, whatever their brightness, and whatever
+    // is opaque and bright (the anti-aliasing of light text on a dark
     // outline); paper: the rest.
-    let ink_of = |c: u8| {
-        let (y, a) = palette[c as usize];
-        ((y as u32 * a as u32) / 255) as u8
-    };
+    let ink_of: Vec<u8> = palette
+        .iter()
+        .zip(letters)
+        .map(|(&(y, a), letter)| {
+            let bright = (y as u32 * a as u32 / 255) as u8;
+            if letter {
+                a.max(bright)
+            } else {
+                bright
+            }
+        })
+        .collect();
+    Some(colours.iter().map(|&c| ink_of[c as usize]).collect())
+}
+
+/// Run-length coded rows as `w`×`h` palette indices (what the data does
+/// not reach stays colour 0).
+fn unpack(d: &[u8], w: usize, h: usize) -> Vec<u8> {
     let mut out = vec![0u8; w * h];
     let (mut x, mut row) = (0usize, 0usize);
-    let d = &o.data;
     let mut i = 0;
     let mut put = |x: &mut usize, row: usize, n: usize, c: u8| {
-        let v = ink_of(c);
         for _ in 0..n {
             if *x < w && row < h {
-                out[row * w + *x] = v;
+                out[row * w + *x] = c;
             }
             *x += 1;
         }
@@ -236,15 +301,13 @@ fn decode(o: &Object, palette: &[(u8, u8); 256]) -> Option<Vec<u8>> {
             x = 0;
             continue;
         }
-        let long = f & 0x40 != 0;
-        let colored = f & 0x80 != 0;
         let mut n = (f & 0x3F) as usize;
-        if long {
+        if f & 0x40 != 0 {
             let Some(&l) = d.get(i) else { break };
             i += 1;
             n = (n << 8) | l as usize;
         }
-        let c = if colored {
+        let c = if f & 0x80 != 0 {
             let Some(&c) = d.get(i) else { break };
             i += 1;
             c
@@ -253,15 +316,15 @@ fn decode(o: &Object, palette: &[(u8, u8); 256]) -> Option<Vec<u8>> {
         };
         put(&mut x, row, n.min(w), c);
     }
-    Some(out)
+    out
 }
 
 /// Writes a `.sup` stream of `cues`: the run-length coding and segments
 /// as a Blu-ray authoring tool writes them (for tests, and documented
 /// here beside the reader so the two say the same thing).
 pub mod write {
-    /// One picture to show: `ink` is 0 (transparent) or 1 (text), row
-    /// after row.
+    /// One picture to show: `ink` is each pixel's colour, row after row
+    /// (with [`sup`]'s palette 0 transparent, 1 white text).
     pub struct Shown<'a> {
         pub start: f64,
         pub end: f64,
@@ -303,9 +366,20 @@ pub mod write {
         out.extend_from_slice(&[0, 0]);
     }
 
+    /// Colour 0 transparent, colour 1 opaque white: index, Y, Cr, Cb, A.
+    pub const WHITE_TEXT: [[u8; 5]; 2] = [[0, 16, 128, 128, 0], [1, 235, 128, 128, 255]];
+
     /// A `.sup` of these pictures on a `screen` of this size: white
     /// text (colour 1) on transparency (colour 0).
     pub fn sup(screen: (u16, u16), shown: &[Shown<'_>]) -> Vec<u8> {
+        sup_in(screen, &WHITE_TEXT, shown)
+    }
+
+    /// A `.sup` of these pictures in colours of `palette` (index, Y, Cr,
+    /// Cb, A).
+    pub fn sup_in(screen: (u16, u16), palette: &[[u8; 5]], shown: &[Shown<'_>]) -> Vec<u8> {
+        let mut pds = vec![0, 0];
+        pds.extend(palette.iter().flatten());
         let mut out = Vec::new();
         for (n, s) in shown.iter().enumerate() {
             let mut pcs = Vec::new();
@@ -325,13 +399,7 @@ pub mod write {
                 wds.extend_from_slice(&v.to_be_bytes());
             }
             segment(&mut out, s.start, 0x17, &wds);
-            // Colour 0 transparent, colour 1 opaque white.
-            segment(
-                &mut out,
-                s.start,
-                0x14,
-                &[0, 0, 0, 16, 128, 128, 0, 1, 235, 128, 128, 255],
-            );
+            segment(&mut out, s.start, 0x14, &pds);
             let mut rle = Vec::new();
             for row in s.ink.chunks(s.width as usize) {
                 rle_row(row, &mut rle);
@@ -404,6 +472,44 @@ mod tests {
         assert_eq!((p.x, p.y, p.width, p.height), (100, 900, 20, 3));
         let back: Vec<u8> = p.ink.iter().map(|v| (*v > 128) as u8).collect();
         assert_eq!(back, ink);
+    }
+
+    #[test]
+    fn letters_of_any_colour_are_ink_and_their_outline_is_not() {
+        // White dialogue (1) and a red sound description (3), dark as
+        // red is, each ringed by a black outline (2).
+        let (w, h) = (12, 8);
+        let mut ink = vec![0u8; w * h];
+        for (y, fill) in [(0, 3), (4, 1)] {
+            for dy in 0..4 {
+                for x in 0..w {
+                    let ring = dy == 0 || dy == 3 || x == 0 || x == w - 1;
+                    ink[(y + dy) * w + x] = if ring { 2 } else { fill };
+                }
+            }
+        }
+        let palette = [
+            [0, 16, 128, 128, 0],
+            [1, 235, 128, 128, 255],
+            [2, 16, 128, 128, 255],
+            [3, 63, 102, 240, 255],
+        ];
+        let shown = write::Shown {
+            start: 1.0,
+            end: 2.0,
+            x: 0,
+            y: 0,
+            width: w as u16,
+            height: h as u16,
+            ink: &ink,
+            forced: false,
+        };
+        let cues = cues(&write::sup_in((1920, 1080), &palette, &[shown])).unwrap();
+        let p = &cues[0].pictures[0];
+        for (at, c) in ink.iter().enumerate() {
+            let inked = p.ink[at] > 128;
+            assert_eq!(inked, *c == 1 || *c == 3, "colour {c} at {at}");
+        }
     }
 
     #[test]

@@ -102,8 +102,6 @@ pub struct Plan {
 pub struct NeedsTranscode(pub String);
 
 const TEXT_SUBS: &[&str] = &["subrip", "srt", "ass", "ssa", "mov_text", "webvtt", "text"];
-/// Picture subtitles OCR reads: Blu-ray (PGS), DVD (VobSub), DVB.
-const PICTURE_SUBS: &[&str] = &["hdmv_pgs_subtitle", "dvd_subtitle", "dvb_subtitle"];
 /// Audio MP4 can carry beside the AAC track.
 const KEEPABLE_AUDIO: &[&str] = &["ac3", "eac3"];
 
@@ -252,7 +250,7 @@ fn subtitle_tracks(probe: &Probe, notes: &mut Vec<String>) -> Vec<SubtitleTrack>
     let mut subtitles: Vec<SubtitleTrack> = Vec::new();
     for s in probe.streams.iter().filter(|s| s.kind == "subtitle") {
         if !TEXT_SUBS.contains(&s.codec.as_str()) {
-            let why = if PICTURE_SUBS.contains(&s.codec.as_str()) {
+            let why = if super::pictures::PictureKind::of(&s.codec).is_some() {
                 "picture subtitles are read into WebVTT text by a subtitles job"
             } else {
                 "this subtitle format isn't supported"
@@ -320,7 +318,7 @@ pub fn picture_tracks(probe: &Probe) -> Vec<PictureTrack> {
         .collect();
     let mut out = Vec::new();
     for s in probe.streams.iter().filter(|s| s.kind == "subtitle") {
-        if !PICTURE_SUBS.contains(&s.codec.as_str()) {
+        if super::pictures::PictureKind::of(&s.codec).is_none() {
             continue;
         }
         let forced = s.forced

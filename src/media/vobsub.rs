@@ -15,9 +15,8 @@
 //! (`0x06`), end (`0xff`).
 //!
 //! The palette of a DVD lives in its IFO files, which a rip rarely keeps,
-//! so which of the four colours is the text is judged from the picture:
-//! of the visible colours, the one least often beside a transparent
-//! pixel is the letters' fill (the outline rings it).
+//! so which of the four colours are the text is judged from the picture:
+//! the innermost of its layers (`media::ink`), one colour or two.
 
 use super::pgs::{Cue, Picture};
 
@@ -314,42 +313,21 @@ fn rle(data: &[u8], w: usize, rows: impl Iterator<Item = usize>, out: &mut [u8])
     }
 }
 
-/// The text colour's pixels as ink (255) on paper (0): of the colours
-/// that are not transparent, the one least often beside a transparent
-/// pixel. `None` when nothing is visible.
+/// The letters' pixels as ink (255) on paper (0): every visible colour
+/// of the picture's innermost layer (see [`super::ink`]), so a second
+/// colour of text is kept. `None` when nothing is visible.
 fn ink(colours: &[u8], alpha: &[u8; 4], w: usize, h: usize) -> Option<Vec<u8>> {
-    let visible = |c: u8| alpha[c as usize] > 0;
-    let (mut count, mut edge) = ([0usize; 4], [0usize; 4]);
-    for y in 0..h {
-        for x in 0..w {
-            let c = colours[y * w + x];
-            if !visible(c) {
-                continue;
-            }
-            count[c as usize] += 1;
-            let beside = [(0, -1), (0, 1), (-1, 0), (1, 0)].iter().any(|(dx, dy)| {
-                let (nx, ny) = (x as isize + dx, y as isize + dy);
-                nx < 0
-                    || ny < 0
-                    || nx >= w as isize
-                    || ny >= h as isize
-                    || !visible(colours[ny as usize * w + nx as usize])
-            });
-            edge[c as usize] += beside as usize;
-        }
+    let mut visible = [false; 256];
+    for (c, a) in alpha.iter().enumerate() {
+        visible[c] = *a > 0;
     }
-    let text = (0..4u8)
-        .filter(|&c| count[c as usize] > 0)
-        .min_by(|&a, &b| {
-            let share = |c: u8| edge[c as usize] as f64 / count[c as usize] as f64;
-            share(a).total_cmp(&share(b))
-        })?;
-    Some(
+    let letters = super::ink::letters(colours, w, h, &visible);
+    letters.contains(&true).then(|| {
         colours
             .iter()
-            .map(|&c| if c == text { 255 } else { 0 })
-            .collect(),
-    )
+            .map(|&c| if letters[c as usize] { 255 } else { 0 })
+            .collect()
+    })
 }
 
 #[cfg(test)]
@@ -488,6 +466,22 @@ mod tests {
                 let want = if colours[y * w + x] == 1 { 255 } else { 0 };
                 assert_eq!(p.ink[y * w + x], want, "at {x},{y}");
             }
+        }
+    }
+
+    #[test]
+    fn a_second_colour_of_text_is_read_too() {
+        // A sound description in the emphasis colour (3) above the
+        // dialogue in the pattern colour (1), both outlined (2).
+        let (w, h) = (60, 20);
+        let mut colours = letter(w, 10);
+        colours.extend(letter(w, 10).iter().map(|&c| if c == 1 { 3 } else { c }));
+        let stream = ps(&[(1.0, spu(&colours, w, h, 0, 176, false))]);
+        let cues = cues(&stream, (720, 576)).unwrap();
+        let p = &cues[0].pictures[0];
+        for (at, c) in colours.iter().enumerate() {
+            let want = if *c == 1 || *c == 3 { 255 } else { 0 };
+            assert_eq!(p.ink[at], want, "at {at}");
         }
     }
 
