@@ -138,6 +138,14 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         throttled: config.throttled_file.clone(),
         every: Duration::from_secs(1),
     };
+    // Before `manage`: renames in the library move a profile's folders.
+    let profiles = {
+        let state_dir = state_dir.clone();
+        let p = blocking(move || crate::profiles::Profiles::load(&state_dir))
+            .await
+            .ok_or_else(|| std::io::Error::other("loading the profiles stopped unexpectedly"))?;
+        Arc::new(p)
+    };
     let manage = crate::manage::Manage::new(
         library.root().to_path_buf(),
         &state_dir,
@@ -145,6 +153,7 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         jobs.clone(),
         positions.clone(),
         versions.clone(),
+        profiles.clone(),
     );
     let runners = {
         let (state_dir, jobs, stall) = (state_dir.clone(), jobs.clone(), config.runner_stall);
@@ -152,12 +161,6 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
             .await
             .ok_or_else(|| std::io::Error::other("loading the runners stopped unexpectedly"))?;
         Arc::new(r)
-    };
-    let profiles = {
-        let state_dir = state_dir.clone();
-        blocking(move || crate::profiles::Profiles::load(&state_dir))
-            .await
-            .ok_or_else(|| std::io::Error::other("loading the profiles stopped unexpectedly"))?
     };
     let allowed_hosts = crate::lan::AllowedHosts::new(config.allowed_hosts.clone());
     let (socket_io, io) = crate::runners::socket::layer(runners.clone(), allowed_hosts.clone());

@@ -5,6 +5,7 @@
 //! config.
 
 mod versions;
+mod viewer;
 
 pub use versions::{FolderVersions, VersionInfo, VersionJobs, VersionState};
 
@@ -33,7 +34,7 @@ pub struct App {
     pub(crate) auth: Auth,
     pub(crate) jobs: Arc<Jobs>,
     pub(crate) positions: Arc<crate::positions::Positions>,
-    pub(crate) profiles: crate::profiles::Profiles,
+    pub(crate) profiles: Arc<crate::profiles::Profiles>,
     pub(crate) versions: Arc<crate::versions::Versions>,
     pub(crate) devices: Arc<Devices>,
     pub(crate) manage: crate::manage::Manage,

@@ -184,6 +184,17 @@ impl Library {
             .collect()
     }
 
+    /// The videos whose poster is `id`, to tell who may see it.
+    pub fn with_poster(&self, id: u64) -> Vec<String> {
+        let index = self.index.reading();
+        index
+            .videos
+            .values()
+            .filter(|v| v.thumb == Some(id))
+            .map(|v| v.path.clone())
+            .collect()
+    }
+
     /// Something was added, removed or replaced: cached orders are stale.
     pub(super) fn changed(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
