@@ -575,6 +575,7 @@ fn a_limited_profile_gets_404_from_every_route_that_names_another_folders_video(
         ("Films/Adult.mp4", &two_tracks),
     ]);
     let media = d.path().join("media");
+    std::fs::create_dir_all(media.join("Films/Cartoons")).unwrap();
     for p in ["Kids/Bluey.en.vtt", "Films/Adult.en.vtt"] {
         std::fs::write(media.join(p), "WEBVTT\n\n00:00.000 --> 00:01.000\nHello\n").unwrap();
     }
@@ -601,7 +602,7 @@ fn a_limited_profile_gets_404_from_every_route_that_names_another_folders_video(
     let (_, kids) = post(
         &s,
         "/api/profiles",
-        &json!({"name": "Kids", "folders": ["Kids"]}),
+        &json!({"name": "Kids", "folders": ["Kids", "Films/Cartoons"]}),
         None,
     );
     let (_, grown) = post(&s, "/api/profiles", &json!({"name": "Anna"}), None);
@@ -648,10 +649,19 @@ fn a_limited_profile_gets_404_from_every_route_that_names_another_folders_video(
             let status = status_as(&s, &kid, "POST", &path, Some(&body));
             assert_eq!(status, want(403), "POST {path}");
         }
+        // A player's failure names a path too.
+        let failed = json!({"plays": {}, "screen": [1920, 1080], "player": true, "failed": format!("{video}.mp4")});
+        let status = status_as(&s, &kid, "POST", "/api/devices/me", Some(&failed));
+        assert_eq!(status, want(200), "a failure of {video}.mp4");
         // `/videos/` is the household's, as nginx serves it (README).
         let status = status_as(&s, &kid, "GET", &format!("/videos/{video}.mp4"), None);
         assert_eq!(status, 200, "/videos/{video}.mp4");
     }
+    // The folder on the way to Films/Cartoons shows none of Films' posters.
+    let page = as_who(&s, &kid, "/");
+    assert!(page.contains(">Films<"), "{page}");
+    assert!(page.contains(&thumbs["Kids/Bluey.mp4"]), "{page}");
+    assert!(!page.contains(&thumbs["Films/Adult.mp4"]), "{page}");
     // Another folder's video is not there, in the same words as a
     // missing one; the grown-up still reaches it.
     let (_, missing) = s.text("/download/Films/Nothing.mp4");

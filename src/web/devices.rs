@@ -139,6 +139,14 @@ pub async fn report(
             return Ok(json_error(&e));
         }
     };
+    // Whether a video it may not see is in the library is not its to learn.
+    if body
+        .failed
+        .as_deref()
+        .is_some_and(|p| !caller.viewer.sees(p))
+    {
+        return Ok(json_error(&Error::NotFound));
+    }
     let (id, new) = match caller.browser {
         Some(id) => (id, false),
         None => (

@@ -319,13 +319,13 @@ pub async fn library(
     render(&library_page(&app, &caller, asked, listing)).map(Reply::into_response)
 }
 
-fn folder_tile(app: &App, f: &str, sort: Sort) -> FolderTile {
+fn folder_tile(app: &App, f: &str, sort: Sort, within: &Within) -> FolderTile {
     FolderTile {
         name: f.rsplit('/').next().unwrap_or(f).to_string(),
         href: list_href(f, "", sort, 1),
         posters: app
             .library
-            .folder_posters(f, 4)
+            .folder_posters(f, 4, within)
             .into_iter()
             .map(poster_url)
             .collect(),
@@ -339,7 +339,7 @@ fn library_page(
     listing: crate::library::Listing,
 ) -> LibraryPage {
     let viewer = &caller.viewer;
-    let whose = viewer.whose();
+    let (whose, within) = (viewer.whose(), viewer.within());
     let sort = asked.sort;
     let top = asked.dir.is_empty() && asked.search.is_empty() && listing.page == 1;
     let heading = if asked.search.is_empty() {
@@ -375,7 +375,7 @@ fn library_page(
         folders: listing
             .folders
             .iter()
-            .map(|f| folder_tile(app, f, sort))
+            .map(|f| folder_tile(app, f, sort, &within))
             .collect(),
         videos: listing
             .videos
@@ -383,7 +383,7 @@ fn library_page(
             .map(|v| video_tile(app, whose, v))
             .collect(),
         continuing: if top {
-            continuing(app, whose, &viewer.within())
+            continuing(app, whose, &within)
         } else {
             Vec::new()
         },
