@@ -85,7 +85,7 @@ impl App {
     /// The file on disk a path its viewer may see names, or `None` for
     /// one that is not there (or hidden).
     pub async fn file_of(&self, seen: &Seen) -> Option<PathBuf> {
-        self.resolve(&crate::paths::encode_url_path(seen.path()))
+        self.household_file(&crate::paths::encode_url_path(seen.path()))
             .await
     }
 

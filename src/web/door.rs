@@ -26,7 +26,7 @@ pub const PROFILE_COOKIE: &str = "pimedia_profile";
 #[derive(Debug, Clone)]
 pub struct Caller {
     /// The upload password's cookie.
-    pub cookie: Option<String>,
+    pub password_cookie: Option<String>,
     /// This browser's id (its notices, its reports, its device).
     pub browser: Option<String>,
     pub password: Option<String>,
@@ -58,7 +58,7 @@ impl Caller {
             viewer: app.viewer(browser.as_deref(), choice.as_deref()),
             client,
             browser,
-            cookie: cookie_value(h, crate::upload::COOKIE),
+            password_cookie: cookie_value(h, crate::upload::COOKIE),
             password: h
                 .get("x-upload-password")
                 .and_then(|v| v.to_str().ok())
@@ -81,7 +81,7 @@ impl Caller {
     pub fn permit(&self, app: &App) -> Result<(), Error> {
         self.viewer.may_change()?;
         match app.allows(
-            self.cookie.as_deref(),
+            self.password_cookie.as_deref(),
             self.password.as_deref(),
             self.client,
         )? {

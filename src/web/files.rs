@@ -196,6 +196,17 @@ pub async fn serve_file(
     Ok(resp)
 }
 
+/// `GET /videos/{path}`: the library's bytes.
+pub async fn videos(
+    tail: warp::path::Tail,
+    method: Method,
+    headers: HeaderMap,
+    app: Arc<App>,
+) -> Result<warp::reply::Response, warp::Rejection> {
+    let file = app.household_file(tail.as_str()).await;
+    Ok(serve_file(&file.ok_or(Error::NotFound)?, &method, &headers).await?)
+}
+
 /// `GET /audio/{n}/{path}`: the MP4 with its audio track `n` first.
 pub async fn audio(
     track: usize,

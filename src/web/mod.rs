@@ -167,17 +167,12 @@ fn file_request(
 
 /// Bytes from disk: videos, posters, the page's own assets.
 fn files(app: Arc<App>) -> impl Routes {
+    // The household's, whoever is watching: nginx serves it so in
+    // production (see the README on profiles).
     let videos = warp::path("videos")
         .and(warp::path::tail())
         .and(file_request(app.clone()))
-        .and_then(
-            |tail: warp::path::Tail, method, headers, app: Arc<App>| async move {
-                let file = app.resolve(tail.as_str()).await.ok_or(Error::NotFound)?;
-                files::serve_file(&file, &method, &headers)
-                    .await
-                    .map_err(warp::reject::custom)
-            },
-        );
+        .and_then(files::videos);
     // A video with another audio language first (see media::versions).
     let audio = warp::path!("audio" / usize / ..)
         .and(file_request(app.clone()))
