@@ -489,9 +489,10 @@ fn a_renamed_folder_keeps_its_child_and_a_new_folder_of_the_old_name_is_not_thei
     let d = media_with(&[]);
     let media = d.path().join("media");
     make_mp4(&media.join("Kids/Bluey.mp4"), 3);
+    std::fs::copy(media.join("Kids/Bluey.mp4"), media.join("Kids/Peppa.mp4")).unwrap();
     make_mp4(&media.join("Films/Alien.mp4"), 3);
     let s = Server::start_in(d, &[]);
-    s.wait_until(10, "the videos to be read", || s.video_paths().len() == 2);
+    s.wait_until(10, "the videos to be read", || s.video_paths().len() == 3);
     let (_, kids) = post(
         &s,
         "/api/profiles",
@@ -500,12 +501,22 @@ fn a_renamed_folder_keeps_its_child_and_a_new_folder_of_the_old_name_is_not_thei
     );
     post(&s, "/api/profiles", &json!({"name": "Anna"}), None);
     let kid = chosen(&s, kids["id"].as_u64().unwrap());
+    let (status, trashed) = change(&s, "/api/videos/Kids/Peppa.mp4/delete", &json!({}));
+    assert_eq!(status, 200, "{trashed}");
 
     let (status, said) = change(&s, "/api/videos/Kids/rename", &json!({"to": "Children"}));
     assert_eq!(status, 200, "{said}");
     // Its list follows, and so does what it sees.
     assert_eq!(s.json("/api/profiles")[0]["folders"], json!(["Children"]));
     assert_eq!(seen_by(&s, &kid), ["Children/Bluey.mp4"]);
+    // What was in the trash comes back where its folder is now: the child's.
+    let restore = format!("/api/trash/{}/restore", trashed["trash"].as_str().unwrap());
+    let (status, back) = change(&s, &restore, &json!({}));
+    assert_eq!(status, 200, "{back}");
+    assert_eq!(back["path"], "Children/Peppa.mp4");
+    s.wait_until(30, "the child to see it back", || {
+        seen_by(&s, &kid) == ["Children/Bluey.mp4", "Children/Peppa.mp4"]
+    });
     assert!(as_who(&s, &kid, "/").contains(">Children<"));
     assert_eq!(get_as(&s, &kid, "/watch/Children/Bluey.mp4").status(), 200);
 
@@ -518,7 +529,10 @@ fn a_renamed_folder_keeps_its_child_and_a_new_folder_of_the_old_name_is_not_thei
     s.wait_until(30, "the new video to be read", || {
         s.video_paths().contains(&"Kids/Scary.mp4".to_string())
     });
-    assert_eq!(seen_by(&s, &kid), ["Children/Bluey.mp4"]);
+    assert_eq!(
+        seen_by(&s, &kid),
+        ["Children/Bluey.mp4", "Children/Peppa.mp4"]
+    );
     assert_eq!(get_as(&s, &kid, "/watch/Kids/Scary.mp4").status(), 404);
     assert!(!as_who(&s, &kid, "/").contains(">Kids<"));
 
@@ -534,12 +548,13 @@ fn a_renamed_folder_keeps_its_child_and_a_new_folder_of_the_old_name_is_not_thei
     let saved = std::fs::read_to_string(d.path().join("media/.pimedia/profiles.json")).unwrap();
     assert!(saved.contains("Family/Children"), "{saved}");
     let s = Server::start_in(d, &[]);
-    s.wait_until(10, "the videos to be read", || s.video_paths().len() == 3);
+    s.wait_until(10, "the videos to be read", || s.video_paths().len() == 4);
     assert_eq!(
         s.json("/api/profiles")[0]["folders"],
         json!(["Family/Children"])
     );
-    assert_eq!(seen_by(&s, &kid), ["Family/Children/Bluey.mp4"]);
+    let theirs = ["Family/Children/Bluey.mp4", "Family/Children/Peppa.mp4"];
+    assert_eq!(seen_by(&s, &kid), theirs);
 }
 
 /// An MP4 whose picture is big enough to be worth smaller versions, with

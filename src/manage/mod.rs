@@ -114,6 +114,7 @@ impl Manage {
             people_positions: self.positions.snapshot_people(&files.videos),
             jobs: self.jobs.snapshot_for(&files.videos),
             versions: self.versions.snapshot(&files.videos),
+            back_to: None,
         };
         let moves: Vec<(String, PathBuf)> = entry
             .files
@@ -210,6 +211,10 @@ impl Manage {
         blocking(move || library.folder_moved(&from, &into)).await;
         let prefixes = vec![(format!("{path}/"), format!("{to}/"))];
         self.follow(&prefixes).await;
+        let (trash, moves) = (self.trash.clone(), prefixes.clone());
+        if let Some(Err(e)) = blocking(move || trash.folders_moved(&moves)).await {
+            tracing::warn!("the trash could not follow {path} to {to}: {e}");
+        }
         tracing::info!("folder {path} is now {to}");
         Ok(to.to_string())
     }
@@ -272,7 +277,7 @@ impl Manage {
             .await
             .flatten()
             .ok_or(Error::NotFound)?;
-        let (dir, name) = split(&entry.files[0]);
+        let (dir, name) = (entry.folder(), split(&entry.files[0]).1);
         let stem = strip_media_extension(name);
         let root = self.root.clone();
         let pairs = (0..10_000)

@@ -1,5 +1,10 @@
-//! warp filters: routes, request parsing and the one error-to-status map.
-//! No business logic lives here.
+//! warp filters: the routes, each group to its handlers. HTTP only, no
+//! business logic: who is asking is `door`'s (one filter decides who is
+//! watching, and a route that names a library path gets it as a `Seen`
+//! path), how answers look is `reply`'s (the one error-to-status map
+//! included); the feature modules use those two and none of each other's
+//! but `versions` (from `manage`), `notice` (from `pages`) and `devices`
+//! (from `profiles`), so there is no import circle.
 
 mod api;
 mod assets;
@@ -32,13 +37,12 @@ use warp::{Filter, Rejection, Reply};
 
 use crate::error::Error;
 use crate::App;
+use door::{caller, for_grown_ups, seen, seen_by, seen_for, seen_in, viewer, with_app};
 
 pub use files::{parse_range, ByteRange};
+use reply::text_error;
 
 impl warp::reject::Reject for Error {}
-
-use door::{caller, for_grown_ups, seen, seen_by, seen_for, seen_in, viewer, with_app};
-pub use reply::{json_error, status_of, text_error};
 
 /// The filters a route group returns: a reply, or a rejection the others
 /// (and finally `recover`) get to answer.
