@@ -40,16 +40,16 @@ impl App {
         self.profiles.get(device.profile?)
     }
 
-    /// Chooses the profile `id` on a browser: the profile, and the
-    /// signed choice for the browser to keep. A wrong PIN is counted and
-    /// slowed as a wrong password is (`client`: where it came from).
+    /// Chooses the profile `id` on a browser: the signed choice for the
+    /// browser to keep. A wrong PIN is counted and slowed as a wrong
+    /// password is (`client`: where it came from).
     pub fn choose_profile(
         &self,
         browser: Option<&str>,
         id: &str,
         pin: &str,
         client: Option<std::net::IpAddr>,
-    ) -> Result<(Profile, String)> {
+    ) -> Result<String> {
         if let Some(kept) = self.kept_to(browser) {
             return Err(Error::Forbidden(format!(
                 "This device is kept to {} (on the Devices page).",
@@ -78,8 +78,7 @@ impl App {
                 }
             }
         }
-        let signed = self.auth.signed(CHOICE, &p.id.to_string());
-        Ok((p, signed))
+        Ok(self.auth.signed(CHOICE, &p.id.to_string()))
     }
 
     /// The file on disk a path its viewer may see names, or `None` for

@@ -63,7 +63,7 @@ pub struct Choice {
 pub async fn choose(app: Arc<App>, caller: Caller, choice: Choice) -> Reply_ {
     let browser = caller.browser.as_deref();
     match app.choose_profile(browser, &choice.id, &choice.pin, caller.client) {
-        Ok((_, signed)) => Ok(Response::builder()
+        Ok(signed) => Ok(Response::builder()
             .status(StatusCode::SEE_OTHER)
             .header(header::LOCATION, "/")
             .header(header::SET_COOKIE, choice_cookie(&signed))
