@@ -15,8 +15,7 @@ use percent_encoding::percent_decode_str;
 /// A URL may carry the raw bytes of a name that is not UTF-8 (`M%E4dchen`,
 /// as nginx serves it); it names the same file as its readable name.
 pub fn resolve(root: &Path, encoded: &str) -> Option<PathBuf> {
-    let bytes: Vec<u8> = percent_decode_str(encoded).collect();
-    let rel = check_relative(&readable_path(&bytes))?;
+    let rel = url_relative(encoded)?;
     let real = on_disk(root, &rel).canonicalize().ok()?;
     let inside = real.strip_prefix(root).ok()?;
     // A symlink inside the root may still land on a dot entry (the state dir).
@@ -24,6 +23,14 @@ pub fn resolve(root: &Path, encoded: &str) -> Option<PathBuf> {
         return None;
     }
     Some(real)
+}
+
+/// The library path a URL's percent-encoded tail names, as the library
+/// lists it (a name that is not UTF-8 read as [`readable`] does), checked
+/// as [`check_relative`] does; without touching the disk.
+pub fn url_relative(encoded: &str) -> Option<String> {
+    let bytes: Vec<u8> = percent_decode_str(encoded).collect();
+    check_relative(&readable_path(&bytes))
 }
 
 /// Decodes and checks a relative path without touching the disk: the

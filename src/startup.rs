@@ -54,6 +54,16 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         throttled: config.throttled_file.clone(),
         every: Duration::from_secs(1),
     };
+    // Before `manage`: renames in the library move a profile's folders.
+    let profiles = {
+        let state_dir = state_dir.clone();
+        Arc::new(
+            off_the_workers("loading the profiles", move || {
+                crate::profiles::Profiles::load(&state_dir)
+            })
+            .await?,
+        )
+    };
     let manage = crate::manage::Manage::new(
         library.root().to_path_buf(),
         state_dir,
@@ -61,6 +71,7 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         state.jobs.clone(),
         state.positions.clone(),
         state.versions.clone(),
+        profiles.clone(),
     );
     let runners = {
         let (state_dir, jobs, stall) = (state_dir.clone(), state.jobs.clone(), config.runner_stall);
@@ -70,13 +81,6 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
             })
             .await?,
         )
-    };
-    let profiles = {
-        let state_dir = state_dir.clone();
-        off_the_workers("loading the profiles", move || {
-            crate::profiles::Profiles::load(&state_dir)
-        })
-        .await?
     };
     let allowed_hosts = crate::lan::AllowedHosts::new(config.allowed_hosts.clone());
     let (socket_io, io) = crate::runners::socket::layer(runners.clone(), allowed_hosts.clone());

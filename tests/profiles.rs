@@ -470,3 +470,223 @@ fn people_are_made_and_changed_from_the_devices_page_forms() {
     assert_eq!(r.status(), 400);
     assert!(r.text().unwrap().contains("There is no folder"));
 }
+
+/// A grown-up's change from the phone (no profile chosen, no password
+/// set): its status and JSON.
+fn change(s: &Server, path: &str, body: &Value) -> (u16, Value) {
+    post(s, path, body, None)
+}
+
+/// The library paths a browser's `/api/videos` lists.
+fn seen_by(s: &Server, cookie: &str) -> Vec<String> {
+    let mut paths = paths_of(&serde_json::from_str(&as_who(s, cookie, "/api/videos")).unwrap());
+    paths.sort();
+    paths
+}
+
+#[test]
+fn a_renamed_folder_keeps_its_child_and_a_new_folder_of_the_old_name_is_not_theirs() {
+    let d = media_with(&[]);
+    let media = d.path().join("media");
+    make_mp4(&media.join("Kids/Bluey.mp4"), 3);
+    std::fs::copy(media.join("Kids/Bluey.mp4"), media.join("Kids/Peppa.mp4")).unwrap();
+    make_mp4(&media.join("Films/Alien.mp4"), 3);
+    let s = Server::start_in(d, &[]);
+    s.wait_until(10, "the videos to be read", || s.video_paths().len() == 3);
+    let (_, kids) = post(
+        &s,
+        "/api/profiles",
+        &json!({"name": "Kids", "folders": ["Kids"]}),
+        None,
+    );
+    post(&s, "/api/profiles", &json!({"name": "Anna"}), None);
+    let kid = chosen(&s, kids["id"].as_u64().unwrap());
+    let (status, trashed) = change(&s, "/api/videos/Kids/Peppa.mp4/delete", &json!({}));
+    assert_eq!(status, 200, "{trashed}");
+
+    let (status, said) = change(&s, "/api/videos/Kids/rename", &json!({"to": "Children"}));
+    assert_eq!(status, 200, "{said}");
+    // Its list follows, and so does what it sees.
+    assert_eq!(s.json("/api/profiles")[0]["folders"], json!(["Children"]));
+    assert_eq!(seen_by(&s, &kid), ["Children/Bluey.mp4"]);
+    // What was in the trash comes back where its folder is now: the child's.
+    let restore = format!("/api/trash/{}/restore", trashed["trash"].as_str().unwrap());
+    let (status, back) = change(&s, &restore, &json!({}));
+    assert_eq!(status, 200, "{back}");
+    assert_eq!(back["path"], "Children/Peppa.mp4");
+    s.wait_until(30, "the child to see it back", || {
+        seen_by(&s, &kid) == ["Children/Bluey.mp4", "Children/Peppa.mp4"]
+    });
+    assert!(as_who(&s, &kid, "/").contains(">Children<"));
+    assert_eq!(get_as(&s, &kid, "/watch/Children/Bluey.mp4").status(), 200);
+
+    // A new folder that takes the old name is not the child's.
+    let (status, said) = change(&s, "/api/folders", &json!({"path": "Kids"}));
+    assert_eq!(status, 201, "{said}");
+    let made = s.media().join(".Scary.mp4");
+    make_mp4(&made, 3);
+    std::fs::rename(&made, s.media().join("Kids/Scary.mp4")).unwrap();
+    s.wait_until(30, "the new video to be read", || {
+        s.video_paths().contains(&"Kids/Scary.mp4".to_string())
+    });
+    assert_eq!(
+        seen_by(&s, &kid),
+        ["Children/Bluey.mp4", "Children/Peppa.mp4"]
+    );
+    assert_eq!(get_as(&s, &kid, "/watch/Kids/Scary.mp4").status(), 404);
+    assert!(!as_who(&s, &kid, "/").contains(">Kids<"));
+
+    // Moved into another folder, it follows again; and it is on disk.
+    change(&s, "/api/folders", &json!({"path": "Family"}));
+    let (status, said) = change(
+        &s,
+        "/api/videos/Children/rename",
+        &json!({"to": "Family/Children"}),
+    );
+    assert_eq!(status, 200, "{said}");
+    let d = s.stop();
+    let saved = std::fs::read_to_string(d.path().join("media/.pimedia/profiles.json")).unwrap();
+    assert!(saved.contains("Family/Children"), "{saved}");
+    let s = Server::start_in(d, &[]);
+    s.wait_until(10, "the videos to be read", || s.video_paths().len() == 4);
+    assert_eq!(
+        s.json("/api/profiles")[0]["folders"],
+        json!(["Family/Children"])
+    );
+    let theirs = ["Family/Children/Bluey.mp4", "Family/Children/Peppa.mp4"];
+    assert_eq!(seen_by(&s, &kid), theirs);
+}
+
+/// An MP4 whose picture is big enough to be worth smaller versions, with
+/// two sound tracks (so `/audio/1/` has one to put first).
+fn two_tracks(p: &std::path::Path) {
+    #[rustfmt::skip]
+    let opts = [
+        "-map", "0:v", "-map", "1:a", "-map", "1:a",
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+        "-c:a", "aac", "-movflags", "+faststart",
+    ];
+    make_clip(p, 3, &opts);
+}
+
+/// A request from the browser holding `cookie`: its status.
+fn status_as(s: &Server, cookie: &str, method: &str, path: &str, body: Option<&Value>) -> u16 {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut req = s
+        .client()
+        .request(method, s.url(path))
+        .header("cookie", cookie)
+        .header("accept", "application/json");
+    if let Some(b) = body {
+        req = req.json(b);
+    }
+    req.send().unwrap().status().as_u16()
+}
+
+#[test]
+fn a_limited_profile_gets_404_from_every_route_that_names_another_folders_video() {
+    let d = media_with(&[
+        ("Kids/Bluey.mp4", &two_tracks),
+        ("Films/Adult.mp4", &two_tracks),
+    ]);
+    let media = d.path().join("media");
+    std::fs::create_dir_all(media.join("Films/Cartoons")).unwrap();
+    for p in ["Kids/Bluey.en.vtt", "Films/Adult.en.vtt"] {
+        std::fs::write(media.join(p), "WEBVTT\n\n00:00.000 --> 00:01.000\nHello\n").unwrap();
+    }
+    let s = Server::start_in(d, &["--versions", "audio"]);
+    // Each with its poster and its audio version made.
+    let mut thumbs = std::collections::HashMap::new();
+    s.wait_until(120, "posters and audio versions", || {
+        let all = s.json("/api/videos");
+        let all = all.as_array().unwrap();
+        thumbs = all
+            .iter()
+            .filter_map(|v| {
+                Some((
+                    v["path"].as_str()?.to_string(),
+                    v["thumb"].as_str()?.to_string(),
+                ))
+            })
+            .collect();
+        let audio_ready = all
+            .iter()
+            .all(|v| v["versions"].to_string().contains(r#""state":"ready""#));
+        all.len() == 2 && thumbs.len() == 2 && audio_ready
+    });
+    let (_, kids) = post(
+        &s,
+        "/api/profiles",
+        &json!({"name": "Kids", "folders": ["Kids", "Films/Cartoons"]}),
+        None,
+    );
+    let (_, grown) = post(&s, "/api/profiles", &json!({"name": "Anna"}), None);
+    let kid = chosen(&s, kids["id"].as_u64().unwrap());
+
+    // Every route that names a library path, for the child's own video
+    // (`mine`) and another folder's (`404`): as a GET and a HEAD.
+    for (video, mine) in [("Kids/Bluey", true), ("Films/Adult", false)] {
+        let want = |own: u16| if mine { own } else { 404 };
+        let reads = [
+            format!("/watch/{video}.mp4"),
+            format!("/download/{video}.mp4"),
+            format!("/download/{video}.mp4?version=audio"),
+            format!("/download/{video}.en.vtt"),
+            format!("/listen/{video}.mp4.mp3"),
+            format!("/audio/1/{video}.mp4"),
+            format!("/api/positions/{video}.mp4"),
+            thumbs[&format!("{video}.mp4")].clone(),
+        ];
+        for path in &reads {
+            for method in ["GET", "HEAD"] {
+                let status = status_as(&s, &kid, method, path, None);
+                assert_eq!(status, want(200), "{method} {path}");
+            }
+        }
+        let at = json!({"position": 1.0, "duration": 3.0});
+        let put = status_as(
+            &s,
+            &kid,
+            "PUT",
+            &format!("/api/positions/{video}.mp4"),
+            Some(&at),
+        );
+        assert_eq!(put, want(200), "PUT /api/positions/{video}.mp4");
+        // Changes: not the child's to make (403) where it may look at
+        // all; elsewhere nothing is there.
+        for (action, body) in [
+            ("rename", json!({"to": "Gone"})),
+            ("delete", json!({})),
+            ("versions", json!({"name": "360p"})),
+            ("versions/audio/delete", json!({})),
+        ] {
+            let path = format!("/api/videos/{video}.mp4/{action}");
+            let status = status_as(&s, &kid, "POST", &path, Some(&body));
+            assert_eq!(status, want(403), "POST {path}");
+        }
+        // A player's failure names a path too.
+        let failed = json!({"plays": {}, "screen": [1920, 1080], "player": true, "failed": format!("{video}.mp4")});
+        let status = status_as(&s, &kid, "POST", "/api/devices/me", Some(&failed));
+        assert_eq!(status, want(200), "a failure of {video}.mp4");
+        // `/videos/` is the household's, as nginx serves it (README).
+        let status = status_as(&s, &kid, "GET", &format!("/videos/{video}.mp4"), None);
+        assert_eq!(status, 200, "/videos/{video}.mp4");
+    }
+    // The folder on the way to Films/Cartoons shows none of Films' posters.
+    let page = as_who(&s, &kid, "/");
+    assert!(page.contains(">Films<"), "{page}");
+    assert!(page.contains(&thumbs["Kids/Bluey.mp4"]), "{page}");
+    assert!(!page.contains(&thumbs["Films/Adult.mp4"]), "{page}");
+    // Another folder's video is not there, in the same words as a
+    // missing one; the grown-up still reaches it.
+    let (_, missing) = s.text("/download/Films/Nothing.mp4");
+    let r = get_as(&s, &kid, "/download/Films/Adult.mp4");
+    assert_eq!(r.text().unwrap(), missing);
+    let anna = chosen(&s, grown["id"].as_u64().unwrap());
+    assert_eq!(get_as(&s, &anna, "/download/Films/Adult.mp4").status(), 200);
+    // Nor do its jobs show where the child looks.
+    let jobs = as_who(&s, &kid, "/api/jobs");
+    assert!(!jobs.contains("Films/"), "{jobs}");
+    assert!(jobs.contains("Kids/Bluey.mp4"), "{jobs}");
+    assert!(s.media().join("Films/Adult.mp4").is_file());
+}

@@ -5,6 +5,7 @@
 //! config.
 
 mod versions;
+mod viewer;
 
 pub use versions::{FolderVersions, VersionInfo, VersionJobs, VersionState};
 
@@ -33,7 +34,7 @@ pub struct App {
     pub(crate) auth: Auth,
     pub(crate) jobs: Arc<Jobs>,
     pub(crate) positions: Arc<crate::positions::Positions>,
-    pub(crate) profiles: crate::profiles::Profiles,
+    pub(crate) profiles: Arc<crate::profiles::Profiles>,
     pub(crate) versions: Arc<crate::versions::Versions>,
     pub(crate) devices: Arc<Devices>,
     pub(crate) manage: crate::manage::Manage,
@@ -46,8 +47,10 @@ pub struct App {
 
 impl App {
     /// The media dir's file or folder for a percent-encoded URL tail, or
-    /// `None` for anything outside it or hidden.
-    pub async fn resolve(&self, encoded: &str) -> Option<PathBuf> {
+    /// `None` for anything outside it or hidden: what `/videos/` serves to
+    /// anyone on the LAN, as nginx does in production. Every other route
+    /// asks [`App::file_of`] for a path its viewer may see.
+    pub async fn household_file(&self, encoded: &str) -> Option<PathBuf> {
         let (root, encoded) = (self.library.root().to_path_buf(), encoded.to_string());
         // It asks the disk (symlinks), so off the async workers.
         blocking(move || crate::paths::resolve(&root, &encoded))

@@ -169,8 +169,8 @@ impl Library {
     }
 
     /// The posters of the first videos (by path) in a folder and the
-    /// folders in it, at most `n`: a folder tile's face.
-    pub fn folder_posters(&self, dir: &str, n: usize) -> Vec<u64> {
+    /// folders in it that `within` sees, at most `n`: a folder tile's face.
+    pub fn folder_posters(&self, dir: &str, n: usize, within: &Within) -> Vec<u64> {
         let prefix = format!("{dir}/");
         let index = self.index.reading();
         index
@@ -179,8 +179,20 @@ impl Library {
             .take_while(|(p, _)| p.starts_with(&prefix))
             .map(|(_, v)| v)
             .filter(|v| !is_superseded(&index.videos, &index.remuxed, v))
+            .filter(|v| within.sees(&v.path))
             .filter_map(|v| v.thumb)
             .take(n)
+            .collect()
+    }
+
+    /// The videos whose poster is `id`, to tell who may see it.
+    pub fn with_poster(&self, id: u64) -> Vec<String> {
+        let index = self.index.reading();
+        index
+            .videos
+            .values()
+            .filter(|v| v.thumb == Some(id))
+            .map(|v| v.path.clone())
             .collect()
     }
 

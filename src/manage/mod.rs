@@ -19,6 +19,7 @@ use crate::library::{found_file, Library};
 use crate::media::{PLAYABLE, SOURCES, SUBTITLES};
 use crate::paths::{on_disk, renamed};
 use crate::positions::Positions;
+use crate::profiles::Profiles;
 use crate::versions::Versions;
 pub use journal::Journal;
 use journal::Move;
@@ -30,6 +31,8 @@ pub struct Manage {
     jobs: Arc<Jobs>,
     positions: Arc<Positions>,
     versions: Arc<Versions>,
+    /// A limited profile's folders follow their renames.
+    profiles: Arc<Profiles>,
     trash: Arc<Trash>,
     journal: Arc<Journal>,
     /// One change at a time: two never pick the same name or interleave
@@ -57,6 +60,7 @@ impl Manage {
         jobs: Arc<Jobs>,
         positions: Arc<Positions>,
         versions: Arc<Versions>,
+        profiles: Arc<Profiles>,
     ) -> Manage {
         Manage {
             trash: Arc::new(Trash::new(&root)),
@@ -66,6 +70,7 @@ impl Manage {
             jobs,
             positions,
             versions,
+            profiles,
             one_at_a_time: tokio::sync::Mutex::new(()),
         }
     }
@@ -109,6 +114,7 @@ impl Manage {
             people_positions: self.positions.snapshot_people(&files.videos),
             jobs: self.jobs.snapshot_for(&files.videos),
             versions: self.versions.snapshot(&files.videos),
+            back_to: None,
         };
         let moves: Vec<(String, PathBuf)> = entry
             .files
@@ -177,9 +183,7 @@ impl Manage {
             }
         })
         .await;
-        self.positions.moved(&pairs).await;
-        self.jobs.moved(&pairs).await;
-        self.versions.moved(&pairs).await;
+        self.follow(&pairs).await;
         tracing::info!("{path} is now {new_path}");
         Ok(new_path)
     }
@@ -206,11 +210,23 @@ impl Manage {
         let (library, from, into) = (self.library.clone(), path.to_string(), to.to_string());
         blocking(move || library.folder_moved(&from, &into)).await;
         let prefixes = vec![(format!("{path}/"), format!("{to}/"))];
-        self.positions.moved(&prefixes).await;
-        self.jobs.moved(&prefixes).await;
-        self.versions.moved(&prefixes).await;
+        self.follow(&prefixes).await;
+        let (trash, moves) = (self.trash.clone(), prefixes.clone());
+        if let Some(Err(e)) = blocking(move || trash.folders_moved(&moves)).await {
+            tracing::warn!("the trash could not follow {path} to {to}: {e}");
+        }
         tracing::info!("folder {path} is now {to}");
         Ok(to.to_string())
+    }
+
+    /// What is kept by path follows renames made on disk (each a file,
+    /// or a folder ending in `/`): places, jobs, versions, and the
+    /// folders profiles are limited to.
+    async fn follow(&self, moves: &[(String, String)]) {
+        self.positions.moved(moves).await;
+        self.jobs.moved(moves).await;
+        self.versions.moved(moves).await;
+        self.profiles.moved(moves).await;
     }
 
     /// The renames on disk, all or none.
@@ -261,7 +277,7 @@ impl Manage {
             .await
             .flatten()
             .ok_or(Error::NotFound)?;
-        let (dir, name) = split(&entry.files[0]);
+        let (dir, name) = (entry.folder(), split(&entry.files[0]).1);
         let stem = strip_media_extension(name);
         let root = self.root.clone();
         let pairs = (0..10_000)

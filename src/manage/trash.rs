@@ -40,9 +40,22 @@ pub struct Entry {
     /// The versions made of each video, as `versions.json` had them.
     #[serde(default)]
     pub versions: Vec<(String, crate::versions::MadeOf)>,
+    /// The folder it goes back to, when its own was renamed or moved
+    /// since (so it comes back where its folder is, and to whoever may
+    /// see that folder).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub back_to: Option<String>,
 }
 
 impl Entry {
+    /// The folder a restore puts it back in.
+    pub fn folder(&self) -> &str {
+        match &self.back_to {
+            Some(f) => f,
+            None => super::split(&self.files[0]).0,
+        }
+    }
+
     /// Unix seconds when it is removed for good.
     pub fn expires(&self) -> u64 {
         self.deleted + KEEP_DAYS * 86400
@@ -119,6 +132,19 @@ impl Trash {
         write_atomic(&dir.join("entry.json"), &serde_json::to_vec_pretty(entry)?)
     }
 
+    /// Follows folder renames (`from/`, `to/`): an entry whose folder
+    /// moved goes back to the folder's new place. Blocking.
+    pub fn folders_moved(&self, moves: &[(String, String)]) -> std::io::Result<()> {
+        for mut entry in self.list() {
+            let Some(to) = crate::paths::renamed(&format!("{}/", entry.folder()), moves) else {
+                continue;
+            };
+            entry.back_to = Some(to.trim_end_matches('/').to_string());
+            self.save(&entry)?;
+        }
+        Ok(())
+    }
+
     /// Removes an entry and its files for good. Blocking.
     pub fn remove(&self, id: &str) -> std::io::Result<()> {
         match self.entry_dir(id) {
@@ -161,6 +187,7 @@ mod tests {
             people_positions: Vec::new(),
             jobs: Vec::new(),
             versions: Vec::new(),
+            back_to: None,
         };
         trash.save(&e).unwrap();
         let kept = trash.file_in(&e.id, name);
@@ -192,5 +219,22 @@ mod tests {
         assert!(trash.list().is_empty());
         assert!(!d.path().join(Trash::FOLDER).join(&e.id).exists());
         assert!(trash.get("../../etc").is_none());
+    }
+
+    #[test]
+    fn a_deleted_video_goes_back_where_its_folder_went() {
+        let d = tempfile::tempdir().unwrap();
+        let trash = Trash::new(d.path());
+        let kids = entry(&trash, d.path(), "Kids/a.mp4", 0);
+        let films = entry(&trash, d.path(), "Films/b.mp4", 0);
+        let moved = |from: &str, to: &str| vec![(format!("{from}/"), format!("{to}/"))];
+        trash.folders_moved(&moved("Kids", "Children")).unwrap();
+        trash
+            .folders_moved(&moved("Children", "Family/Children"))
+            .unwrap();
+        assert_eq!(trash.get(&kids.id).unwrap().folder(), "Family/Children");
+        assert_eq!(trash.get(&films.id).unwrap().folder(), "Films");
+        // Its files stay where the trash keeps them.
+        assert_eq!(trash.get(&kids.id).unwrap().files, ["Kids/a.mp4"]);
     }
 }

@@ -6,6 +6,7 @@ use serde::Serialize;
 use warp::Rejection;
 
 use crate::library::Video;
+use crate::profiles::Viewer;
 use crate::App;
 
 pub async fn healthz(app: Arc<App>) -> Result<warp::reply::Json, Rejection> {
@@ -32,14 +33,13 @@ struct ApiVideo<'a> {
     versions: Vec<crate::app::VersionInfo>,
 }
 
-pub async fn videos(app: Arc<App>, caller: super::Caller) -> Result<warp::reply::Json, Rejection> {
+pub async fn videos(app: Arc<App>, viewer: Viewer) -> Result<warp::reply::Json, Rejection> {
     // A limited profile's: its folders only.
-    let within = super::profiles::who(&app, &caller).within();
     let all: Vec<Video> = app
         .library
         .all()
         .into_iter()
-        .filter(|v| within.sees(&v.path))
+        .filter(|v| viewer.sees(&v.path))
         .collect();
     let version_jobs = app.version_jobs();
     let out: Vec<ApiVideo> = all

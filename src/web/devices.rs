@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use askama::Template;
 use serde::{Deserialize, Serialize};
-use warp::http::{header, Response, StatusCode};
+use warp::http::{header, StatusCode};
 use warp::Reply;
 
-use super::upload::viewer_cookie;
-use super::{Caller, ASSET_VERSION};
+use super::door::Caller;
+use super::reply::{browser_cookie, json_error, see_other, status_of, ASSET_VERSION};
 use crate::devices::{Change, Device, Report, CODECS};
 use crate::error::Error;
 use crate::fsutil::now;
@@ -56,7 +56,7 @@ fn view(d: &Device, at: u64) -> DeviceView {
         auto_name: d.auto_name(),
         user_agent: d.user_agent.clone(),
         last_seen: d.last_seen,
-        last_seen_ago: ago(at.saturating_sub(d.last_seen)),
+        last_seen_ago: super::format::ago(at.saturating_sub(d.last_seen)),
         last_player: d.last_player,
         convert: d.counted(at),
         convert_set: d.convert,
@@ -72,17 +72,6 @@ fn view(d: &Device, at: u64) -> DeviceView {
             .collect(),
         tv_codecs: d.target().names(),
     }
-}
-
-/// "just now", "5 minutes ago", "3 days ago".
-pub fn ago(secs: u64) -> String {
-    let (n, unit) = match secs {
-        0..60 => return "just now".into(),
-        60..3600 => (secs / 60, "minute"),
-        3600..86400 => (secs / 3600, "hour"),
-        _ => (secs / 86400, "day"),
-    };
-    format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
 }
 
 /// The target in words: "H.264 and HEVC, up to 1080p".
@@ -129,7 +118,7 @@ pub async fn api(app: Arc<App>) -> Reply_ {
 /// the questions to answer (so the list lives in one place).
 pub async fn me(app: Arc<App>, caller: Caller) -> Reply_ {
     let body = serde_json::json!({
-        "due": app.devices.report_due(caller.viewer.as_deref()),
+        "due": app.devices.report_due(caller.browser.as_deref()),
         "codecs": CODECS,
     });
     Ok(warp::reply::json(&body).into_response())
@@ -147,10 +136,18 @@ pub async fn report(
         Ok(r) => r,
         Err(e) => {
             let e = Error::BadRequest(format!("The report is not the JSON pages send: {e}."));
-            return Ok(super::json_error(&e));
+            return Ok(json_error(&e));
         }
     };
-    let (id, new) = match caller.viewer {
+    // Whether a video it may not see is in the library is not its to learn.
+    if body
+        .failed
+        .as_deref()
+        .is_some_and(|p| !caller.viewer.sees(p))
+    {
+        return Ok(json_error(&Error::NotFound));
+    }
+    let (id, new) = match caller.browser {
         Some(id) => (id, false),
         None => (
             crate::upload::random_id().map_err(|e| Error::Internal(e.to_string()))?,
@@ -168,10 +165,10 @@ pub async fn report(
         .await
     {
         Ok(r) => r,
-        Err(e) => return Ok(super::json_error(&e)),
+        Err(e) => return Ok(json_error(&e)),
     };
     let mut resp = warp::reply::json(&reported).into_response();
-    if let Some(cookie) = viewer_cookie(&id).filter(|_| new) {
+    if let Some(cookie) = browser_cookie(&id).filter(|_| new) {
         resp.headers_mut().append(header::SET_COOKIE, cookie);
     }
     Ok(resp)
@@ -315,27 +312,15 @@ pub async fn action(
     };
     match result {
         Ok(d) if caller.wants_json => Ok(warp::reply::json(&view(&d, now())).into_response()),
-        Ok(_) => Ok(Response::builder()
-            .status(StatusCode::SEE_OTHER)
-            .header(header::LOCATION, "/devices")
-            .body(Default::default())
-            .expect("valid response")),
-        Err(e) if caller.wants_json => Ok(super::json_error(&e)),
-        Err(e) => page_with(&app, &caller, super::status_of(&e), Some(e.to_string())),
+        Ok(_) => Ok(see_other("/devices")),
+        Err(e) if caller.wants_json => Ok(json_error(&e)),
+        Err(e) => page_with(&app, &caller, status_of(&e), Some(e.to_string())),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn says_how_long_ago() {
-        assert_eq!(ago(5), "just now");
-        assert_eq!(ago(60), "1 minute ago");
-        assert_eq!(ago(7200), "2 hours ago");
-        assert_eq!(ago(3 * 86400), "3 days ago");
-    }
 
     #[test]
     fn says_the_target_in_words() {

@@ -1,7 +1,10 @@
 //! `/videos/`: the library's bytes with ranges and cache validators, for
 //! running without nginx. Reads in large chunks; never buffers a range.
+//! And the bytes made of a video that pimedia serves even behind nginx:
+//! posters, a video with another audio language first.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
@@ -13,6 +16,8 @@ use headers::{ETag, HeaderMapExt, IfModifiedSince, IfNoneMatch, IfRange, LastMod
 
 use crate::error::Context;
 use crate::error::Error;
+use crate::profiles::{Seen, Viewer};
+use crate::App;
 
 /// Bytes read from disk per chunk; warp::fs's 8 KiB costs a syscall and a
 /// blocking-pool hop per 8 KiB.
@@ -123,7 +128,7 @@ impl Validators {
             }
             Err(_) => false,
         };
-        match super::header_str(headers, header::RANGE) {
+        match super::reply::header_str(headers, header::RANGE) {
             Some(r) if still_same => parse_range(r, len),
             _ => ByteRange::Full,
         }
@@ -188,6 +193,54 @@ pub async fn serve_file(
     let (parts, _) = builder.body(()).expect("valid response").into_parts();
     *resp.status_mut() = parts.status;
     *resp.headers_mut() = parts.headers;
+    Ok(resp)
+}
+
+/// `GET /videos/{path}`: the library's bytes.
+pub async fn videos(
+    tail: warp::path::Tail,
+    method: Method,
+    headers: HeaderMap,
+    app: Arc<App>,
+) -> Result<warp::reply::Response, warp::Rejection> {
+    let file = app.household_file(tail.as_str()).await;
+    Ok(serve_file(&file.ok_or(Error::NotFound)?, &method, &headers).await?)
+}
+
+/// `GET /audio/{n}/{path}`: the MP4 with its audio track `n` first.
+pub async fn audio(
+    track: usize,
+    method: Method,
+    headers: HeaderMap,
+    app: Arc<App>,
+    seen: Seen,
+) -> Result<warp::reply::Response, warp::Rejection> {
+    let video = app.file_of(&seen).await.ok_or(Error::NotFound)?;
+    let file = app.audio_first(seen.path(), video, track).await?;
+    let mut resp = serve_file(&file, &method, &headers).await?;
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("video/mp4"),
+    );
+    Ok(resp)
+}
+
+/// `GET /thumbs/{id}.jpg`: a poster of a video the viewer sees.
+pub async fn poster(
+    name: String,
+    method: Method,
+    headers: HeaderMap,
+    app: Arc<App>,
+    viewer: Viewer,
+) -> Result<warp::reply::Response, warp::Rejection> {
+    let id = name.strip_suffix(".jpg").ok_or(Error::NotFound)?;
+    let file = app.poster_for(&viewer, id).ok_or(Error::NotFound)?;
+    let mut resp = serve_file(&file, &method, &headers).await?;
+    // The id changes whenever the video does.
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
     Ok(resp)
 }
 

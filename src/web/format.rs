@@ -1,4 +1,5 @@
-//! How pages and scripts write numbers: one format each, made here.
+//! How pages and scripts write numbers and times: one format each, made
+//! here.
 
 /// Query-string value, percent-encoded for use inside an href.
 pub fn q(value: &str) -> String {
@@ -38,6 +39,17 @@ pub fn count(n: u64) -> String {
     out
 }
 
+/// "just now", "5 minutes ago", "3 days ago".
+pub fn ago(secs: u64) -> String {
+    let (n, unit) = match secs {
+        0..60 => return "just now".into(),
+        60..3600 => (secs / 60, "minute"),
+        3600..86400 => (secs / 3600, "hour"),
+        _ => (secs / 86400, "day"),
+    };
+    format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,5 +69,13 @@ mod tests {
         assert_eq!(format_resolution(1920, 1080), "1080p");
         assert_eq!(format_resolution(1280, 720), "720p");
         assert_eq!(format_resolution(320, 240), "320×240");
+    }
+
+    #[test]
+    fn says_how_long_ago() {
+        assert_eq!(ago(5), "just now");
+        assert_eq!(ago(60), "1 minute ago");
+        assert_eq!(ago(7200), "2 hours ago");
+        assert_eq!(ago(3 * 86400), "3 days ago");
     }
 }

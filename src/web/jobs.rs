@@ -4,13 +4,14 @@
 use std::sync::Arc;
 
 use askama::Template;
-use warp::http::{header, Response, StatusCode};
 use warp::Reply;
 
-use super::{Caller, ASSET_VERSION};
+use super::door::Caller;
+use super::reply::{answer, ASSET_VERSION};
 use crate::error::Error;
 use crate::jobs::{Job, State, Wait};
 use crate::paths::encode_url_path;
+use crate::profiles::Viewer;
 use crate::App;
 
 type Reply_ = Result<warp::reply::Response, warp::Rejection>;
@@ -170,11 +171,13 @@ struct ApiJob {
     detail: String,
 }
 
-pub async fn api(app: Arc<App>) -> Reply_ {
+/// `GET /api/jobs`: a limited profile's folders' jobs only.
+pub async fn api(app: Arc<App>, viewer: Viewer) -> Reply_ {
     let jobs: Vec<ApiJob> = app
         .jobs
         .list()
         .into_iter()
+        .filter(|job| viewer.sees(&job.source))
         .map(|job| ApiJob {
             detail: detail(&job),
             job,
@@ -190,23 +193,13 @@ pub async fn action(id: u64, what: String, app: Arc<App>, caller: Caller) -> Rep
         "cancel" | "retry" if permit.is_err() => Err(permit.expect_err("checked")),
         "cancel" => app.jobs.cancel(id).await,
         "retry" => app.jobs.retry(id).await,
-        "dismiss" => match &caller.viewer {
+        "dismiss" => match &caller.browser {
             Some(v) => app.dismiss_job(id, v).await,
             None => Err(Error::NotFound),
         },
         _ => Err(Error::NotFound),
     };
-    Ok(match result {
-        Ok(job) if caller.wants_json => warp::reply::json(&job).into_response(),
-        Ok(_) => {
-            let back = if what == "dismiss" { "/" } else { "/jobs" };
-            Response::builder()
-                .status(StatusCode::SEE_OTHER)
-                .header(header::LOCATION, back)
-                .body(Default::default())
-                .expect("valid response")
-        }
-        Err(e) if caller.wants_json => super::json_error(&e),
-        Err(e) => super::text_error(&e),
-    })
+    let back = if what == "dismiss" { "/" } else { "/jobs" };
+    let result = result.map(|job| (serde_json::to_value(job).unwrap_or_default(), back.into()));
+    Ok(answer(caller.wants_json, result, false))
 }

@@ -14,6 +14,7 @@ use warp::http::header;
 use warp::Reply;
 
 use crate::error::Error;
+use crate::profiles::Seen;
 use crate::App;
 
 struct Piped {
@@ -43,12 +44,11 @@ fn headers(resp: &mut warp::reply::Response) {
 }
 
 pub async fn listen(
-    tail: warp::path::Tail,
     method: warp::http::Method,
     app: Arc<App>,
+    seen: Seen,
 ) -> Result<warp::reply::Response, warp::Rejection> {
-    let video = tail.as_str().strip_suffix(".mp3").ok_or(Error::NotFound)?;
-    let file = app.resolve(video).await.ok_or(Error::NotFound)?;
+    let file = app.file_of(&seen).await.ok_or(Error::NotFound)?;
     if crate::media::kind_of(&file).is_none() {
         return Err(Error::NotFound.into());
     }

@@ -7,14 +7,14 @@ use std::sync::Arc;
 
 use askama::Template;
 use serde::Deserialize;
-use warp::http::{header, Response, StatusCode};
 use warp::Reply;
 
-use super::format::q;
-use super::{Caller, ASSET_VERSION};
+use super::door::Caller;
+use super::reply::{answer, folder_href, watch_href, ASSET_VERSION};
 use crate::error::Error;
 use crate::fsutil::now;
-use crate::paths::{decode_relative, encode_url_path};
+use crate::profiles::Seen;
+use crate::versions::Version;
 use crate::App;
 
 type Reply_ = Result<warp::reply::Response, warp::Rejection>;
@@ -33,74 +33,64 @@ pub struct Fields {
     name: Option<String>,
 }
 
-pub(super) fn see_other(location: &str) -> warp::reply::Response {
-    Response::builder()
-        .status(StatusCode::SEE_OTHER)
-        .header(header::LOCATION, location)
-        .body(Default::default())
-        .expect("valid response")
+/// What a `POST /api/videos/{path}/…` asks of a video (or folder).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum VideoAction {
+    Delete,
+    Rename,
+    /// `…/versions` (`name`).
+    MakeVersion,
+    /// `…/versions/{name}/delete`.
+    RemoveVersion(Version),
 }
 
-/// The library page of a folder.
-pub(super) fn folder_href(dir: &str) -> String {
-    if dir.is_empty() {
-        "/".into()
-    } else {
-        format!("/?dir={}", q(dir))
-    }
-}
-
-pub(super) fn watch_href(path: &str) -> String {
-    format!("/watch/{}", encode_url_path(path))
-}
-
-/// JSON for scripts, a page to go back to for forms, the error either way.
-pub(super) fn answer(
-    caller: &Caller,
-    result: Result<(serde_json::Value, String), Error>,
-    created: bool,
-) -> warp::reply::Response {
-    match result {
-        Ok((json, _)) if caller.wants_json => {
-            let status = if created {
-                StatusCode::CREATED
-            } else {
-                StatusCode::OK
-            };
-            warp::reply::with_status(warp::reply::json(&json), status).into_response()
+impl VideoAction {
+    /// The video's percent-encoded path and the action an address
+    /// after `/api/videos/` names.
+    pub fn of(tail: &str) -> Option<(&str, VideoAction)> {
+        if let Some(video) = tail.strip_suffix("/versions") {
+            return Some((video, VideoAction::MakeVersion));
         }
-        Ok((_, back)) => see_other(&back),
-        Err(e) if caller.wants_json => super::json_error(&e),
-        Err(e) => super::text_error(&e),
+        if let Some((video, v)) = tail
+            .strip_suffix("/delete")
+            .and_then(|rest| rest.rsplit_once("/versions/"))
+        {
+            return Some((video, VideoAction::RemoveVersion(Version::parse(v)?)));
+        }
+        match tail.rsplit_once('/')? {
+            (video, "delete") => Some((video, VideoAction::Delete)),
+            (video, "rename") => Some((video, VideoAction::Rename)),
+            _ => None,
+        }
     }
 }
 
 /// `POST /api/videos/{path}/delete` and `…/rename` (and a version's
 /// actions, see `versions.rs`).
 pub async fn video_action(
-    tail: warp::path::Tail,
     app: Arc<App>,
     caller: Caller,
+    seen: Seen,
+    action: VideoAction,
     fields: Fields,
 ) -> Reply_ {
-    let name = fields.name.as_deref();
-    if let Some(r) = super::versions::video_action(tail.as_str(), &app, &caller, name).await {
-        return Ok(r);
-    }
-    let (encoded, action) = tail.as_str().rsplit_once('/').ok_or(Error::NotFound)?;
-    let path = decode_relative(encoded).ok_or(Error::NotFound)?;
-    let result = if let Err(e) = caller.permit(&app) {
-        Err(e)
-    } else {
-        match action {
-            "delete" => app.manage.delete(&path).await.map(|e| {
+    let path = seen.path();
+    let result = match caller.permit(&app) {
+        Err(e) => Err(e),
+        Ok(()) => match action {
+            VideoAction::MakeVersion => {
+                let (name, browser) = (fields.name.as_deref(), caller.browser.clone());
+                super::versions::make(&app, path, name, browser).await
+            }
+            VideoAction::RemoveVersion(v) => super::versions::remove(&app, path, v).await,
+            VideoAction::Delete => app.manage.delete(path).await.map(|e| {
                 let folder = path.rsplit_once('/').map_or("", |(d, _)| d);
                 let json = serde_json::json!({ "trash": e.id, "path": e.path, "title": e.title, "files": e.files });
                 (json, folder_href(folder))
             }),
-            "rename" => match fields.to.as_deref() {
+            VideoAction::Rename => match fields.to.as_deref() {
                 None => Err(Error::BadRequest("Say the new name in the field 'to'.".into())),
-                Some(to) => app.manage.rename(&path, to).await.map(|new| {
+                Some(to) => app.manage.rename(path, to).await.map(|new| {
                     let back = if app.library.get(&new).is_some() {
                         watch_href(&new)
                     } else {
@@ -109,10 +99,10 @@ pub async fn video_action(
                     (serde_json::json!({ "path": new }), back)
                 }),
             },
-            _ => Err(Error::NotFound),
-        }
+        },
     };
-    Ok(answer(&caller, result, false))
+    let made = action == VideoAction::MakeVersion;
+    Ok(answer(caller.wants_json, result, made))
 }
 
 /// `POST /api/folders`.
@@ -135,7 +125,7 @@ pub async fn new_folder(app: Arc<App>, caller: Caller, fields: Fields) -> Reply_
             .await
             .map(|p| (serde_json::json!({ "path": p }), folder_href(&p)))
     };
-    Ok(answer(&caller, result, true))
+    Ok(answer(caller.wants_json, result, true))
 }
 
 /// `POST /api/trash/{id}/restore` and `POST /api/trash/empty`.
@@ -156,7 +146,7 @@ pub async fn trash_action(id: Option<String>, app: Arc<App>, caller: Caller) -> 
                 .map(|n| (serde_json::json!({ "emptied": n }), "/trash".to_string())),
         }
     };
-    Ok(answer(&caller, result, false))
+    Ok(answer(caller.wants_json, result, false))
 }
 
 pub struct TrashRow {
@@ -191,7 +181,7 @@ pub async fn page(app: Arc<App>, caller: Caller) -> Reply_ {
             title: e.title.clone(),
             path: e.path.clone(),
             files: e.files.len(),
-            deleted: super::devices::ago(t.saturating_sub(e.deleted)),
+            deleted: super::format::ago(t.saturating_sub(e.deleted)),
             days_left: e.expires().saturating_sub(t).div_ceil(86400),
         })
         .collect();

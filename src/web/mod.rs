@@ -1,10 +1,16 @@
-//! warp filters: routes, request parsing and the one error-to-status map.
-//! No business logic lives here.
+//! warp filters: the routes, each group to its handlers. HTTP only, no
+//! business logic: who is asking is `door`'s (one filter decides who is
+//! watching, and a route that names a library path gets it as a `Seen`
+//! path), how answers look is `reply`'s (the one error-to-status map
+//! included); the feature modules use those two and none of each other's
+//! but `versions` (from `manage`), `notice` (from `pages`) and `devices`
+//! (from `profiles`), so there is no import circle.
 
 mod api;
 mod assets;
 mod body;
 mod devices;
+mod door;
 mod files;
 mod format;
 pub mod guard;
@@ -16,6 +22,7 @@ pub mod pages;
 mod phone;
 mod positions;
 mod profiles;
+mod reply;
 mod runners;
 mod tus;
 mod upload;
@@ -30,36 +37,12 @@ use warp::{Filter, Rejection, Reply};
 
 use crate::error::Error;
 use crate::App;
+use door::{caller, for_grown_ups, seen, seen_by, seen_for, seen_in, viewer, with_app};
 
 pub use files::{parse_range, ByteRange};
+use reply::text_error;
 
 impl warp::reject::Reject for Error {}
-
-/// A header's value as text, if it is there and printable.
-fn header_str(
-    headers: &warp::http::HeaderMap,
-    name: impl warp::http::header::AsHeaderName,
-) -> Option<&str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-/// Static assets are linked with this, so a release changes their URLs.
-pub const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// Who is asking, as far as uploads care: their cookie, a password header,
-/// and whether they want JSON back.
-#[derive(Debug, Clone, Default)]
-pub struct Caller {
-    pub cookie: Option<String>,
-    /// This browser's id (the `pimedia_viewer` cookie), for its notices.
-    pub viewer: Option<String>,
-    /// The profile this browser chose (`pimedia_profile`, signed).
-    pub profile: Option<String>,
-    pub password: Option<String>,
-    pub wants_json: bool,
-    /// Where the request came from, for the wrong-password count.
-    pub client: Option<std::net::IpAddr>,
-}
 
 /// The filters a route group returns: a reply, or a rejection the others
 /// (and finally `recover`) get to answer.
@@ -98,7 +81,9 @@ pub fn routes(
             guard::check(&method, &headers, &app.allowed_hosts).map_err(warp::reject::custom)
         })
         .untuple_one();
-    caller()
+    // Only the browser's id: who is watching is each route's to ask.
+    let browser = warp::header::headers_cloned().map(|h: HeaderMap| reply::browser_id(&h));
+    browser
         .and(guard)
         .and(all)
         .map(finish)
@@ -115,10 +100,10 @@ pub fn routes(
 /// kept a year): its reports, its player's failures and its "ready to
 /// play" notices are all its own, even when its first page sends them at
 /// once.
-fn finish(caller: Caller, reply: impl Reply) -> warp::reply::Response {
+fn finish(browser: Option<String>, reply: impl Reply) -> warp::reply::Response {
     use warp::http::header::{CACHE_CONTROL, CONTENT_TYPE};
     let mut resp = reply.into_response();
-    let kind = header_str(resp.headers(), CONTENT_TYPE).unwrap_or("");
+    let kind = reply::header_str(resp.headers(), CONTENT_TYPE).unwrap_or("");
     let is_page = kind.starts_with("text/html");
     if (is_page || kind.starts_with("application/json"))
         && !resp.headers().contains_key(CACHE_CONTROL)
@@ -128,41 +113,13 @@ fn finish(caller: Caller, reply: impl Reply) -> warp::reply::Response {
             warp::http::HeaderValue::from_static("no-cache"),
         );
     }
-    if caller.viewer.is_none() && is_page {
-        if let Some(cookie) = upload::new_viewer_cookie() {
+    if browser.is_none() && is_page {
+        if let Some(cookie) = reply::new_browser_cookie() {
             resp.headers_mut()
                 .append(warp::http::header::SET_COOKIE, cookie);
         }
     }
     resp
-}
-
-fn with_app(
-    app: Arc<App>,
-) -> impl Filter<Extract = (Arc<App>,), Error = Infallible> + Clone + Send + Sync + 'static {
-    warp::any().map(move || app.clone())
-}
-
-fn caller() -> impl Filter<Extract = (Caller,), Error = Infallible> + Clone + Send + Sync + 'static
-{
-    warp::header::headers_cloned()
-        .and(warp::ext::optional::<crate::server::Peer>())
-        .map(|h: warp::http::HeaderMap, peer| Caller::from_request(&h, peer))
-}
-
-/// Passes unless the browser's profile is limited to some folders: the
-/// pages that change the library are not for it (`403` and a sentence).
-fn for_grown_ups(
-    app: Arc<App>,
-) -> impl Filter<Extract = (), Error = Rejection> + Clone + Send + Sync + 'static {
-    with_app(app)
-        .and(caller())
-        .and_then(|app: Arc<App>, c: Caller| async move {
-            profiles::who(&app, &c)
-                .may_change()
-                .map_err(warp::reject::custom)
-        })
-        .untuple_one()
 }
 
 /// The pages and JSON a TV or phone browses with.
@@ -174,13 +131,12 @@ fn browsing(app: Arc<App>) -> impl Routes {
         .and(body::get())
         .and(with_app(app.clone()))
         .and(query)
-        .and(caller())
+        .and(caller(app.clone()))
         .and_then(pages::library);
     let watch = warp::path("watch")
-        .and(warp::path::tail())
         .and(body::get())
         .and(with_app(app.clone()))
-        .and(caller())
+        .and(seen_by(app.clone()))
         .and_then(pages::watch);
     let healthz = warp::path!("healthz")
         .and(body::get())
@@ -189,7 +145,7 @@ fn browsing(app: Arc<App>) -> impl Routes {
     let api_videos = warp::path!("api" / "videos")
         .and(body::get())
         .and(with_app(app.clone()))
-        .and(caller())
+        .and(viewer(app.clone()))
         .and_then(api::videos);
     let phone = warp::path!("phone")
         .and(body::get())
@@ -210,63 +166,35 @@ fn file_request(
     body::get()
         .and(warp::method())
         .and(warp::header::headers_cloned())
-        .and(with_app(app))
+        .and(with_app(app.clone()))
 }
 
 /// Bytes from disk: videos, posters, the page's own assets.
 fn files(app: Arc<App>) -> impl Routes {
+    // The household's, whoever is watching: nginx serves it so in
+    // production (see the README on profiles).
     let videos = warp::path("videos")
         .and(warp::path::tail())
         .and(file_request(app.clone()))
-        .and_then(
-            |tail: warp::path::Tail, method, headers, app: Arc<App>| async move {
-                let file = app.resolve(tail.as_str()).await.ok_or(Error::NotFound)?;
-                files::serve_file(&file, &method, &headers)
-                    .await
-                    .map_err(warp::reject::custom)
-            },
-        );
+        .and_then(files::videos);
     // A video with another audio language first (see media::versions).
     let audio = warp::path!("audio" / usize / ..)
-        .and(warp::path::tail())
         .and(file_request(app.clone()))
-        .and_then(
-            |track: usize, tail: warp::path::Tail, method, headers, app: Arc<App>| async move {
-                let rel = crate::paths::decode_relative(tail.as_str()).ok_or(Error::NotFound)?;
-                let video = app.resolve(tail.as_str()).await.ok_or(Error::NotFound)?;
-                let file = app.audio_first(&rel, video, track).await?;
-                let mut resp = files::serve_file(&file, &method, &headers).await?;
-                resp.headers_mut().insert(
-                    warp::http::header::CONTENT_TYPE,
-                    warp::http::HeaderValue::from_static("video/mp4"),
-                );
-                Ok::<_, Rejection>(resp)
-            },
-        );
+        .and(seen(app.clone()))
+        .and_then(files::audio);
     let download = warp::path("download")
-        .and(warp::path::tail())
         .and(
             warp::query::<HashMap<String, String>>()
                 .or(warp::any().map(HashMap::new))
                 .unify(),
         )
         .and(file_request(app.clone()))
+        .and(seen(app.clone()))
         .and_then(versions::download);
     let thumbs = warp::path!("thumbs" / String)
-        .and(file_request(app))
-        .and_then(|name: String, method, headers, app: Arc<App>| async move {
-            let id = name.strip_suffix(".jpg").ok_or(Error::NotFound)?;
-            let file = app.library.poster_file(id).ok_or(Error::NotFound)?;
-            let mut resp = files::serve_file(&file, &method, &headers)
-                .await
-                .map_err(warp::reject::custom)?;
-            // The id changes whenever the video does.
-            resp.headers_mut().insert(
-                warp::http::header::CACHE_CONTROL,
-                warp::http::HeaderValue::from_static("public, max-age=31536000, immutable"),
-            );
-            Ok::<_, Rejection>(resp)
-        });
+        .and(file_request(app.clone()))
+        .and(viewer(app))
+        .and_then(files::poster);
     let statics = warp::path("static")
         .and(warp::path::tail())
         .and(body::get())
@@ -296,7 +224,7 @@ fn uploads(app: Arc<App>) -> impl Routes {
         .and(body::get())
         .and(for_grown_ups(app.clone()))
         .and(with_app(app.clone()))
-        .and(caller())
+        .and(caller(app.clone()))
         .and(
             warp::query::<HashMap<String, String>>()
                 .or(warp::any().map(HashMap::new))
@@ -306,13 +234,13 @@ fn uploads(app: Arc<App>) -> impl Routes {
     let post = warp::path!("upload")
         .and(warp::post())
         .and(with_app(app.clone()))
-        .and(caller())
+        .and(caller(app.clone()))
         .and(warp::multipart::form().max_length(None))
         .and_then(upload::post_form);
     let login = warp::path!("upload" / "login")
         .and(warp::post())
         .and(with_app(app.clone()))
-        .and(caller())
+        .and(caller(app.clone()))
         .and(body::form())
         .and_then(upload::login);
     page.or(post).or(login).or(resumable(app))
@@ -331,26 +259,26 @@ fn resumable(app: Arc<App>) -> impl Routes {
         .and(warp::post())
         .and(with_app(app.clone()))
         .and(headers)
-        .and(caller())
+        .and(caller(app.clone()))
         .and_then(tus::create);
     let head = one
         .and(warp::head())
         .and(with_app(app.clone()))
         .and(headers)
-        .and(caller())
+        .and(caller(app.clone()))
         .and_then(tus::head);
     let patch = one
         .and(warp::patch())
         .and(with_app(app.clone()))
         .and(headers)
-        .and(caller())
+        .and(caller(app.clone()))
         .and(warp::body::stream())
         .and_then(tus::patch);
     let delete = one
         .and(warp::delete())
-        .and(with_app(app))
+        .and(with_app(app.clone()))
         .and(headers)
-        .and(caller())
+        .and(caller(app.clone()))
         .and_then(tus::delete);
     options.or(create).or(head).or(patch).or(delete)
 }
@@ -365,11 +293,12 @@ fn conversions(app: Arc<App>) -> impl Routes {
     let api = warp::path!("api" / "jobs")
         .and(body::get())
         .and(with_app(app.clone()))
+        .and(viewer(app.clone()))
         .and_then(jobs::api);
     let action = warp::path!("api" / "jobs" / u64 / String)
         .and(warp::post())
-        .and(with_app(app))
-        .and(caller())
+        .and(with_app(app.clone()))
+        .and(caller(app.clone()))
         .and_then(jobs::action);
     page.or(api).or(action)
 }
@@ -377,29 +306,28 @@ fn conversions(app: Arc<App>) -> impl Routes {
 /// Delete, rename and move, new folders, the trash.
 fn manage_routes(app: Arc<App>) -> impl Routes {
     let video = warp::path!("api" / "videos" / ..)
-        .and(warp::path::tail())
         .and(warp::post())
         .and(with_app(app.clone()))
-        .and(caller())
+        .and(seen_for(app.clone(), manage::VideoAction::of))
         .and(body::fields::<manage::Fields>())
         .and_then(manage::video_action);
     let folder = warp::path!("api" / "folders")
         .and(warp::post())
         .and(with_app(app.clone()))
-        .and(caller())
+        .and(caller(app.clone()))
         .and(body::fields::<manage::Fields>())
         .and_then(manage::new_folder);
     let folder_versions = warp::path!("api" / "folders" / "versions")
         .and(warp::post())
         .and(with_app(app.clone()))
-        .and(caller())
+        .and(caller(app.clone()))
         .and(body::fields::<versions::Fields>())
         .and_then(versions::folder_action);
     let page = warp::path!("trash")
         .and(body::get())
         .and(for_grown_ups(app.clone()))
         .and(with_app(app.clone()))
-        .and(caller())
+        .and(caller(app.clone()))
         .and_then(manage::page);
     let restore = warp::path!("api" / "trash" / String / "restore").map(Some);
     let empty = warp::path!("api" / "trash" / "empty").map(|| None);
@@ -407,8 +335,8 @@ fn manage_routes(app: Arc<App>) -> impl Routes {
         .or(empty)
         .unify()
         .and(warp::post())
-        .and(with_app(app))
-        .and(caller())
+        .and(with_app(app.clone()))
+        .and(caller(app.clone()))
         .and_then(manage::trash_action);
     video.or(folder).or(folder_versions).or(page).or(trash)
 }
@@ -453,21 +381,21 @@ fn runner_routes(app: Arc<App>) -> impl Routes {
         .and(body::get())
         .and(for_grown_ups(app.clone()))
         .and(with_app(app.clone()))
-        .and(caller())
+        .and(caller(app.clone()))
         .and(host())
         .and_then(runners::page);
     let api = warp::path!("api" / "runners")
         .and(body::get())
         .and(with_app(app.clone()))
-        .and(caller())
+        .and(caller(app.clone()))
         .and_then(runners::api);
     let action = warp::path("api")
         .and(warp::path("runners"))
         .and(warp::path::tail())
         .map(|t: warp::path::Tail| t.as_str().split('/').map(String::from).collect::<Vec<_>>())
         .and(warp::post())
-        .and(with_app(app))
-        .and(caller())
+        .and(with_app(app.clone()))
+        .and(caller(app.clone()))
         .and_then(runners::action);
     call.or(update)
         .or(success)
@@ -484,7 +412,7 @@ fn devices_routes(app: Arc<App>) -> impl Routes {
         .and(body::get())
         .and(for_grown_ups(app.clone()))
         .and(with_app(app.clone()))
-        .and(caller())
+        .and(caller(app.clone()))
         .and_then(devices::page);
     let api = warp::path!("api" / "devices")
         .and(body::get())
@@ -493,12 +421,12 @@ fn devices_routes(app: Arc<App>) -> impl Routes {
     let me = warp::path!("api" / "devices" / "me")
         .and(body::get())
         .and(with_app(app.clone()))
-        .and(caller())
+        .and(caller(app.clone()))
         .and_then(devices::me);
     let report = warp::path!("api" / "devices" / "me")
         .and(warp::post())
         .and(with_app(app.clone()))
-        .and(caller())
+        .and(caller(app.clone()))
         .and(warp::header::optional::<String>("user-agent"))
         .and(body::small(16 * 1024))
         .and_then(devices::report);
@@ -512,8 +440,8 @@ fn devices_routes(app: Arc<App>) -> impl Routes {
         .or(forget)
         .unify()
         .and(warp::post())
-        .and(with_app(app))
-        .and(caller())
+        .and(with_app(app.clone()))
+        .and(caller(app.clone()))
         .and(body::fields::<devices::ChangeBody>())
         .and_then(devices::action);
     page.or(api).or(me).or(report).or(action)
@@ -541,7 +469,7 @@ fn profiles_routes(app: Arc<App>) -> impl Routes {
         .unify()
         .and(warp::post())
         .and(with_app(app.clone()))
-        .and(caller())
+        .and(caller(app.clone()))
         .and(body::fields::<profiles::ChangeBody>())
         .and_then(profiles::action);
     let page = warp::path!("profiles")
@@ -550,8 +478,8 @@ fn profiles_routes(app: Arc<App>) -> impl Routes {
         .and_then(profiles::page);
     let choose = warp::path!("profiles" / "choose")
         .and(warp::post())
-        .and(with_app(app))
-        .and(caller())
+        .and(with_app(app.clone()))
+        .and(caller(app.clone()))
         .and(body::form::<profiles::Choice>())
         .and_then(profiles::choose);
     list.or(action).or(page).or(choose)
@@ -560,85 +488,24 @@ fn profiles_routes(app: Arc<App>) -> impl Routes {
 /// Where each video was left, and its sound as MP3.
 fn playback(app: Arc<App>) -> impl Routes {
     let listen = warp::path("listen")
-        .and(warp::path::tail())
         .and(body::get())
         .and(warp::method())
         .and(with_app(app.clone()))
+        .and(seen_in(app.clone(), |tail| tail.strip_suffix(".mp3")))
         .and_then(listen::listen);
-    let positions = || {
-        warp::path("api")
-            .and(warp::path("positions"))
-            .and(warp::path::tail())
-    };
+    let positions = || warp::path("api").and(warp::path("positions"));
     let get = positions()
         .and(body::get())
         .and(with_app(app.clone()))
-        .and(caller())
+        .and(seen(app.clone()))
         .and_then(positions::get);
     let put = positions()
         .and(warp::put().or(warp::post()).unify())
-        .and(with_app(app))
-        .and(caller())
+        .and(with_app(app.clone()))
+        .and(seen(app))
         .and(body::small(4096))
         .and_then(positions::put);
     listen.or(get).or(put)
-}
-
-/// Status and sentence for an error the user can meet.
-pub fn status_of(e: &Error) -> StatusCode {
-    match e {
-        Error::NotFound => StatusCode::NOT_FOUND,
-        Error::BadRequest(_) => StatusCode::BAD_REQUEST,
-        Error::Unauthorized => StatusCode::UNAUTHORIZED,
-        Error::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-        Error::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        Error::Conflict(_) => StatusCode::CONFLICT,
-        Error::Forbidden(_) => StatusCode::FORBIDDEN,
-        Error::Misdirected(_) => StatusCode::MISDIRECTED_REQUEST,
-        Error::TooManyAttempts(_) | Error::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
-        Error::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
-        Error::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
-        Error::Aborted => StatusCode::BAD_REQUEST,
-        Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-        Error::ChecksumMismatch => StatusCode::from_u16(460).expect("valid status"),
-        Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-    }
-}
-
-/// An error as JSON, `{"error": "<sentence>"}`, with its status.
-pub fn json_error(e: &Error) -> warp::reply::Response {
-    let body = serde_json::json!({ "error": e.to_string() });
-    retry_after(
-        e,
-        warp::reply::with_status(warp::reply::json(&body), status_of(e)).into_response(),
-    )
-}
-
-/// An error as a plain-text sentence, with its status.
-pub fn text_error(e: &Error) -> warp::reply::Response {
-    retry_after(e, text_reply(status_of(e), e.to_string()))
-}
-
-/// A 429 or a busy 503 says when to try again.
-fn retry_after(e: &Error, mut resp: warp::reply::Response) -> warp::reply::Response {
-    let secs = match e {
-        Error::TooManyAttempts(secs) => *secs,
-        Error::TooMany { retry_after, .. } | Error::Busy { retry_after, .. } => *retry_after,
-        _ => return resp,
-    };
-    resp.headers_mut()
-        .insert(warp::http::header::RETRY_AFTER, secs.into());
-    resp
-}
-
-/// Plain text for a status: what happened, in one sentence.
-fn text_reply(status: StatusCode, message: String) -> warp::reply::Response {
-    warp::reply::with_status(
-        warp::reply::with_header(message + "\n", "content-type", "text/plain; charset=utf-8"),
-        status,
-    )
-    .into_response()
 }
 
 async fn recover(r: Rejection) -> Result<warp::reply::Response, Infallible> {
@@ -674,5 +541,5 @@ async fn recover(r: Rejection) -> Result<warp::reply::Response, Infallible> {
             "The request could not be understood.".to_string(),
         )
     };
-    Ok(text_reply(status, msg))
+    Ok(reply::text_reply(status, msg))
 }

@@ -1,7 +1,7 @@
 //! The "ready to play" notice every page shows the browser whose upload
 //! finished converting.
 
-use super::Caller;
+use super::door::Caller;
 use crate::paths::encode_url_path;
 use crate::App;
 
@@ -13,7 +13,7 @@ pub struct Notice {
 }
 
 pub fn notices(app: &App, caller: &Caller) -> Vec<Notice> {
-    let Some(viewer) = &caller.viewer else {
+    let Some(viewer) = &caller.browser else {
         return Vec::new();
     };
     app.jobs

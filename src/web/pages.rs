@@ -6,21 +6,17 @@ use std::sync::Arc;
 use askama::Template;
 use warp::Rejection;
 
+use super::door::Caller;
+use super::format::{format_duration, format_resolution, q};
+use super::reply::{render, see_other, watch_href, ASSET_VERSION};
 use crate::error::Error;
 use crate::library::{Query, Sort, Video, Within};
-use crate::paths::{check_relative, decode_relative, encode_url_path};
+use crate::paths::{check_relative, encode_url_path};
 use crate::positions::Whose;
+use crate::profiles::Seen;
 use crate::{App, VideoState};
 
 pub const PER_PAGE: usize = 60;
-use super::format::{format_duration, format_resolution, q};
-use super::ASSET_VERSION;
-
-fn render(t: &impl Template) -> Result<warp::reply::Html<String>, Rejection> {
-    t.render()
-        .map(warp::reply::html)
-        .map_err(|e| warp::reject::custom(Error::Internal(format!("template: {e}"))))
-}
 
 pub struct Crumb {
     pub name: String,
@@ -169,7 +165,7 @@ fn video_tile(app: &App, whose: Whose, v: &Video) -> VideoTile {
         watched,
         title: v.title(),
         poster: v.thumb.map(poster_url).unwrap_or_default(),
-        href: format!("/watch/{}", encode_url_path(&v.path)),
+        href: watch_href(&v.path),
         duration: meta
             .and_then(|m| m.duration)
             .map(format_duration)
@@ -267,112 +263,136 @@ fn continuing(app: &App, whose: Whose, within: &Within) -> Vec<VideoTile> {
         .collect()
 }
 
+/// What a library page asks for: `?dir=`, `?q=`, `?sort=`, `?page=`.
+struct Asked {
+    dir: String,
+    search: String,
+    sort: Sort,
+    page: usize,
+    /// `?uploaded=n`, after a form upload.
+    uploaded: Option<usize>,
+}
+
+impl Asked {
+    fn of(params: &HashMap<String, String>) -> Result<Asked, Error> {
+        let raw_dir = params.get("dir").map(String::as_str).unwrap_or("");
+        Ok(Asked {
+            dir: check_relative(raw_dir).ok_or(Error::NotFound)?,
+            search: params.get("q").cloned().unwrap_or_default(),
+            sort: match params.get("sort").map(String::as_str) {
+                Some("date") => Sort::Date,
+                _ => Sort::Name,
+            },
+            page: params.get("page").and_then(|p| p.parse().ok()).unwrap_or(1),
+            uploaded: params.get("uploaded").and_then(|n| n.parse().ok()),
+        })
+    }
+
+    fn href(&self, sort: Sort, page: usize) -> String {
+        list_href(&self.dir, &self.search, sort, page)
+    }
+}
+
+/// `GET /`: a folder of the library (the root first), or a search.
 pub async fn library(
     app: Arc<App>,
     params: HashMap<String, String>,
-    caller: super::Caller,
+    caller: Caller,
 ) -> Result<warp::reply::Response, Rejection> {
     use warp::Reply;
-    let who = super::profiles::who(&app, &caller);
-    if who == super::profiles::Who::Unchosen {
-        return Ok(super::manage::see_other("/profiles"));
+    if caller.viewer.must_choose() {
+        return Ok(see_other("/profiles"));
     }
-    let whose = who.whose();
-    let within = who.within();
-    let raw_dir = params.get("dir").map(String::as_str).unwrap_or("");
-    let dir = check_relative(raw_dir).ok_or(Error::NotFound)?;
-    if !app.library.has_folder(&dir) || !within.lists(&dir) {
+    let asked = Asked::of(&params)?;
+    let within = caller.viewer.within();
+    if !app.library.has_folder(&asked.dir) || !within.lists(&asked.dir) {
         return Err(Error::NotFound.into());
     }
-    let search = params.get("q").cloned().unwrap_or_default();
-    let sort = match params.get("sort").map(String::as_str) {
-        Some("date") => Sort::Date,
-        _ => Sort::Name,
-    };
-    let page = params.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
     let listing = app.library.list(&Query {
-        within: within.clone(),
-        dir: dir.clone(),
-        search: search.clone(),
-        sort,
-        page,
+        within,
+        dir: asked.dir.clone(),
+        search: asked.search.clone(),
+        sort: asked.sort,
+        page: asked.page,
         per_page: PER_PAGE,
     });
-    let folders = listing
-        .folders
-        .iter()
-        .map(|f| {
-            let posters: Vec<String> = app
-                .library
-                .folder_posters(f, 4)
-                .into_iter()
-                .map(poster_url)
-                .collect();
-            FolderTile {
-                name: f.rsplit('/').next().unwrap_or(f).to_string(),
-                href: list_href(f, "", sort, 1),
-                posters,
-            }
-        })
-        .collect();
-    let top = dir.is_empty() && search.is_empty() && listing.page == 1;
-    let continuing = if top {
-        continuing(&app, whose, &within)
-    } else {
-        Vec::new()
-    };
-    let videos = listing
-        .videos
-        .iter()
-        .map(|v| video_tile(&app, whose, v))
-        .collect();
-    let heading = if search.is_empty() {
-        dir.rsplit('/')
+    render(&library_page(&app, &caller, asked, listing)).map(Reply::into_response)
+}
+
+fn folder_tile(app: &App, f: &str, sort: Sort, within: &Within) -> FolderTile {
+    FolderTile {
+        name: f.rsplit('/').next().unwrap_or(f).to_string(),
+        href: list_href(f, "", sort, 1),
+        posters: app
+            .library
+            .folder_posters(f, 4, within)
+            .into_iter()
+            .map(poster_url)
+            .collect(),
+    }
+}
+
+fn library_page(
+    app: &App,
+    caller: &Caller,
+    asked: Asked,
+    listing: crate::library::Listing,
+) -> LibraryPage {
+    let viewer = &caller.viewer;
+    let (whose, within) = (viewer.whose(), viewer.within());
+    let sort = asked.sort;
+    let top = asked.dir.is_empty() && asked.search.is_empty() && listing.page == 1;
+    let heading = if asked.search.is_empty() {
+        asked
+            .dir
+            .rsplit('/')
             .next()
             .filter(|s| !s.is_empty())
             .unwrap_or("Library")
             .to_string()
     } else {
-        format!("Search: {search}")
+        format!("Search: {}", asked.search)
     };
-    let notice = params
-        .get("uploaded")
-        .and_then(|n| n.parse::<usize>().ok())
-        .map(|n| match n {
+    LibraryPage {
+        version: ASSET_VERSION,
+        person: viewer.person().cloned(),
+        ready: super::notice::notices(app, caller),
+        needs_password: !caller.allowed(app),
+        phone_tile: app.config.phone_tile && viewer.may_change().is_ok() && top,
+        here_href: asked.href(sort, asked.page),
+        versions: VersionsForm::of(app.folder_versions(&asked.dir)),
+        notice: asked.uploaded.map(|n| match n {
             1 => "1 file uploaded.".to_string(),
             n => format!("{n} files uploaded."),
-        });
-    render(&LibraryPage {
-        version: ASSET_VERSION,
-        person: who.person().cloned(),
-        ready: super::notice::notices(&app, &caller),
-        needs_password: !caller.allowed(&app),
-        phone_tile: app.config.phone_tile
-            && who.may_change().is_ok()
-            && dir.is_empty()
-            && search.is_empty()
-            && listing.page == 1,
-        here_href: list_href(&dir, &search, sort, page),
-        versions: VersionsForm::of(app.folder_versions(&dir)),
-        notice,
+        }),
         heading,
-        crumbs: crumbs(&dir),
-        sort_name_href: list_href(&dir, &search, Sort::Name, 1),
-        sort_date_href: list_href(&dir, &search, Sort::Date, 1),
+        crumbs: crumbs(&asked.dir),
+        sort_name_href: asked.href(Sort::Name, 1),
+        sort_date_href: asked.href(Sort::Date, 1),
         by_date: sort == Sort::Date,
-        prev_href: (listing.page > 1).then(|| list_href(&dir, &search, sort, listing.page - 1)),
-        next_href: (listing.page < listing.pages)
-            .then(|| list_href(&dir, &search, sort, listing.page + 1)),
-        dir,
-        search,
-        folders,
-        videos,
-        continuing,
+        prev_href: (listing.page > 1).then(|| asked.href(sort, listing.page - 1)),
+        next_href: (listing.page < listing.pages).then(|| asked.href(sort, listing.page + 1)),
+        folders: listing
+            .folders
+            .iter()
+            .map(|f| folder_tile(app, f, sort, &within))
+            .collect(),
+        videos: listing
+            .videos
+            .iter()
+            .map(|v| video_tile(app, whose, v))
+            .collect(),
+        continuing: if top {
+            continuing(app, whose, &within)
+        } else {
+            Vec::new()
+        },
+        dir: asked.dir,
+        search: asked.search,
         total: listing.total,
         page: listing.page,
         pages: listing.pages,
-    })
-    .map(Reply::into_response)
+    }
 }
 
 pub struct Track {
@@ -543,34 +563,31 @@ fn downloads(app: &App, rel: &str, video: &crate::library::Video) -> Vec<Downloa
     rows
 }
 
+/// `GET /watch/{path}`: the player.
 pub async fn watch(
-    tail: warp::path::Tail,
     app: Arc<App>,
-    caller: super::Caller,
+    caller: Caller,
+    seen: Seen,
 ) -> Result<warp::reply::Response, Rejection> {
-    let who = super::profiles::who(&app, &caller);
-    if who == super::profiles::Who::Unchosen {
-        return Ok(super::manage::see_other("/profiles"));
+    use warp::Reply;
+    if caller.viewer.must_choose() {
+        return Ok(see_other("/profiles"));
     }
-    let rel = decode_relative(tail.as_str()).ok_or(Error::NotFound)?;
-    // Another folder's video is no page of a limited profile's.
-    let within = who.within();
-    if !within.sees(&rel) {
-        return Err(Error::NotFound.into());
-    }
-    app.resolve(tail.as_str()).await.ok_or(Error::NotFound)?;
-    let video = app.library.get(&rel).ok_or(Error::NotFound)?;
+    let rel = seen.path();
+    app.file_of(&seen).await.ok_or(Error::NotFound)?;
+    let video = app.library.get(rel).ok_or(Error::NotFound)?;
     // A source whose TV version is made (a bookmark, a name seen over
     // SMB or DLNA) leads to the entry's own page.
-    if let Some(entry) = app.library.shown_as(&rel) {
-        return Ok(super::manage::see_other(&super::manage::watch_href(&entry)));
+    if let Some(entry) = app.library.shown_as(rel) {
+        return Ok(see_other(&watch_href(&entry)));
     }
     // Devices that watch are the ones conversions are made for.
-    if let Some(viewer) = &caller.viewer {
-        app.devices.opened_player(viewer).await;
+    if let Some(browser) = &caller.browser {
+        app.devices.opened_player(browser).await;
     }
-    let subs = app.subtitles_for(&rel).await;
-    let tracks = subs
+    let tracks = app
+        .subtitles_for(rel)
+        .await
         .into_iter()
         .map(|f| Track {
             src: app.video_url(&f.path),
@@ -578,79 +595,97 @@ pub async fn watch(
             lang: f.language.unwrap_or_else(|| "und".into()),
         })
         .collect();
-    let audio = audio_choices(&app, &rel);
-    let next = app
-        .library
-        .next_episode(&rel)
-        .filter(|(v, _)| within.sees(&v.path))
-        .map(|(v, e)| NextUp {
-            href: format!("/watch/{}", encode_url_path(&v.path)),
-            label: match &e.name {
-                Some(name) => format!("{} — {name}", e.label()),
-                None => e.label(),
-            },
-        });
-    let whose = who.whose();
-    let tile = video_tile(&app, whose, &video);
+    render(&watch_page(&app, &caller, &seen, &video, tracks)).map(Reply::into_response)
+}
+
+/// The episode after `rel`, when the viewer sees it.
+fn next_up(app: &App, seen: &Seen) -> Option<NextUp> {
+    let (v, e) = app.library.next_episode(seen.path())?;
+    seen.viewer().sees(&v.path).then(|| NextUp {
+        href: watch_href(&v.path),
+        label: match &e.name {
+            Some(name) => format!("{} — {name}", e.label()),
+            None => e.label(),
+        },
+    })
+}
+
+/// The smaller video versions made, largest first, for "Quality".
+fn qualities(app: &App, rel: &str) -> Vec<Quality> {
+    app.versions
+        .made(rel)
+        .into_iter()
+        .filter(|(v, _)| v.lines().is_some())
+        .map(|(v, m)| Quality {
+            name: v.name(),
+            src: download_href(rel, Some(v)),
+            bitrate: m.bitrate,
+        })
+        .collect()
+}
+
+/// Bits per second of the whole file.
+fn bitrate(video: &Video) -> u64 {
+    video
+        .meta
+        .as_ref()
+        .and_then(|m| m.duration)
+        .filter(|d| *d > 0.0)
+        .map(|d| (video.size as f64 * 8.0 / d) as u64)
+        .unwrap_or(0)
+}
+
+fn watch_page(
+    app: &App,
+    caller: &Caller,
+    seen: &Seen,
+    video: &Video,
+    tracks: Vec<Track>,
+) -> WatchPage {
+    let rel = seen.path();
+    let whose = seen.viewer().whose();
+    let tile = video_tile(app, whose, video);
     let details = [tile.duration.as_str(), tile.resolution.as_str()]
         .iter()
         .filter(|s| !s.is_empty())
         .copied()
         .collect::<Vec<_>>()
         .join(" · ");
-    let resume = app
-        .positions
-        .get(whose, &rel)
-        .filter(|p| !p.watched())
-        .map(|p| p.position)
-        .unwrap_or(0.0);
-    use warp::Reply;
-    render(&WatchPage {
+    let source = app.library.source_of(rel);
+    WatchPage {
         version: ASSET_VERSION,
-        person: who.person().cloned(),
-        resume,
-        position_url: format!("/api/positions/{}", encode_url_path(&rel)),
+        person: seen.viewer().person().cloned(),
+        resume: app
+            .positions
+            .get(whose, rel)
+            .filter(|p| !p.watched())
+            .map(|p| p.position)
+            .unwrap_or(0.0),
+        position_url: format!("/api/positions/{}", encode_url_path(rel)),
         title: video.title(),
-        found: app
-            .library
-            .source_of(&rel)
-            .and_then(|source| app.jobs.for_source(&source))
+        found: source
+            .as_deref()
+            .and_then(|source| app.jobs.for_source(source))
             .and_then(|j| j.note),
-        original: app.library.source_of(&rel).map(|source| {
+        original: source.map(|source| {
             let name = source.rsplit('/').next().unwrap_or(&source).to_string();
             (app.video_url(&source), name)
         }),
-        downloads: downloads(&app, &rel, &video),
-        qualities: app
-            .versions
-            .made(&rel)
-            .into_iter()
-            .filter(|(v, _)| v.lines().is_some())
-            .map(|(v, m)| Quality {
-                name: v.name(),
-                src: download_href(&rel, Some(v)),
-                bitrate: m.bitrate,
-            })
-            .collect(),
-        bitrate: video
-            .meta
-            .as_ref()
-            .and_then(|m| m.duration)
-            .filter(|d| *d > 0.0)
-            .map(|d| (video.size as f64 * 8.0 / d) as u64)
-            .unwrap_or(0),
+        downloads: downloads(app, rel, video),
+        qualities: qualities(app, rel),
+        bitrate: bitrate(video),
         has_video: video.meta.as_ref().is_some_and(|m| m.width.is_some()),
-        action_path: encode_url_path(&rel),
-        rename_to: app.library.rename_base(&rel),
-        needs_password: !caller.allowed(&app),
-        watch_href: format!("/watch/{}", encode_url_path(&rel)),
-        path: rel.clone(),
-        src: app.video_url(&rel),
-        mime: crate::media::content_type(std::path::Path::new(&rel)),
+        action_path: encode_url_path(rel),
+        rename_to: app.library.rename_base(rel),
+        needs_password: !caller.allowed(app),
+        watch_href: watch_href(rel),
+        path: rel.to_string(),
+        src: app.video_url(rel),
+        mime: crate::media::content_type(std::path::Path::new(rel)),
         back_href: list_href(video.folder(), "", Sort::Name, 1),
         tracks,
-        next,
-        audio,
+        next: next_up(app, seen),
+        audio: audio_choices(app, rel),
         details,
         note: if tile.note.is_empty() {
             String::new()
@@ -660,8 +695,7 @@ pub async fn watch(
                 tile.note
             )
         },
-    })
-    .map(|page| page.into_response())
+    }
 }
 
 #[cfg(test)]

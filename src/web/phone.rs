@@ -7,7 +7,7 @@ use qrcode::render::svg;
 use qrcode::QrCode;
 use warp::Reply;
 
-use super::ASSET_VERSION;
+use super::reply::ASSET_VERSION;
 use crate::error::Error;
 
 #[derive(Template)]

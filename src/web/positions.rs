@@ -7,8 +7,8 @@ use serde::Deserialize;
 use warp::Reply;
 
 use crate::error::Error;
-use crate::paths::decode_relative;
 use crate::positions::Position;
+use crate::profiles::Seen;
 use crate::App;
 
 #[derive(Deserialize)]
@@ -17,21 +17,17 @@ pub struct Update {
     duration: Option<f64>,
 }
 
-fn video_path(app: &App, tail: &str) -> Result<String, Error> {
-    let rel = decode_relative(tail).ok_or(Error::NotFound)?;
-    app.library.get(&rel).ok_or(Error::NotFound)?;
-    Ok(rel)
+/// A video of the library's, not a folder nor a file beside one.
+fn video_path(app: &App, seen: &Seen) -> Result<String, Error> {
+    app.library.get(seen.path()).ok_or(Error::NotFound)?;
+    Ok(seen.path().to_string())
 }
 
-pub async fn get(
-    tail: warp::path::Tail,
-    app: Arc<App>,
-    caller: super::Caller,
-) -> Result<warp::reply::Response, warp::Rejection> {
-    let rel = video_path(&app, tail.as_str())?;
+pub async fn get(app: Arc<App>, seen: Seen) -> Result<warp::reply::Response, warp::Rejection> {
+    let rel = video_path(&app, &seen)?;
     let p = app
         .positions
-        .get(super::profiles::who(&app, &caller).whose(), &rel)
+        .get(seen.viewer().whose(), &rel)
         .unwrap_or(Position {
             position: 0.0,
             duration: None,
@@ -43,12 +39,11 @@ pub async fn get(
 
 /// PUT from the player, or POST (navigator.sendBeacon) as the page closes.
 pub async fn put(
-    tail: warp::path::Tail,
     app: Arc<App>,
-    caller: super::Caller,
+    seen: Seen,
     body: bytes::Bytes,
 ) -> Result<warp::reply::Response, warp::Rejection> {
-    let rel = video_path(&app, tail.as_str())?;
+    let rel = video_path(&app, &seen)?;
     let u: Update = serde_json::from_slice(&body).map_err(|_| {
         Error::BadRequest(r#"Send JSON like {"position": 12.5, "duration": 600}."#.into())
     })?;
@@ -57,12 +52,7 @@ pub async fn put(
     }
     let p = app
         .positions
-        .set(
-            super::profiles::who(&app, &caller).whose(),
-            &rel,
-            u.position,
-            u.duration,
-        )
+        .set(seen.viewer().whose(), &rel, u.position, u.duration)
         .await;
     Ok(warp::reply::json(&p).into_response())
 }

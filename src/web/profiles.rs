@@ -10,85 +10,19 @@ use serde::Deserialize;
 use warp::http::{header, Response, StatusCode};
 use warp::Reply;
 
-use super::{Caller, ASSET_VERSION};
+use super::door::{Caller, PROFILE_COOKIE};
+use super::reply::{json_error, page_with_status, see_other, status_of, ASSET_VERSION};
 use crate::error::Error;
 use crate::profiles::{Change, Profile};
 use crate::App;
 
-/// The cookie that keeps a browser's choice, signed by the server.
-pub const COOKIE: &str = "pimedia_profile";
-/// What the signature of [`COOKIE`] is for.
-const PURPOSE: &str = "profile";
 /// A choice is kept until someone switches (ten years).
 const KEPT_SECS: u64 = 10 * 365 * 24 * 3600;
 
-/// Who is watching on a browser.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Who {
-    /// Fewer than two profiles and none chosen: the house, as before
-    /// profiles.
-    Household,
-    Person(Profile),
-    /// Two or more profiles, and this browser has not chosen.
-    Unchosen,
-}
-
-impl Who {
-    /// The person, when one was chosen.
-    pub fn person(&self) -> Option<&Profile> {
-        match self {
-            Who::Person(p) => Some(p),
-            _ => None,
-        }
-    }
-
-    /// Whose positions are theirs.
-    pub fn whose(&self) -> crate::positions::Whose {
-        self.person().map(|p| p.id)
-    }
-
-    /// What they see of the library.
-    pub fn within(&self) -> crate::library::Within {
-        self.person().map(Profile::within).unwrap_or_default()
-    }
-
-    /// `Err` for a profile limited to some folders: it watches, it does
-    /// not change the library nor reach the pages that do.
-    pub fn may_change(&self) -> Result<(), Error> {
-        match self.person() {
-            Some(p) if p.limited => Err(Error::Forbidden(format!(
-                "{} watches what is in their folders; changing the library needs another profile.",
-                p.name
-            ))),
-            _ => Ok(()),
-        }
-    }
-}
-
-/// The profile the caller's device is kept to, if it is.
-fn pinned(app: &App, caller: &Caller) -> Option<Profile> {
-    let device = app.devices.get(caller.viewer.as_deref()?)?;
-    app.profiles.get(device.profile?)
-}
-
-/// Who is watching on the caller's browser: the profile its device is
-/// kept to, else the one it chose.
-pub fn who(app: &App, caller: &Caller) -> Who {
-    if let Some(p) = pinned(app, caller) {
-        return Who::Person(p);
-    }
-    let all = app.profiles.list();
-    let chosen = caller
-        .profile
-        .as_deref()
-        .and_then(|c| app.auth.verified(PURPOSE, c))
-        .and_then(|id| id.parse::<u64>().ok())
-        .and_then(|id| all.iter().find(|p| p.id == id));
-    match (chosen, all.len()) {
-        (Some(p), _) => Who::Person(p.clone()),
-        (None, 0 | 1) => Who::Household,
-        (None, _) => Who::Unchosen,
-    }
+/// The `Set-Cookie` value that keeps a browser's choice (`signed`, as
+/// the app made it).
+fn choice_cookie(signed: &str) -> String {
+    format!("{PROFILE_COOKIE}={signed}; Path=/; Max-Age={KEPT_SECS}; SameSite=Lax; HttpOnly")
 }
 
 #[derive(Template)]
@@ -100,14 +34,12 @@ struct Chooser {
 }
 
 fn chooser(app: &App, status: StatusCode, error: Option<String>) -> Reply_ {
-    let html = Chooser {
+    let page = Chooser {
         version: ASSET_VERSION,
         profiles: app.profiles.list(),
         error,
-    }
-    .render()
-    .map_err(|e| warp::reject::custom(Error::Internal(format!("template: {e}"))))?;
-    Ok(warp::reply::with_status(warp::reply::html(html), status).into_response())
+    };
+    page_with_status(&page, status)
 }
 
 /// `GET /profiles`: "Who's watching?", a big tile for each profile; the
@@ -129,63 +61,23 @@ pub struct Choice {
 /// cookie, back to the library. A wrong PIN is counted and slowed as a
 /// wrong password is.
 pub async fn choose(app: Arc<App>, caller: Caller, choice: Choice) -> Reply_ {
-    if let Some(kept) = pinned(&app, &caller) {
-        return chooser(
-            &app,
-            StatusCode::FORBIDDEN,
-            Some(format!(
-                "This device is kept to {} (on the Devices page).",
-                kept.name
-            )),
-        );
-    }
-    let Some(p) = choice
-        .id
-        .parse::<u64>()
-        .ok()
-        .and_then(|id| app.profiles.get(id))
-    else {
-        return chooser(
-            &app,
-            StatusCode::NOT_FOUND,
-            Some("That profile is gone; choose another.".into()),
-        );
-    };
-    if p.has_pin {
-        let right = app.auth.slowed(caller.client, "profile PIN", || {
-            app.profiles.pin_matches(p.id, &choice.pin)
-        });
-        match right {
-            Ok(true) => {}
-            Ok(false) => {
-                return chooser(
-                    &app,
-                    StatusCode::FORBIDDEN,
-                    Some(format!("That is not {}'s PIN.", p.name)),
-                )
-            }
-            Err(wait) => {
-                let mut r = chooser(
-                    &app,
-                    StatusCode::TOO_MANY_REQUESTS,
-                    Some(format!("Too many wrong PINs: try again in {wait} seconds.")),
-                )?;
-                r.headers_mut()
-                    .insert(header::RETRY_AFTER, header::HeaderValue::from(wait));
-                return Ok(r);
-            }
+    let browser = caller.browser.as_deref();
+    match app.choose_profile(browser, &choice.id, &choice.pin, caller.client) {
+        Ok(signed) => Ok(Response::builder()
+            .status(StatusCode::SEE_OTHER)
+            .header(header::LOCATION, "/")
+            .header(header::SET_COOKIE, choice_cookie(&signed))
+            .body(Default::default())
+            .expect("valid response")),
+        Err(e) => {
+            let said = match e {
+                Error::NotFound => "That profile is gone; choose another.".to_string(),
+                ref e => e.to_string(),
+            };
+            let page = chooser(&app, status_of(&e), Some(said))?;
+            Ok(super::reply::retry_after(&e, page))
         }
     }
-    let cookie = format!(
-        "{COOKIE}={}; Path=/; Max-Age={KEPT_SECS}; SameSite=Lax; HttpOnly",
-        app.auth.signed(PURPOSE, &p.id.to_string())
-    );
-    Ok(Response::builder()
-        .status(StatusCode::SEE_OTHER)
-        .header(header::LOCATION, "/")
-        .header(header::SET_COOKIE, cookie)
-        .body(Default::default())
-        .expect("valid response"))
 }
 
 type Reply_ = Result<warp::reply::Response, warp::Rejection>;
@@ -270,7 +162,7 @@ pub async fn action(
             Ok(warp::reply::with_status(warp::reply::json(&p), status).into_response())
         }
         // The Devices page's forms come back to it.
-        Ok(_) => Ok(super::manage::see_other("/devices#people")),
+        Ok(_) => Ok(see_other("/devices#people")),
         Err(e) => reply_error(&app, &caller, e),
     }
 }
@@ -278,7 +170,63 @@ pub async fn action(
 /// JSON for scripts; the Devices page again, saying why, for its forms.
 fn reply_error(app: &App, caller: &Caller, e: Error) -> Reply_ {
     if caller.wants_json {
-        return Ok(super::json_error(&e));
+        return Ok(json_error(&e));
     }
-    super::devices::page_with(app, caller, super::status_of(&e), Some(e.to_string()))
+    super::devices::page_with(app, caller, status_of(&e), Some(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(fields: &[(&str, &str)]) -> ChangeBody {
+        let body: String = fields
+            .iter()
+            .map(|(k, v)| format!("{k}={}", super::super::format::q(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        serde_urlencoded::from_str(&body).unwrap()
+    }
+
+    #[test]
+    fn the_devices_page_form_keeps_a_pin_unless_told_otherwise() {
+        // An empty PIN field keeps the PIN; "No PIN" clears it.
+        assert_eq!(
+            form(&[("name", "Kids"), ("new_pin", "")]).change().pin,
+            None
+        );
+        assert_eq!(
+            form(&[("new_pin", "1234")]).change().pin.as_deref(),
+            Some("1234")
+        );
+        assert_eq!(
+            form(&[("new_pin", "1234"), ("no_pin", "on")])
+                .change()
+                .pin
+                .as_deref(),
+            Some("")
+        );
+        // JSON's own `pin` wins over the form's fields.
+        let json: ChangeBody = serde_json::from_str(r#"{"pin": "", "new_pin": "9999"}"#).unwrap();
+        assert_eq!(json.change().pin.as_deref(), Some(""));
+    }
+
+    #[test]
+    fn folders_come_as_a_json_list_or_one_a_line() {
+        let lines = form(&[("folders", "Kids\r\nCartoons\r\n")]).change();
+        assert_eq!(lines.folders.unwrap(), ["Kids", "Cartoons"]);
+        let list: ChangeBody =
+            serde_json::from_str(r#"{"folders": ["Kids", "Films/Old"]}"#).unwrap();
+        assert_eq!(list.change().folders.unwrap(), ["Kids", "Films/Old"]);
+        // Left out: the profile's folders stay as they are.
+        assert_eq!(form(&[("name", "Ben")]).change().folders, None);
+    }
+
+    #[test]
+    fn the_choice_is_kept_by_the_browser_and_never_read_by_scripts() {
+        let c = choice_cookie("2.abcd");
+        assert!(c.starts_with("pimedia_profile=2.abcd; Path=/;"), "{c}");
+        assert!(c.contains("HttpOnly") && c.contains("SameSite=Lax"), "{c}");
+        assert!(c.contains(&format!("Max-Age={KEPT_SECS}")), "{c}");
+    }
 }

@@ -15,7 +15,8 @@ use warp::http::{HeaderMap, Method, Response, StatusCode};
 use warp::multipart::FormData;
 use warp::Reply;
 
-use super::{Caller, ASSET_VERSION};
+use super::door::Caller;
+use super::reply::{json_error, text_error, ASSET_VERSION};
 use crate::error::Error;
 use crate::jobs::Offer;
 use crate::runners::{job_uuid, Refusal};
@@ -396,7 +397,7 @@ pub async fn page(app: Arc<App>, caller: Caller, host: Option<String>) -> Reply_
         .into_iter()
         .map(|r| RunnerRow {
             id: r.id,
-            last_contact: super::devices::ago(now.saturating_sub(r.last_contact)),
+            last_contact: super::format::ago(now.saturating_sub(r.last_contact)),
             doing: match (&r.job, r.progress) {
                 (Some(j), Some(p)) => format!("transcoding {j}, {p:.0} %"),
                 (Some(j), None) => format!("transcoding {j}"),
@@ -434,9 +435,9 @@ pub async fn api(app: Arc<App>, caller: Caller) -> Reply_ {
 pub async fn action(what: Vec<String>, app: Arc<App>, caller: Caller) -> Reply_ {
     if let Err(e) = caller.permit(&app) {
         return Ok(if caller.wants_json {
-            super::json_error(&e)
+            json_error(&e)
         } else {
-            super::text_error(&e)
+            text_error(&e)
         });
     }
     let result = match what.iter().map(String::as_str).collect::<Vec<_>>()[..] {
@@ -447,14 +448,6 @@ pub async fn action(what: Vec<String>, app: Arc<App>, caller: Caller) -> Reply_ 
         },
         _ => Err(Error::NotFound),
     };
-    Ok(match result {
-        Ok(v) if caller.wants_json => warp::reply::json(&v).into_response(),
-        Ok(_) => Response::builder()
-            .status(StatusCode::SEE_OTHER)
-            .header("location", "/helpers")
-            .body(Default::default())
-            .expect("valid response"),
-        Err(e) if caller.wants_json => super::json_error(&e),
-        Err(e) => super::text_error(&e),
-    })
+    let result = result.map(|v| (v, "/helpers".to_string()));
+    Ok(super::reply::answer(caller.wants_json, result, false))
 }

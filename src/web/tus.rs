@@ -5,7 +5,8 @@ use std::sync::Arc;
 use warp::http::{header, HeaderMap, Response, StatusCode};
 use warp::Reply;
 
-use super::{status_of, Caller};
+use super::door::Caller;
+use super::reply::{header_str, status_of};
 use crate::error::Error;
 use crate::upload::tus::{self, Checksum};
 use crate::App;
@@ -31,7 +32,7 @@ fn error(e: &Error) -> warp::reply::Response {
 /// A header that must be a non-negative integer: digits only (no sign,
 /// no spaces), as tus says.
 fn number(h: &HeaderMap, name: &str) -> Option<u64> {
-    let v = super::header_str(h, name)?;
+    let v = header_str(h, name)?;
     if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -40,7 +41,7 @@ fn number(h: &HeaderMap, name: &str) -> Option<u64> {
 
 /// Every request but OPTIONS must speak our version, and be allowed to upload.
 fn precheck(app: &App, h: &HeaderMap, caller: &Caller) -> Option<warp::reply::Response> {
-    if super::header_str(h, "tus-resumable") != Some(tus::VERSION) {
+    if header_str(h, "tus-resumable") != Some(tus::VERSION) {
         return Some(
             base(StatusCode::PRECONDITION_FAILED)
                 .header("Tus-Version", tus::VERSION)
@@ -79,7 +80,7 @@ pub async fn create(app: Arc<App>, h: HeaderMap, caller: Caller) -> Reply_ {
             "Upload-Length is missing or not a number.".into(),
         )));
     };
-    let meta = match tus::parse_metadata(super::header_str(&h, "upload-metadata").unwrap_or("")) {
+    let meta = match tus::parse_metadata(header_str(&h, "upload-metadata").unwrap_or("")) {
         Ok(m) => m,
         Err(why) => {
             return Ok(error(&Error::BadRequest(format!(
@@ -127,7 +128,7 @@ where
     if let Some(r) = precheck(&app, &h, &caller) {
         return Ok(r);
     }
-    if super::header_str(&h, "content-type") != Some("application/offset+octet-stream") {
+    if header_str(&h, "content-type") != Some("application/offset+octet-stream") {
         return Ok(error(&Error::UnsupportedType(
             "A PATCH must have Content-Type: application/offset+octet-stream.".into(),
         )));
@@ -137,7 +138,7 @@ where
             "Upload-Offset is missing or not a number.".into(),
         )));
     };
-    let checksum = match super::header_str(&h, "upload-checksum") {
+    let checksum = match header_str(&h, "upload-checksum") {
         None => None,
         Some(v) => match Checksum::parse(v) {
             Some(c) => Some(c),
@@ -148,7 +149,7 @@ where
             }
         },
     };
-    let viewer = caller.viewer.clone();
+    let viewer = caller.browser.clone();
     match app
         .tus
         .patch(&id, offset, checksum, viewer.as_deref(), Box::pin(body))

@@ -5,11 +5,12 @@ use std::sync::Arc;
 use askama::Template;
 use bytes::Buf;
 use futures_util::StreamExt;
-use warp::http::{header, HeaderMap, Response, StatusCode};
+use warp::http::{header, Response, StatusCode};
 use warp::multipart::FormData;
 use warp::Reply;
 
-use super::{status_of, Caller, ASSET_VERSION};
+use super::door::Caller;
+use super::reply::{json_error, see_other, status_of, ASSET_VERSION};
 use crate::error::Error;
 use crate::upload::{Accepted, COOKIE};
 use crate::App;
@@ -65,18 +66,6 @@ fn page_for(
     warp::reply::with_status(warp::reply::html(html), status).into_response()
 }
 
-pub const VIEWER_COOKIE: &str = "pimedia_viewer";
-
-/// A new browser id as a `Set-Cookie` value (see `with_viewer_id`).
-pub fn new_viewer_cookie() -> Option<header::HeaderValue> {
-    viewer_cookie(&crate::upload::random_id().ok()?)
-}
-
-pub fn viewer_cookie(id: &str) -> Option<header::HeaderValue> {
-    let cookie = format!("{VIEWER_COOKIE}={id}; Path=/; Max-Age=31536000; SameSite=Lax");
-    header::HeaderValue::from_str(&cookie).ok()
-}
-
 /// The upload page; the browser's id (for its "ready to play" notices)
 /// comes with every page.
 pub async fn get_page(
@@ -91,7 +80,7 @@ pub async fn get_page(
 /// An error as the caller wants it: JSON for scripts, the page for people.
 fn error_reply(app: &App, caller: &Caller, e: &Error) -> warp::reply::Response {
     if caller.wants_json {
-        super::json_error(e)
+        json_error(e)
     } else {
         page(app, caller, status_of(e), Some(&e.to_string()))
     }
@@ -108,7 +97,7 @@ pub async fn post_form(
         return Ok(error_reply(&app, &caller, &e));
     }
     let mut form = form;
-    match receive_all(&app, &mut form, caller.viewer.as_deref()).await {
+    match receive_all(&app, &mut form, caller.browser.as_deref()).await {
         Ok((folder, accepted)) => Ok({
             if caller.wants_json {
                 warp::reply::with_status(warp::reply::json(&accepted), StatusCode::CREATED)
@@ -119,11 +108,7 @@ pub async fn post_form(
                     to.push_str("&dir=");
                     to.push_str(&super::format::q(&folder));
                 }
-                Response::builder()
-                    .status(StatusCode::SEE_OTHER)
-                    .header(header::LOCATION, to)
-                    .body(Default::default())
-                    .expect("valid response")
+                see_other(&to)
             }
         }),
         Err(e) => {
@@ -268,76 +253,4 @@ pub async fn login(
         .header(header::SET_COOKIE, cookie)
         .body(Default::default())
         .expect("valid response"))
-}
-
-/// One cookie's value from the request's Cookie headers.
-fn cookie_value(h: &HeaderMap, name: &str) -> Option<String> {
-    h.get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
-}
-
-impl Caller {
-    /// The caller of a request: its headers, and the address it came from
-    /// (behind nginx on this machine, the client nginx names in
-    /// `X-Forwarded-For`).
-    pub fn from_request(h: &HeaderMap, peer: Option<crate::server::Peer>) -> Caller {
-        let peer = peer.map(|p| p.0.ip());
-        let forwarded = h
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.rsplit(',').next())
-            .and_then(|ip| ip.trim().parse().ok());
-        let client = match peer {
-            Some(ip) if ip.is_loopback() => forwarded.or(Some(ip)),
-            other => other,
-        };
-        Caller {
-            client,
-            ..Caller::from_headers(h)
-        }
-    }
-
-    pub fn from_headers(h: &HeaderMap) -> Caller {
-        let cookie = cookie_value(h, COOKIE);
-        let viewer = cookie_value(h, VIEWER_COOKIE)
-            .filter(|v| v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit()));
-        Caller {
-            client: None,
-            cookie,
-            viewer,
-            profile: cookie_value(h, super::profiles::COOKIE),
-            password: h
-                .get("x-upload-password")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string),
-            wants_json: h
-                .get(header::ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.contains("application/json")),
-        }
-    }
-
-    /// Whether this caller may change things (see [`Caller::permit`]).
-    pub fn allowed(&self, app: &App) -> bool {
-        self.permit(app).is_ok()
-    }
-
-    /// `Ok` when this caller may change things; else `401`, or `429`
-    /// while it must wait after too many wrong passwords.
-    pub fn permit(&self, app: &App) -> Result<(), Error> {
-        super::profiles::who(app, self).may_change()?;
-        match app.allows(
-            self.cookie.as_deref(),
-            self.password.as_deref(),
-            self.client,
-        )? {
-            true => Ok(()),
-            false => Err(Error::Unauthorized),
-        }
-    }
 }

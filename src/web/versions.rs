@@ -11,9 +11,11 @@ use serde::Deserialize;
 use warp::http::{header, HeaderMap, HeaderValue, Method};
 use warp::Reply;
 
-use super::{files, Caller};
+use super::door::Caller;
+use super::files;
+use super::reply::{answer, folder_href, watch_href};
 use crate::error::Error;
-use crate::paths::decode_relative;
+use crate::profiles::Seen;
 use crate::versions::Version;
 use crate::App;
 
@@ -66,41 +68,29 @@ fn version_named(name: Option<&str>) -> Result<Version, Error> {
     })
 }
 
-/// `POST /api/videos/{path}/versions` (`name`) and
-/// `POST /api/videos/{path}/versions/{name}/delete`, when the address is
-/// one of those; `None` leaves it to the other video actions.
-pub async fn video_action(
-    tail: &str,
-    app: &Arc<App>,
-    caller: &Caller,
+/// `POST /api/videos/{path}/versions` (`name`): a version made now, as
+/// JSON, and the player's Download list to go back to.
+pub async fn make(
+    app: &App,
+    path: &str,
     name: Option<&str>,
-) -> Option<warp::reply::Response> {
-    let (encoded, version, delete) = if let Some(video) = tail.strip_suffix("/versions") {
-        (video, None, false)
-    } else {
-        let rest = tail.strip_suffix("/delete")?;
-        let (video, v) = rest.rsplit_once("/versions/")?;
-        (video, Some(Version::parse(v)?), true)
-    };
-    let path = decode_relative(encoded)?;
-    let result = async {
-        caller.permit(app)?;
-        if delete {
-            let version = version.expect("named in the address");
-            app.remove_version(&path, version).await?;
-            let json = serde_json::json!({ "path": path, "removed": version });
-            Ok((json, super::manage::watch_href(&path)))
-        } else {
-            let version = version_named(name)?;
-            let info = app
-                .make_version(&path, version, caller.viewer.clone())
-                .await?;
-            let back = format!("{}#download", super::manage::watch_href(&path));
-            Ok((serde_json::to_value(info).unwrap_or_default(), back))
-        }
-    }
-    .await;
-    Some(super::manage::answer(caller, result, !delete))
+    browser: Option<String>,
+) -> Result<(serde_json::Value, String), Error> {
+    let version = version_named(name)?;
+    let info = app.make_version(path, version, browser).await?;
+    let back = format!("{}#download", watch_href(path));
+    Ok((serde_json::to_value(info).unwrap_or_default(), back))
+}
+
+/// `POST /api/videos/{path}/versions/{name}/delete`.
+pub async fn remove(
+    app: &App,
+    path: &str,
+    version: Version,
+) -> Result<(serde_json::Value, String), Error> {
+    app.remove_version(path, version).await?;
+    let json = serde_json::json!({ "path": path, "removed": version });
+    Ok((json, watch_href(path)))
 }
 
 /// `POST /api/folders/versions` (`path`, `versions`, `remove`).
@@ -128,23 +118,23 @@ pub async fn folder_action(app: Arc<App>, caller: Caller, fields: Fields) -> Rep
             .as_deref()
             .is_some_and(|r| r == "1" || r == "true");
         let f = app.set_folder_versions(&folder, list, remove).await?;
-        let back = super::manage::folder_href(&folder);
+        let back = folder_href(&folder);
         Ok((serde_json::to_value(f).unwrap_or_default(), back))
     }
     .await;
-    Ok(super::manage::answer(&caller, result, false))
+    Ok(answer(caller.wants_json, result, false))
 }
 
 /// `GET /download/{path}` and `?version=NAME`.
 pub async fn download(
-    tail: warp::path::Tail,
     query: HashMap<String, String>,
     method: Method,
     headers: HeaderMap,
     app: Arc<App>,
+    seen: Seen,
 ) -> Reply_ {
-    let rel = decode_relative(tail.as_str()).ok_or(Error::NotFound)?;
-    let original = app.resolve(tail.as_str()).await.ok_or(Error::NotFound)?;
+    let rel = seen.path();
+    let original = app.file_of(&seen).await.ok_or(Error::NotFound)?;
     if !original.is_file() {
         return Err(Error::NotFound.into());
     }
@@ -154,15 +144,15 @@ pub async fn download(
     };
     let file = match version {
         None => original,
-        Some(v) => app.version_file(&rel, v).await.ok_or(Error::NotFound)?,
+        Some(v) => app.version_file(rel, v).await.ok_or(Error::NotFound)?,
     };
-    let name = app.download_name(&rel, version);
+    let name = app.download_name(rel, version);
     let kind = match version {
         Some(Version::Audio) => "audio/mp4",
         Some(_) => "video/mp4",
         None => crate::media::content_type(&file),
     };
-    let accel = super::header_str(&headers, ACCEL_HEADER)
+    let accel = super::reply::header_str(&headers, ACCEL_HEADER)
         .filter(|p| p.starts_with('/') && p.ends_with('/') && p.is_ascii());
     let mut resp = match accel {
         Some(prefix) => {

@@ -2,11 +2,17 @@
 //! and, for a child, the folders they may see. Kept in `profiles.json`
 //! through the one store, made, changed and removed from the phone.
 //!
-//! Built on: the profiles themselves, their API, "Who's watching?" (`web/profiles.rs`), each person's places
-//! (`positions.rs`) and a limited profile's folders (`library::Within`,
-//! on every page and in `/api/videos`); each person's language, size and
-//! Quality choices are kept apart by `player.js`; a device may be kept to
-//! one (`devices`).
+//! Built on: the profiles themselves, their API, "Who's watching?"
+//! (`web/profiles.rs`), who is watching on a browser and what they may
+//! see ([`Viewer`], decided once per request), each person's places
+//! (`positions.rs`); each person's language, size and Quality choices are
+//! kept apart by `player.js`; a device may be kept to one (`devices`).
+//! A limited profile's folders follow their renames and moves (`manage`
+//! calls [`Profiles::moved`]).
+
+mod viewer;
+
+pub use viewer::{Seen, Viewer, Who};
 
 use std::path::Path;
 use std::time::Duration;
@@ -198,6 +204,26 @@ impl Profiles {
         Ok(Profile::from(&gone))
     }
 
+    /// Follows renames and moves (each a file, or a folder ending in
+    /// `/`, as `manage` says them): a folder a profile is limited to
+    /// keeps its person under its new name, and a new folder that takes
+    /// the old name is not theirs. Durable before it returns.
+    pub async fn moved(&self, moves: &[(String, String)]) {
+        let followed = self.store.change(|all| {
+            let mut followed = false;
+            for folder in all.profiles.iter_mut().flat_map(|p| p.folders.iter_mut()) {
+                if let Some(to) = folder_after(folder, moves) {
+                    *folder = to;
+                    followed = true;
+                }
+            }
+            followed
+        });
+        if followed {
+            self.store.save().await;
+        }
+    }
+
     /// Whether `pin` is the profile's (true for one without a PIN).
     pub fn pin_matches(&self, id: u64, pin: &str) -> bool {
         let all = self.store.get();
@@ -278,6 +304,12 @@ fn apply_pin_and_folders(
         p.folders = kept;
     }
     Ok(())
+}
+
+/// Where the folder `folder` is after `moves`, when they take it along.
+fn folder_after(folder: &str, moves: &[(String, String)]) -> Option<String> {
+    let to = crate::paths::renamed(&format!("{folder}/"), moves)?;
+    Some(to.trim_end_matches('/').to_string())
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -383,5 +415,37 @@ mod tests {
         p.remove(anna.id).await.unwrap();
         assert_eq!(p.list().iter().map(|x| x.id).collect::<Vec<_>>(), [kids.id]);
         assert!(matches!(p.remove(anna.id).await, Err(Error::NotFound)));
+    }
+
+    #[tokio::test]
+    async fn a_profiles_folders_follow_their_renames_and_moves() {
+        let dir = tempfile::tempdir().unwrap();
+        let folders = |f: &str| ["Kids", "Films/Cartoons", "Kidsville"].contains(&f);
+        let p = Profiles::load(dir.path());
+        let limited = Change {
+            folders: Some(vec!["Kids".into(), "Films/Cartoons".into()]),
+            ..change("Kids")
+        };
+        let kids = p.add(limited, folders).await.unwrap();
+        let other = Change {
+            folders: Some(vec!["Kidsville".into()]),
+            ..change("Ben")
+        };
+        p.add(other, folders).await.unwrap();
+        let moves = |from: &str, to: &str| vec![(format!("{from}/"), format!("{to}/"))];
+        p.moved(&moves("Kids", "Children")).await;
+        p.moved(&moves("Films", "Movies")).await;
+        // A video's own rename is no folder's.
+        p.moved(&[("Children".into(), "Kids".into())]).await;
+        let now = p.get(kids.id).unwrap();
+        assert_eq!(now.folders, ["Children", "Movies/Cartoons"]);
+        assert_eq!(p.list()[1].folders, ["Kidsville"]);
+        drop(p);
+        // On disk before `moved` returned.
+        let p = Profiles::load(dir.path());
+        assert_eq!(
+            p.get(kids.id).unwrap().folders,
+            ["Children", "Movies/Cartoons"]
+        );
     }
 }
