@@ -12,7 +12,7 @@ use crate::fsutil::{blocking, TempFile};
 use crate::library::found_file;
 use crate::media::ffmpeg::{self, Control, Outcome};
 use crate::media::launch::Priority;
-use crate::media::{self, mp4, Conversion, Encoder, Plan};
+use crate::media::{self, mp4, Conversion, Encoder, Plan, DURATION_SLACK};
 
 #[derive(Debug, Clone)]
 pub enum Ended {
@@ -75,9 +75,6 @@ impl Room {
         }
     }
 }
-
-/// Durations may differ by this much (container rounding, last frame).
-pub(super) const DURATION_SLACK: f64 = 1.0;
 
 pub async fn run(jobs: Arc<Jobs>, job: &Job, control: Arc<Control>) -> Ended {
     match steps(&jobs, job, control).await {

@@ -106,7 +106,7 @@ impl Jobs {
         let probe = self.library.probe_of(&job.source)?;
         let v = probe.video()?;
         let size = self.library.get(&job.source)?.size;
-        let spec = media::versions::spec(version, super::version::picture(&probe, size)?).ok()?;
+        let spec = media::versions::spec(version, media::versions::picture(&probe, size)?).ok()?;
         let resolution = resolution(
             (v.width?, v.height?),
             v.format.rotation,

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use super::convert::{failed, Ended, Room, DURATION_SLACK};
+use super::convert::{failed, Ended, Room};
 use super::{Job, JobKind, Jobs};
 use crate::fsutil::{blocking, now, sync_dir, sync_file, temp_path_for, TempFile};
 use crate::media::ffmpeg::{self, Control, Outcome, Run};
@@ -148,7 +148,7 @@ fn complete_remote(
             ))
         }
     };
-    if let Err(why) = check(&Output::Video(spec, PathBuf::new()), &made, duration) {
+    if let Err(why) = versions::check(&Output::Video(spec, PathBuf::new()), &made, duration) {
         return fail(format!("the PC's version came out wrong: {why}"));
     }
     let subtitles = subtitles_of(jobs, source, &video);
@@ -213,24 +213,9 @@ fn read_video(jobs: &Jobs, source: &str) -> Result<(PathBuf, Probe, Picture), En
         return Err(Ended::NotNeeded(NotNeeded::NoPicture));
     }
     let size = std::fs::metadata(&video).map(|m| m.len()).unwrap_or(0);
-    let pic = picture(&probe, size).ok_or_else(|| failed("the video's picture has no size"))?;
+    let pic =
+        versions::picture(&probe, size).ok_or_else(|| failed("the video's picture has no size"))?;
     Ok((video, probe, pic))
-}
-
-/// The picture a version is made from: the video as shown, its frame
-/// rate, and its bitrate (its `size` over its length).
-pub(super) fn picture(probe: &Probe, size: u64) -> Option<Picture> {
-    let v = probe.video()?;
-    let (width, height) = media::shown_size(v)?;
-    Some(Picture {
-        width,
-        height,
-        fps: v.format.frame_rate,
-        bitrate: probe
-            .duration
-            .filter(|d| *d > 0.0)
-            .map(|d| (size as f64 * 8.0 / d) as u64),
-    })
 }
 
 /// Waits a little for the video's poster (made just after its probe, and
@@ -459,7 +444,7 @@ fn put_in_place(jobs: &Jobs, p: Planned, duration: Option<f64>) -> EndedOne {
             )
         }
     };
-    if let Err(why) = check(&p.output, &probe, duration) {
+    if let Err(why) = versions::check(&p.output, &probe, duration) {
         return (
             p.id,
             failed(format!("the version came out wrong: {why}")),
@@ -492,50 +477,6 @@ fn put_in_place(jobs: &Jobs, p: Planned, duration: Option<f64>) -> EndedOne {
             .unwrap_or(0),
     };
     (p.id, Ended::Done(p.rel), Some((p.output.version(), made)))
-}
-
-/// What a version must be: the picture its spec says, H.264 at level 4.1
-/// or under, 8-bit 4:2:0, AAC stereo, the video's length.
-fn check(output: &Output, probe: &Probe, duration: Option<f64>) -> Result<(), String> {
-    if let (Some(want), Some(got)) = (duration, probe.duration) {
-        if (want - got).abs() > DURATION_SLACK {
-            return Err(format!("it lasts {got:.1} s of the video's {want:.1} s"));
-        }
-    }
-    let audio = probe.audio_tracks().next();
-    match output {
-        Output::Audio(_) => {
-            let a = audio.ok_or("it has no sound")?;
-            if a.codec != "aac" {
-                return Err(format!("its sound is {}, not AAC", a.codec));
-            }
-        }
-        Output::Video(spec, _) => {
-            let v = probe.video().ok_or("it has no picture")?;
-            if v.codec != "h264" {
-                return Err(format!("its picture is {}, not H.264", v.codec));
-            }
-            let shown = media::shown_size(v);
-            if shown != Some((spec.width, spec.height)) {
-                return Err(format!(
-                    "its picture is {shown:?}, not {}x{}",
-                    spec.width, spec.height
-                ));
-            }
-            if v.format.level.is_some_and(|l| l > 41) {
-                return Err(format!("its level is {:?}, above 4.1", v.format.level));
-            }
-            if v.format.pix_fmt.as_deref().is_some_and(|f| f != "yuv420p") {
-                return Err(format!("its pixels are {:?}", v.format.pix_fmt));
-            }
-            if let Some(a) = audio {
-                if a.codec != "aac" || a.channels.is_some_and(|c| c > 2) {
-                    return Err(format!("its sound is {} {:?}", a.codec, a.channels));
-                }
-            }
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

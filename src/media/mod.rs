@@ -63,6 +63,10 @@ pub fn kind_of(path: &std::path::Path) -> Option<Kind> {
     }
 }
 
+/// An output's length may differ from its source's by this much
+/// (container rounding, the last frame).
+pub const DURATION_SLACK: f64 = 1.0;
+
 /// The playable MP4 made from the video at `path` (a library path or a
 /// file name): `name.mp4` beside it, or `name.tv.mp4` when the source is
 /// itself an `.mp4`, so the two never collide. When that name is taken by

@@ -6,6 +6,8 @@
 //! leave alone (no video extension, so never listed, by pimedia or DLNA)
 //! and what a download names.
 //!
+//! - `check.rs`: the picture a version is made from, and what it must be
+//!   when it is checked;
 //! - `ladder.rs`: what each version is (size, frame rate, bitrate) for a
 //!   video, or why it is not made;
 //! - `make.rs`: one ffmpeg run that decodes the video once and writes
@@ -13,10 +15,12 @@
 //! - `audio_first.rs`: the copy with another audio language first.
 
 mod audio_first;
+mod check;
 mod ladder;
 mod make;
 
 pub use audio_first::{make as make_audio_first, NotMade};
+pub use check::{check, picture};
 pub use ladder::{spec, Picture, Spec};
 pub use make::{args as make_args, complete_args, Input, Output};
 
