@@ -208,7 +208,8 @@ impl Intake {
         }
         let name = v.path.rsplit('/').next().unwrap_or(&v.path);
         let dir = v.path.rsplit_once('/').map_or("", |(d, _)| d);
-        let output = crate::paths::on_disk(self.library.root(), dir).join(media::output_path(name));
+        let output =
+            crate::paths::on_disk(self.library.root(), dir).join(media::made::tv_version(name));
         let p = probe.clone();
         let unread = crate::fsutil::blocking(move || crate::jobs::subtitles::unread(&output, &p))
             .await

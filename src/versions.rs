@@ -126,6 +126,15 @@ impl Versions {
         made
     }
 
+    /// Whether a version made of the video at `path` is gone from disk.
+    pub fn lost(&self, path: &str) -> bool {
+        let recorded: Vec<Version> = match self.saved.get().made.get(path) {
+            Some(m) => m.keys().copied().collect(),
+            None => return false,
+        };
+        recorded.into_iter().any(|v| !self.file(path, v).is_file())
+    }
+
     /// Where `version` of the video at `path` is, made or not.
     pub fn file(&self, path: &str, version: Version) -> PathBuf {
         crate::paths::on_disk(&self.root, &version.file_name(path))

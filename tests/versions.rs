@@ -550,8 +550,9 @@ fn a_version_gone_from_disk_is_not_offered_and_is_made_again_where_its_folder_wa
     versions_ready(&s, video, &["360p"]);
     let before = std::fs::metadata(&file).unwrap().modified().unwrap();
     std::fs::remove_file(&file).unwrap();
+    // Heard by the watcher, or found gone when a page asks: made again.
     s.wait_until(120, "the lost version to be made again", || {
-        file.is_file() && version_state(&s, video, "360p") == "ready"
+        version_state(&s, video, "360p") == "ready" && file.is_file()
     });
     assert!(std::fs::metadata(&file).unwrap().modified().unwrap() >= before);
     let d = s.get("/download/Films/Film.mp4?version=360p");

@@ -85,6 +85,12 @@ impl App {
     /// or failed, largest first.
     pub fn versions_of(&self, rel: &str, jobs: &VersionJobs) -> Vec<VersionInfo> {
         let made = self.versions.made(rel);
+        if self.versions.lost(rel) {
+            // Found gone (the watcher may not have heard it): made again
+            // if its folder wants it.
+            let (intake, rel) = (self.intake.clone(), rel.to_string());
+            tokio::spawn(async move { intake.convert_if_needed(&rel, None).await });
+        }
         let mut out = Vec::new();
         for v in Version::ALL {
             let job = jobs.get(&(rel.to_string(), v));

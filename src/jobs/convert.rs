@@ -385,7 +385,7 @@ pub(super) struct Source {
     root: PathBuf,
     pub(super) path: PathBuf,
     pub(super) dir: PathBuf,
-    /// The playable MP4's name (see [`media::output_path`]).
+    /// The playable MP4's name (see [`media::made::tv_version`]).
     pub(super) output_name: String,
 }
 
@@ -407,7 +407,7 @@ impl Source {
         if !tokio::fs::metadata(&path).await.is_ok_and(|m| m.is_file()) {
             return Err(failed("the source file is gone"));
         }
-        let output_name = media::output_path(name);
+        let output_name = media::made::tv_version(name);
         Ok(Source {
             root,
             path,

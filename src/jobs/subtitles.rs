@@ -51,7 +51,7 @@ fn read_from(output: &Path) -> HashSet<u32> {
         .filter(|e| {
             let n = e.file_name();
             let n = n.to_string_lossy();
-            n.starts_with(stem) && n.ends_with(".vtt")
+            crate::media::made::subtitles_suffix(&n, stem).is_some()
         })
         .filter_map(|e| ocr::origin_of(&e.path()).map(|o| o.stream))
         .collect()

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::title::{episode, Episode};
 use super::{Index, Library, Video};
-use crate::media::output_path;
+use crate::media::made::tv_version as output_path;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Sort {

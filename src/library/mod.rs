@@ -241,7 +241,7 @@ impl Library {
             .get(path)
             .filter(|o| index.videos.contains_key(*o))
             .cloned()
-            .unwrap_or_else(|| crate::media::output_path(path));
+            .unwrap_or_else(|| crate::media::made::tv_version(path));
         index.videos.contains_key(&out).then_some(out)
     }
 
@@ -434,11 +434,7 @@ impl Library {
             .flatten()
             .map(|e| crate::paths::readable(&e.file_name()).into_owned())
             .filter_map(|n| {
-                let middle = n.strip_prefix(stem)?.strip_suffix(".vtt")?;
-                let middle = match middle {
-                    "" => None,
-                    m => Some(m.strip_prefix('.')?),
-                };
+                let middle = crate::media::made::subtitles_suffix(&n, stem)?;
                 let origin = crate::media::ocr::origin_of(&on_disk.join(&n));
                 let path = if dir.is_empty() {
                     n.clone()

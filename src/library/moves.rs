@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use super::indexer::{poster_id, poster_name};
 use super::listing::source_of;
 use super::Library;
-use crate::media::output_path;
+use crate::media::made::tv_version as output_path;
 
 impl Library {
     /// Folder and name of the file a video's entry began as, without its

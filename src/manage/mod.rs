@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::fsutil::{blocking, now};
 use crate::jobs::Jobs;
 use crate::library::{found_file, Library};
-use crate::media::{PLAYABLE, SOURCES, SUBTITLES};
+use crate::media::made;
 use crate::paths::{on_disk, renamed};
 use crate::positions::Positions;
 use crate::profiles::Profiles;
@@ -88,7 +88,7 @@ impl Manage {
             )));
         }
         let (root, all) = (self.root.clone(), videos.clone());
-        let subtitles = blocking(move || subtitles_of(&root, &all))
+        let subtitles = blocking(move || made::companions(&root, &all))
             .await
             .unwrap_or_default();
         Ok(Files { videos, subtitles })
@@ -164,7 +164,7 @@ impl Manage {
     async fn rename_video(&self, path: &str, to: &str) -> Result<String> {
         let files = self.files_of(path).await?;
         let (new_dir, new_name) = split(to);
-        let new_stem = strip_media_extension(new_name);
+        let new_stem = made::stem_of(new_name);
         let pairs = restemmed(&files.all(), new_dir, new_stem);
         let new_path = renamed(path, &pairs).unwrap_or_else(|| path.to_string());
         if pairs.iter().all(|(a, b)| a == b) {
@@ -278,7 +278,7 @@ impl Manage {
             .flatten()
             .ok_or(Error::NotFound)?;
         let (dir, name) = (entry.folder(), split(&entry.files[0]).1);
-        let stem = strip_media_extension(name);
+        let stem = made::stem_of(name);
         let root = self.root.clone();
         let pairs = (0..10_000)
             .map(|n| {
@@ -420,27 +420,12 @@ fn split(path: &str) -> (&str, &str) {
     path.rsplit_once('/').unwrap_or(("", path))
 }
 
-/// A name without a video or subtitle extension ("Cake.mp4" -> "Cake").
-fn strip_media_extension(name: &str) -> &str {
-    match name.rsplit_once('.') {
-        Some((stem, ext))
-            if !stem.is_empty()
-                && [PLAYABLE, SOURCES, SUBTITLES]
-                    .iter()
-                    .any(|l| l.contains(&ext.to_ascii_lowercase().as_str())) =>
-        {
-            stem
-        }
-        _ => name,
-    }
-}
-
 /// Where each of a group's files goes when the group's first file, whose
 /// name gives the shared stem, becomes `dir/stem`: names that start with
 /// the old stem ("x.mp4", "x.tv.mp4", "x (1).mp4", "x.en.vtt") take the
 /// new one; the rest keep their name.
 fn restemmed(files: &[String], dir: &str, stem: &str) -> Vec<(String, String)> {
-    let old_stem = strip_media_extension(split(&files[0]).1).to_string();
+    let old_stem = made::stem_of(split(&files[0]).1).to_string();
     files
         .iter()
         .map(|f| {
@@ -457,61 +442,6 @@ fn restemmed(files: &[String], dir: &str, stem: &str) -> Vec<(String, String)> {
             (f.clone(), to)
         })
         .collect()
-}
-
-/// Subtitle files beside these videos (`stem.srt`, `stem.en.vtt`, …) and
-/// versions of them with another audio track first (`stem.mp4.audio-1`),
-/// each going with the video whose stem matches it longest. Blocking.
-fn subtitles_of(root: &Path, videos: &[String]) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut dirs: Vec<&str> = videos.iter().map(|v| split(v).0).collect();
-    dirs.dedup();
-    for dir in dirs {
-        let Ok(entries) = std::fs::read_dir(on_disk(root, dir)) else {
-            continue;
-        };
-        let names: Vec<String> = entries
-            .flatten()
-            .map(|e| crate::paths::readable(&e.file_name()).into_owned())
-            .collect();
-        let stems_here: Vec<&str> = names.iter().map(|n| strip_media_extension(n)).collect();
-        let ours: Vec<&str> = videos
-            .iter()
-            .filter(|v| split(v).0 == dir)
-            .map(|v| strip_media_extension(split(v).1))
-            .collect();
-        for n in &names {
-            // Subtitles, and versions with another audio track first.
-            let is_sub = crate::media::versions::parse(n).is_some()
-                || n.rsplit_once('.')
-                    .is_some_and(|(_, e)| SUBTITLES.contains(&e.to_ascii_lowercase().as_str()));
-            if !is_sub {
-                continue;
-            }
-            let owner = stems_here
-                .iter()
-                .filter(|s| n.len() > s.len() && n.starts_with(*s) && n[s.len()..].starts_with('.'))
-                .filter(|s| {
-                    // Only video stems can own subtitles.
-                    names.iter().any(|v| {
-                        strip_media_extension(v) == **s
-                            && !v.rsplit_once('.').is_some_and(|(_, e)| {
-                                SUBTITLES.contains(&e.to_ascii_lowercase().as_str())
-                            })
-                    })
-                })
-                .max_by_key(|s| s.len());
-            if owner.is_some_and(|o| ours.contains(o)) {
-                out.push(if dir.is_empty() {
-                    n.clone()
-                } else {
-                    format!("{dir}/{n}")
-                });
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 #[cfg(test)]
@@ -549,25 +479,7 @@ mod tests {
                 "Summer/Birthday cake.en.vtt"
             ]
         );
-        assert_eq!(strip_media_extension("Cake.mp4"), "Cake");
-        assert_eq!(strip_media_extension("Cake v1.2"), "Cake v1.2");
-    }
-
-    #[test]
-    fn subtitles_go_with_the_video_whose_name_they_carry() {
-        let d = tempfile::tempdir().unwrap();
-        for f in [
-            "a.mkv",
-            "a.mp4",
-            "a.en.vtt",
-            "a.srt",
-            "a.b.mp4",
-            "a.b.vtt",
-            "other.srt",
-        ] {
-            std::fs::write(d.path().join(f), "").unwrap();
-        }
-        let subs = subtitles_of(d.path(), &["a.mkv".into(), "a.mp4".into()]);
-        assert_eq!(subs, ["a.en.vtt", "a.srt"]);
+        assert_eq!(made::stem_of("Cake.mp4"), "Cake");
+        assert_eq!(made::stem_of("Cake v1.2"), "Cake v1.2");
     }
 }

@@ -4,6 +4,7 @@ pub mod encoder;
 pub mod ffmpeg;
 mod ink;
 pub mod launch;
+pub mod made;
 mod marks;
 pub mod mp4;
 pub mod ocr;
@@ -66,19 +67,6 @@ pub fn kind_of(path: &std::path::Path) -> Option<Kind> {
 /// An output's length may differ from its source's by this much
 /// (container rounding, the last frame).
 pub const DURATION_SLACK: f64 = 1.0;
-
-/// The playable MP4 made from the video at `path` (a library path or a
-/// file name): `name.mp4` beside it, or `name.tv.mp4` when the source is
-/// itself an `.mp4`, so the two never collide. When that name is taken by
-/// another file, the job picks `name (1).mp4` and its record says so.
-pub fn output_path(path: &str) -> String {
-    let (stem, ext) = path.rsplit_once('.').unwrap_or((path, ""));
-    if ext.eq_ignore_ascii_case("mp4") {
-        format!("{stem}.tv.mp4")
-    } else {
-        format!("{stem}.mp4")
-    }
-}
 
 /// The extension a video's `Content-Type` stands for, when a file comes
 /// without a usable name.
@@ -143,14 +131,6 @@ pub fn content_type(path: &std::path::Path) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn outputs_never_take_their_sources_name() {
-        assert_eq!(output_path("Films/a.mkv"), "Films/a.mp4");
-        assert_eq!(output_path("IMG_0042.MOV"), "IMG_0042.mp4");
-        assert_eq!(output_path("clip.mp4"), "clip.tv.mp4");
-        assert_eq!(output_path("clip.MP4"), "clip.tv.mp4");
-    }
 
     #[test]
     fn what_camcorders_and_old_disks_hold_is_taken() {

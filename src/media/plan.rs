@@ -521,10 +521,7 @@ impl Plan {
             .file_stem()
             .and_then(|s| s.to_str())
             .unwrap_or("subtitles");
-        match suffix {
-            Some(s) => format!("{stem}.{s}.vtt"),
-            None => format!("{stem}.vtt"),
-        }
+        super::made::subtitles(stem, suffix.as_deref())
     }
 
     /// ffmpeg's options before the input (a hardware device).

@@ -65,9 +65,9 @@ fn pending(dir: &Path, stems: &[String], out_stem: &str) -> Vec<(PathBuf, PathBu
                 continue;
             };
             let vtt = match rest {
-                "" => format!("{out_stem}.vtt"),
+                "" => super::made::subtitles(out_stem, None),
                 r => match r.strip_prefix('.').and_then(suffix) {
-                    Some(lang) => format!("{out_stem}.{lang}.vtt"),
+                    Some(lang) => super::made::subtitles(out_stem, Some(&lang)),
                     None => continue,
                 },
             };

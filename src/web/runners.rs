@@ -343,7 +343,7 @@ async fn receive(
     let job = app.jobs.get(id).ok_or(Error::NotFound)?;
     let source = crate::paths::on_disk(app.library.root(), &job.source);
     let dir = source.parent().unwrap_or(app.library.root()).to_path_buf();
-    let name = crate::media::output_path(
+    let name = crate::media::made::tv_version(
         source
             .file_name()
             .and_then(|n| n.to_str())
