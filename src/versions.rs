@@ -121,18 +121,22 @@ impl Versions {
     /// removed by hand or lost to the disk is not made (and its record,
     /// kept, is taken over when it is made again).
     pub fn made(&self, path: &str) -> MadeOf {
-        let mut made = self.saved.get().made.get(path).cloned().unwrap_or_default();
-        made.retain(|v, _| self.file(path, *v).is_file());
-        made
+        self.on_disk(path).0
     }
 
-    /// Whether a version made of the video at `path` is gone from disk.
-    pub fn lost(&self, path: &str) -> bool {
-        let recorded: Vec<Version> = match self.saved.get().made.get(path) {
-            Some(m) => m.keys().copied().collect(),
-            None => return false,
-        };
-        recorded.into_iter().any(|v| !self.file(path, v).is_file())
+    /// The versions recorded as made of the video at `path`, split by one
+    /// look at the disk: those there now, and those gone from it.
+    pub fn on_disk(&self, path: &str) -> (MadeOf, Vec<Version>) {
+        let mut made = self.saved.get().made.get(path).cloned().unwrap_or_default();
+        let mut lost = Vec::new();
+        made.retain(|v, _| {
+            let there = self.file(path, *v).is_file();
+            if !there {
+                lost.push(*v);
+            }
+            there
+        });
+        (made, lost)
     }
 
     /// Where `version` of the video at `path` is, made or not.
@@ -146,7 +150,7 @@ impl Versions {
                 .entry(path.to_string())
                 .or_default()
                 .insert(version, made);
-            remove_from(&mut s.removed, path, &version);
+            unmark_removed(s, path, version);
         });
         self.saved.save().await;
     }
@@ -154,8 +158,7 @@ impl Versions {
     /// Asked for by hand: due again even where it was removed.
     pub async fn asked(&self, path: &str, version: Version) {
         if self.saved.get().removed.contains_key(path) {
-            self.saved
-                .change(|s| remove_from(&mut s.removed, path, &version));
+            self.saved.change(|s| unmark_removed(s, path, version));
             self.saved.save().await;
         }
     }
@@ -163,7 +166,12 @@ impl Versions {
     /// Removed by hand: no longer made, nor made again for its folder.
     pub async fn removed(&self, path: &str, version: Version) {
         self.saved.change(|s| {
-            remove_from(&mut s.made, path, &version);
+            if let Some(m) = s.made.get_mut(path) {
+                m.remove(&version);
+                if m.is_empty() {
+                    s.made.remove(path);
+                }
+            }
             s.removed
                 .entry(path.to_string())
                 .or_default()
@@ -236,33 +244,13 @@ impl Versions {
     }
 }
 
-/// Takes `version` out of the set or map kept for `path`, and the entry
-/// with it once empty.
-fn remove_from<C: Without>(by_path: &mut BTreeMap<String, C>, path: &str, version: &Version) {
-    if let Some(c) = by_path.get_mut(path) {
-        if c.without(version) {
-            by_path.remove(path);
+/// `version` of the video at `path` is no longer marked removed by hand.
+fn unmark_removed(s: &mut Saved, path: &str, version: Version) {
+    if let Some(r) = s.removed.get_mut(path) {
+        r.remove(&version);
+        if r.is_empty() {
+            s.removed.remove(path);
         }
-    }
-}
-
-/// A per-video collection of versions that one can be taken out of.
-trait Without {
-    /// Takes `v` out; whether it is empty then.
-    fn without(&mut self, v: &Version) -> bool;
-}
-
-impl Without for MadeOf {
-    fn without(&mut self, v: &Version) -> bool {
-        self.remove(v);
-        self.is_empty()
-    }
-}
-
-impl Without for BTreeSet<Version> {
-    fn without(&mut self, v: &Version) -> bool {
-        self.remove(v);
-        self.is_empty()
     }
 }
 

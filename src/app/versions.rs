@@ -84,12 +84,9 @@ impl App {
     /// The versions of the video at `rel` that are made, or being made,
     /// or failed, largest first.
     pub fn versions_of(&self, rel: &str, jobs: &VersionJobs) -> Vec<VersionInfo> {
-        let made = self.versions.made(rel);
-        if self.versions.lost(rel) {
-            // Found gone (the watcher may not have heard it): made again
-            // if its folder wants it.
-            let (intake, rel) = (self.intake.clone(), rel.to_string());
-            tokio::spawn(async move { intake.convert_if_needed(&rel, None).await });
+        let (made, lost) = self.versions.on_disk(rel);
+        if !lost.is_empty() {
+            self.version_lost(rel, &lost, jobs);
         }
         let mut out = Vec::new();
         for v in Version::ALL {
@@ -122,6 +119,21 @@ impl App {
             }
         }
         out
+    }
+
+    /// Versions of the video at `rel` found gone from disk (the watcher
+    /// may not have heard them go): intake makes them again where its
+    /// folder still wants them and none is under way.
+    fn version_lost(&self, rel: &str, lost: &[Version], jobs: &VersionJobs) {
+        let due = self.versions.due(rel);
+        let live = |v: &Version| {
+            jobs.get(&(rel.to_string(), *v))
+                .is_some_and(|j| j.state.is_live())
+        };
+        if lost.iter().any(|v| due.contains(v) && !live(v)) {
+            let (intake, rel) = (self.intake.clone(), rel.to_string());
+            tokio::spawn(async move { intake.convert_if_needed(&rel, None).await });
+        }
     }
 
     /// Queues `version` of the video at `rel` now (for the browser
