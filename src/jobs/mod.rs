@@ -177,10 +177,7 @@ impl Jobs {
         let encoder = self
             .encoder_found()
             .filter(|_| conversion == Conversion::Transcode);
-        let what = match kind.version() {
-            Some(v) => format!("version {}", v.name()),
-            None => conversion.name().to_string(),
-        };
+        let what = kind.to_string();
         let new = NewJob {
             source,
             kind,

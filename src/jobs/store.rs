@@ -67,6 +67,16 @@ impl JobKind {
     }
 }
 
+/// "remux", "version 720p": as the log and the jobs page say it.
+impl std::fmt::Display for JobKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.version() {
+            Some(v) => write!(f, "{} {}", self.name(), v.name()),
+            None => f.write_str(self.name()),
+        }
+    }
+}
+
 /// Where a job stands, with what that state needs and nothing else.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {

@@ -95,10 +95,7 @@ fn detail(j: &Job) -> String {
 fn row(j: &Job) -> JobRow {
     JobRow {
         id: j.id,
-        kind: match j.kind.version() {
-            Some(v) => format!("{} {}", j.kind.name(), v.name()),
-            None => j.kind.name().to_string(),
-        },
+        kind: j.kind.to_string(),
         source: j.source.clone(),
         made_for: j.kind.made_for().unwrap_or_default().to_string(),
         state: j.state.name(),
